@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Deep-kernel benchmark: Fieldscope native and wasm (node) against the NumPy peer, in one invocation.
+
+Prints kernel entries x layers per second for ReLU, erf and tanh at P = 1000, L = 10, the ratios, the
+agreement of the numbers, and whether each target of the foundation issue is met.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import numpy_peer  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NATIVE = os.path.join(ROOT, "build", "native", "fieldscope-bench")
+WASM = os.path.join(ROOT, "build", "wasm", "fieldscope-bench.js")
+P, L = 1000, 10
+ACTS = ["relu", "erf", "tanh"]
+
+
+def run_bench(cmd):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return {r["activation"]: r for r in (json.loads(line) for line in out.splitlines() if line.startswith("{"))}
+
+
+def main():
+    print(f"Deep NNGP kernel recursion, P = {P} inputs, L = {L} layers, sigma_w^2 = 1.5, sigma_b^2 = 0.05 (single thread)")
+    native = run_bench([NATIVE, "--P", str(P), "--L", str(L), "--repeats", "3"])
+    wasm = None
+    if os.path.exists(WASM):
+        wasm = run_bench(["node", "--no-experimental-fetch", WASM, "--P", str(P), "--L", str(L), "--repeats", "2"])
+
+    # The peer on the same inputs; tanh's 2-D quadrature is timed on a smaller problem (its cost per
+    # entry does not depend on P) so that the benchmark finishes in minutes.
+    peer = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        dump = os.path.join(tmp, "k")
+        subprocess.run([NATIVE, "--P", str(P), "--L", str(L), "--dump", dump, "--act", "relu,erf"], check=True, capture_output=True)
+        gram = np.loadtxt(dump + ".gram")
+        agreement = {}
+        for act in ["relu", "erf"]:
+            k, sec = numpy_peer.run(act, gram, L)
+            peer[act] = P * P * L / sec
+            ours = np.loadtxt(dump + "." + act)
+            agreement[act] = np.max(np.abs(k - ours)) / np.max(np.abs(ours))
+        p_small, l_small = 250, 2
+        subprocess.run([NATIVE, "--P", str(p_small), "--L", str(l_small), "--dump", dump, "--act", "tanh"], check=True, capture_output=True)
+        gram_small = np.loadtxt(dump + ".gram")
+        k, sec = numpy_peer.run("tanh", gram_small, l_small)
+        peer["tanh"] = p_small * p_small * l_small / sec
+        ours = np.loadtxt(dump + ".tanh")
+        agreement["tanh"] = np.max(np.abs(k - ours)) / np.max(np.abs(ours))
+
+    print()
+    print(f"{'activation':<10} {'native /s':>12} {'wasm /s':>12} {'NumPy /s':>12} {'native/NumPy':>13} {'wasm/native':>12} {'max rel diff':>13}")
+    for act in ACTS:
+        n = native[act]["entries_layers_per_second"]
+        w = wasm[act]["entries_layers_per_second"] if wasm else float("nan")
+        print(f"{act:<10} {n:12.4g} {w:12.4g} {peer[act]:12.4g} {n / peer[act]:13.1f} {w / n:12.2f} {agreement[act]:13.2e}")
+    print("  (NumPy tanh: 2-D Gauss-Hermite with 48 x 48 nodes, timed at P = 250, L = 2; max rel diff: NumPy vs native kernels)")
+
+    print()
+    checks = []
+    for act in ["relu", "erf"]:
+        r = native[act]["entries_layers_per_second"] / peer[act]
+        checks.append((f"native {act} >= 2x NumPy", r >= 2, f"{r:.1f}x"))
+    r = native["tanh"]["entries_layers_per_second"] / peer["tanh"]
+    checks.append(("native tanh >= 50x NumPy", r >= 50, f"{r:.0f}x"))
+    r = native["erf"]["entries_layers_per_second"] / native["tanh"]["entries_layers_per_second"]
+    checks.append(("tanh costs <= 3x erf per entry", r <= 3, f"{r:.2f}x"))
+    if wasm:
+        for act in ACTS:
+            r = native[act]["entries_layers_per_second"] / wasm[act]["entries_layers_per_second"]
+            checks.append((f"wasm {act} within 2x of native", r <= 2, f"{r:.2f}x slower"))
+    else:
+        checks.append(("wasm build present", False, "build/wasm/fieldscope-bench.js missing"))
+    for name, ok, value in checks:
+        print(f"  [{'met ' if ok else 'MISS'}] {name}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

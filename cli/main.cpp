@@ -1,0 +1,192 @@
+// fieldscope-cli: the headless command line over the core. A scene comes from a JSON file, a share
+// link, or flags (applied in that order, later ones winning), exactly as the explorer reads it.
+#include <CLI/CLI.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "core/scene.h"
+
+namespace {
+
+std::string encode_value(const std::string& v) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : v) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ',' || c == ';' || c == '+') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+// Replaces (or adds) query keys in a canonical query string, keeping the canonical key order.
+std::string merge_query(const std::string& base, const std::vector<std::pair<std::string, std::string>>& overrides) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  std::stringstream ss(base);
+  std::string item;
+  while (std::getline(ss, item, '&')) {
+    const auto eq = item.find('=');
+    pairs.emplace_back(item.substr(0, eq), eq == std::string::npos ? "" : item.substr(eq + 1));
+  }
+  for (const auto& [key, value] : overrides) {
+    bool found = false;
+    for (auto& p : pairs)
+      if (p.first == key) {
+        p.second = encode_value(value);
+        found = true;
+      }
+    if (!found) pairs.emplace_back(key, encode_value(value));
+  }
+  std::string out;
+  for (const auto& [k, v] : pairs) out += (out.empty() ? "" : "&") + k + "=" + v;
+  return out;
+}
+
+bool load(fs::SceneResult result, const char* source, fs::Scene& scene) {
+  if (!result.status.ok()) {
+    std::cerr << "fieldscope-cli: " << source << ":\n";
+    for (const auto& w : result.warnings) std::cerr << "  " << w << "\n";
+    if (result.warnings.empty()) std::cerr << "  " << result.status.message << "\n";
+    return false;
+  }
+  scene = result.scene;
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "fieldscope-cli - mean-field theory of deep and recurrent networks on the command line.\n"
+      "A scene comes from --scene (JSON), --link (share link) and flags, applied in that order.\n"
+      "Output: JSON (default) or CSV on stdout or --output; problems go to stderr with exit code 1\n"
+      "(the computation reported a problem; partial results are still written) or 2 (bad input).\n"
+      "Infinite values are written as the string \"inf\". See docs/scene.md for every scene field."};
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  std::string scene_file, link, output, format = "json", inputs_csv;
+  std::vector<std::string> sets;
+  std::vector<std::pair<std::string, std::string>> overrides;
+  app.add_option("--scene", scene_file, "Scene JSON file")->check(CLI::ExistingFile);
+  app.add_option("--link", link, "Share link or its query part (\"v=1&act=tanh&w2=1.5...\")");
+  app.add_option("-o,--output", output, "Write the result to this file instead of stdout");
+  app.add_option("-f,--format", format, "Output format")->check(CLI::IsMember({"json", "csv"}));
+  app.add_option("--inputs-csv", inputs_csv, "Inputs from a CSV file: one input per row")->check(CLI::ExistingFile);
+  app.add_option("--set", sets, "Set any scene field by its share-link key, e.g. --set nw=128 (repeatable)");
+  // Named flags for the common fields; each is the share-link key of the same name.
+  struct Flag {
+    const char* name;
+    const char* key;
+    const char* help;
+  };
+  const Flag flags[] = {
+      {"--arch", "arch", "Architecture: deep | recurrent"},
+      {"--act", "act", "Activation: linear relu leaky_relu erf tanh sigmoid sign step sin cos softplus gelu"},
+      {"--param", "ap", "Activation parameter: erf scale a, leaky ReLU slope alpha"},
+      {"--w2", "w2", "Weight variance sigma_w^2"},
+      {"--b2", "b2", "Bias variance sigma_b^2"},
+      {"--in2", "in2", "Input-layer weight variance sigma_in^2 (default: sigma_w^2)"},
+      {"-L,--depth", "L", "Depth L (deep) or number of time steps T (recurrent)"},
+      {"--bias", "bias", "Recurrent bias: shared | independent"},
+      {"--input", "in", "Recurrent input: t0 | every | seq"},
+      {"--inputs", "x", "Inputs: circle | gaussian | points | csv"},
+      {"-P,--count", "P", "Number of inputs"},
+      {"--dim", "d", "Input dimension (gaussian inputs)"},
+      {"--radius", "r", "Input radius: G_aa = r^2"},
+      {"--span", "span", "Circle inputs: angle span"},
+      {"--seed", "seed", "Random seed"},
+      {"--w2min", "w2min", "Phase diagram: smallest sigma_w^2"},
+      {"--w2max", "w2max", "Phase diagram: largest sigma_w^2"},
+      {"--b2min", "b2min", "Phase diagram: smallest sigma_b^2"},
+      {"--b2max", "b2max", "Phase diagram: largest sigma_b^2"},
+      {"--nw", "nw", "Phase diagram: sigma_w^2 samples"},
+      {"--nb", "nb", "Phase diagram: sigma_b^2 samples"},
+  };
+  std::map<std::string, std::string> flag_values;
+  for (const Flag& f : flags) {
+    app.add_option_function<std::string>(f.name, [&, key = std::string(f.key)](const std::string& v) { overrides.emplace_back(key, v); },
+                                         f.help);
+  }
+
+  fs::cli::Options options;
+  bool progress = false;
+  app.add_flag("--progress", progress, "Show a progress bar on stderr");
+
+  auto* kernel = app.add_subcommand("kernel", "Kernels K^l of every layer (deep) or the two-time kernel K^{ts} (recurrent)");
+  kernel->add_flag("--ntk", options.with_ntk, "Deep: the NTK alongside the NNGP kernel");
+  app.add_subcommand("fixed-point", "q*, c*, chi_1, chi_c, xi_q, xi_c and lambda_max at (sigma_w^2, sigma_b^2)");
+  app.add_subcommand("signal", "q^l and c^l for the view's input pair (ia, ib) through the layers");
+  auto* crit = app.add_subcommand("critical-line", "sigma_w^2 at chi_1 = 1 for each sigma_b^2 (the grid rows by default)");
+  crit->add_option("--b2-values", options.sigma_b2_values, "Comma-separated sigma_b^2 values");
+  app.add_subcommand("phase", "Phase-diagram grid of chi_1, xi_c, lambda_max, q*, c* over (sigma_w^2, sigma_b^2)");
+  auto* qmap = app.add_subcommand("qmap", "Iterates of the length map (cobweb) from the first input's q");
+  qmap->add_option("--steps", options.steps, "Iterations")->check(CLI::Range(1, 100000));
+  qmap->add_option("--start", options.start, "Starting q")->check(CLI::Range(0.0, 1e4));
+  auto* cmap = app.add_subcommand("cmap", "Iterates of the correlation map at q* (cobweb)");
+  cmap->add_option("--steps", options.steps, "Iterations")->check(CLI::Range(1, 100000));
+  cmap->add_option("--start", options.start, "Starting correlation")->check(CLI::Range(-1.0, 1.0));
+  app.add_subcommand("scene", "Print the scene as JSON (or its share link with -f csv)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  options.format = format == "csv" ? fs::cli::Format::csv : fs::cli::Format::json;
+  options.progress = progress;
+
+  fs::Scene scene;
+  if (!scene_file.empty()) {
+    std::ifstream in(scene_file, std::ios::binary);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    if (!load(fs::scene_from_json(buffer.str()), scene_file.c_str(), scene)) return 2;
+  }
+  if (!link.empty() && !load(fs::scene_from_query(link), "--link", scene)) return 2;
+  if (!inputs_csv.empty()) {
+    overrides.emplace_back("x", "csv");
+    overrides.emplace_back("csv", inputs_csv);
+  }
+  for (const std::string& s : sets) {
+    const auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "fieldscope-cli: --set takes KEY=VALUE (a share-link key), got '" << s.substr(0, 40) << "'\n";
+      return 2;
+    }
+    overrides.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+  }
+  if (!overrides.empty() && !load(fs::scene_from_query(merge_query(fs::scene_to_query(scene), overrides)), "flags", scene)) return 2;
+  if (const fs::Status s = fs::validate_scene(scene); !s.ok()) {
+    std::cerr << "fieldscope-cli: " << s.message << "\n";
+    return 2;
+  }
+
+  std::ofstream file;
+  std::ostream* out = &std::cout;
+  if (!output.empty()) {
+    file.open(output, std::ios::binary);
+    if (!file) {
+      std::cerr << "fieldscope-cli: cannot write " << output << "\n";
+      return 2;
+    }
+    out = &file;
+  }
+  const std::string command = app.get_subcommands().front()->get_name();
+  if (command == "kernel") return fs::cli::run_kernel(scene, options, *out);
+  if (command == "fixed-point") return fs::cli::run_fixed_point(scene, options, *out);
+  if (command == "signal") return fs::cli::run_signal(scene, options, *out);
+  if (command == "critical-line") return fs::cli::run_critical_line(scene, options, *out);
+  if (command == "phase") return fs::cli::run_phase(scene, options, *out);
+  if (command == "qmap") return fs::cli::run_qmap(scene, options, *out);
+  if (command == "cmap") return fs::cli::run_cmap(scene, options, *out);
+  return fs::cli::run_scene(scene, options, *out);
+}

@@ -1,0 +1,418 @@
+// Activations and their Gaussian expectations.
+//
+// Sections
+//   1. phi, phi', phi''
+//   2. properties and names
+//   3. one-variable expectations (closed forms, else Gauss-Hermite)
+//   4. two-variable expectations (closed forms, mft.md §2.2; else Hermite series)
+#include "core/activations.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numbers>
+
+#include "core/gaussian.h"
+
+namespace fs {
+
+namespace {
+constexpr double kPi = std::numbers::pi;
+constexpr double kInvSqrtPi = 0.56418958354775628695;  // 1/sqrt(pi)
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;  // 1/sqrt(2 pi)
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+double sigmoid(double x) {
+  if (x >= 0) return 1.0 / (1.0 + std::exp(-x));
+  const double e = std::exp(x);
+  return e / (1.0 + e);
+}
+double softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
+double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::numbers::sqrt2); }
+double normal_pdf(double x) { return kInvSqrt2Pi * std::exp(-0.5 * x * x); }
+
+// Correlation of a bivariate normal; 0 when a variance vanishes (the variable is then the constant 0).
+double correlation(double q1, double q2, double c) {
+  const double s = std::sqrt(std::max(q1, 0.0) * std::max(q2, 0.0));
+  if (!(s > 0)) return 0.0;
+  return std::clamp(c / s, -1.0, 1.0);
+}
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------
+// 1. phi, phi', phi''
+// ---------------------------------------------------------------------------------------------------
+double Activation::phi(double x) const {
+  switch (kind) {
+    case ActivationKind::linear: return x;
+    case ActivationKind::relu: return x > 0 ? x : 0.0;
+    case ActivationKind::leaky_relu: return x > 0 ? x : param * x;
+    case ActivationKind::erf: return std::erf(param * x);
+    case ActivationKind::tanh: return std::tanh(x);
+    case ActivationKind::sigmoid: return sigmoid(x);
+    case ActivationKind::sign: return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0);
+    case ActivationKind::step: return x > 0 ? 1.0 : (x < 0 ? 0.0 : 0.5);
+    case ActivationKind::sin: return std::sin(x);
+    case ActivationKind::cos: return std::cos(x);
+    case ActivationKind::softplus: return softplus(x);
+    case ActivationKind::gelu: return x * normal_cdf(x);
+  }
+  return 0;
+}
+
+double Activation::dphi(double x) const {
+  switch (kind) {
+    case ActivationKind::linear: return 1.0;
+    case ActivationKind::relu: return x > 0 ? 1.0 : (x < 0 ? 0.0 : 0.5);
+    case ActivationKind::leaky_relu: return x > 0 ? 1.0 : (x < 0 ? param : 0.5 * (1 + param));
+    case ActivationKind::erf: return 2.0 * kInvSqrtPi * param * std::exp(-param * param * x * x);
+    case ActivationKind::tanh: {
+      const double t = std::tanh(x);
+      return 1.0 - t * t;
+    }
+    case ActivationKind::sigmoid: {
+      const double s = sigmoid(x);
+      return s * (1 - s);
+    }
+    case ActivationKind::sign:
+    case ActivationKind::step: return 0.0;  // a delta at 0, handled analytically
+    case ActivationKind::sin: return std::cos(x);
+    case ActivationKind::cos: return -std::sin(x);
+    case ActivationKind::softplus: return sigmoid(x);
+    case ActivationKind::gelu: return normal_cdf(x) + x * normal_pdf(x);
+  }
+  return 0;
+}
+
+double Activation::d2phi(double x) const {
+  switch (kind) {
+    case ActivationKind::linear:
+    case ActivationKind::relu:
+    case ActivationKind::leaky_relu:
+    case ActivationKind::sign:
+    case ActivationKind::step: return 0.0;
+    case ActivationKind::erf:
+      return -4.0 * kInvSqrtPi * param * param * param * x * std::exp(-param * param * x * x);
+    case ActivationKind::tanh: {
+      const double t = std::tanh(x);
+      return -2.0 * t * (1.0 - t * t);
+    }
+    case ActivationKind::sigmoid: {
+      const double s = sigmoid(x);
+      return s * (1 - s) * (1 - 2 * s);
+    }
+    case ActivationKind::sin: return -std::sin(x);
+    case ActivationKind::cos: return -std::cos(x);
+    case ActivationKind::softplus: {
+      const double s = sigmoid(x);
+      return s * (1 - s);
+    }
+    case ActivationKind::gelu: return normal_pdf(x) * (2.0 - x * x);
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 2. properties and names
+// ---------------------------------------------------------------------------------------------------
+bool Activation::smooth() const {
+  switch (kind) {
+    case ActivationKind::relu:
+    case ActivationKind::leaky_relu:
+    case ActivationKind::sign:
+    case ActivationKind::step: return false;
+    default: return true;
+  }
+}
+
+bool Activation::closed_form() const {
+  switch (kind) {
+    case ActivationKind::tanh:
+    case ActivationKind::sigmoid:
+    case ActivationKind::softplus:
+    case ActivationKind::gelu: return false;
+    default: return true;
+  }
+}
+
+bool Activation::has_derivative() const {
+  return kind != ActivationKind::sign && kind != ActivationKind::step;
+}
+
+bool Activation::odd() const {
+  switch (kind) {
+    case ActivationKind::linear:
+    case ActivationKind::erf:
+    case ActivationKind::tanh:
+    case ActivationKind::sign:
+    case ActivationKind::sin: return true;
+    case ActivationKind::leaky_relu: return param == 1.0;
+    default: return false;
+  }
+}
+
+bool Activation::bounded() const {
+  switch (kind) {
+    case ActivationKind::erf:
+    case ActivationKind::tanh:
+    case ActivationKind::sigmoid:
+    case ActivationKind::sign:
+    case ActivationKind::step:
+    case ActivationKind::sin:
+    case ActivationKind::cos: return true;
+    default: return false;
+  }
+}
+
+double Activation::slope_at_zero() const {
+  switch (kind) {
+    case ActivationKind::sign:
+    case ActivationKind::step: return kInf;
+    default: return dphi(0.0);
+  }
+}
+
+namespace {
+struct NameEntry {
+  ActivationKind kind;
+  const char* name;
+};
+constexpr NameEntry kNames[] = {
+    {ActivationKind::linear, "linear"},     {ActivationKind::relu, "relu"},
+    {ActivationKind::leaky_relu, "leaky_relu"}, {ActivationKind::erf, "erf"},
+    {ActivationKind::tanh, "tanh"},         {ActivationKind::sigmoid, "sigmoid"},
+    {ActivationKind::sign, "sign"},         {ActivationKind::step, "step"},
+    {ActivationKind::sin, "sin"},           {ActivationKind::cos, "cos"},
+    {ActivationKind::softplus, "softplus"}, {ActivationKind::gelu, "gelu"},
+};
+}  // namespace
+
+std::string Activation::name() const {
+  for (const auto& e : kNames)
+    if (e.kind == kind) return e.name;
+  return "unknown";
+}
+
+std::string Activation::formula() const {
+  switch (kind) {
+    case ActivationKind::linear: return "x";
+    case ActivationKind::relu: return "max(0, x)";
+    case ActivationKind::leaky_relu: return "max(alpha x, x), alpha = " + std::to_string(param);
+    case ActivationKind::erf: return "erf(a x), a = " + std::to_string(param);
+    case ActivationKind::tanh: return "tanh(x)";
+    case ActivationKind::sigmoid: return "1 / (1 + exp(-x))";
+    case ActivationKind::sign: return "sign(x)";
+    case ActivationKind::step: return "step(x) = 1 for x > 0";
+    case ActivationKind::sin: return "sin(x)";
+    case ActivationKind::cos: return "cos(x)";
+    case ActivationKind::softplus: return "log(1 + exp(x))";
+    case ActivationKind::gelu: return "x Phi(x)";
+  }
+  return "";
+}
+
+std::optional<ActivationKind> activation_kind_from_name(std::string_view name) {
+  for (const auto& e : kNames)
+    if (name == e.name) return e.kind;
+  return std::nullopt;
+}
+
+const std::vector<std::string>& activation_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const auto& e : kNames) v.emplace_back(e.name);
+    return v;
+  }();
+  return names;
+}
+
+bool activation_has_param(ActivationKind kind) {
+  return kind == ActivationKind::erf || kind == ActivationKind::leaky_relu;
+}
+
+const char* activation_param_name(ActivationKind kind) {
+  switch (kind) {
+    case ActivationKind::erf: return "a";
+    case ActivationKind::leaky_relu: return "alpha";
+    default: return "";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 3. one-variable expectations, u = sqrt(q) z
+// ---------------------------------------------------------------------------------------------------
+double mean_phi(const Activation& act, double q) {
+  q = std::max(q, 0.0);
+  switch (act.kind) {
+    case ActivationKind::linear:
+    case ActivationKind::erf:
+    case ActivationKind::tanh:
+    case ActivationKind::sin:
+    case ActivationKind::sign: return 0.0;
+    case ActivationKind::relu: return std::sqrt(q) * kInvSqrt2Pi;
+    case ActivationKind::leaky_relu: return (1 - act.param) * std::sqrt(q) * kInvSqrt2Pi;
+    case ActivationKind::step: return 0.5;
+    case ActivationKind::sigmoid: return 0.5;
+    case ActivationKind::cos: return std::exp(-0.5 * q);
+    case ActivationKind::gelu: return q / std::sqrt(2 * kPi * (1 + q));  // E[u Phi(u)] = q E[phi_N] (Stein)
+    default: break;
+  }
+  return gaussian_mean_1d([&](double x) { return act.phi(x); }, q);
+}
+
+double mean_phi_sq(const Activation& act, double q) {
+  q = std::max(q, 0.0);
+  switch (act.kind) {
+    case ActivationKind::linear: return q;
+    case ActivationKind::relu: return 0.5 * q;
+    case ActivationKind::leaky_relu: return 0.5 * q * (1 + act.param * act.param);
+    case ActivationKind::erf: {
+      const double a2 = act.param * act.param;
+      return 2.0 / kPi * std::asin(2 * a2 * q / (1 + 2 * a2 * q));
+    }
+    case ActivationKind::sign: return q > 0 ? 1.0 : 0.0;
+    case ActivationKind::step: return q > 0 ? 0.5 : 0.25;
+    case ActivationKind::sin: return 0.5 * (1 - std::exp(-2 * q));
+    case ActivationKind::cos: return 0.5 * (1 + std::exp(-2 * q));
+    default: break;
+  }
+  return gaussian_mean_1d([&](double x) { const double p = act.phi(x); return p * p; }, q);
+}
+
+double mean_dphi_sq(const Activation& act, double q) {
+  q = std::max(q, 0.0);
+  switch (act.kind) {
+    case ActivationKind::linear: return 1.0;
+    case ActivationKind::relu: return q > 0 ? 0.5 : 0.25;
+    case ActivationKind::leaky_relu:
+      return q > 0 ? 0.5 * (1 + act.param * act.param) : 0.25 * (1 + act.param) * (1 + act.param);
+    case ActivationKind::erf: {
+      const double a2 = act.param * act.param;
+      return 4 * a2 / kPi / std::sqrt(1 + 4 * a2 * q);
+    }
+    case ActivationKind::sign:
+    case ActivationKind::step: return kInf;
+    case ActivationKind::sin: return 0.5 * (1 + std::exp(-2 * q));
+    case ActivationKind::cos: return 0.5 * (1 - std::exp(-2 * q));
+    default: break;
+  }
+  return gaussian_mean_1d([&](double x) { const double p = act.dphi(x); return p * p; }, q);
+}
+
+double mean_phi_d2phi(const Activation& act, double q) {
+  q = std::max(q, 0.0);
+  switch (act.kind) {
+    case ActivationKind::linear:
+    case ActivationKind::relu:
+    case ActivationKind::leaky_relu: return 0.0;  // phi phi'' = x delta(x) = 0
+    case ActivationKind::sign:
+    case ActivationKind::step: return std::numeric_limits<double>::quiet_NaN();
+    case ActivationKind::sin: return -0.5 * (1 - std::exp(-2 * q));
+    case ActivationKind::cos: return -0.5 * (1 + std::exp(-2 * q));
+    default: break;
+  }
+  return gaussian_mean_1d([&](double x) { return act.phi(x) * act.d2phi(x); }, q);
+}
+
+double mean_phi_sq_slope(const Activation& act, double q) {
+  q = std::max(q, 0.0);
+  switch (act.kind) {
+    case ActivationKind::sign:
+    case ActivationKind::step: return 0.0;
+    case ActivationKind::erf: {  // d/dq (2/pi) asin(2 a^2 q / (1 + 2 a^2 q))
+      const double a2 = act.param * act.param;
+      const double beta = 2 * a2 * q / (1 + 2 * a2 * q);
+      return 2.0 / kPi * (2 * a2 / ((1 + 2 * a2 * q) * (1 + 2 * a2 * q))) / std::sqrt(1 - beta * beta);
+    }
+    case ActivationKind::relu: return 0.5;
+    case ActivationKind::leaky_relu: return 0.5 * (1 + act.param * act.param);
+    default: break;
+  }
+  return mean_dphi_sq(act, q) + mean_phi_d2phi(act, q);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 4. two-variable expectations
+// ---------------------------------------------------------------------------------------------------
+std::optional<double> closed_pair_expectation(const Activation& act, double q1, double q2, double c) {
+  q1 = std::max(q1, 0.0);
+  q2 = std::max(q2, 0.0);
+  const double rho = correlation(q1, q2, c);
+  const double s12 = std::sqrt(q1 * q2);
+  const double cc = rho * s12;  // covariance consistent with the clamped correlation
+  switch (act.kind) {
+    case ActivationKind::linear: return cc;
+    case ActivationKind::relu: {  // Cho & Saul 2009, arc-cosine kernel n = 1
+      const double theta = std::acos(rho);
+      return s12 / (2 * kPi) * (std::sqrt(std::max(0.0, 1 - rho * rho)) + (kPi - theta) * rho);
+    }
+    case ActivationKind::leaky_relu: {  // phi = alpha x + (1 - alpha) relu(x); E[u relu(v)] = c/2
+      const double a = act.param;
+      const double theta = std::acos(rho);
+      const double relu = s12 / (2 * kPi) * (std::sqrt(std::max(0.0, 1 - rho * rho)) + (kPi - theta) * rho);
+      return a * a * cc + a * (1 - a) * cc + (1 - a) * (1 - a) * relu;
+    }
+    case ActivationKind::step: return (kPi - std::acos(rho)) / (2 * kPi);  // arc-cosine n = 0
+    case ActivationKind::sign: return 2.0 / kPi * std::asin(rho);
+    case ActivationKind::erf: {  // Williams 1997
+      const double a2 = act.param * act.param;
+      const double den = std::sqrt((1 + 2 * a2 * q1) * (1 + 2 * a2 * q2));
+      return 2.0 / kPi * std::asin(std::clamp(2 * a2 * cc / den, -1.0, 1.0));
+    }
+    case ActivationKind::sin: return std::exp(-0.5 * (q1 + q2)) * std::sinh(cc);
+    case ActivationKind::cos: return std::exp(-0.5 * (q1 + q2)) * std::cosh(cc);
+    default: return std::nullopt;
+  }
+}
+
+std::optional<double> closed_pair_derivative_expectation(const Activation& act, double q1, double q2,
+                                                         double c) {
+  q1 = std::max(q1, 0.0);
+  q2 = std::max(q2, 0.0);
+  const double rho = correlation(q1, q2, c);
+  const double cc = rho * std::sqrt(q1 * q2);
+  switch (act.kind) {
+    case ActivationKind::linear: return 1.0;
+    case ActivationKind::relu: return (kPi - std::acos(rho)) / (2 * kPi);
+    case ActivationKind::leaky_relu: {
+      const double a = act.param;
+      return a * a + a * (1 - a) + (1 - a) * (1 - a) * (kPi - std::acos(rho)) / (2 * kPi);
+    }
+    case ActivationKind::erf: {  // Williams 1997; finite for |rho| < 1 or q > 0
+      const double a2 = act.param * act.param;
+      const double det = (1 + 2 * a2 * q1) * (1 + 2 * a2 * q2) - 4 * a2 * a2 * cc * cc;
+      return 4 * a2 / kPi / std::sqrt(std::max(det, 1e-300));
+    }
+    case ActivationKind::sin: return std::exp(-0.5 * (q1 + q2)) * std::cosh(cc);
+    case ActivationKind::cos: return std::exp(-0.5 * (q1 + q2)) * std::sinh(cc);
+    case ActivationKind::sign:
+    case ActivationKind::step: {
+      // phi' = k delta(x) (k = 2 for sign, 1 for step): E = k^2 p(0, 0), infinite on the diagonal.
+      const double k = act.kind == ActivationKind::sign ? 2.0 : 1.0;
+      const double det = q1 * q2 - cc * cc;
+      if (!(det > 0)) return kInf;
+      return k * k / (2 * kPi * std::sqrt(det));
+    }
+    default: return std::nullopt;
+  }
+}
+
+double pair_expectation(const Activation& act, double q1, double q2, double c) {
+  if (auto v = closed_pair_expectation(act, q1, q2, c)) return *v;
+  const HermiteSeries a = hermite_series(act, PairFunction::phi, std::max(q1, 0.0));
+  const HermiteSeries b = hermite_series(act, PairFunction::phi, std::max(q2, 0.0));
+  if (a.converged && b.converged) return series_pair(a, b, correlation(q1, q2, c));
+  return gauss_hermite_pair([&](double x) { return act.phi(x); }, [&](double x) { return act.phi(x); }, q1,
+                            q2, c, 512);
+}
+
+double pair_derivative_expectation(const Activation& act, double q1, double q2, double c) {
+  if (auto v = closed_pair_derivative_expectation(act, q1, q2, c)) return *v;
+  const HermiteSeries a = hermite_series(act, PairFunction::dphi, std::max(q1, 0.0));
+  const HermiteSeries b = hermite_series(act, PairFunction::dphi, std::max(q2, 0.0));
+  if (a.converged && b.converged) return series_pair(a, b, correlation(q1, q2, c));
+  return gauss_hermite_pair([&](double x) { return act.dphi(x); }, [&](double x) { return act.dphi(x); },
+                            q1, q2, c, 512);
+}
+
+}  // namespace fs

@@ -1,0 +1,71 @@
+// Activation functions phi with phi', phi'' and their Gaussian expectations.
+//
+// For (u, v) bivariate normal with variances q1, q2 and covariance c:
+//   pair_expectation(act, q1, q2, c)            = E[phi(u) phi(v)]
+//   pair_derivative_expectation(act, q1, q2, c) = E[phi'(u) phi'(v)]
+// Closed forms where they exist (mft.md §2.2); otherwise accurate quadrature (gaussian.h).
+// The vectorised fast path used by the kernel recursions lives in gaussian.h (PairIntegrator).
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fs {
+
+enum class ActivationKind {
+  linear, relu, leaky_relu, erf, tanh, sigmoid, sign, step, sin, cos, softplus, gelu,
+};
+
+struct Activation {
+  ActivationKind kind = ActivationKind::tanh;
+  // Shape parameter: the scale a of erf(a x), the negative slope of leaky ReLU; ignored otherwise.
+  double param = 1.0;
+
+  bool operator==(const Activation&) const = default;
+
+  double phi(double x) const;
+  double dphi(double x) const;   // phi'  (0 at kinks of step/sign: the delta parts are handled analytically)
+  double d2phi(double x) const;  // phi'' (smooth activations; 0 for piecewise-linear ones)
+
+  // Smooth (analytic on the real line): quadrature converges spectrally.
+  bool smooth() const;
+  // E[phi phi] has a closed form (mft.md §2.2).
+  bool closed_form() const;
+  // phi' is a function (not a delta): E[phi' phi'] and chi_1 are finite. False for sign and step.
+  bool has_derivative() const;
+  // Odd: phi(-x) = -phi(x).
+  bool odd() const;
+  // |phi| bounded: the length map has a fixed point for any sigma_w^2.
+  bool bounded() const;
+  // Slope phi'(0), sets the critical point at sigma_b^2 = 0.
+  double slope_at_zero() const;
+
+  std::string name() const;     // "tanh", "erf", "leaky_relu", ...
+  std::string formula() const;  // human-readable, e.g. "erf(a x), a = 1"
+};
+
+std::optional<ActivationKind> activation_kind_from_name(std::string_view name);
+const std::vector<std::string>& activation_names();
+// The admissible range of Activation::param for this kind, and whether it is used at all.
+bool activation_has_param(ActivationKind kind);
+const char* activation_param_name(ActivationKind kind);  // "a" for erf, "alpha" for leaky ReLU
+
+// One-variable expectations over z ~ N(0,1) at variance q: u = sqrt(q) z.
+double mean_phi(const Activation& act, double q);             // E[phi(u)]
+double mean_phi_sq(const Activation& act, double q);          // E[phi(u)^2]
+double mean_dphi_sq(const Activation& act, double q);         // E[phi'(u)^2] (infinite for sign/step)
+double mean_phi_d2phi(const Activation& act, double q);       // E[phi(u) phi''(u)]
+// d/dq E[phi(u)^2] = E[phi'^2] + E[phi phi''] (Price), with the closed forms for kinked phi.
+double mean_phi_sq_slope(const Activation& act, double q);
+
+// Two-variable expectations (scalar reference path; see PairIntegrator for the fast path).
+double pair_expectation(const Activation& act, double q1, double q2, double c);
+double pair_derivative_expectation(const Activation& act, double q1, double q2, double c);
+
+// Closed form of E[phi(u)phi(v)] (and of E[phi'phi']) if the activation has one; nullopt otherwise.
+std::optional<double> closed_pair_expectation(const Activation& act, double q1, double q2, double c);
+std::optional<double> closed_pair_derivative_expectation(const Activation& act, double q1, double q2,
+                                                         double c);
+
+}  // namespace fs

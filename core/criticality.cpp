@@ -1,0 +1,387 @@
+// Order-to-chaos: fixed points, depth scales, Lyapunov exponent, critical line, phase diagrams.
+//
+// Sections
+//   1. Brent's root finder
+//   2. maps and trajectories
+//   3. fixed points (mft.md §3)
+//   4. critical line
+//   5. phase diagram job
+#include "core/criticality.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "core/gaussian.h"
+
+namespace fs {
+
+const char* phase_name(Phase phase) {
+  switch (phase) {
+    case Phase::ordered: return "ordered";
+    case Phase::critical: return "critical";
+    case Phase::chaotic: return "chaotic";
+    case Phase::diverged: return "diverged";
+  }
+  return "";
+}
+
+namespace {
+std::string num(double v) {
+  std::ostringstream os;
+  os.precision(6);
+  os << v;
+  return os.str();
+}
+
+// Homogeneous activations: E[phi(sqrt(q) z)^2] = kappa q exactly.
+bool homogeneous(const Activation& act, double& kappa) {
+  switch (act.kind) {
+    case ActivationKind::linear: kappa = 1.0; return true;
+    case ActivationKind::relu: kappa = 0.5; return true;
+    case ActivationKind::leaky_relu: kappa = 0.5 * (1 + act.param * act.param); return true;
+    default: return false;
+  }
+}
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------
+// 1. Brent's method (Brent 1973, ch. 4): inverse quadratic interpolation guarded by bisection.
+// ---------------------------------------------------------------------------------------------------
+double brent_root(const std::function<double(double)>& f, double a, double b, double tolerance, int max_iterations) {
+  double fa = f(a), fb = f(b);
+  if (fa == 0) return a;
+  if (fb == 0) return b;
+  double c = a, fc = fa, d = b - a, e = d;
+  for (int iter = 0; iter < max_iterations; ++iter) {
+    if ((fb > 0) == (fc > 0)) {
+      c = a;
+      fc = fa;
+      d = e = b - a;
+    }
+    if (std::abs(fc) < std::abs(fb)) {
+      a = b; b = c; c = a;
+      fa = fb; fb = fc; fc = fa;
+    }
+    const double tol = 2 * 2.2e-16 * std::abs(b) + 0.5 * tolerance;
+    const double m = 0.5 * (c - b);
+    if (std::abs(m) <= tol || fb == 0) return b;
+    if (std::abs(e) >= tol && std::abs(fa) > std::abs(fb)) {
+      double p, q, r;
+      const double s = fb / fa;
+      if (a == c) {
+        p = 2 * m * s;
+        q = 1 - s;
+      } else {
+        q = fa / fc;
+        r = fb / fc;
+        p = s * (2 * m * q * (q - r) - (b - a) * (r - 1));
+        q = (q - 1) * (r - 1) * (s - 1);
+      }
+      if (p > 0) q = -q; else p = -p;
+      if (2 * p < std::min(3 * m * q - std::abs(tol * q), std::abs(e * q))) {
+        e = d;
+        d = p / q;
+      } else {
+        d = m;
+        e = m;
+      }
+    } else {
+      d = m;
+      e = m;
+    }
+    a = b;
+    fa = fb;
+    b += std::abs(d) > tol ? d : (m > 0 ? tol : -tol);
+    fb = f(b);
+  }
+  return b;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 2. maps and trajectories
+// ---------------------------------------------------------------------------------------------------
+double q_map(const MeanFieldParams& p, double q) {
+  return p.sigma_b2 + p.sigma_w2 * mean_phi_sq(p.activation, q);
+}
+
+double c_map(const MeanFieldParams& p, double q, double c) {
+  if (!(q > 0)) return 1.0;
+  return (p.sigma_b2 + p.sigma_w2 * pair_expectation(p.activation, q, q, c * q)) / q;
+}
+
+SignalTrajectory signal_trajectory(const MeanFieldParams& p, double q1, double q2, double covariance, int layers) {
+  SignalTrajectory out;
+  auto push = [&](double a, double b, double c) {
+    out.q1.push_back(a);
+    out.q2.push_back(b);
+    out.covariance.push_back(c);
+    const double s = std::sqrt(a * b);
+    out.correlation.push_back(s > 0 ? std::clamp(c / s, -1.0, 1.0) : 1.0);
+  };
+  push(q1, q2, covariance);
+  for (int l = 1; l <= layers; ++l) {
+    const double a = q_map(p, q1), b = q_map(p, q2);
+    const double c = p.sigma_b2 + p.sigma_w2 * pair_expectation(p.activation, q1, q2, covariance);
+    if (!std::isfinite(a) || !std::isfinite(b) || std::max(a, b) > 1e100) {
+      out.status = Status::error(StatusCode::diverged, "The variance q grows without bound after layer " + std::to_string(l - 1) + ".");
+      break;
+    }
+    q1 = a;
+    q2 = b;
+    covariance = c;
+    push(a, b, c);
+  }
+  return out;
+}
+
+std::vector<double> q_iterates(const MeanFieldParams& p, double q0, int steps) {
+  std::vector<double> out{q0};
+  for (int i = 0; i < steps; ++i) {
+    const double next = q_map(p, out.back());
+    if (!std::isfinite(next) || next > 1e100) break;
+    out.push_back(next);
+  }
+  return out;
+}
+
+std::vector<double> c_iterates(const MeanFieldParams& p, double q_star, double c0, int steps) {
+  std::vector<double> out{c0};
+  for (int i = 0; i < steps; ++i) out.push_back(c_map(p, q_star, out.back()));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 3. fixed points
+// ---------------------------------------------------------------------------------------------------
+namespace {
+
+// The stable fixed point of the length map reached from small q, or a diverged status.
+Status solve_q_star(const MeanFieldParams& p, double& q_star) {
+  const Activation& act = p.activation;
+  double kappa = 0;
+  if (homogeneous(act, kappa)) {
+    const double gain = p.sigma_w2 * kappa;
+    if (gain < 1) {
+      q_star = p.sigma_b2 / (1 - gain);  // linear: sigma_b^2 / (1 - sigma_w^2); ReLU: sigma_b^2 / (1 - sigma_w^2/2)
+      return {};
+    }
+    if (gain == 1 && p.sigma_b2 == 0) {
+      q_star = 0;
+      return Status::error(StatusCode::ok, "The length map is the identity: every q is a fixed point (marginal).");
+    }
+    q_star = kInfinity;
+    return Status::error(StatusCode::diverged, "q diverges: for " + act.name() + " the length map has no finite fixed point when sigma_w^2 >= " +
+                                                   num(1 / kappa) + (p.sigma_b2 > 0 ? " (or = with sigma_b^2 > 0)." : "."));
+  }
+  auto g = [&](double q) { return q_map(p, q) - q; };
+  const double g0 = g(0.0);
+  double lo = 0;
+  if (g0 <= 0) {
+    // q = 0 is a fixed point (sigma_b = 0, phi(0) = 0). It is the attracting one unless the map
+    // rises above the diagonal right next to it.
+    const double slope0 = act.has_derivative() ? p.sigma_w2 * act.slope_at_zero() * act.slope_at_zero() : kInfinity;
+    if (slope0 <= 1) {
+      q_star = 0;
+      return {};
+    }
+    lo = 1e-12;
+    while (g(lo) <= 0 && lo < 1e-3) lo *= 10;
+    if (g(lo) <= 0) {
+      q_star = 0;
+      return {};
+    }
+  }
+  double hi = std::max(1.0, 2 * std::abs(g0));
+  while (g(hi) > 0) {
+    lo = hi;
+    hi *= 2;
+    if (hi > 1e12) {
+      q_star = kInfinity;
+      return Status::error(StatusCode::diverged, "q diverges: the length map of " + act.name() + " has no finite fixed point for sigma_w^2 = " +
+                                                     num(p.sigma_w2) + ".");
+    }
+  }
+  q_star = brent_root(g, lo, hi, 1e-15);
+  return {};
+}
+
+}  // namespace
+
+FixedPoint fixed_point(const MeanFieldParams& p) {
+  FixedPoint fp;
+  const Activation& act = p.activation;
+  if (!(p.sigma_w2 >= 0) || !(p.sigma_b2 >= 0) || !std::isfinite(p.sigma_w2) || !std::isfinite(p.sigma_b2)) {
+    fp.status = Status::error(StatusCode::invalid_input, "sigma_w^2 and sigma_b^2 must be finite and non-negative.");
+    fp.phase = Phase::diverged;
+    return fp;
+  }
+  Status qs = solve_q_star(p, fp.q_star);
+  if (qs.code == StatusCode::diverged) {
+    fp.status = qs;
+    fp.phase = Phase::diverged;
+    fp.chi_1 = fp.chi_c = fp.xi_c = fp.xi_q = fp.lambda_max = kInfinity;
+    fp.c_star = 1;
+    return fp;
+  }
+  fp.status = qs;  // ok, possibly with a note
+  const double q = fp.q_star;
+  fp.chi_1 = p.sigma_w2 * mean_dphi_sq(act, q);
+  fp.q_slope = p.sigma_w2 * mean_phi_sq_slope(act, q);
+  fp.xi_q = fp.q_slope <= 0 ? 0.0 : (fp.q_slope >= 1 ? kInfinity : -1 / std::log(fp.q_slope));
+  fp.lambda_max = 0.5 * std::log(fp.chi_1);
+  const double kCriticalBand = 1e-10;
+  if (std::abs(fp.chi_1 - 1) <= kCriticalBand) fp.phase = Phase::critical;
+  else fp.phase = fp.chi_1 < 1 ? Phase::ordered : Phase::chaotic;
+
+  if (fp.phase != Phase::chaotic || !(q > 0)) {
+    fp.c_star = 1;
+    fp.chi_c = fp.chi_1;
+  } else {
+    // Chaotic: c = 1 is unstable; the stable c* < 1 solves c_map(c) = c on [0, 1) (c_map(0) >= 0).
+    std::function<double(double)> cmap;
+    HermiteSeries series;
+    if (act.closed_form()) {
+      cmap = [&](double c) { return c_map(p, q, c); };
+    } else {
+      series = hermite_series(act, PairFunction::phi, q);
+      cmap = [&](double c) { return (p.sigma_b2 + p.sigma_w2 * series_pair(series, series, c)) / q; };
+    }
+    auto h = [&](double c) { return cmap(c) - c; };
+    double top = 1 - 1e-7;
+    if (h(top) >= 0) {
+      fp.c_star = 1;  // chi_1 so close to 1 that c* is indistinguishable from 1
+    } else {
+      fp.c_star = h(0.0) <= 0 ? 0.0 : brent_root(h, 0.0, top, 1e-15);
+    }
+    const double dd = pair_derivative_expectation(act, q, q, fp.c_star * q);
+    fp.chi_c = fp.c_star >= 1 ? fp.chi_1 : p.sigma_w2 * dd;
+  }
+  fp.xi_c = fp.chi_c >= 1 ? kInfinity : (fp.chi_c <= 0 ? 0.0 : -1 / std::log(fp.chi_c));
+  if (!std::isfinite(fp.chi_1)) {
+    fp.status = Status::error(StatusCode::ok, act.name() + " has a delta-function derivative: chi_1 is infinite and the network is always chaotic.");
+  }
+  return fp;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 4. critical line
+// ---------------------------------------------------------------------------------------------------
+CriticalPoint critical_point(const Activation& act, double sigma_b2) {
+  CriticalPoint cp;
+  cp.sigma_b2 = sigma_b2;
+  if (!act.has_derivative()) {
+    cp.status = Status::error(StatusCode::not_defined, act.name() + " is chaotic for every sigma_w^2 > 0: chi_1 is infinite.");
+    return cp;
+  }
+  double kappa = 0;
+  if (homogeneous(act, kappa)) {
+    const double slope2 = mean_dphi_sq(act, 1.0);  // E[phi'^2], independent of q
+    if (sigma_b2 == 0) {
+      cp.sigma_w2 = 1 / slope2;
+    } else {
+      cp.status = Status::error(StatusCode::diverged, "For " + act.name() + " with sigma_b^2 > 0, q diverges at sigma_w^2 = " + num(1 / kappa) +
+                                                          " before chi_1 reaches 1; the only critical point is (" + num(1 / slope2) + ", 0).");
+    }
+    return cp;
+  }
+  auto chi = [&](double w2) {
+    const FixedPoint fp = fixed_point({act, w2, sigma_b2});
+    return fp.phase == Phase::diverged ? kInfinity : fp.chi_1;
+  };
+  double lo = 1e-6, hi = 1.0;
+  if (chi(lo) >= 1) {
+    cp.status = Status::error(StatusCode::not_defined, "chi_1 >= 1 already at sigma_w^2 = 1e-6: no order-to-chaos transition.");
+    return cp;
+  }
+  while (chi(hi) < 1) {
+    lo = hi;
+    hi *= 2;
+    if (hi > 1e4) {
+      cp.status = Status::error(StatusCode::not_defined, "chi_1 stays below 1 up to sigma_w^2 = 1e4: no critical point.");
+      return cp;
+    }
+  }
+  auto f = [&](double w2) {
+    const double c = chi(w2);
+    return std::isfinite(c) ? c - 1 : 1.0;
+  };
+  cp.sigma_w2 = brent_root(f, lo, hi, 1e-13);
+  const FixedPoint fp = fixed_point({act, cp.sigma_w2, sigma_b2});
+  if (fp.phase == Phase::diverged || std::abs(fp.chi_1 - 1) > 1e-6)
+    cp.status = Status::error(StatusCode::diverged, "q diverges at sigma_w^2 = " + num(cp.sigma_w2) + " before chi_1 reaches 1.");
+  return cp;
+}
+
+std::vector<CriticalPoint> critical_line(const Activation& act, const std::vector<double>& sigma_b2_values) {
+  std::vector<CriticalPoint> out;
+  out.reserve(sigma_b2_values.size());
+  for (double b2 : sigma_b2_values) out.push_back(critical_point(act, b2));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 5. phase diagram
+// ---------------------------------------------------------------------------------------------------
+double PhaseDiagram::sigma_w2(int column) const {
+  return spec.columns > 1 ? spec.sigma_w2_min + (spec.sigma_w2_max - spec.sigma_w2_min) * column / (spec.columns - 1) : spec.sigma_w2_min;
+}
+double PhaseDiagram::sigma_b2(int row) const {
+  return spec.rows > 1 ? spec.sigma_b2_min + (spec.sigma_b2_max - spec.sigma_b2_min) * row / (spec.rows - 1) : spec.sigma_b2_min;
+}
+
+PhaseDiagramJob::PhaseDiagramJob(const PhaseDiagramSpec& spec) {
+  result_.spec = spec;
+  if (spec.columns < 1 || spec.rows < 1 || spec.columns > 4096 || spec.rows > 4096) {
+    status_ = Status::error(StatusCode::invalid_input, "The phase-diagram grid must have 1 to 4096 columns and rows.");
+    result_.spec.columns = result_.spec.rows = 0;
+    return;
+  }
+  if (!(spec.sigma_w2_min > 0) || !(spec.sigma_w2_max >= spec.sigma_w2_min) || !(spec.sigma_b2_min >= 0) ||
+      !(spec.sigma_b2_max >= spec.sigma_b2_min) || !std::isfinite(spec.sigma_w2_max) || !std::isfinite(spec.sigma_b2_max)) {
+    status_ = Status::error(StatusCode::invalid_input, "The phase-diagram ranges need 0 < sigma_w^2 min <= max and 0 <= sigma_b^2 min <= max.");
+    result_.spec.columns = result_.spec.rows = 0;
+    return;
+  }
+  const std::size_t n = static_cast<std::size_t>(spec.columns) * spec.rows;
+  for (auto* v : {&result_.q_star, &result_.c_star, &result_.chi_1, &result_.chi_c, &result_.xi_c, &result_.lambda_max}) v->assign(n, 0.0);
+  result_.phase.assign(n, Phase::ordered);
+  result_.done.assign(n, 0);
+}
+
+bool PhaseDiagramJob::step(double budget_seconds) {
+  const int n = result_.spec.columns * result_.spec.rows;
+  SliceTimer timer(budget_seconds);
+  while (next_ < n) {
+    if (cancelled()) {
+      status_ = Status::error(StatusCode::cancelled, "Cancelled.");
+      return true;
+    }
+    const int i = next_ % result_.spec.columns, j = next_ / result_.spec.columns;
+    const FixedPoint fp = fixed_point({result_.spec.activation, result_.sigma_w2(i), result_.sigma_b2(j)});
+    result_.q_star[next_] = fp.q_star;
+    result_.c_star[next_] = fp.c_star;
+    result_.chi_1[next_] = fp.chi_1;
+    result_.chi_c[next_] = fp.chi_c;
+    result_.xi_c[next_] = fp.xi_c;
+    result_.lambda_max[next_] = fp.lambda_max;
+    result_.phase[next_] = fp.phase;
+    result_.done[next_] = 1;
+    ++next_;
+    if (timer.expired()) break;
+  }
+  return next_ >= n;
+}
+
+double PhaseDiagramJob::progress() const {
+  const int n = result_.spec.columns * result_.spec.rows;
+  return n > 0 ? double(next_) / n : 1.0;
+}
+
+PhaseDiagram phase_diagram(const PhaseDiagramSpec& spec) {
+  PhaseDiagramJob job(spec);
+  job.run();
+  return job.take_result();
+}
+
+}  // namespace fs

@@ -1,0 +1,103 @@
+// Signal propagation and the order-to-chaos transition (mft.md §3; Poole et al. 2016,
+// Schoenholz et al. 2017): length and correlation maps, fixed points, chi_1, chi_c, depth scales,
+// the largest Lyapunov exponent, the critical line and phase-diagram grids.
+#pragma once
+#include <functional>
+#include <limits>
+#include <vector>
+
+#include "core/activations.h"
+#include "core/job.h"
+#include "core/status.h"
+
+namespace fs {
+
+struct MeanFieldParams {
+  Activation activation;
+  double sigma_w2 = 1.5;
+  double sigma_b2 = 0.05;
+};
+
+enum class Phase { ordered, critical, chaotic, diverged };
+const char* phase_name(Phase phase);
+
+inline constexpr double kInfinity = std::numeric_limits<double>::infinity();
+
+struct FixedPoint {
+  double q_star = 0;       // fixed point of the length map
+  double c_star = 1;       // stable fixed point of the correlation map (1 in the ordered phase)
+  double chi_1 = 0;        // slope of the c-map at c = 1: sigma_w^2 E[phi'(u)^2]
+  double chi_c = 0;        // slope of the c-map at c*: sigma_w^2 E[phi'(u1) phi'(u2)]
+  double q_slope = 0;      // slope of the length map at q*
+  double xi_q = 0;         // -1 / ln(q_slope)
+  double xi_c = 0;         // -1 / ln(chi_c); infinite on the critical line
+  double lambda_max = 0;   // (1/2) ln chi_1 per layer: growth rate of perturbation amplitudes
+  Phase phase = Phase::ordered;
+  Status status;           // diverged (q* infinite) or a note on degenerate cases
+};
+
+// Length map q -> sigma_b^2 + sigma_w^2 E[phi(sqrt(q) z)^2].
+double q_map(const MeanFieldParams& p, double q);
+// Correlation map at fixed variance q: c -> (sigma_b^2 + sigma_w^2 E[phi(u1) phi(u2)]) / q, corr(u1,u2) = c.
+double c_map(const MeanFieldParams& p, double q, double c);
+
+FixedPoint fixed_point(const MeanFieldParams& p);
+
+// Two inputs propagated through the mean-field recursion: q^l of each and their correlation c^l.
+struct SignalTrajectory {
+  std::vector<double> q1, q2, covariance, correlation;  // index = layer 0..L
+  Status status;
+};
+SignalTrajectory signal_trajectory(const MeanFieldParams& p, double q1, double q2, double covariance, int layers);
+
+// Iterates of a one-dimensional map (the cobweb of the q-map or the c-map at q*).
+std::vector<double> q_iterates(const MeanFieldParams& p, double q0, int steps);
+std::vector<double> c_iterates(const MeanFieldParams& p, double q_star, double c0, int steps);
+
+// sigma_w^2 at which chi_1 = 1 for this sigma_b^2.
+struct CriticalPoint {
+  double sigma_b2 = 0;
+  double sigma_w2 = 0;  // valid when status is ok
+  Status status;
+};
+CriticalPoint critical_point(const Activation& act, double sigma_b2);
+std::vector<CriticalPoint> critical_line(const Activation& act, const std::vector<double>& sigma_b2_values);
+
+// Phase diagram over a (sigma_w^2, sigma_b^2) grid; cell (i, j) = (column i, row j) at index j * columns + i.
+struct PhaseDiagramSpec {
+  Activation activation;
+  double sigma_w2_min = 0.5, sigma_w2_max = 4.0;
+  double sigma_b2_min = 0.0, sigma_b2_max = 1.0;
+  int columns = 64, rows = 64;
+};
+struct PhaseDiagram {
+  PhaseDiagramSpec spec;
+  std::vector<double> q_star, c_star, chi_1, chi_c, xi_c, lambda_max;
+  std::vector<Phase> phase;
+  std::vector<char> done;  // cells computed so far (the job fills rows progressively)
+  double sigma_w2(int column) const;
+  double sigma_b2(int row) const;
+};
+
+class PhaseDiagramJob : public Job {
+ public:
+  explicit PhaseDiagramJob(const PhaseDiagramSpec& spec);
+  bool step(double budget_seconds) override;
+  double progress() const override;
+  const PhaseDiagram& result() const { return result_; }
+  PhaseDiagram take_result() { return std::move(result_); }
+  const Status& status() const { return status_; }
+
+ private:
+  PhaseDiagram result_;
+  Status status_;
+  int next_ = 0;
+};
+
+PhaseDiagram phase_diagram(const PhaseDiagramSpec& spec);
+
+// Brent's method on [a, b] with f(a), f(b) of opposite signs (or one zero).
+double brent_root(const std::function<double(double)>& f, double a, double b, double tolerance = 1e-14,
+                  int max_iterations = 200);
+
+}  // namespace fs

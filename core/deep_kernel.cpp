@@ -1,0 +1,165 @@
+// Deep network kernel recursion (mft.md §2) and NTK.
+#include "core/deep_kernel.h"
+
+#include <cmath>
+#include <sstream>
+
+namespace fs {
+
+namespace {
+constexpr double kDivergence = 1e100;
+
+std::string short_number(double v) {
+  std::ostringstream os;
+  os.precision(4);
+  os << v;
+  return os.str();
+}
+}  // namespace
+
+std::size_t deep_kernel_bytes(int inputs, int depth, bool with_ntk) {
+  const double bytes = 8.0 * inputs * double(inputs) * (depth + 1.0) * (with_ntk ? 2 : 1);
+  return bytes > 1e18 ? std::size_t(-1) : static_cast<std::size_t>(bytes);
+}
+
+void propagate_rows(const Eigen::MatrixXd& prev, const PairIntegrator& integrator, double sigma_w2,
+                    double additive, const Eigen::MatrixXd* additive_matrix, int row_begin, int row_end,
+                    Eigen::MatrixXd& next) {
+  const int p = static_cast<int>(prev.rows());
+  for (int a = row_begin; a < row_end; ++a) {
+    // Column a from the diagonal down is contiguous (column-major): the entries b >= a.
+    const double* cov = prev.data() + static_cast<std::size_t>(a) * p + a;
+    double* out = next.data() + static_cast<std::size_t>(a) * p + a;
+    integrator.row(a, a, p - a, cov, out);
+    for (int b = a; b < p; ++b) {
+      const double extra = additive_matrix ? (*additive_matrix)(b, a) : 0.0;
+      out[b - a] = additive + extra + sigma_w2 * out[b - a];
+    }
+  }
+}
+
+void symmetrize_from_lower(Eigen::MatrixXd& m) {
+  const int p = static_cast<int>(m.rows());
+  for (int a = 0; a < p; ++a)
+    for (int b = a + 1; b < p; ++b) m(a, b) = m(b, a);
+}
+
+DeepKernelJob::DeepKernelJob(const DeepKernelSpec& spec, const Eigen::MatrixXd& input_gram) : spec_(spec) {
+  p_ = static_cast<int>(input_gram.rows());
+  auto fail = [&](StatusCode code, std::string message) {
+    result_.status = Status::error(code, std::move(message));
+    done_ = true;
+  };
+  if (input_gram.rows() != input_gram.cols() || p_ == 0) { fail(StatusCode::invalid_input, "The input Gram matrix must be square and non-empty."); return; }
+  if (!input_gram.allFinite()) { fail(StatusCode::invalid_input, "The inputs contain a non-finite number."); return; }
+  if (!(spec.sigma_w2 >= 0) || !(spec.sigma_b2 >= 0) || !(spec.sigma_in2 >= 0) || !std::isfinite(spec.sigma_w2) ||
+      !std::isfinite(spec.sigma_b2) || !std::isfinite(spec.sigma_in2))
+    { fail(StatusCode::invalid_input, "The variances sigma_w^2, sigma_b^2 and sigma_in^2 must be finite and non-negative."); return; }
+  if (spec.depth < 0) { fail(StatusCode::invalid_input, "The depth L must be at least 0."); return; }
+  const std::size_t bytes = deep_kernel_bytes(p_, spec.depth, spec.with_ntk);
+  if (bytes > spec.memory_budget_bytes)
+    { fail(StatusCode::too_large, "Storing " + std::to_string(spec.depth + 1) + " kernels of " + std::to_string(p_) + " x " +
+                                           std::to_string(p_) + " entries needs " + short_number(bytes / 1048576.0) +
+                                           " MiB, over the budget of " + short_number(spec.memory_budget_bytes / 1048576.0) +
+                                           " MiB: use fewer inputs or layers."); return; }
+  Eigen::MatrixXd k0 = spec.sigma_in2 * input_gram;
+  k0.array() += spec.sigma_b2;
+  symmetrize_from_lower(k0);
+  result_.kernel.push_back(k0);
+  if (spec.with_ntk) {
+    if (!spec.activation.has_derivative())
+      result_.ntk_status = Status::error(StatusCode::not_defined, "The NTK of " + spec.activation.name() +
+                                                                      " is not defined: its derivative is a delta function.");
+    else
+      result_.ntk.push_back(k0);  // Theta^0 = K^0: the input layer's own parameters
+  }
+  phi_ = std::make_unique<PairIntegrator>(spec.activation, PairFunction::phi);
+  if (spec.with_ntk && result_.ntk_status.ok())
+    dphi_ = std::make_unique<PairIntegrator>(spec.activation, PairFunction::dphi);
+  if (spec.depth == 0) done_ = true;
+}
+
+void DeepKernelJob::start_layer() {
+  const Eigen::MatrixXd& prev = result_.kernel.back();
+  std::vector<double> q(p_);
+  for (int a = 0; a < p_; ++a) q[a] = prev(a, a);
+  phi_->set_variances(q);
+  result_.inexact_variances = std::max(result_.inexact_variances, phi_->inexact_variances());
+  result_.kernel.emplace_back(p_, p_);
+  if (dphi_) {
+    dphi_->set_variances(q);
+    dot_.resize(p_, p_);
+  }
+  row_ = 0;
+  layer_started_ = true;
+}
+
+void DeepKernelJob::finish_layer() {
+  Eigen::MatrixXd& k = result_.kernel.back();
+  symmetrize_from_lower(k);
+  if (dphi_) {
+    symmetrize_from_lower(dot_);
+    // Theta^l = K^l + sigma_w^2 E[phi' phi'] (.) Theta^{l-1}   (Jacot et al. 2018; Lee et al. 2019, eq. 7)
+    Eigen::MatrixXd theta = k + spec_.sigma_w2 * dot_.cwiseProduct(result_.ntk.back());
+    result_.ntk.push_back(std::move(theta));
+  }
+  layer_started_ = false;
+  const double q_max = k.diagonal().maxCoeff();
+  if (!k.allFinite() || q_max > kDivergence) {
+    std::string why = spec_.activation.bounded()
+                          ? "The kernel left the range of floating point numbers."
+                          : "The variance q grows without bound (q = " + short_number(q_max) + " at layer " +
+                                std::to_string(layer_) + "): for " + spec_.activation.name() +
+                                " with sigma_w^2 = " + short_number(spec_.sigma_w2) +
+                                " the length map has no finite fixed point.";
+    result_.kernel.pop_back();
+    if (!result_.ntk.empty() && result_.ntk.size() > result_.kernel.size()) result_.ntk.pop_back();
+    result_.status = Status::error(StatusCode::diverged, why);
+    done_ = true;
+    return;
+  }
+  if (dphi_ && !result_.ntk.back().allFinite()) {
+    result_.ntk_status = Status::error(StatusCode::diverged, "The NTK left the range of floating point numbers.");
+    dphi_.reset();
+  }
+  ++layer_;
+  if (layer_ > spec_.depth) done_ = true;
+}
+
+bool DeepKernelJob::step(double budget_seconds) {
+  if (done_) return true;
+  SliceTimer timer(budget_seconds);
+  while (!done_) {
+    if (cancelled()) {
+      result_.status = Status::error(StatusCode::cancelled, "Cancelled after " + std::to_string(layer_ - 1) + " layers.");
+      done_ = true;
+      break;
+    }
+    if (!layer_started_) start_layer();
+    const Eigen::MatrixXd& prev = result_.kernel[result_.kernel.size() - 2];
+    // Rows get shorter down the triangle; take a chunk of about P entries... bounded by the timer.
+    const int chunk = std::max(1, std::min(p_ - row_, 8));
+    propagate_rows(prev, *phi_, spec_.sigma_w2, spec_.sigma_b2, nullptr, row_, row_ + chunk, result_.kernel.back());
+    if (dphi_) propagate_rows(prev, *dphi_, 1.0, 0.0, nullptr, row_, row_ + chunk, dot_);
+    row_ += chunk;
+    if (row_ >= p_) finish_layer();
+    if (timer.expired()) break;
+  }
+  return done_;
+}
+
+double DeepKernelJob::progress() const {
+  if (done_) return 1.0;
+  if (spec_.depth <= 0 || p_ == 0) return 0.0;
+  // Row a of a layer holds P - a entries.
+  const double done_in_layer = layer_started_ ? (double(row_) * p_ - 0.5 * double(row_) * (row_ - 1)) / (0.5 * p_ * (p_ + 1.0)) : 0.0;
+  return std::min(1.0, (layer_ - 1 + done_in_layer) / spec_.depth);
+}
+
+DeepKernelResult deep_kernel(const DeepKernelSpec& spec, const Eigen::MatrixXd& input_gram) {
+  DeepKernelJob job(spec, input_gram);
+  job.run();
+  return job.take_result();
+}
+
+}  // namespace fs

@@ -1,0 +1,72 @@
+// Recurrent network two-time kernel K^{ts}_{ab} with W shared over time (mft.md §4).
+#pragma once
+#include <Eigen/Core>
+#include <memory>
+#include <vector>
+
+#include "core/activations.h"
+#include "core/gaussian.h"
+#include "core/inputs.h"
+#include "core/job.h"
+#include "core/status.h"
+
+namespace fs {
+
+enum class BiasMode { shared, independent };                // one b for every t, or a fresh b each step
+enum class InputMode { first_step, every_step, sequence };  // "t0", "every", "seq" (mft.md §1)
+
+struct RecurrentKernelSpec {
+  Activation activation;
+  double sigma_w2 = 1.5;
+  double sigma_b2 = 0.05;
+  double sigma_in2 = 1.5;
+  int steps = 10;  // T: times 0..T
+  BiasMode bias_mode = BiasMode::shared;
+  InputMode input_mode = InputMode::first_step;
+  std::size_t memory_budget_bytes = std::size_t(1) << 30;
+};
+
+struct RecurrentKernelResult {
+  int steps = 0;   // T
+  int inputs = 0;  // P
+  // Blocks K^{ts} for s <= t, stored at t (t + 1) / 2 + s; K^{st} = (K^{ts})^T.
+  std::vector<Eigen::MatrixXd> blocks;
+  Status status;
+  int inexact_variances = 0;
+
+  bool has(int t, int s) const;
+  // K^{ts} (P x P) for any t, s in 0..T.
+  Eigen::MatrixXd block(int t, int s) const;
+  double at(int t, int s, int a, int b) const;
+};
+
+class RecurrentKernelJob : public Job {
+ public:
+  RecurrentKernelJob(const RecurrentKernelSpec& spec, const InputSet& inputs);
+  bool step(double budget_seconds) override;
+  double progress() const override;
+  const RecurrentKernelResult& result() const { return result_; }
+  RecurrentKernelResult take_result() { return std::move(result_); }
+
+ private:
+  Eigen::MatrixXd input_term(int t, int s) const;  // B^{ts} + I^{ts}
+  Eigen::MatrixXd& block_ref(int t, int s) { return result_.blocks[t * (t + 1) / 2 + s]; }
+
+  RecurrentKernelSpec spec_;
+  InputSet inputs_;
+  RecurrentKernelResult result_;
+  std::unique_ptr<PairIntegrator> equal_time_;   // variances of one time
+  std::unique_ptr<PairIntegrator> cross_time_;   // variances of all times 0..T-1
+  int p_ = 0;
+  int t_ = 1, s_ = 0, row_ = 0;  // next block (t, s) and row
+  bool equal_phase_ = true;      // first every K^{tt}, then the cross-time blocks
+  bool block_started_ = false;
+  long long rows_done_ = 0, rows_total_ = 0;
+  bool done_ = false;
+};
+
+RecurrentKernelResult recurrent_kernel(const RecurrentKernelSpec& spec, const InputSet& inputs);
+
+std::size_t recurrent_kernel_bytes(int inputs, int steps);
+
+}  // namespace fs

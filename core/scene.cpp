@@ -1,0 +1,1145 @@
+// The scene's two text forms (JSON and URL query), its checks, and the repair of bad input.
+// docs/scene.md is the user-facing description; keep the two in step.
+//
+// Sections
+//   1. Names of the enums
+//   2. Text helpers: format_double, strict numbers, plain-text echo, percent coding
+//   3. The field table: query key, JSON path and type of every field
+//   4. One field at a time: value text, accepted range, check, default, copy
+//   5. Cross-field checks and validate_scene
+//   6. Loading: raw values -> scene with per-field fallback and warnings (both forms)
+//   7. JSON form
+//   8. Query form
+#include "core/scene.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cfloat>
+#include <climits>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <set>
+#include <utility>
+
+namespace fs {
+
+static_assert(SceneLimits::max_inputs == InputLimits::max_inputs && SceneLimits::max_dim == InputLimits::max_dim &&
+                  SceneLimits::max_steps == InputLimits::max_steps,
+              "scene and input limits must agree");
+static_assert(SceneLimits::max_steps == SceneLimits::max_depth + 1, "a sequence has depth + 1 steps");
+
+// --- 1. Names of the enums ------------------------------------------------------------------------
+namespace {
+
+const std::vector<std::string>& architecture_names() {
+  static const std::vector<std::string> names{"deep", "recurrent"};
+  return names;
+}
+const std::vector<std::string>& bias_mode_names() {
+  static const std::vector<std::string> names{"shared", "independent"};
+  return names;
+}
+const std::vector<std::string>& input_mode_names() {
+  static const std::vector<std::string> names{"t0", "every", "seq"};
+  return names;
+}
+const std::vector<std::string>& input_kind_names() {
+  static const std::vector<std::string> names{"circle", "gaussian", "points", "csv"};
+  return names;
+}
+const std::vector<std::string>& panel_names() {
+  static const std::vector<std::string> names{"phase", "signal", "kernels", "recurrent"};
+  return names;
+}
+const std::vector<std::string>& quantity_names() {
+  static const std::vector<std::string> names{"chi1", "xi_c", "lambda", "q_star", "c_star"};
+  return names;
+}
+
+template <class Enum>
+const char* enum_name(Enum value, const std::vector<std::string>& names) {
+  const auto index = static_cast<std::size_t>(value);
+  return index < names.size() ? names[index].c_str() : "?";
+}
+
+template <class Enum>
+bool enum_from_name(std::string_view name, const std::vector<std::string>& names, Enum& value) {
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) {
+      value = static_cast<Enum>(i);
+      return true;
+    }
+  return false;
+}
+
+bool one_of(std::string_view name, const std::vector<std::string>& names) {
+  for (const std::string& n : names)
+    if (n == name) return true;
+  return false;
+}
+
+}  // namespace
+
+const char* architecture_name(Architecture a) { return enum_name(a, architecture_names()); }
+const char* bias_mode_name(BiasMode m) { return enum_name(m, bias_mode_names()); }
+const char* input_mode_name(InputMode m) { return enum_name(m, input_mode_names()); }
+const char* input_kind_name(InputKind k) { return enum_name(k, input_kind_names()); }
+
+double default_activation_param(ActivationKind kind) { return kind == ActivationKind::leaky_relu ? 0.1 : 1.0; }
+
+// --- 2. Text helpers ------------------------------------------------------------------------------
+
+std::string format_double(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value < 0 ? "-inf" : "inf";
+  char buffer[40];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buffer, sizeof buffer, "%.*g", precision, value);
+    if (std::strtod(buffer, nullptr) == value) break;  // %.17g always reads back exactly
+  }
+  // "1e+300" -> "1e300", "1e-05" -> "1e-5": shorter, and no '+' (a space in form encoding).
+  std::string text(buffer);
+  const std::size_t e = text.find('e');
+  if (e == std::string::npos) return text;
+  std::string mantissa = text.substr(0, e), exponent = text.substr(e + 1);
+  std::string sign;
+  if (!exponent.empty() && (exponent[0] == '+' || exponent[0] == '-')) {
+    if (exponent[0] == '-') sign = "-";
+    exponent.erase(0, 1);
+  }
+  while (exponent.size() > 1 && exponent[0] == '0') exponent.erase(0, 1);
+  return mantissa + "e" + sign + exponent;
+}
+
+namespace {
+
+// At most ~40 bytes of user text, with anything that is not plain printable ASCII (or could be markup
+// where a sentence is shown) replaced by '?'.
+std::string echo(std::string_view text) {
+  constexpr std::size_t kMax = 40;
+  std::string out;
+  for (std::size_t i = 0; i < text.size() && i < kMax; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const bool plain = c >= 0x20 && c < 0x7f && c != '<' && c != '>' && c != '&' && c != '"' &&
+                       c != '\'' && c != '`' && c != '\\';
+    out += plain ? static_cast<char>(c) : '?';
+  }
+  if (text.size() > kMax) out += "...";
+  return out;
+}
+
+std::string in_quotes(std::string_view text) {
+  std::string out = "\"";  // appended, not "\"" + ...: GCC 12 -O3 warns falsely (-Wrestrict) on that
+  out += echo(text);
+  out += '"';
+  return out;
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// [+-] (digits [. digits] | . digits) [(e|E) [+-] digits]: no hex, nan, inf or spaces for strtod to
+// read beyond what we checked.
+bool decimal_syntax(std::string_view s) {
+  std::size_t i = 0, digits = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  while (i < s.size() && is_digit(s[i])) ++i, ++digits;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && is_digit(s[i])) ++i, ++digits;
+  }
+  if (digits == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    std::size_t exponent_digits = 0;
+    while (i < s.size() && is_digit(s[i])) ++i, ++exponent_digits;
+    if (exponent_digits == 0) return false;
+  }
+  return i == s.size();
+}
+
+bool parse_finite(std::string_view s, double& value) {
+  if (s.size() > 400 || !decimal_syntax(s)) return false;
+  const std::string copy(s);
+  const double v = std::strtod(copy.c_str(), nullptr);
+  if (!std::isfinite(v)) return false;  // 1e999
+  value = v;
+  return true;
+}
+
+bool parse_int64(std::string_view s, std::int64_t& value) {
+  bool negative = false;
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  if (s.empty() || s.size() > 18) return false;  // 18 digits cannot overflow
+  std::int64_t v = 0;
+  for (char c : s) {
+    if (!is_digit(c)) return false;
+    v = v * 10 + (c - '0');
+  }
+  value = negative ? -v : v;
+  return true;
+}
+
+bool parse_uint64(std::string_view s, std::uint64_t& value) {
+  if (s.empty() || s.size() > 20) return false;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (!is_digit(c)) return false;
+    const std::uint64_t digit = static_cast<std::uint64_t>(c - '0');
+    if (v > (UINT64_MAX - digit) / 10) return false;
+    v = v * 10 + digit;
+  }
+  value = v;
+  return true;
+}
+
+bool valid_utf8_without_controls(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    const int extra = (c >= 0xc2 && c <= 0xdf) ? 1 : (c >= 0xe0 && c <= 0xef) ? 2 : (c >= 0xf0 && c <= 0xf4) ? 3 : -1;
+    if (extra < 0 || i + static_cast<std::size_t>(extra) >= s.size()) return false;
+    for (int k = 1; k <= extra; ++k)
+      if ((static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]) & 0xc0) != 0x80) return false;
+    const unsigned char next = static_cast<unsigned char>(s[i + 1]);
+    if ((c == 0xe0 && next < 0xa0) || (c == 0xed && next > 0x9f) || (c == 0xf0 && next < 0x90) ||
+        (c == 0xf4 && next > 0x8f))
+      return false;  // overlong, surrogate, beyond U+10FFFF
+    i += static_cast<std::size_t>(extra) + 1;
+  }
+  return true;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// %XX -> byte; '+' stays '+' (RFC 3986; our own links never hold a literal '+').
+bool percent_decode(std::string_view in, std::string& out) {
+  out.clear();
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out += in[i];
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    const int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return true;
+}
+
+// Keeps unreserved characters and the separators our values use (",;:/"); escapes the rest.
+std::string percent_encode(std::string_view in) {
+  static const char* const kHex = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : in) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    const bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '.' || c == '_' || c == '~' || c == ',' || c == ';' || c == ':' || c == '/';
+    if (keep) {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// --- 3. The field table ---------------------------------------------------------------------------
+
+enum class Field {
+  version, arch, act, act_param, sigma_w2, sigma_b2, sigma_in2, depth, bias_mode, input_mode,
+  input_kind, count, dim, radius, angle_span, steps, points, csv_path,
+  w2_min, w2_max, b2_min, b2_max, columns, rows, seed, panel, quantity, layer, input_a, input_b,
+};
+constexpr int kFieldCount = static_cast<int>(Field::input_b) + 1;
+
+enum class Type { version, number, optional_number, integer, seed, choice, text, points };
+enum class Form { json, query };
+
+struct FieldInfo {
+  Field field;
+  const char* query_key;
+  const char* json_path;
+  Type type;
+};
+
+// Order matters: it is the query's canonical order, and a field is read after those it depends on
+// (act before its parameter; depth and input mode before the steps).
+constexpr FieldInfo kFields[kFieldCount] = {
+    {Field::version, "v", "fieldscope", Type::version},
+    {Field::arch, "arch", "arch", Type::choice},
+    {Field::act, "act", "activation.name", Type::choice},
+    {Field::act_param, "ap", "activation.param", Type::number},
+    {Field::sigma_w2, "w2", "sigma_w2", Type::number},
+    {Field::sigma_b2, "b2", "sigma_b2", Type::number},
+    {Field::sigma_in2, "in2", "sigma_in2", Type::optional_number},
+    {Field::depth, "L", "depth", Type::integer},
+    {Field::bias_mode, "bias", "bias_mode", Type::choice},
+    {Field::input_mode, "in", "input_mode", Type::choice},
+    {Field::input_kind, "x", "inputs.kind", Type::choice},
+    {Field::count, "P", "inputs.count", Type::integer},
+    {Field::dim, "d", "inputs.dim", Type::integer},
+    {Field::radius, "r", "inputs.radius", Type::number},
+    {Field::angle_span, "span", "inputs.angle_span", Type::number},
+    {Field::steps, "steps", "inputs.steps", Type::integer},
+    {Field::points, "pts", "inputs.points", Type::points},
+    {Field::csv_path, "csv", "inputs.csv_path", Type::text},
+    {Field::w2_min, "w2min", "phase.sigma_w2_min", Type::number},
+    {Field::w2_max, "w2max", "phase.sigma_w2_max", Type::number},
+    {Field::b2_min, "b2min", "phase.sigma_b2_min", Type::number},
+    {Field::b2_max, "b2max", "phase.sigma_b2_max", Type::number},
+    {Field::columns, "nw", "phase.columns", Type::integer},
+    {Field::rows, "nb", "phase.rows", Type::integer},
+    {Field::seed, "seed", "seed", Type::seed},
+    {Field::panel, "view", "view.panel", Type::choice},
+    {Field::quantity, "q", "view.quantity", Type::choice},
+    {Field::layer, "layer", "view.layer", Type::integer},
+    {Field::input_a, "ia", "view.input_a", Type::integer},
+    {Field::input_b, "ib", "view.input_b", Type::integer},
+};
+
+constexpr bool table_in_order() {
+  for (int i = 0; i < kFieldCount; ++i)
+    if (static_cast<int>(kFields[i].field) != i) return false;
+  return true;
+}
+static_assert(table_in_order(), "kFields must list the fields in enum order");
+
+const FieldInfo& info(Field f) { return kFields[static_cast<int>(f)]; }
+const char* key(Field f, Form form) { return form == Form::query ? info(f).query_key : info(f).json_path; }
+
+// --- 4. One field at a time -----------------------------------------------------------------------
+
+constexpr std::size_t kMaxPathBytes = 4096;
+
+double* number_ref(Scene& s, Field f) {
+  switch (f) {
+    case Field::act_param: return &s.activation.param;
+    case Field::sigma_w2: return &s.sigma_w2;
+    case Field::sigma_b2: return &s.sigma_b2;
+    case Field::radius: return &s.inputs.radius;
+    case Field::angle_span: return &s.inputs.angle_span;
+    case Field::w2_min: return &s.phase.sigma_w2_min;
+    case Field::w2_max: return &s.phase.sigma_w2_max;
+    case Field::b2_min: return &s.phase.sigma_b2_min;
+    case Field::b2_max: return &s.phase.sigma_b2_max;
+    default: return nullptr;
+  }
+}
+int* integer_ref(Scene& s, Field f) {
+  switch (f) {
+    case Field::depth: return &s.depth;
+    case Field::count: return &s.inputs.count;
+    case Field::dim: return &s.inputs.dim;
+    case Field::steps: return &s.inputs.steps;
+    case Field::columns: return &s.phase.columns;
+    case Field::rows: return &s.phase.rows;
+    case Field::layer: return &s.view.layer;
+    case Field::input_a: return &s.view.input_a;
+    case Field::input_b: return &s.view.input_b;
+    default: return nullptr;
+  }
+}
+double number_of(const Scene& s, Field f) { return *number_ref(const_cast<Scene&>(s), f); }
+int integer_of(const Scene& s, Field f) { return *integer_ref(const_cast<Scene&>(s), f); }
+
+const std::vector<std::string>& choice_names(Field f) {
+  switch (f) {
+    case Field::arch: return architecture_names();
+    case Field::act: return activation_names();
+    case Field::bias_mode: return bias_mode_names();
+    case Field::input_mode: return input_mode_names();
+    case Field::input_kind: return input_kind_names();
+    case Field::panel: return panel_names();
+    default: return quantity_names();
+  }
+}
+std::string choice_of(const Scene& s, Field f) {
+  switch (f) {
+    case Field::arch: return architecture_name(s.arch);
+    case Field::act: return s.activation.name();
+    case Field::bias_mode: return bias_mode_name(s.bias_mode);
+    case Field::input_mode: return input_mode_name(s.input_mode);
+    case Field::input_kind: return input_kind_name(s.inputs.kind);
+    case Field::panel: return s.view.panel;
+    default: return s.view.quantity;
+  }
+}
+bool set_choice(Scene& s, Field f, std::string_view name) {
+  switch (f) {
+    case Field::arch: return enum_from_name(name, architecture_names(), s.arch);
+    case Field::bias_mode: return enum_from_name(name, bias_mode_names(), s.bias_mode);
+    case Field::input_mode: return enum_from_name(name, input_mode_names(), s.input_mode);
+    case Field::input_kind: return enum_from_name(name, input_kind_names(), s.inputs.kind);
+    case Field::act: {
+      const std::optional<ActivationKind> kind = activation_kind_from_name(name);
+      if (!kind) return false;
+      s.activation.kind = *kind;
+      return true;
+    }
+    case Field::panel:
+      if (!one_of(name, panel_names())) return false;
+      s.view.panel = std::string(name);
+      return true;
+    default:
+      if (!one_of(name, quantity_names())) return false;
+      s.view.quantity = std::string(name);
+      return true;
+  }
+}
+
+std::string points_text(const std::vector<std::vector<double>>& points) {
+  std::string out;
+  for (std::size_t a = 0; a < points.size(); ++a) {
+    if (a > 0) out += ';';
+    for (std::size_t i = 0; i < points[a].size(); ++i) {
+      if (i > 0) out += ',';
+      out += format_double(points[a][i]);
+    }
+  }
+  return out;
+}
+
+// The query-form text of a field's value ("" for an unset sigma_in2 and for no points).
+std::string value_text(const Scene& s, Field f) {
+  switch (info(f).type) {
+    case Type::version: return std::to_string(Scene::kFormatVersion);
+    case Type::number: return format_double(number_of(s, f));
+    case Type::optional_number: return s.sigma_in2 ? format_double(*s.sigma_in2) : std::string();
+    case Type::integer: return std::to_string(integer_of(s, f));
+    case Type::seed: return std::to_string(s.seed);
+    case Type::choice: return choice_of(s, f);
+    case Type::text: return s.inputs.csv_path;
+    case Type::points: return points_text(s.inputs.points);
+  }
+  return {};
+}
+
+struct Interval {
+  double lo, hi;
+  bool lo_open, hi_open;
+  bool contains(double v) const {
+    return std::isfinite(v) && (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
+  }
+};
+
+Interval number_interval(const Scene& s, Field f) {
+  constexpr double kMaxVar = SceneLimits::max_variance;
+  switch (f) {
+    case Field::act_param:
+      if (s.activation.kind == ActivationKind::erf) return {0.0, 100.0, true, false};
+      if (s.activation.kind == ActivationKind::leaky_relu) return {0.0, 1.0, false, true};
+      return {-DBL_MAX, DBL_MAX, false, false};  // unused by this activation: any finite number
+    case Field::sigma_w2:
+    case Field::w2_min:
+    case Field::w2_max: return {0.0, kMaxVar, true, false};
+    case Field::radius: return {0.0, 1000.0, false, false};
+    case Field::angle_span: return {0.0, 6.283185307179586, false, false};
+    default: return {0.0, kMaxVar, false, false};  // sigma_b2, sigma_in2, b2_min, b2_max
+  }
+}
+
+struct IntegerRange {
+  std::int64_t lo, hi;
+};
+IntegerRange integer_range(Field f) {
+  switch (f) {
+    case Field::depth: return {1, SceneLimits::max_depth};
+    case Field::count: return {1, SceneLimits::max_inputs};
+    case Field::dim: return {1, SceneLimits::max_dim};
+    case Field::steps: return {1, SceneLimits::max_steps};
+    case Field::columns:
+    case Field::rows: return {2, SceneLimits::max_grid};
+    case Field::layer: return {-1, SceneLimits::max_depth};  // and <= depth (a cross check)
+    default: return {0, SceneLimits::max_inputs - 1};         // input_a, input_b
+  }
+}
+
+// Range ends read best as plain numbers: "10000", not "1e4".
+std::string bound_text(double v) {
+  if (v == std::floor(v) && std::abs(v) < 1e15) return std::to_string(static_cast<long long>(v));
+  return format_double(v);
+}
+
+std::string interval_text(const Interval& r) {
+  if (r.lo == -DBL_MAX && r.hi == DBL_MAX) return "a finite number";
+  return std::string("a number in ") + (r.lo_open ? "(" : "[") + bound_text(r.lo) + ", " + bound_text(r.hi) +
+         (r.hi_open ? ")" : "]");
+}
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) out += (i > 0 ? ", " : "") + names[i];
+  return out;
+}
+
+// What a field accepts, as the end of "<key> must be ...".
+std::string rule_text(const Scene& s, Field f, Form form) {
+  switch (info(f).type) {
+    case Type::version: return "an integer >= 1";
+    case Type::number: {
+      std::string text = interval_text(number_interval(s, f));
+      if (f == Field::act_param && s.activation.kind == ActivationKind::erf) text += " for erf";
+      if (f == Field::act_param && s.activation.kind == ActivationKind::leaky_relu) text += " for leaky_relu";
+      return text;
+    }
+    case Type::optional_number:
+      return interval_text(number_interval(s, f)) +
+             (form == Form::query ? " (leave it out to use w2)" : " or null (null: use sigma_w2)");
+    case Type::integer: {
+      const IntegerRange r = integer_range(f);
+      return "an integer in " + std::to_string(r.lo) + ".." + std::to_string(r.hi);
+    }
+    case Type::seed: return "an integer in 0..18446744073709551615";
+    case Type::choice: return "one of " + join(choice_names(f));
+    case Type::text: return "a file path of at most " + std::to_string(kMaxPathBytes) + " bytes of UTF-8 text";
+    case Type::points:
+      return std::string(form == Form::query ? "rows separated by ';' of numbers separated by ','"
+                                             : "an array of rows, each an array of numbers") +
+             ", all rows the same length, at most " + std::to_string(SceneLimits::max_inputs) + " rows";
+  }
+  return {};
+}
+
+bool points_ok(const std::vector<std::vector<double>>& points) {
+  if (points.empty()) return true;
+  if (points.size() > static_cast<std::size_t>(SceneLimits::max_inputs)) return false;
+  const std::size_t width = points[0].size();
+  const std::size_t max_width =
+      static_cast<std::size_t>(SceneLimits::max_dim) * static_cast<std::size_t>(SceneLimits::max_steps);
+  if (width == 0 || width > max_width) return false;
+  if (static_cast<std::int64_t>(width * points.size()) > InputLimits::max_numbers) return false;
+  for (const std::vector<double>& row : points) {
+    if (row.size() != width) return false;
+    for (double v : row)
+      if (!std::isfinite(v)) return false;
+  }
+  return true;
+}
+
+// The field on its own (its range may depend on fields read before it, e.g. act for ap).
+bool field_ok(const Scene& s, Field f) {
+  switch (info(f).type) {
+    case Type::version: return true;
+    case Type::number: return number_interval(s, f).contains(number_of(s, f));
+    case Type::optional_number: return !s.sigma_in2 || number_interval(s, f).contains(*s.sigma_in2);
+    case Type::integer: {
+      const IntegerRange r = integer_range(f);
+      const int v = integer_of(s, f);
+      return v >= r.lo && v <= r.hi;
+    }
+    case Type::seed: return true;
+    case Type::choice: return one_of(choice_of(s, f), choice_names(f));
+    case Type::text: return s.inputs.csv_path.size() <= kMaxPathBytes && valid_utf8_without_controls(s.inputs.csv_path);
+    case Type::points: return points_ok(s.inputs.points);
+  }
+  return false;
+}
+
+// The defaults a field falls back to. The activation parameter and the steps depend on other
+// fields: the parameter on the activation, the steps on the input mode (seq: depth + 1).
+Scene context_defaults(const Scene& s) {
+  Scene d;
+  d.activation.param = default_activation_param(s.activation.kind);
+  const bool sequence = s.input_mode == InputMode::sequence && s.depth >= 0 && s.depth < SceneLimits::max_depth + 1;
+  d.inputs.steps = sequence ? s.depth + 1 : 1;
+  return d;
+}
+
+void copy_field(Scene& to, const Scene& from, Field f) {
+  switch (f) {
+    case Field::version: return;
+    case Field::arch: to.arch = from.arch; return;
+    case Field::act: to.activation.kind = from.activation.kind; return;
+    case Field::sigma_in2: to.sigma_in2 = from.sigma_in2; return;
+    case Field::bias_mode: to.bias_mode = from.bias_mode; return;
+    case Field::input_mode: to.input_mode = from.input_mode; return;
+    case Field::input_kind: to.inputs.kind = from.inputs.kind; return;
+    case Field::points: to.inputs.points = from.inputs.points; return;
+    case Field::csv_path: to.inputs.csv_path = from.inputs.csv_path; return;
+    case Field::seed: to.seed = from.seed; return;
+    case Field::panel: to.view.panel = from.view.panel; return;
+    case Field::quantity: to.view.quantity = from.view.quantity; return;
+    default:
+      if (double* n = number_ref(to, f)) *n = number_of(from, f);
+      if (int* i = integer_ref(to, f)) *i = integer_of(from, f);
+      return;
+  }
+}
+
+void reset_field(Scene& s, Field f) { copy_field(s, context_defaults(s), f); }
+
+std::string default_phrase(const Scene& s, Field f) {
+  const Scene d = context_defaults(s);
+  if (f == Field::sigma_in2) return "left it unset";
+  if (f == Field::points) return "kept no points";
+  if (f == Field::csv_path) return "kept no path";
+  return "kept the default " + value_text(d, f);
+}
+
+// --- 5. Cross-field checks and validate_scene -----------------------------------------------------
+
+struct Issue {
+  std::vector<Field> reset;  // the fields that fall back to their defaults
+  StatusCode code = StatusCode::invalid_input;
+  std::string sentence;      // without the final "; kept ..."
+};
+
+std::string assignment(const Scene& s, Field f, Form form) {
+  return form == Form::query ? std::string(key(f, form)) + "=" + value_text(s, f)
+                             : std::string(key(f, form)) + " = " + value_text(s, f);
+}
+
+// The first consistency problem among fields that are each fine on their own.
+std::optional<Issue> cross_issue(const Scene& s, Form form) {
+  const auto k = [form](Field f) { return std::string(key(f, form)); };
+  if (s.phase.sigma_w2_min >= s.phase.sigma_w2_max)
+    return Issue{{Field::w2_min, Field::w2_max}, StatusCode::invalid_input,
+                 k(Field::w2_min) + " must be less than " + k(Field::w2_max) + " (got " +
+                     format_double(s.phase.sigma_w2_min) + " and " + format_double(s.phase.sigma_w2_max) + ")"};
+  if (s.phase.sigma_b2_min >= s.phase.sigma_b2_max)
+    return Issue{{Field::b2_min, Field::b2_max}, StatusCode::invalid_input,
+                 k(Field::b2_min) + " must be less than " + k(Field::b2_max) + " (got " +
+                     format_double(s.phase.sigma_b2_min) + " and " + format_double(s.phase.sigma_b2_max) + ")"};
+  if (s.input_mode == InputMode::sequence && s.arch != Architecture::recurrent)
+    return Issue{{Field::input_mode}, StatusCode::invalid_input,
+                 assignment(s, Field::input_mode, form) + " (a sequence input) needs " + k(Field::arch) +
+                     (form == Form::query ? "=recurrent" : " = recurrent")};
+  if (s.input_mode == InputMode::sequence && static_cast<std::int64_t>(s.inputs.steps) != std::int64_t{s.depth} + 1)
+    return Issue{{Field::input_mode}, StatusCode::invalid_input,
+                 assignment(s, Field::input_mode, form) + " needs " + k(Field::steps) + " = " + k(Field::depth) +
+                     " + 1 = " + std::to_string(std::int64_t{s.depth} + 1) + " (got " + std::to_string(s.inputs.steps) +
+                     ")"};
+  if (!s.inputs.points.empty()) {
+    const std::size_t width = s.inputs.points[0].size();
+    const std::size_t steps = static_cast<std::size_t>(std::max(1, s.inputs.steps));
+    if (width % steps != 0 || width / steps > static_cast<std::size_t>(SceneLimits::max_dim))
+      return Issue{{Field::points}, StatusCode::invalid_input,
+                   k(Field::points) + " rows must hold " + k(Field::steps) + " x d numbers with d in 1.." +
+                       std::to_string(SceneLimits::max_dim) + " (" + k(Field::steps) + " = " +
+                       std::to_string(s.inputs.steps) + ", rows have " + std::to_string(width) + ")"};
+  }
+  if (s.inputs.kind == InputKind::points && s.inputs.points.empty())
+    return Issue{{Field::input_kind}, StatusCode::invalid_input,
+                 assignment(s, Field::input_kind, form) + " needs at least one row in " + k(Field::points)};
+  if (s.inputs.kind == InputKind::csv && s.inputs.csv_path.empty())
+    return Issue{{Field::input_kind}, StatusCode::invalid_input,
+                 assignment(s, Field::input_kind, form) + " needs a file in " + k(Field::csv_path)};
+  if (s.inputs.kind == InputKind::gaussian &&
+      std::int64_t{s.inputs.count} * s.inputs.steps * s.inputs.dim > InputLimits::max_numbers)
+    return Issue{{Field::dim}, StatusCode::too_large,
+                 k(Field::count) + " x " + k(Field::steps) + " x " + k(Field::dim) + " = " +
+                     std::to_string(std::int64_t{s.inputs.count} * s.inputs.steps * s.inputs.dim) +
+                     " numbers is more than the " + std::to_string(InputLimits::max_numbers) + " that fit in memory"};
+  if (s.view.layer > s.depth)
+    return Issue{{Field::layer}, StatusCode::invalid_input,
+                 k(Field::layer) + " must be in -1.." + k(Field::depth) + " = " + std::to_string(s.depth) + " (got " +
+                     std::to_string(s.view.layer) + ")"};
+  return std::nullopt;
+}
+
+std::string field_sentence(const Scene& s, Field f, Form form, std::string_view got) {
+  return std::string(key(f, form)) + " must be " + rule_text(s, f, form) + "; got " + in_quotes(got);
+}
+
+}  // namespace
+
+Status validate_scene(const Scene& scene) {
+  for (int i = 1; i < kFieldCount; ++i) {
+    const Field f = static_cast<Field>(i);
+    if (!field_ok(scene, f))
+      return Status::error(StatusCode::invalid_input, field_sentence(scene, f, Form::json, value_text(scene, f)) + ".");
+  }
+  if (std::optional<Issue> issue = cross_issue(scene, Form::json)) return Status::error(issue->code, issue->sentence + ".");
+  return Status::success();
+}
+
+// --- 6. Loading -----------------------------------------------------------------------------------
+namespace {
+
+using Json = nlohmann::json;
+
+// One field as found in the text: query text, or a JSON node.
+struct Raw {
+  bool present = false;
+  bool duplicate = false;
+  bool bad_escape = false;
+  std::string text;
+  const Json* node = nullptr;
+};
+
+constexpr std::size_t kMaxWarnings = 32;
+
+struct Loader {
+  Form form;
+  SceneResult result;
+  std::size_t unlisted = 0;
+
+  void warn(std::string sentence, StatusCode code = StatusCode::invalid_input) {
+    if (result.status.ok()) result.status = Status::error(code, sentence);
+    if (result.warnings.size() < kMaxWarnings)
+      result.warnings.push_back(std::move(sentence));
+    else
+      ++unlisted;
+  }
+  void finish() {
+    if (unlisted > 0) result.warnings.push_back(std::to_string(unlisted) + " more problems were not listed.");
+  }
+};
+
+// Query text -> field value. `got` is the text to echo on failure.
+bool assign_text(Scene& s, Field f, std::string_view text) {
+  switch (info(f).type) {
+    case Type::version: return false;
+    case Type::number: return parse_finite(text, *number_ref(s, f));
+    case Type::optional_number: {
+      double v = 0.0;
+      if (!parse_finite(text, v)) return false;
+      s.sigma_in2 = v;
+      return true;
+    }
+    case Type::integer: {
+      std::int64_t v = 0;
+      if (!parse_int64(text, v) || v < INT_MIN || v > INT_MAX) return false;
+      *integer_ref(s, f) = static_cast<int>(v);
+      return true;
+    }
+    case Type::seed: return parse_uint64(text, s.seed);
+    case Type::choice: return set_choice(s, f, text);
+    case Type::text: s.inputs.csv_path = std::string(text); return true;
+    case Type::points: {
+      std::vector<std::vector<double>> points;
+      std::size_t start = 0;
+      while (true) {
+        if (points.size() >= static_cast<std::size_t>(SceneLimits::max_inputs)) return false;
+        const std::size_t semicolon = text.find(';', start);
+        const std::string_view row_text =
+            text.substr(start, semicolon == std::string_view::npos ? std::string_view::npos : semicolon - start);
+        std::vector<double> row;
+        std::size_t cell_start = 0;
+        while (true) {
+          const std::size_t comma = row_text.find(',', cell_start);
+          double v = 0.0;
+          if (!parse_finite(row_text.substr(cell_start, comma == std::string_view::npos ? std::string_view::npos
+                                                                                         : comma - cell_start),
+                            v))
+            return false;
+          row.push_back(v);
+          if (comma == std::string_view::npos) break;
+          cell_start = comma + 1;
+        }
+        points.push_back(std::move(row));
+        if (semicolon == std::string_view::npos) break;
+        start = semicolon + 1;
+      }
+      s.inputs.points = std::move(points);
+      return true;
+    }
+  }
+  return false;
+}
+
+// JSON node -> field value; types are checked before any read (the core runs without exceptions).
+bool assign_json(Scene& s, Field f, const Json& node) {
+  switch (info(f).type) {
+    case Type::version: return false;
+    case Type::number:
+      if (!node.is_number()) return false;
+      *number_ref(s, f) = node.get<double>();
+      return true;
+    case Type::optional_number:
+      if (node.is_null()) {
+        s.sigma_in2.reset();
+        return true;
+      }
+      if (!node.is_number()) return false;
+      s.sigma_in2 = node.get<double>();
+      return true;
+    case Type::integer: {
+      if (!node.is_number_integer()) return false;
+      if (node.is_number_unsigned()) {
+        if (node.get<std::uint64_t>() > static_cast<std::uint64_t>(INT_MAX)) return false;
+      } else {
+        const std::int64_t v = node.get<std::int64_t>();
+        if (v < INT_MIN || v > INT_MAX) return false;
+      }
+      *integer_ref(s, f) = node.get<int>();
+      return true;
+    }
+    case Type::seed:
+      if (!node.is_number_unsigned()) return false;
+      s.seed = node.get<std::uint64_t>();
+      return true;
+    case Type::choice: return node.is_string() && set_choice(s, f, node.get_ref<const std::string&>());
+    case Type::text:
+      if (!node.is_string()) return false;
+      s.inputs.csv_path = node.get<std::string>();
+      return true;
+    case Type::points: {
+      if (!node.is_array() || node.size() > static_cast<std::size_t>(SceneLimits::max_inputs)) return false;
+      std::vector<std::vector<double>> points;
+      points.reserve(node.size());
+      for (const Json& row_node : node) {
+        if (!row_node.is_array()) return false;
+        std::vector<double> row;
+        row.reserve(row_node.size());
+        for (const Json& v : row_node) {
+          if (!v.is_number()) return false;
+          row.push_back(v.get<double>());
+        }
+        points.push_back(std::move(row));
+      }
+      s.inputs.points = std::move(points);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string json_echo_text(const Json& node) {
+  if (node.is_string()) return node.get<std::string>();
+  return node.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+void read_version(Loader& loader, const Raw& raw) {
+  const char* name = key(Field::version, loader.form);
+  if (!raw.present) {
+    loader.warn(std::string("The format version (") + name + ") is missing; read as version " +
+                std::to_string(Scene::kFormatVersion) + ".");
+    return;
+  }
+  if (raw.duplicate) {
+    loader.warn(std::string(name) + " appears more than once; read as version " + std::to_string(Scene::kFormatVersion) + ".");
+    return;
+  }
+  std::int64_t version = 0;
+  bool ok = false;
+  std::string got;
+  if (raw.node) {
+    ok = raw.node->is_number_integer() && !(raw.node->is_number_unsigned() && raw.node->get<std::uint64_t>() > static_cast<std::uint64_t>(INT_MAX));
+    if (ok) version = raw.node->get<std::int64_t>();
+    got = json_echo_text(*raw.node);
+  } else {
+    ok = !raw.bad_escape && parse_int64(raw.text, version);
+    got = raw.text;
+  }
+  if (!ok || version < 1) {
+    loader.warn(std::string(name) + " must be an integer >= 1; got " + in_quotes(got) + "; read as version " +
+                std::to_string(Scene::kFormatVersion) + ".");
+  } else if (version > Scene::kFormatVersion) {
+    loader.warn(std::string(name) + (loader.form == Form::query ? "=" : " = ") + std::to_string(version) +
+                " is a newer scene format than this Fieldscope reads (version " + std::to_string(Scene::kFormatVersion) +
+                "): update Fieldscope; the fields it knows were loaded.");
+  }
+}
+
+// Raw values -> scene. Fields are read in table order; a field that is malformed, out of range or
+// inconsistent falls back to its default with one warning, and everything else still loads.
+void load_fields(Loader& loader, const Raw (&raws)[kFieldCount]) {
+  Scene& s = loader.result.scene;
+  const Form form = loader.form;
+  read_version(loader, raws[0]);
+  for (int i = 1; i < kFieldCount; ++i) {
+    const Field f = static_cast<Field>(i);
+    const Raw& raw = raws[i];
+    if (!raw.present) {
+      reset_field(s, f);  // context-dependent defaults (act -> ap, in/L -> steps)
+      continue;
+    }
+    if (raw.duplicate) {
+      reset_field(s, f);
+      loader.warn(std::string(key(f, form)) + " appears more than once; " + default_phrase(s, f) + ".");
+      continue;
+    }
+    if (raw.bad_escape) {
+      reset_field(s, f);
+      loader.warn(std::string(key(f, form)) + " has a malformed %-escape (%XX with two hex digits expected); " +
+                  default_phrase(s, f) + ".");
+      continue;
+    }
+    const bool assigned = raw.node ? assign_json(s, f, *raw.node) : assign_text(s, f, raw.text);
+    if (!assigned) {
+      reset_field(s, f);
+      loader.warn(field_sentence(s, f, form, raw.node ? json_echo_text(*raw.node) : raw.text) + "; " +
+                  default_phrase(s, f) + ".");
+    } else if (!field_ok(s, f)) {
+      const std::string got = value_text(s, f);
+      reset_field(s, f);
+      loader.warn(field_sentence(s, f, form, got) + "; " + default_phrase(s, f) + ".");
+    }
+  }
+  // Each repair moves a field to its default, which cannot fail a check it failed before; the bound
+  // only guards against a mistake in that reasoning.
+  for (int pass = 0; pass < 4 * kFieldCount; ++pass) {
+    std::optional<Issue> issue = cross_issue(s, form);
+    if (!issue) break;
+    for (Field f : issue->reset) reset_field(s, f);
+    for (Field f : {Field::act_param, Field::steps})  // follow a repaired mode (seq -> t0: steps 1)
+      if (!raws[static_cast<int>(f)].present) reset_field(s, f);
+    std::string kept;
+    for (Field f : issue->reset) kept += (kept.empty() ? "" : ", ") + assignment(s, f, form);
+    loader.warn(issue->sentence + "; kept the default" + (issue->reset.size() > 1 ? "s " : " ") + kept + ".",
+                issue->code);
+  }
+}
+
+// --- 7. JSON form ---------------------------------------------------------------------------------
+
+using OrderedJson = nlohmann::ordered_json;
+
+// Deepest bracket nesting outside strings; refuses pathological input before the parser sees it.
+std::size_t nesting_depth(std::string_view text) {
+  std::size_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+bool is_group(std::string_view name) {
+  return name == "activation" || name == "inputs" || name == "phase" || name == "view";
+}
+
+int field_by_json_path(std::string_view path) {
+  for (int i = 0; i < kFieldCount; ++i)
+    if (path == kFields[i].json_path) return i;
+  return -1;
+}
+
+}  // namespace
+
+std::string scene_to_json(const Scene& s) {
+  OrderedJson j;
+  j["fieldscope"] = Scene::kFormatVersion;
+  j["arch"] = architecture_name(s.arch);
+  j["activation"] = OrderedJson::object();
+  j["activation"]["name"] = s.activation.name();
+  j["activation"]["param"] = s.activation.param;
+  j["sigma_w2"] = s.sigma_w2;
+  j["sigma_b2"] = s.sigma_b2;
+  j["sigma_in2"] = s.sigma_in2 ? OrderedJson(*s.sigma_in2) : OrderedJson(nullptr);
+  j["depth"] = s.depth;
+  j["bias_mode"] = bias_mode_name(s.bias_mode);
+  j["input_mode"] = input_mode_name(s.input_mode);
+  OrderedJson& inputs = j["inputs"] = OrderedJson::object();
+  inputs["kind"] = input_kind_name(s.inputs.kind);
+  inputs["count"] = s.inputs.count;
+  inputs["dim"] = s.inputs.dim;
+  inputs["radius"] = s.inputs.radius;
+  inputs["angle_span"] = s.inputs.angle_span;
+  inputs["steps"] = s.inputs.steps;
+  inputs["points"] = OrderedJson::array();
+  for (const std::vector<double>& row : s.inputs.points) inputs["points"].push_back(row);
+  inputs["csv_path"] = s.inputs.csv_path;
+  OrderedJson& phase = j["phase"] = OrderedJson::object();
+  phase["sigma_w2_min"] = s.phase.sigma_w2_min;
+  phase["sigma_w2_max"] = s.phase.sigma_w2_max;
+  phase["sigma_b2_min"] = s.phase.sigma_b2_min;
+  phase["sigma_b2_max"] = s.phase.sigma_b2_max;
+  phase["columns"] = s.phase.columns;
+  phase["rows"] = s.phase.rows;
+  j["seed"] = s.seed;
+  OrderedJson& view = j["view"] = OrderedJson::object();
+  view["panel"] = s.view.panel;
+  view["quantity"] = s.view.quantity;
+  view["layer"] = s.view.layer;
+  view["input_a"] = s.view.input_a;
+  view["input_b"] = s.view.input_b;
+  // nlohmann writes the shortest text that reads back to the same double; `replace` keeps a path
+  // that is not UTF-8 from aborting the dump.
+  return j.dump(2, ' ', false, OrderedJson::error_handler_t::replace) + "\n";
+}
+
+SceneResult scene_from_json(std::string_view text) {
+  Loader loader{Form::json, {}, 0};
+  if (text.size() > SceneLimits::max_text) {
+    loader.warn("The scene JSON is " + std::to_string(text.size()) + " bytes long; at most " +
+                std::to_string(SceneLimits::max_text) + " are accepted, so the default scene was loaded.");
+    loader.finish();
+    return loader.result;
+  }
+  constexpr std::size_t kMaxNesting = 16;
+  if (nesting_depth(text) > kMaxNesting) {
+    loader.warn("The scene JSON is nested more than " + std::to_string(kMaxNesting) +
+                " levels deep; the default scene was loaded.");
+    loader.finish();
+    return loader.result;
+  }
+
+  // Duplicate keys: nlohmann keeps the last silently, so the callback records their paths.
+  struct Frame {
+    bool object;
+    std::set<std::string> keys;
+    std::string current;
+  };
+  std::vector<Frame> frames;
+  std::set<std::string> duplicates;
+  const Json::parser_callback_t callback = [&](int, Json::parse_event_t event, Json& parsed) {
+    switch (event) {
+      case Json::parse_event_t::object_start: frames.push_back({true, {}, {}}); break;
+      case Json::parse_event_t::array_start: frames.push_back({false, {}, "[]"}); break;
+      case Json::parse_event_t::object_end:
+      case Json::parse_event_t::array_end:
+        if (!frames.empty()) frames.pop_back();
+        break;
+      case Json::parse_event_t::key:
+        if (!frames.empty() && parsed.is_string()) {
+          Frame& top = frames.back();
+          top.current = parsed.get<std::string>();
+          if (!top.keys.insert(top.current).second) {
+            std::string path;
+            for (std::size_t i = 1; i < frames.size(); ++i) path += frames[i - 1].current + ".";
+            duplicates.insert(path + top.current);
+          }
+        }
+        break;
+      case Json::parse_event_t::value: break;
+    }
+    return true;
+  };
+  const Json doc = Json::parse(text, callback, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    loader.warn("The scene is not valid JSON; the default scene was loaded.");
+    loader.finish();
+    return loader.result;
+  }
+  if (!doc.is_object()) {
+    loader.warn("The scene JSON must be an object {\"fieldscope\": 1, ...}; the default scene was loaded.");
+    loader.finish();
+    return loader.result;
+  }
+
+  Raw raws[kFieldCount];
+  const auto take = [&](const std::string& path, const Json& node, bool nested) {
+    // A key is one name per level: a top-level "inputs.count" is not the nested field.
+    const bool dotted = path.find('.') != std::string::npos;
+    const int index = nested || !dotted ? field_by_json_path(path) : -1;
+    if (index < 0) {
+      loader.warn("Unknown key " + in_quotes(path) + " was ignored.");
+      return;
+    }
+    raws[index].present = true;
+    raws[index].node = &node;
+    raws[index].duplicate = duplicates.count(path) > 0;
+  };
+  for (const auto& [name, node] : doc.items()) {
+    if (!is_group(name)) {
+      take(name, node, false);
+      continue;
+    }
+    const bool repeated = duplicates.count(name) > 0;
+    if (!node.is_object() || repeated) {
+      loader.warn(in_quotes(name) + (repeated ? " appears more than once" : " must be an object") +
+                  "; its fields kept their defaults.");
+      continue;
+    }
+    for (const auto& [sub_name, sub_node] : node.items())
+      take(name + "." + sub_name, sub_node, sub_name.find('.') == std::string::npos);
+  }
+  load_fields(loader, raws);
+  loader.finish();
+  return loader.result;
+}
+
+// --- 8. Query form --------------------------------------------------------------------------------
+
+std::string scene_to_query(const Scene& s) {
+  std::string query = "v=" + std::to_string(Scene::kFormatVersion);
+  const Scene defaults = context_defaults(s);
+  for (int i = 1; i < kFieldCount; ++i) {
+    const Field f = static_cast<Field>(i);
+    const std::string text = value_text(s, f);
+    if (text == value_text(defaults, f)) continue;
+    query += '&';
+    query += info(f).query_key;
+    query += '=';
+    query += percent_encode(text);
+  }
+  return query;
+}
+
+SceneResult scene_from_query(std::string_view text) {
+  Loader loader{Form::query, {}, 0};
+  if (text.size() > SceneLimits::max_text) {
+    loader.warn("The link is " + std::to_string(text.size()) + " bytes long; at most " +
+                std::to_string(SceneLimits::max_text) + " are accepted, so the default scene was loaded.");
+    loader.finish();
+    return loader.result;
+  }
+  // A full URL or "?query": keep what lies between '?' and '#'.
+  if (const std::size_t hash = text.find('#'); hash != std::string_view::npos) text = text.substr(0, hash);
+  if (const std::size_t question = text.find('?'); question != std::string_view::npos)
+    text = text.substr(question + 1);
+  else if (text.find("://") != std::string_view::npos)
+    text = {};
+
+  Raw raws[kFieldCount];
+  std::string name;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t amp = text.find('&', start);
+    const std::string_view segment =
+        text.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
+    start = amp == std::string_view::npos ? text.size() + 1 : amp + 1;
+    if (segment.empty()) continue;
+    const std::size_t eq = segment.find('=');
+    if (eq == std::string_view::npos) {
+      loader.warn(in_quotes(segment) + " is not of the form key=value and was ignored.");
+      continue;
+    }
+    if (!percent_decode(segment.substr(0, eq), name)) {
+      loader.warn("The key " + in_quotes(segment.substr(0, eq)) + " has a malformed %-escape and was ignored.");
+      continue;
+    }
+    int index = -1;
+    for (int i = 0; i < kFieldCount; ++i)
+      if (name == kFields[i].query_key) index = i;
+    if (index < 0) {
+      loader.warn("Unknown key " + in_quotes(name) + " was ignored.");
+      continue;
+    }
+    Raw& raw = raws[index];
+    if (raw.present) {
+      raw.duplicate = true;
+      continue;
+    }
+    raw.present = true;
+    raw.bad_escape = !percent_decode(segment.substr(eq + 1), raw.text);
+  }
+  load_fields(loader, raws);
+  loader.finish();
+  return loader.result;
+}
+
+}  // namespace fs

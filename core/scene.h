@@ -1,0 +1,93 @@
+// A scene: the complete plain description of what to compute and show. It round-trips exactly through
+// its JSON form and its URL-query (share-link) form; both carry a format version. See docs/scene.md.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/activations.h"
+#include "core/inputs.h"
+#include "core/recurrent_kernel.h"  // BiasMode, InputMode
+#include "core/status.h"
+
+namespace fs {
+
+enum class Architecture { deep, recurrent };
+
+struct PhaseGrid {
+  double sigma_w2_min = 0.5, sigma_w2_max = 4.0;
+  double sigma_b2_min = 0.0, sigma_b2_max = 1.0;
+  int columns = 64;  // sigma_w^2 samples
+  int rows = 64;     // sigma_b^2 samples
+  bool operator==(const PhaseGrid&) const = default;
+};
+
+struct ViewSpec {
+  std::string panel = "phase";     // phase | signal | kernels | recurrent
+  std::string quantity = "chi1";   // phase-diagram colour: chi1 | xi_c | lambda | q_star | c_star
+  int layer = -1;                  // kernel layer/time shown; -1 = last
+  int input_a = 0, input_b = 1;    // the input pair followed in the signal view
+  bool operator==(const ViewSpec&) const = default;
+};
+
+struct Scene {
+  static constexpr int kFormatVersion = 1;
+
+  Architecture arch = Architecture::deep;
+  Activation activation{ActivationKind::tanh, 1.0};
+  double sigma_w2 = 1.5;
+  double sigma_b2 = 0.05;
+  std::optional<double> sigma_in2;  // input-layer weight variance; unset = sigma_w2
+  int depth = 10;                   // L layers (deep) or T steps (recurrent)
+  BiasMode bias_mode = BiasMode::shared;
+  InputMode input_mode = InputMode::first_step;
+  InputsSpec inputs;
+  PhaseGrid phase;
+  std::uint64_t seed = 1;
+  ViewSpec view;
+
+  bool operator==(const Scene&) const = default;
+  double input_variance() const { return sigma_in2.value_or(sigma_w2); }
+};
+
+// Limits that keep a scene computable (and a hostile link harmless).
+struct SceneLimits {
+  static constexpr int max_inputs = 4096;
+  static constexpr int max_dim = 4096;
+  static constexpr int max_depth = 1000;
+  static constexpr int max_steps = 1001;
+  static constexpr int max_grid = 1024;
+  static constexpr double max_variance = 1e4;
+  static constexpr std::size_t max_text = 1 << 20;  // bytes of JSON or query accepted
+};
+
+struct SceneResult {
+  Scene scene;                        // defaults in place of every field that was bad
+  Status status;                      // first problem (ok if none)
+  std::vector<std::string> warnings;  // every problem, one sentence each
+};
+
+// Checks ranges and consistency; returns the first problem.
+Status validate_scene(const Scene& scene);
+
+std::string scene_to_json(const Scene& scene);           // pretty-printed, canonical
+SceneResult scene_from_json(std::string_view json_text);
+std::string scene_to_query(const Scene& scene);          // "v=1&arch=deep&act=tanh&w2=1.5&..."
+SceneResult scene_from_query(std::string_view query);   // accepts a leading '?' or a full URL
+
+// Enum names used by both forms.
+const char* architecture_name(Architecture a);
+const char* bias_mode_name(BiasMode m);
+const char* input_mode_name(InputMode m);
+const char* input_kind_name(InputKind k);
+
+// The activation parameter a scene gets when none is given (the query form omits it when equal):
+// 0.1 for leaky_relu (its slope must lie in [0, 1)), 1 for every other kind.
+double default_activation_param(ActivationKind kind);
+
+// Shortest decimal text that reads back to exactly the same double (portable: no std::to_chars).
+std::string format_double(double value);
+
+}  // namespace fs

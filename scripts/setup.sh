@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# One setup path behind every entry script: installs what is missing (Debian packages by name),
+# fetches the Dear ImGui sources through apt-get source, and configures the requested builds.
+# Idempotent and quick when everything is already present.
+#   scripts/setup.sh [native] [asan] [wasm]      (default: native wasm)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+packages=(
+  g++ cmake ninja-build pkg-config
+  libeigen3-dev doctest-dev nlohmann-json3-dev libcli11-dev librandom123-dev libstb-dev
+  emscripten nodejs
+  python3 python3-numpy python3-scipy libopenblas0-pthread
+  libglfw3-dev libgl-dev fonts-dejavu-core
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Dear ImGui sources (only the Debian binary package exists otherwise, which is useless for wasm).
+imgui_dir="$root/.cache/imgui"
+if [ ! -f "$imgui_dir/imgui.cpp" ]; then
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  if [ ! -f /etc/apt/sources.list.d/debian-src.sources ] && [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources | $sudo_cmd tee /etc/apt/sources.list.d/debian-src.sources >/dev/null
+    $sudo_cmd apt-get update -qq
+  fi
+  mkdir -p "$root/.cache/imgui-src"
+  ( cd "$root/.cache/imgui-src" && apt-get source --download-only imgui >/dev/null 2>&1 )
+  tarball=$(ls "$root"/.cache/imgui-src/imgui_*.orig.tar.* 2>/dev/null | head -n 1)
+  if [ -z "$tarball" ]; then
+    echo "setup: could not obtain the Dear ImGui sources with 'apt-get source imgui'" >&2
+    exit 1
+  fi
+  rm -rf "$imgui_dir" && mkdir -p "$imgui_dir"
+  tar xf "$tarball" -C "$imgui_dir" --strip-components=1
+fi
+
+export NODE_PATH=/usr/share/nodejs
+targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=(native wasm)
+werror="${FIELDSCOPE_WERROR:-OFF}"
+for t in "${targets[@]}"; do
+  case "$t" in
+    native|asan|wasm)
+      # Reconfiguring an existing build only refreshes the cache: quick.
+      cmake --preset "$t" -DFIELDSCOPE_WERROR="$werror" >/dev/null ;;
+    *) echo "setup: unknown build '$t' (native, asan, wasm)" >&2; exit 2 ;;
+  esac
+done

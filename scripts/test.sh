@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds and runs every test: native (warnings are errors), native under AddressSanitizer +
+# UndefinedBehaviorSanitizer, the same test sources compiled to wasm and run under node, and a
+# comparison of native and wasm results for the same scenes. Ends with "N passed, N failed".
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+export NODE_PATH=/usr/share/nodejs
+export FIELDSCOPE_WERROR=ON
+jobs="$(nproc 2>/dev/null || echo 2)"
+scripts/setup.sh native asan wasm || { echo "setup failed"; exit 1; }
+
+passed=0; failed=0; failures=()
+stage() {  # stage NAME COMMAND...
+  local name="$1"; shift
+  echo "==== $name"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+}
+
+stage "native build" cmake --build --preset native -j "$jobs"
+stage "native tests" ctest --preset native -j "$jobs"
+stage "sanitizer build" cmake --build --preset asan -j "$jobs"
+stage "sanitizer tests" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --preset asan -j "$jobs"
+stage "wasm build" cmake --build --preset wasm -j "$jobs"
+stage "wasm tests (node)" ctest --preset wasm -j "$jobs"
+stage "native == wasm" tests/native_vs_wasm.sh build/native/fieldscope-cli build/wasm/fieldscope-cli.js
+
+echo
+for f in "${failures[@]}"; do echo "FAILED: $f"; done
+echo "stages: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

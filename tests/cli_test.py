@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""End-to-end tests of fieldscope-cli: documented numbers, output formats, round trips, bad input."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+CLI = sys.argv[1]
+passed = failed = 0
+
+
+def run(*args, stdin=None):
+    p = subprocess.run([CLI, *args], capture_output=True, text=True, input=stdin)
+    return p.returncode, p.stdout, p.stderr
+
+
+def check(name, condition, detail=""):
+    global passed, failed
+    if condition:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL: {name} {detail}")
+
+
+def close(a, b, rel):
+    return abs(a - b) <= rel * abs(b)
+
+
+# The README's example: tanh at (1.5, 0.05) (mft.md §3 reference values).
+code, out, err = run("fixed-point", "--act", "tanh", "--w2", "1.5", "--b2", "0.05")
+j = json.loads(out)
+check("fixed-point exit", code == 0, err)
+check("q*", close(j["q_star"], 0.418037, 2e-6), j.get("q_star"))
+check("chi_1", close(j["chi_1"], 0.938636, 2e-6), j.get("chi_1"))
+check("xi_c", close(j["xi_c"], 15.79, 1e-3), j.get("xi_c"))
+check("phase", j["phase"] == "ordered")
+
+code, out, err = run("critical-line", "--act", "tanh", "--b2-values", "0,0.05,0.3")
+pts = json.loads(out)["points"]
+for p, expected in zip(pts, [1.0, 1.7609546, 2.5051272]):
+    check(f"critical sigma_w2 at {p['sigma_b2']}", close(p["sigma_w2_crit"], expected, 1e-7), p)
+
+code, out, err = run("critical-line", "--act", "relu", "--b2-values", "0,0.1", "-f", "csv")
+lines = out.strip().splitlines()
+check("relu critical csv header", lines[0] == "sigma_b2,sigma_w2_crit,status")
+check("relu critical point (2, 0)", lines[1] == "0,2,ok", lines)
+check("relu diverges with bias", lines[2].endswith(",diverged") and "diverges" in err, (lines, err))
+
+# Chaotic phase: infinity never reaches the JSON as a bare number.
+code, out, err = run("fixed-point", "--act", "sign", "--w2", "1", "--b2", "0.1")
+j = json.loads(out)
+check("sign chi_1 is the string inf", j["chi_1"] == "inf", j)
+
+# Kernel: JSON layers and CSV rows.
+code, out, err = run("kernel", "--act", "relu", "-P", "4", "-L", "3", "--ntk")
+j = json.loads(out)
+check("kernel layers", len(j["layers"]) == 4 and len(j["layers"][3]["kernel"]) == 4 and "ntk" in j["layers"][3], err)
+k = j["layers"][3]["kernel"]
+check("kernel symmetric", all(k[a][b] == k[b][a] for a in range(4) for b in range(4)))
+code, out, err = run("kernel", "--act", "relu", "-P", "4", "-L", "3", "-f", "csv")
+check("kernel csv rows", len(out.strip().splitlines()) == 1 + 4 * 4 * 4, len(out.splitlines()))
+code, out, err = run("kernel", "--arch", "recurrent", "--act", "tanh", "-P", "2", "-L", "4", "--bias", "shared")
+j = json.loads(out)
+check("recurrent blocks", len(j["blocks"]) == 5 * 6 // 2, err)
+
+# Divergence: a status on stderr, exit 1, the finite layers still written.
+code, out, err = run("kernel", "--act", "relu", "--w2", "3", "-P", "2", "-L", "1000")
+check("divergence exit 1", code == 1 and "grows without bound" in err, (code, err))
+j = json.loads(out)
+check("divergence partial result", j["status"]["code"] == "diverged" and 1 < len(j["layers"]) < 1001)
+
+# Scene round trips: JSON file and share link reproduce the same scene and the same numbers.
+with tempfile.TemporaryDirectory() as tmp:
+    code, scene_json, err = run("scene", "--act", "erf", "--param", "0.7", "--w2", "2.25", "--b2", "0.1", "-P", "5", "--inputs", "gaussian", "--seed", "42")
+    path = os.path.join(tmp, "scene.json")
+    with open(path, "w") as f:
+        f.write(scene_json)
+    code, again, err = run("scene", "--scene", path)
+    check("scene JSON round trip", again == scene_json, err)
+    code, link, err = run("scene", "--scene", path, "-f", "csv")
+    link = link.strip().splitlines()[1]
+    code, again, err = run("scene", "--link", link)
+    check("share link round trip", again == scene_json, err)
+    a = run("kernel", "--scene", path)[1]
+    b = run("kernel", "--link", "https://example.org/fieldscope/?" + link + "#top")[1]
+    check("same numbers from file and link", json.loads(a)["layers"] == json.loads(b)["layers"])
+
+    # Inputs from CSV, and a malformed CSV.
+    good = os.path.join(tmp, "inputs.csv")
+    with open(good, "w") as f:
+        f.write("x,y,z\n1.2,0,-0.6\n0.3,1.5,0.9\n-0.9,0.6,1.2\n")
+    code, out, err = run("kernel", "--inputs-csv", good, "-L", "10", "--w2", "1.5", "--b2", "0.05")
+    k10 = json.loads(out)["layers"][10]["kernel"]
+    check("csv inputs: reference K^10 diagonal", close(k10[0][0], 0.41877, 2e-5) and close(k10[1][1], 0.41908, 2e-5), k10)
+    bad = os.path.join(tmp, "bad.csv")
+    with open(bad, "w") as f:
+        f.write("1,2,3\n4,five,6\n")
+    code, out, err = run("kernel", "--inputs-csv", bad)
+    check("malformed csv: exit 2 and the line", code == 2 and "2" in err and out == "", (code, err))
+
+# Bad input: clear message on stderr, non-zero exit, nothing on stdout.
+for args, needle in [
+    (["fixed-point", "--w2", "abc"], "w2"),
+    (["fixed-point", "--w2", "-1"], "w2"),
+    (["fixed-point", "--link", "v=99&act=tanh"], "v"),
+    (["fixed-point", "--link", "v=1&act=<script>"], "act"),
+    (["fixed-point", "--set", "nosuchkey=1"], "nosuchkey"),
+    (["kernel", "-P", "100000"], "P"),
+    (["fixed-point", "--scene", "/nonexistent.json"], "nonexistent"),
+    (["nosuchcommand"], ""),
+]:
+    code, out, err = run(*args)
+    check(f"bad input {args}", code == 2 and needle in err and out == "", (code, out[:80], err[:200]))
+
+code, out, err = run("--help")
+check("help", code == 0 and "kernel" in out and "critical-line" in out)
+
+print(f"cli: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The same scenes through the native and the wasm command line give the same numbers (to 1e-12
+# relative: the two libms may differ in the last bits of exp/tanh).
+set -euo pipefail
+native="$1"; wasm="$2"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
+status=0
+scenes=(
+  "kernel --act tanh --w2 1.5 --b2 0.05 -P 6 -L 12 --ntk"
+  "kernel --act gelu --w2 2 --b2 0.2 --inputs gaussian -P 5 --seed 3 -L 6"
+  "kernel --arch recurrent --act tanh --w2 2 --b2 0.1 -P 3 -L 6 --input every"
+  "kernel --arch recurrent --act relu --w2 1.2 --b2 0.1 --inputs gaussian -P 3 -L 5 --input seq --seed 9"
+  "fixed-point --act tanh --w2 4 --b2 0.05"
+  "critical-line --act softplus --b2-values 0,0.1,0.5"
+  "phase --act erf --nw 12 --nb 5"
+  "signal --act sigmoid --w2 3 --b2 0.4 -L 20"
+)
+for s in "${scenes[@]}"; do
+  # shellcheck disable=SC2086
+  "$native" $s > "$tmp/native.json" 2>/dev/null || true
+  # shellcheck disable=SC2086
+  node --no-experimental-fetch "$wasm" $s > "$tmp/wasm.json" 2>/dev/null || true
+  if python3 "$root/tests/compare_json.py" "$tmp/native.json" "$tmp/wasm.json" 1e-12; then
+    echo "same: $s"
+  else
+    echo "DIFFERENT: $s"; status=1
+  fi
+done
+exit $status

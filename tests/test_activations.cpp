@@ -1,0 +1,149 @@
+// Activations: closed forms and the fast Hermite-series path against independent adaptive quadrature.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "core/activations.h"
+#include "core/gaussian.h"
+#include "tests/reference_quadrature.h"
+
+using namespace fs;
+
+namespace {
+std::vector<Activation> all_activations() {
+  std::vector<Activation> out;
+  for (const auto& name : activation_names()) out.push_back({*activation_kind_from_name(name), 1.0});
+  out.push_back({ActivationKind::erf, 0.7});
+  out.push_back({ActivationKind::erf, std::sqrt(std::numbers::pi) / 2});
+  out.push_back({ActivationKind::leaky_relu, 0.1});
+  return out;
+}
+
+struct Point {
+  double q1, q2, rho;
+};
+const Point kPoints[] = {{1.0, 1.0, 0.3},   {0.5, 2.0, -0.7},   {0.02, 0.3, 0.95}, {3.0, 0.7, 0.999},
+                         {1.3, 1.3, -0.999}, {0.8, 0.4, 0.0},   {2.0, 2.0, 1.0},   {4.0, 6.0, 0.5}};
+
+std::function<double(double)> phi_of(const Activation& a) {
+  return [a](double x) { return a.phi(x); };
+}
+std::function<double(double)> dphi_of(const Activation& a) {
+  return [a](double x) { return a.dphi(x); };
+}
+}  // namespace
+
+TEST_CASE("E[phi(u) phi(v)]: closed forms and Hermite series agree with adaptive quadrature") {
+  for (const Activation& act : all_activations()) {
+    for (const Point& pt : kPoints) {
+      const double c = pt.rho * std::sqrt(pt.q1 * pt.q2);
+      const double ref = reference::mean_2d(phi_of(act), phi_of(act), pt.q1, pt.q2, c);
+      const double scale = std::sqrt(reference::mean_1d([&](double x) { return act.phi(x) * act.phi(x); }, pt.q1) *
+                                     reference::mean_1d([&](double x) { return act.phi(x) * act.phi(x); }, pt.q2));
+      const double got = pair_expectation(act, pt.q1, pt.q2, c);
+      INFO(act.name(), " a=", act.param, " q1=", pt.q1, " q2=", pt.q2, " rho=", pt.rho, " got=", got, " ref=", ref);
+      CHECK(std::abs(got - ref) <= 1e-9 * scale + 1e-13);
+    }
+  }
+}
+
+TEST_CASE("E[phi'(u) phi'(v)]: closed forms and Hermite series agree with adaptive quadrature") {
+  for (const Activation& act : all_activations()) {
+    if (!act.has_derivative()) continue;
+    for (const Point& pt : kPoints) {
+      if (std::abs(pt.rho) == 1.0 && !act.smooth()) continue;  // ReLU' is a step: E at rho = 1 is a limit
+      const double c = pt.rho * std::sqrt(pt.q1 * pt.q2);
+      const double ref = reference::mean_2d(dphi_of(act), dphi_of(act), pt.q1, pt.q2, c);
+      const double got = pair_derivative_expectation(act, pt.q1, pt.q2, c);
+      INFO(act.name(), " q1=", pt.q1, " q2=", pt.q2, " rho=", pt.rho, " got=", got, " ref=", ref);
+      CHECK(std::abs(got - ref) <= 1e-9 * (std::abs(ref) + 1e-3));
+    }
+  }
+}
+
+TEST_CASE("sign and step: E[phi' phi'] = k^2 p(0,0), infinite on the diagonal") {
+  const Activation sign{ActivationKind::sign, 1}, step{ActivationKind::step, 1};
+  const double q1 = 0.7, q2 = 1.9, rho = 0.4, c = rho * std::sqrt(q1 * q2);
+  const double p00 = 1 / (2 * std::numbers::pi * std::sqrt(q1 * q2 * (1 - rho * rho)));
+  CHECK(pair_derivative_expectation(sign, q1, q2, c) == doctest::Approx(4 * p00).epsilon(1e-14));
+  CHECK(pair_derivative_expectation(step, q1, q2, c) == doctest::Approx(p00).epsilon(1e-14));
+  CHECK(std::isinf(pair_derivative_expectation(sign, 1, 1, 1)));
+}
+
+TEST_CASE("one-variable expectations agree with adaptive quadrature") {
+  for (const Activation& act : all_activations()) {
+    for (double q : {0.0, 1e-4, 0.3, 1.0, 4.0}) {
+      INFO(act.name(), " q=", q);
+      if (q == 0) {
+        CHECK(mean_phi_sq(act, q) == doctest::Approx(act.phi(0) * act.phi(0)).epsilon(1e-15));
+        continue;
+      }
+      CHECK(mean_phi(act, q) == doctest::Approx(reference::mean_1d(phi_of(act), q)).epsilon(1e-11).scale(1));
+      CHECK(mean_phi_sq(act, q) ==
+            doctest::Approx(reference::mean_1d([&](double x) { return act.phi(x) * act.phi(x); }, q)).epsilon(1e-11).scale(1));
+      if (!act.has_derivative()) continue;
+      CHECK(mean_dphi_sq(act, q) ==
+            doctest::Approx(reference::mean_1d([&](double x) { return act.dphi(x) * act.dphi(x); }, q)).epsilon(1e-11).scale(1));
+      // Price's theorem: d/dq E[phi^2] = E[phi'^2] + E[phi phi''], checked by a central difference.
+      const double h = 1e-4 * q;
+      const double fd = (mean_phi_sq(act, q + h) - mean_phi_sq(act, q - h)) / (2 * h);
+      CHECK(mean_phi_sq_slope(act, q) == doctest::Approx(fd).epsilon(1e-6).scale(1));
+    }
+  }
+}
+
+TEST_CASE("Price's theorem: dE[phi phi]/dc = E[phi' phi']") {
+  for (const Activation& act : all_activations()) {
+    if (!act.has_derivative()) continue;
+    const double q1 = 0.9, q2 = 1.4, c = 0.5, h = 1e-5;
+    const double fd = (pair_expectation(act, q1, q2, c + h) - pair_expectation(act, q1, q2, c - h)) / (2 * h);
+    INFO(act.name());
+    CHECK(pair_derivative_expectation(act, q1, q2, c) == doctest::Approx(fd).epsilon(1e-6));
+  }
+}
+
+TEST_CASE("degenerate limits: q = 0 and rho = +-1") {
+  for (const Activation& act : all_activations()) {
+    INFO(act.name());
+    // u = 0 exactly: E[phi(0) phi(v)] = phi(0) E[phi(v)].
+    const double expected = act.phi(0) * mean_phi(act, 1.3);
+    CHECK(pair_expectation(act, 0.0, 1.3, 0.0) == doctest::Approx(expected).epsilon(1e-10).scale(1));
+    // rho = 1 with equal variances: E[phi(u)^2].
+    CHECK(pair_expectation(act, 0.8, 0.8, 0.8) == doctest::Approx(mean_phi_sq(act, 0.8)).epsilon(1e-10));
+    // A covariance slightly outside the Cauchy-Schwarz bound (rounding) is clamped, not NaN.
+    CHECK(std::isfinite(pair_expectation(act, 0.8, 0.8, 0.8 * (1 + 1e-15))));
+    // Exactly symmetric in the two variables.
+    CHECK(pair_expectation(act, 0.3, 2.1, 0.5) == pair_expectation(act, 2.1, 0.3, 0.5));
+  }
+}
+
+TEST_CASE("erf: Hermite series equals Williams' closed form to 1e-13") {
+  for (double a : {0.5, 1.0, 2.0}) {
+    const Activation act{ActivationKind::erf, a};
+    for (double q : {0.05, 0.5, 2.0}) {
+      for (double rho : {-0.9, 0.0, 0.5, 0.99}) {
+        const HermiteSeries s1 = hermite_series(act, PairFunction::phi, q);
+        const HermiteSeries s2 = hermite_series(act, PairFunction::phi, 1.7 * q);
+        const double closed = *closed_pair_expectation(act, q, 1.7 * q, rho * std::sqrt(1.7) * q);
+        CHECK(series_pair(s1, s2, rho) == doctest::Approx(closed).epsilon(1e-13).scale(1));
+      }
+    }
+  }
+}
+
+TEST_CASE("names round-trip and properties are consistent") {
+  for (const auto& name : activation_names()) {
+    const auto kind = activation_kind_from_name(name);
+    REQUIRE(kind.has_value());
+    const Activation act{*kind, 1.0};
+    CHECK(act.name() == name);
+    if (act.odd()) CHECK(act.phi(-0.7) == doctest::Approx(-act.phi(0.7)));
+    if (act.smooth()) {  // phi' and phi'' by central differences
+      for (double x : {-1.3, 0.2, 2.0}) {
+        CHECK(act.dphi(x) == doctest::Approx((act.phi(x + 1e-6) - act.phi(x - 1e-6)) / 2e-6).epsilon(1e-7));
+        CHECK(act.d2phi(x) == doctest::Approx((act.dphi(x + 1e-6) - act.dphi(x - 1e-6)) / 2e-6).epsilon(1e-6).scale(1e-3));
+      }
+    }
+  }
+  CHECK_FALSE(activation_kind_from_name("tanhh").has_value());
+}

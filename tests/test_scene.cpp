@@ -1,0 +1,897 @@
+// Scene forms (JSON, URL query) and inputs (core/scene.*, core/inputs.*).
+//
+// Sections
+//   1. Helpers (a test-only random generator, scene builders, warning predicates)
+//   2. format_double
+//   3. Round trips: hand-picked scenes, random scenes, canonical text
+//   4. Query form: accepted shapes, hostile links
+//   5. JSON form: hostile documents
+//   6. validate_scene
+//   7. Inputs: circle, gaussian (determinism and statistics), points
+//   8. Inputs: CSV
+#include <doctest/doctest.h>
+
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "core/inputs.h"
+#include "core/scene.h"
+
+using namespace fs;
+
+namespace {
+
+// --- 1. Helpers -----------------------------------------------------------------------------------
+
+// splitmix64 (Steele et al. 2014): test-only, for random bit patterns and random scenes.
+struct TestRandom {
+  std::uint64_t state;
+  std::uint64_t next() {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1p-53; }  // [0, 1), all 53 bits
+  double in(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+  int integer(int lo, int hi) { return lo + static_cast<int>(next() % static_cast<std::uint64_t>(hi - lo + 1)); }
+};
+
+double from_bits(std::uint64_t bits) {
+  double d;
+  std::memcpy(&d, &bits, sizeof d);
+  return d;
+}
+std::uint64_t to_bits(double d) {
+  std::uint64_t bits;
+  std::memcpy(&bits, &d, sizeof d);
+  return bits;
+}
+
+const std::vector<ActivationKind> kAllActivations = {
+    ActivationKind::linear, ActivationKind::relu,    ActivationKind::leaky_relu, ActivationKind::erf,
+    ActivationKind::tanh,   ActivationKind::sigmoid, ActivationKind::sign,       ActivationKind::step,
+    ActivationKind::sin,    ActivationKind::cos,     ActivationKind::softplus,   ActivationKind::gelu,
+};
+
+Scene recurrent_sequence(int depth) {
+  Scene s;
+  s.arch = Architecture::recurrent;
+  s.input_mode = InputMode::sequence;
+  s.depth = depth;
+  s.inputs.steps = depth + 1;
+  return s;
+}
+
+// A valid scene with every field drawn at random, doubles at full precision.
+Scene random_scene(TestRandom& rng) {
+  Scene s;
+  s.arch = rng.next() % 2 ? Architecture::deep : Architecture::recurrent;
+  s.activation.kind = kAllActivations[rng.next() % kAllActivations.size()];
+  if (s.activation.kind == ActivationKind::erf) s.activation.param = rng.in(1e-3, 100.0);
+  else if (s.activation.kind == ActivationKind::leaky_relu) s.activation.param = rng.in(0.0, 1.0);
+  else s.activation.param = rng.next() % 2 ? 1.0 : rng.in(-5.0, 5.0);
+  s.sigma_w2 = rng.in(1e-6, SceneLimits::max_variance);
+  s.sigma_b2 = rng.next() % 4 == 0 ? 0.0 : rng.in(0.0, 3.0);
+  if (rng.next() % 2) s.sigma_in2 = rng.in(0.0, 10.0);
+  s.depth = rng.integer(1, SceneLimits::max_depth);
+  s.bias_mode = rng.next() % 2 ? BiasMode::shared : BiasMode::independent;
+  s.input_mode = static_cast<InputMode>(rng.next() % 3);
+  if (s.input_mode == InputMode::sequence) {
+    s.arch = Architecture::recurrent;
+    s.depth = rng.integer(1, 30);
+  }
+  s.inputs.kind = static_cast<InputKind>(rng.next() % 4);
+  s.inputs.count = rng.integer(1, SceneLimits::max_inputs);
+  s.inputs.dim = rng.integer(1, 64);
+  s.inputs.radius = rng.in(0.0, 1000.0);
+  s.inputs.angle_span = rng.in(0.0, 6.283185307179586);
+  s.inputs.steps = s.input_mode == InputMode::sequence ? s.depth + 1 : rng.integer(1, 5);
+  if (s.inputs.kind == InputKind::points || rng.next() % 4 == 0) {
+    const int rows = rng.integer(1, 6), dim = rng.integer(1, 4);
+    s.inputs.points.assign(static_cast<std::size_t>(rows), {});
+    for (auto& row : s.inputs.points)
+      for (int i = 0; i < dim * s.inputs.steps; ++i) row.push_back(rng.in(-1e3, 1e3));
+  }
+  if (s.inputs.kind == InputKind::csv || rng.next() % 4 == 0) s.inputs.csv_path = "data/inputs " + std::to_string(rng.next() % 100) + ".csv";
+  s.phase.sigma_w2_min = rng.in(1e-3, 2.0);
+  s.phase.sigma_w2_max = s.phase.sigma_w2_min + rng.in(1e-3, 10.0);
+  s.phase.sigma_b2_min = rng.in(0.0, 1.0);
+  s.phase.sigma_b2_max = s.phase.sigma_b2_min + rng.in(1e-3, 1.0);
+  s.phase.columns = rng.integer(2, SceneLimits::max_grid);
+  s.phase.rows = rng.integer(2, SceneLimits::max_grid);
+  s.seed = rng.next();
+  const char* panels[] = {"phase", "signal", "kernels", "recurrent"};
+  const char* quantities[] = {"chi1", "xi_c", "lambda", "q_star", "c_star"};
+  s.view.panel = panels[rng.next() % 4];
+  s.view.quantity = quantities[rng.next() % 5];
+  s.view.layer = rng.integer(-1, s.depth);
+  s.view.input_a = rng.integer(0, 10);
+  s.view.input_b = rng.integer(0, 10);
+  return s;
+}
+
+// The first warning starts with the key ("w2 must be ..."), so it names the field.
+bool first_warning_names(const SceneResult& r, const std::string& key) {
+  return !r.warnings.empty() && r.warnings[0].rfind(key + " ", 0) == 0;
+}
+
+// Warnings are plain text: printable ASCII without markup characters, and short.
+bool warnings_are_plain(const SceneResult& r) {
+  for (const std::string& w : r.warnings) {
+    if (w.size() > 400) return false;
+    for (char c : w) {
+      const unsigned char u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u >= 0x7f || c == '<' || c == '>' || c == '&' || c == '\\' || c == '`') return false;
+    }
+  }
+  return true;
+}
+
+void check_round_trips(const Scene& s) {
+  INFO("scene: " << scene_to_json(s));
+  INFO("problem: " << validate_scene(s).message);
+  REQUIRE(validate_scene(s).ok());
+  const std::string json = scene_to_json(s);
+  const SceneResult from_json = scene_from_json(json);
+  CHECK(from_json.status.ok());
+  CHECK(from_json.warnings.empty());
+  CHECK(from_json.scene == s);
+  CHECK(scene_to_json(from_json.scene) == json);
+
+  const std::string query = scene_to_query(s);
+  INFO("query: " << query);
+  const SceneResult from_query = scene_from_query(query);
+  CHECK(from_query.status.ok());
+  CHECK(from_query.warnings.empty());
+  CHECK(from_query.scene == s);
+  CHECK(scene_to_query(from_query.scene) == query);  // canonical
+}
+
+}  // namespace
+
+// --- 2. format_double -----------------------------------------------------------------------------
+
+TEST_CASE("format_double gives short text that reads back exactly") {
+  CHECK(format_double(0.1) == "0.1");
+  CHECK(format_double(1.5) == "1.5");
+  CHECK(format_double(1.0) == "1");
+  CHECK(format_double(2.5051272) == "2.5051272");
+  CHECK(format_double(1e-300) == "1e-300");
+  CHECK(format_double(1e300) == "1e300");  // no '+', no zero-padded exponent
+  CHECK(format_double(1e-5) == "1e-5");
+  CHECK(format_double(3.141592653589793) == "3.141592653589793");
+  CHECK(format_double(1.0 / 3.0) == "0.3333333333333333");
+
+  TestRandom rng{42};
+  int checked = 0;
+  for (int i = 0; i < 30000; ++i) {
+    const double x = from_bits(rng.next());
+    if (!std::isfinite(x)) continue;
+    const std::string text = format_double(x);
+    const double back = std::strtod(text.c_str(), nullptr);
+    if (to_bits(back) != to_bits(x)) {
+      FAIL("round trip failed for bits " << to_bits(x) << ": " << text);
+    }
+    ++checked;
+  }
+  CHECK(checked > 28000);
+  for (double x : {DBL_MIN, DBL_MAX, DBL_TRUE_MIN, -DBL_TRUE_MIN, 4.9406564584124654e-324, 0.0, -0.0}) {
+    const std::string text = format_double(x);
+    CHECK(to_bits(std::strtod(text.c_str(), nullptr)) == to_bits(x));
+  }
+}
+
+// --- 3. Round trips -------------------------------------------------------------------------------
+
+TEST_CASE("the default scene is valid and its link is just the version") {
+  CHECK(validate_scene(Scene{}).ok());
+  CHECK(scene_to_query(Scene{}) == "v=1");
+  const SceneResult r = scene_from_query("v=1");
+  CHECK(r.status.ok());
+  CHECK(r.scene == Scene{});
+}
+
+TEST_CASE("hand-picked scenes round-trip exactly through JSON and query") {
+  std::vector<Scene> scenes;
+  scenes.push_back(Scene{});
+  for (ActivationKind kind : kAllActivations) {
+    Scene s;
+    s.activation.kind = kind;
+    s.activation.param = default_activation_param(kind);
+    scenes.push_back(s);
+    if (kind == ActivationKind::erf) s.activation.param = 2.5051272;
+    else if (kind == ActivationKind::leaky_relu) s.activation.param = 0.0;
+    else s.activation.param = -0.75;
+    scenes.push_back(s);
+  }
+  for (double v : {0.1, 1.0 / 3.0, 1e-300, 2.5051272, 9999.999999999998, 5e-324}) {
+    Scene s;
+    s.sigma_w2 = v;
+    s.sigma_b2 = v;
+    s.inputs.radius = v * 0.1;
+    s.phase.sigma_b2_min = v * 1e-4;  // below the default maximum 1
+    scenes.push_back(s);
+  }
+  {
+    Scene s;
+    s.sigma_in2 = 0.0;  // set, and equal to a "zero" default elsewhere: must survive as set
+    scenes.push_back(s);
+    s.sigma_in2 = 1.0 / 3.0;
+    scenes.push_back(s);
+  }
+  for (int arch = 0; arch < 2; ++arch)
+    for (int bias = 0; bias < 2; ++bias)
+      for (int mode = 0; mode < 2; ++mode)
+        for (int kind = 0; kind < 4; ++kind) {
+          Scene s;
+          s.arch = static_cast<Architecture>(arch);
+          s.bias_mode = static_cast<BiasMode>(bias);
+          s.input_mode = static_cast<InputMode>(mode);
+          s.inputs.kind = static_cast<InputKind>(kind);
+          if (s.inputs.kind == InputKind::points) s.inputs.points = {{1.2, 0, -0.6}, {0.3, 1.5, 0.9}};
+          if (s.inputs.kind == InputKind::csv) s.inputs.csv_path = "inputs.csv";
+          scenes.push_back(s);
+        }
+  {
+    Scene s = recurrent_sequence(4);
+    s.inputs.kind = InputKind::points;
+    s.inputs.points = {{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1e-300}};
+    scenes.push_back(s);
+    s.inputs.kind = InputKind::gaussian;
+    s.inputs.points.clear();
+    scenes.push_back(s);
+  }
+  {
+    Scene s;
+    s.seed = UINT64_MAX;
+    s.view = {"kernels", "xi_c", 3, 5, 7};
+    s.phase = {0.25, 8.0, 0.0, 2.0, 2, 1024};
+    s.inputs.csv_path = "/home/me/my data & more #1 +x %41 ;,.csv";
+    scenes.push_back(s);
+    s.seed = 0;
+    s.inputs.csv_path = "d\xC3\xA9j\xC3\xA0 vu.csv";  // UTF-8 survives both forms
+    scenes.push_back(s);
+  }
+  for (const Scene& s : scenes) check_round_trips(s);
+}
+
+TEST_CASE("random scenes round-trip exactly through JSON and query") {
+  TestRandom rng{7};
+  for (int i = 0; i < 300; ++i) check_round_trips(random_scene(rng));
+}
+
+TEST_CASE("query text of a changed scene names only what differs, in a fixed order") {
+  Scene s;
+  s.arch = Architecture::recurrent;
+  s.activation = {ActivationKind::erf, 2.0};
+  s.sigma_w2 = 2.0;
+  s.depth = 20;
+  s.inputs.kind = InputKind::points;
+  s.inputs.points = {{1.2, 0, -0.6}, {0.3, 1.5, 0.9}};
+  s.view.quantity = "xi_c";
+  CHECK(scene_to_query(s) == "v=1&arch=recurrent&act=erf&ap=2&w2=2&L=20&x=points&pts=1.2,0,-0.6;0.3,1.5,0.9&q=xi_c");
+
+  Scene leaky;
+  leaky.activation = {ActivationKind::leaky_relu, default_activation_param(ActivationKind::leaky_relu)};
+  CHECK(scene_to_query(leaky) == "v=1&act=leaky_relu");
+  const SceneResult r = scene_from_query("v=1&act=leaky_relu");
+  CHECK(r.status.ok());
+  CHECK(r.scene.activation.param == 0.1);
+  CHECK(validate_scene(r.scene).ok());
+
+  // In a sequence scene the steps follow the depth and are left out.
+  const Scene seq = recurrent_sequence(6);
+  CHECK(scene_to_query(seq) == "v=1&arch=recurrent&L=6&in=seq");
+  CHECK(scene_from_query("v=1&arch=recurrent&L=6&in=seq").scene.inputs.steps == 7);
+}
+
+// --- 4. Query form --------------------------------------------------------------------------------
+
+TEST_CASE("query form: leading '?', full URLs, fragments, percent-escapes") {
+  SceneResult r = scene_from_query("?v=1&L=20&w2=2.5");
+  CHECK(r.status.ok());
+  CHECK(r.scene.depth == 20);
+  CHECK(r.scene.sigma_w2 == 2.5);
+
+  r = scene_from_query("https://example.org/fieldscope/index.html?v=1&act=relu&L=3#panel-2");
+  CHECK(r.status.ok());
+  CHECK(r.scene.activation.kind == ActivationKind::relu);
+  CHECK(r.scene.depth == 3);
+
+  r = scene_from_query("v=1&%77%32=1%2E25&csv=a%20b%2Bc.csv&w2min=1e%2B0");
+  CHECK(r.status.ok());
+  CHECK(r.scene.sigma_w2 == 1.25);
+  CHECK(r.scene.inputs.csv_path == "a b+c.csv");
+  CHECK(r.scene.phase.sigma_w2_min == 1.0);
+
+  r = scene_from_query("v=1&b2=1e+0&&");  // a literal '+' is a plus; empty segments are skipped
+  CHECK(r.status.ok());
+  CHECK(r.scene.sigma_b2 == 1.0);
+
+  r = scene_from_query("v=1&in2=0.5");
+  CHECK(r.status.ok());
+  REQUIRE(r.scene.sigma_in2.has_value());
+  CHECK(*r.scene.sigma_in2 == 0.5);
+  CHECK(r.scene.input_variance() == 0.5);
+}
+
+TEST_CASE("hostile links: each bad field falls back to its default, the rest loads") {
+  struct Case {
+    const char* part;
+    const char* key;
+  };
+  const Case cases[] = {
+      {"w2=abc", "w2"},           {"w2=-1", "w2"},         {"w2=0", "w2"},          {"w2=nan", "w2"},
+      {"w2=inf", "w2"},           {"w2=-inf", "w2"},       {"w2=1e999", "w2"},      {"w2=0x10", "w2"},
+      {"w2=", "w2"},              {"w2=1.5.5", "w2"},      {"w2=%20 1.5", "w2"},    {"w2=%zz", "w2"},
+      {"w2=1%", "w2"},            {"w2=2&w2=3", "w2"},     {"b2=-0.1", "b2"},       {"b2=10001", "b2"},
+      {"in2=-1", "in2"},          {"L=999999999999", "L"}, {"L=0", "L"},            {"L=-3", "L"},
+      {"L=1.5", "L"},             {"L=1001", "L"},         {"d=0", "d"},            {"P=100000", "P"},
+      {"P=0", "P"},               {"act=<script>", "act"}, {"act=TANH", "act"},     {"arch=cnn", "arch"},
+      {"bias=sometimes", "bias"}, {"in=later", "in"},      {"x=mnist", "x"},        {"nw=2000", "nw"},
+      {"nb=1", "nb"},             {"seed=-1", "seed"},     {"seed=18446744073709551616", "seed"},
+      {"view=3d", "view"},        {"q=chi2", "q"},         {"layer=-2", "layer"},   {"ia=-1", "ia"},
+      {"r=-1", "r"},              {"span=7", "span"},      {"steps=0", "steps"},    {"pts=1,2;3", "pts"},
+      {"pts=1,x", "pts"},         {"pts=", "pts"},         {"pts=1,nan", "pts"},    {"csv=a%00b", "csv"},
+      {"csv=%FF%FE", "csv"},      {"ap=nan", "ap"},
+  };
+  const Scene defaults;
+  for (const Case& c : cases) {
+    const std::string link = std::string("v=1&L=7&P=5&") + c.part + "&seed=9&ib=3";
+    INFO("link: " << link);
+    const SceneResult r = scene_from_query(link);
+    CHECK_FALSE(r.status.ok());
+    CHECK(r.status.code == StatusCode::invalid_input);
+    CHECK(first_warning_names(r, c.key));
+    CHECK(r.status.message == r.warnings.at(0));
+    CHECK(warnings_are_plain(r));
+    // The other fields are intact...
+    if (std::string(c.key) != "L") CHECK(r.scene.depth == 7);
+    if (std::string(c.key) != "P") CHECK(r.scene.inputs.count == 5);
+    if (std::string(c.key) != "seed") CHECK(r.scene.seed == 9);
+    CHECK(r.scene.view.input_b == 3);
+    // ...and the bad one is at its default, so the scene is usable.
+    CHECK(validate_scene(r.scene).ok());
+  }
+  CHECK(scene_from_query("v=1&w2=abc").scene.sigma_w2 == defaults.sigma_w2);
+  CHECK(scene_from_query("v=1&L=999999999999").scene.depth == defaults.depth);
+  CHECK(scene_from_query("v=1&P=100000").scene.inputs.count == defaults.inputs.count);
+  CHECK(scene_from_query("v=1&w2=2&w2=3").scene.sigma_w2 == defaults.sigma_w2);
+}
+
+TEST_CASE("hostile links: versions, sizes, escapes, unknown keys") {
+  // A newer format: a clear sentence, and the fields this version knows still load.
+  SceneResult r = scene_from_query("v=99&L=7&P=5");
+  CHECK(r.status.code == StatusCode::invalid_input);
+  CHECK(r.warnings[0].rfind("v=99 is a newer scene format", 0) == 0);
+  CHECK(r.scene.depth == 7);
+  CHECK(r.scene.inputs.count == 5);
+
+  for (const char* link : {"v=0&L=7", "v=abc&L=7", "v=-1&L=7", "v=1&v=1&L=7"}) {
+    INFO(link);
+    r = scene_from_query(link);
+    CHECK_FALSE(r.status.ok());
+    CHECK(first_warning_names(r, "v"));
+    CHECK(r.scene.depth == 7);
+  }
+
+  // No version: read as version 1, but flagged.
+  r = scene_from_query("L=7&P=5");
+  CHECK_FALSE(r.status.ok());
+  REQUIRE(r.warnings.size() == 1);
+  CHECK(r.warnings[0].find("(v)") != std::string::npos);
+  CHECK(r.scene.depth == 7);
+  CHECK(r.scene.inputs.count == 5);
+
+  // Oversize text: refused whole, defaults, a sentence with the limit.
+  const std::string huge = "v=1&L=7&w2=" + std::string(2 << 20, '1');
+  r = scene_from_query(huge);
+  CHECK_FALSE(r.status.ok());
+  CHECK(r.scene == Scene{});
+  CHECK(r.warnings[0].find(std::to_string(SceneLimits::max_text)) != std::string::npos);
+
+  // A long value inside the limit: only that field falls back, the echo is cut short.
+  r = scene_from_query("v=1&L=7&w2=" + std::string(600000, '7') + "&act=relu");
+  CHECK_FALSE(r.status.ok());
+  CHECK(first_warning_names(r, "w2"));
+  CHECK(r.warnings[0].find("...") != std::string::npos);
+  CHECK(r.warnings[0].size() < 300);
+  CHECK(r.scene.depth == 7);
+  CHECK(r.scene.activation.kind == ActivationKind::relu);
+
+  // Markup in keys and values is never echoed.
+  r = scene_from_query("v=1&%3Cimg%20src%3Dx%3E=1&act=%3Cscript%3Ealert(1)%3C%2Fscript%3E");
+  CHECK_FALSE(r.status.ok());
+  REQUIRE(r.warnings.size() == 2);
+  CHECK(r.warnings[0].find("Unknown key") != std::string::npos);
+  CHECK(first_warning_names(SceneResult{{}, {}, {r.warnings[1]}}, "act"));
+  CHECK(warnings_are_plain(r));
+
+  // A bad escape in a key, a segment without '=', an unknown key.
+  r = scene_from_query("v=1&w%zz=1&justtext&colour=red&L=7");
+  CHECK_FALSE(r.status.ok());
+  CHECK(r.warnings.size() == 3);
+  CHECK(r.warnings[2].find("colour") != std::string::npos);
+  CHECK(r.scene.depth == 7);
+
+  // Thousands of problems: the list stays short, the count is reported.
+  std::string many = "v=1";
+  for (int i = 0; i < 5000; ++i) many += "&k" + std::to_string(i) + "=1";
+  r = scene_from_query(many);
+  CHECK_FALSE(r.status.ok());
+  CHECK(r.warnings.size() <= 40);
+  CHECK(r.warnings.back().find("more problems") != std::string::npos);
+}
+
+TEST_CASE("inconsistent links: the dependent field falls back") {
+  SceneResult r = scene_from_query("v=1&in=seq&L=5");  // a sequence needs a recurrent network
+  CHECK_FALSE(r.status.ok());
+  CHECK(first_warning_names(r, "in=seq"));
+  CHECK(r.scene.input_mode == InputMode::first_step);
+  CHECK(r.scene.depth == 5);
+  CHECK(r.scene.inputs.steps == 1);  // derived from the mode, so it follows the repair
+  CHECK(scene_to_query(r.scene) == "v=1&L=5");
+  CHECK(validate_scene(r.scene).ok());
+
+  r = scene_from_query("v=1&arch=recurrent&in=seq&L=5&steps=3");
+  CHECK_FALSE(r.status.ok());
+  CHECK(r.scene.input_mode == InputMode::first_step);
+  CHECK(r.scene.inputs.steps == 3);
+  CHECK(validate_scene(r.scene).ok());
+
+  r = scene_from_query("v=1&w2min=5");  // above the default maximum 4
+  CHECK_FALSE(r.status.ok());
+  CHECK(first_warning_names(r, "w2min"));
+  CHECK(r.scene.phase == PhaseGrid{});
+
+  r = scene_from_query("v=1&x=points&L=4");
+  CHECK_FALSE(r.status.ok());
+  CHECK(r.scene.inputs.kind == InputKind::circle);
+  CHECK(r.scene.depth == 4);
+
+  r = scene_from_query("v=1&x=points&steps=2&pts=1,2,3");  // 3 numbers do not split into 2 steps
+  CHECK_FALSE(r.status.ok());
+  CHECK(first_warning_names(r, "pts"));
+  CHECK(r.scene.inputs.points.empty());
+  CHECK(r.scene.inputs.kind == InputKind::circle);
+  CHECK(r.scene.inputs.steps == 2);
+  CHECK(validate_scene(r.scene).ok());
+
+  r = scene_from_query("v=1&L=4&layer=9");
+  CHECK_FALSE(r.status.ok());
+  CHECK(first_warning_names(r, "layer"));
+  CHECK(r.scene.view.layer == -1);
+
+  r = scene_from_query("v=1&act=erf&ap=0");
+  CHECK_FALSE(r.status.ok());
+  CHECK(first_warning_names(r, "ap"));
+  CHECK(r.warnings[0].find("(0, 100]") != std::string::npos);
+  CHECK(r.scene.activation == Activation{ActivationKind::erf, 1.0});
+
+  r = scene_from_query("v=1&act=leaky_relu&ap=1");
+  CHECK_FALSE(r.status.ok());
+  CHECK(r.warnings[0].find("[0, 1)") != std::string::npos);
+  CHECK(r.scene.activation == Activation{ActivationKind::leaky_relu, 0.1});
+
+  r = scene_from_query("v=1&x=gaussian&P=4096&d=4096&steps=2");  // 33 M numbers: too large
+  CHECK(r.status.code == StatusCode::too_large);
+  CHECK(r.scene.inputs.dim == InputsSpec{}.dim);
+  CHECK(r.scene.inputs.count == 4096);
+}
+
+// --- 5. JSON form ---------------------------------------------------------------------------------
+
+TEST_CASE("JSON form: layout and optional sigma_in2") {
+  const std::string json = scene_to_json(Scene{});
+  CHECK(json.rfind("{\n  \"fieldscope\": 1,", 0) == 0);
+  CHECK(json.find("\"sigma_in2\": null") != std::string::npos);
+  CHECK(json.find("\"activation\": {") != std::string::npos);
+
+  SceneResult r = scene_from_json(R"({"fieldscope": 1, "sigma_in2": 0.5, "depth": 3})");
+  CHECK(r.status.ok());
+  CHECK(r.scene.sigma_in2 == std::optional<double>(0.5));
+  CHECK(r.scene.depth == 3);
+  r = scene_from_json(R"({"fieldscope": 1, "sigma_in2": null})");
+  CHECK(r.status.ok());
+  CHECK_FALSE(r.scene.sigma_in2.has_value());
+  // Integers are fine where doubles are expected; an absent key keeps its default.
+  r = scene_from_json(R"({"fieldscope": 1, "sigma_w2": 2, "activation": {"name": "leaky_relu"}})");
+  CHECK(r.status.ok());
+  CHECK(r.scene.sigma_w2 == 2.0);
+  CHECK(r.scene.activation.param == 0.1);
+}
+
+TEST_CASE("hostile JSON: wrong types, unknown and repeated keys, versions, size, nesting") {
+  struct Case {
+    const char* json;
+    const char* key;
+  };
+  const Case cases[] = {
+      {R"("sigma_w2": "1.5")", "sigma_w2"},
+      {R"("sigma_w2": -1)", "sigma_w2"},
+      {R"("sigma_w2": null)", "sigma_w2"},
+      {R"("sigma_w2": 1, "sigma_w2": 2)", "sigma_w2"},
+      {R"("sigma_in2": "none")", "sigma_in2"},
+      {R"("depth": 10.5)", "depth"},
+      {R"("depth": 99999999999999999999)", "depth"},
+      {R"("depth": 0)", "depth"},
+      {R"("seed": -1)", "seed"},
+      {R"("seed": 1.5)", "seed"},
+      {R"("arch": 1)", "arch"},
+      {R"("activation": {"name": "<b>bold</b>"})", "activation.name"},
+      {R"("activation": {"name": "erf", "param": 0})", "activation.param"},
+      {R"("inputs": {"count": 100000})", "inputs.count"},
+      {R"("inputs": {"points": [[1, 2], [3]]})", "inputs.points"},
+      {R"("inputs": {"points": [[1, "a"]]})", "inputs.points"},
+      {R"("inputs": {"points": 5})", "inputs.points"},
+      {R"("inputs": {"kind": "points"})", "inputs.kind"},
+      {R"("phase": {"columns": 1025})", "phase.columns"},
+      {R"("phase": {"sigma_b2_min": 2})", "phase.sigma_b2_min"},
+      {R"("view": {"panel": "3d"})", "view.panel"},
+      {R"("view": {"layer": 11})", "view.layer"},
+  };
+  for (const Case& c : cases) {
+    const std::string json = std::string(R"({"fieldscope": 1, "bias_mode": "independent", )") + c.json +
+                             R"(, "seed": 9})";
+    INFO("json: " << json);
+    const SceneResult r = scene_from_json(json);
+    CHECK(r.status.code == StatusCode::invalid_input);
+    CHECK(first_warning_names(r, c.key));
+    CHECK(warnings_are_plain(r));
+    CHECK(r.scene.bias_mode == BiasMode::independent);
+    if (std::string(c.key) != "seed") CHECK(r.scene.seed == 9);
+    CHECK(validate_scene(r.scene).ok());
+  }
+
+  SceneResult r = scene_from_json(R"({"fieldscope": 2, "depth": 4})");
+  CHECK_FALSE(r.status.ok());
+  CHECK(r.warnings[0].rfind("fieldscope = 2 is a newer scene format", 0) == 0);
+  CHECK(r.scene.depth == 4);
+
+  r = scene_from_json(R"({"depth": 4})");
+  CHECK_FALSE(r.status.ok());
+  CHECK(r.warnings[0].find("(fieldscope)") != std::string::npos);
+  CHECK(r.scene.depth == 4);
+
+  r = scene_from_json(R"({"fieldscope": 1, "depth": 4, "colour": "red", "inputs": {"count": 3, "size": 2},
+                          "inputs.count": 7})");
+  CHECK_FALSE(r.status.ok());
+  CHECK(r.warnings.size() == 3);
+  CHECK(r.scene.depth == 4);
+  CHECK(r.scene.inputs.count == 3);
+
+  r = scene_from_json(R"({"fieldscope": 1, "inputs": {"count": 3}, "inputs": {"count": 4}, "depth": 4})");
+  CHECK_FALSE(r.status.ok());
+  CHECK(r.scene.inputs.count == InputsSpec{}.count);
+  CHECK(r.scene.depth == 4);
+
+  r = scene_from_json(R"({"fieldscope": 1, "view": "phase"})");
+  CHECK_FALSE(r.status.ok());
+  CHECK(r.scene.view == ViewSpec{});
+
+  for (const std::string& bad : {std::string("not json"), std::string("[1, 2]"), std::string(R"({"fieldscope": 1,)"),
+                                 std::string("{\"fieldscope\": 1, \"arch\": \"\xFF\"}"), std::string(),
+                                 std::string(100000, '[') + std::string(100000, ']'),
+                                 "{\"csv\": \"" + std::string(2 << 20, 'a') + "\"}"}) {
+    r = scene_from_json(bad);
+    CHECK_FALSE(r.status.ok());
+    CHECK(r.scene == Scene{});
+    CHECK(r.warnings.size() == 1);
+    CHECK(warnings_are_plain(r));
+  }
+}
+
+// --- 6. validate_scene ----------------------------------------------------------------------------
+
+TEST_CASE("validate_scene names the first problem") {
+  const auto problem = [](const Scene& s) { return validate_scene(s).message; };
+  Scene s;
+  s.sigma_w2 = 0.0;
+  CHECK(problem(s).rfind("sigma_w2 must be a number in (0, 10000]", 0) == 0);
+  s = Scene{};
+  s.sigma_b2 = std::nan("");
+  CHECK(problem(s).rfind("sigma_b2 ", 0) == 0);
+  s = Scene{};
+  s.sigma_in2 = -1.0;
+  CHECK(problem(s).rfind("sigma_in2 ", 0) == 0);
+  s = Scene{};
+  s.depth = SceneLimits::max_depth + 1;
+  CHECK(problem(s).rfind("depth ", 0) == 0);
+  s = Scene{};
+  s.activation = {ActivationKind::erf, 100.5};
+  CHECK(problem(s).rfind("activation.param ", 0) == 0);
+  s.activation = {ActivationKind::erf, 100.0};
+  CHECK(validate_scene(s).ok());
+  s.activation = {ActivationKind::leaky_relu, 1.0};
+  CHECK_FALSE(validate_scene(s).ok());
+  s = Scene{};
+  s.inputs.count = SceneLimits::max_inputs + 1;
+  CHECK(problem(s).rfind("inputs.count ", 0) == 0);
+  s = Scene{};
+  s.phase.rows = 1;
+  CHECK(problem(s).rfind("phase.rows ", 0) == 0);
+  s = Scene{};
+  s.phase.sigma_w2_max = s.phase.sigma_w2_min;
+  CHECK(problem(s).rfind("phase.sigma_w2_min must be less than", 0) == 0);
+  s = Scene{};
+  s.view.quantity = "entropy";
+  CHECK(problem(s).rfind("view.quantity must be one of chi1, xi_c, lambda, q_star, c_star", 0) == 0);
+  s = Scene{};
+  s.view.layer = 11;
+  CHECK(problem(s).rfind("view.layer ", 0) == 0);
+  s.view.layer = 10;
+  CHECK(validate_scene(s).ok());
+
+  s = Scene{};
+  s.input_mode = InputMode::sequence;
+  s.inputs.steps = s.depth + 1;
+  CHECK(problem(s).find("arch") != std::string::npos);  // deep network
+  s.arch = Architecture::recurrent;
+  CHECK(validate_scene(s).ok());
+  s.inputs.steps = s.depth;
+  CHECK(problem(s).find("inputs.steps") != std::string::npos);
+
+  s = Scene{};
+  s.inputs.kind = InputKind::points;
+  CHECK_FALSE(validate_scene(s).ok());  // no points
+  s.inputs.points = {{1, 2}, {3, 4, 5}};
+  CHECK(problem(s).rfind("inputs.points ", 0) == 0);
+  s.inputs.points = {{1, 2}, {3, 4}};
+  CHECK(validate_scene(s).ok());
+  s.inputs.steps = 3;  // rows of 2 do not split into 3 steps
+  CHECK(problem(s).rfind("inputs.points ", 0) == 0);
+
+  s = Scene{};
+  s.inputs.kind = InputKind::gaussian;
+  s.inputs.count = 4096;
+  s.inputs.dim = 4096;
+  s.inputs.steps = 2;
+  CHECK(validate_scene(s).code == StatusCode::too_large);
+}
+
+// --- 7. Inputs: circle, gaussian, points ----------------------------------------------------------
+
+TEST_CASE("circle inputs: G_ab = r^2 cos(theta_a - theta_b)") {
+  for (int count : {1, 2, 8, 33})
+    for (double radius : {0.5, 1.0, 3.0})
+      for (double span : {3.141592653589793, 6.283185307179586, 1.0}) {
+        InputsSpec spec;
+        spec.count = count;
+        spec.radius = radius;
+        spec.angle_span = span;
+        const InputsResult r = make_inputs(spec, 1);
+        REQUIRE(r.status.ok());
+        REQUIRE(r.inputs.count == count);
+        REQUIRE(r.inputs.dim == 2);
+        const Eigen::MatrixXd g = r.inputs.gram();
+        for (int a = 0; a < count; ++a)
+          for (int b = 0; b < count; ++b) {
+            const double ta = count == 1 ? 0.0 : a * span / (count - 1);
+            const double tb = count == 1 ? 0.0 : b * span / (count - 1);
+            CHECK(std::abs(g(a, b) - radius * radius * std::cos(ta - tb)) < 1e-14 * std::max(1.0, radius * radius));
+          }
+      }
+  InputsSpec spec;
+  spec.count = 1;
+  const InputsResult one = make_inputs(spec, 1);
+  CHECK(one.inputs.x[0](0, 0) == std::sqrt(2.0));  // theta = 0
+  CHECK(one.inputs.x[0](0, 1) == 0.0);
+}
+
+TEST_CASE("gaussian inputs are deterministic per seed, and identical on every platform") {
+  InputsSpec spec;
+  spec.kind = InputKind::gaussian;
+  spec.count = 6;
+  spec.dim = 7;
+  spec.steps = 3;
+  const InputsResult a = make_inputs(spec, 12345), b = make_inputs(spec, 12345), c = make_inputs(spec, 12346);
+  REQUIRE(a.status.ok());
+  REQUIRE(a.inputs.steps() == 3);
+  bool differs = false;
+  for (int t = 0; t < 3; ++t) {
+    REQUIRE(a.inputs.x[t].rows() == 6);
+    REQUIRE(a.inputs.x[t].cols() == 7);
+    CHECK(std::memcmp(a.inputs.x[t].data(), b.inputs.x[t].data(), sizeof(double) * 42) == 0);
+    differs = differs || std::memcmp(a.inputs.x[t].data(), c.inputs.x[t].data(), sizeof(double) * 42) != 0;
+  }
+  CHECK(differs);
+  CHECK(a.inputs.x[0] != a.inputs.x[1]);  // steps are fresh draws
+
+  // One stream per (input, step, coordinate): more inputs or dimensions keep the existing numbers.
+  InputsSpec bigger = spec;
+  bigger.count = 9;
+  bigger.dim = 12;
+  const InputsResult big = make_inputs(bigger, 12345);
+  for (int t = 0; t < 3; ++t) CHECK(big.inputs.x[t].topLeftCorner(6, 7) == a.inputs.x[t]);
+
+  // Golden bits: the same values natively and in wasm (only IEEE +, -, *, /, sqrt are used).
+  InputsSpec golden;
+  golden.kind = InputKind::gaussian;
+  golden.count = 1;
+  golden.dim = 4;
+  golden.radius = 1.0;
+  const InputsResult g = make_inputs(golden, 1);
+  // -0.5914307261089372, -1.7639127452518342, -0.43524249941293197, 0.8115202159421181
+  const std::uint64_t expected[4] = {13826874390795491567ull, 13833994812809652949ull, 13824884288605369263ull,
+                                     4605484743829517511ull};
+  for (int i = 0; i < 4; ++i) {
+    INFO("coordinate " << i << " = " << format_double(g.inputs.x[0](0, i)) << " bits " << to_bits(g.inputs.x[0](0, i)));
+    CHECK(to_bits(g.inputs.x[0](0, i)) == expected[i]);
+  }
+}
+
+TEST_CASE("gaussian inputs: N(0, r^2) moments within 4 standard errors") {
+  InputsSpec spec;
+  spec.kind = InputKind::gaussian;
+  spec.count = 25;
+  spec.dim = 4000;
+  spec.radius = 1.0;
+  const InputsResult r = make_inputs(spec, 2024);
+  REQUIRE(r.status.ok());
+  const Eigen::MatrixXd& x = r.inputs.x[0];
+  const double n = static_cast<double>(x.size());
+  double m1 = 0, m2 = 0, m4 = 0, lag = 0, tail = 0;
+  const double* z = x.data();
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    m1 += z[i];
+    m2 += z[i] * z[i];
+    m4 += z[i] * z[i] * z[i] * z[i];
+    if (i > 0) lag += z[i] * z[i - 1];
+    if (std::abs(z[i]) > 3.0) tail += 1;
+  }
+  m1 /= n, m2 /= n, m4 /= n, lag /= n - 1, tail /= n;
+  CHECK(std::abs(m1) < 4.0 / std::sqrt(n));                          // SE of the mean: 1/sqrt(n)
+  CHECK(std::abs(m2 - 1.0) < 4.0 * std::sqrt(2.0 / n));              // SE of E z^2: sqrt((3 - 1)/n)
+  CHECK(std::abs(m4 - 3.0) < 4.0 * std::sqrt(96.0 / n));             // SE of E z^4: sqrt((105 - 9)/n)
+  CHECK(std::abs(lag) < 4.0 / std::sqrt(n));                         // neighbours independent
+  const double p3 = 0.0026997960632601866;                           // P(|z| > 3)
+  CHECK(std::abs(tail - p3) < 4.0 * std::sqrt(p3 * (1 - p3) / n));   // the tails (log accuracy)
+
+  // E[G_aa] = r^2 for another radius.
+  spec.radius = 2.0;
+  spec.count = 200;
+  spec.dim = 500;
+  const InputsResult wide = make_inputs(spec, 3);
+  const double mean_diag = wide.inputs.gram().diagonal().mean();
+  CHECK(std::abs(mean_diag - 4.0) < 4.0 * 4.0 * std::sqrt(2.0 / (200.0 * 500.0)));
+}
+
+TEST_CASE("explicit points: rows split into steps; cross-time Gram") {
+  InputsSpec spec;
+  spec.kind = InputKind::points;
+  spec.steps = 2;
+  spec.points = {{1, 2, 3, 4, 5, 6}, {0.5, -1, 2, 0, 1, -3}};
+  const InputsResult r = make_inputs(spec, 1);
+  REQUIRE(r.status.ok());
+  CHECK(r.inputs.count == 2);
+  CHECK(r.inputs.dim == 3);
+  CHECK(r.inputs.steps() == 2);
+  const Eigen::MatrixXd g01 = r.inputs.gram(0, 1);
+  CHECK(g01(0, 0) == doctest::Approx((1 * 4 + 2 * 5 + 3 * 6) / 3.0));
+  CHECK(g01(0, 1) == doctest::Approx((1 * 0 + 2 * 1 + 3 * -3) / 3.0));
+  CHECK(g01(1, 0) == doctest::Approx((0.5 * 4 - 1 * 5 + 2 * 6) / 3.0));
+  CHECK((r.inputs.gram(1, 0) - g01.transpose()).norm() == 0.0);
+
+  spec.points = {{1, 2, 3, 4, 5}};
+  CHECK(make_inputs(spec, 1).status.code == StatusCode::invalid_input);
+  spec.points = {};
+  CHECK(make_inputs(spec, 1).status.code == StatusCode::invalid_input);
+  spec.points = {{1, 2}, {NAN, 1}};
+  spec.steps = 1;
+  CHECK(make_inputs(spec, 1).status.code == StatusCode::invalid_input);
+
+  InputsSpec big;
+  big.kind = InputKind::gaussian;
+  big.count = 4096;
+  big.dim = 4096;
+  big.steps = 2;
+  CHECK(make_inputs(big, 1).status.code == StatusCode::too_large);
+  big.count = 0;
+  CHECK(make_inputs(big, 1).status.code == StatusCode::invalid_input);
+}
+
+// --- 8. Inputs: CSV -------------------------------------------------------------------------------
+
+TEST_CASE("CSV inputs: accepted shapes") {
+  const auto parse = [](std::string_view text, int steps = 1) { return parse_inputs_csv(text, steps); };
+  InputsResult r = parse("1,2,3\n4,5,6\n");
+  REQUIRE(r.status.ok());
+  CHECK(r.inputs.count == 2);
+  CHECK(r.inputs.dim == 3);
+  CHECK(r.inputs.x[0](1, 2) == 6.0);
+
+  const char* same_data[] = {
+      "x,y,z\n1,2,3\n4,5,6",                    // header
+      "\xEF\xBB\xBFx;y;z\r\n1;2;3\r\n4;5;6\r\n",  // BOM, semicolons, CRLF
+      "# inputs\n1, 2, 3,\n\n4 ,5, 6, # second\n",  // comments, trailing commas, spaces, blank line
+      "1 2 3\n\t4\t5   6\n",                     // whitespace-separated
+      "+1,2e0,0.3e1\n4.,.5e1,6",                 // number spellings
+  };
+  for (const char* text : same_data) {
+    INFO(text);
+    r = parse(text);
+    REQUIRE(r.status.ok());
+    REQUIRE(r.inputs.count == 2);
+    REQUIRE(r.inputs.dim == 3);
+    Eigen::MatrixXd expected(2, 3);
+    expected << 1, 2, 3, 4, 5, 6;
+    CHECK(r.inputs.x[0] == expected);
+  }
+
+  r = parse("1,2,3,4\n5,6,7,8", 2);  // two steps of d = 2
+  REQUIRE(r.status.ok());
+  CHECK(r.inputs.dim == 2);
+  CHECK(r.inputs.x[1](1, 1) == 8.0);
+}
+
+TEST_CASE("CSV inputs: every malformed file is a clear status naming the place") {
+  struct Case {
+    std::string text;
+    const char* expect;  // a fragment of the sentence
+    StatusCode code = StatusCode::invalid_input;
+  };
+  std::string many_rows;
+  for (int i = 0; i <= InputLimits::max_inputs; ++i) many_rows += "1,2\n";
+  std::string wide_row;
+  for (int i = 0; i <= InputLimits::max_dim; ++i) wide_row += "1,";
+  const Case cases[] = {
+      {"", "no data rows"},
+      {"\xEF\xBB\xBF\r\n# only a comment\r\n", "no data rows"},
+      {"x,y\n", "no data rows"},
+      {"1,2,3\n4,5\n", "line 2 has 2 numbers, but line 1 has 3"},
+      {"1,2\n3,abc\n", "line 2, column 2: \"abc\" is not a number"},
+      {"1,2\n3,nan\n", "line 2, column 2: \"nan\" is not a finite number"},
+      {"1,2\n-inf,3\n", "line 2, column 1: \"-inf\" is not a finite number"},
+      {"1,2\n1e999,3\n", "is not a finite number"},
+      {"1,,2\n", "line 1, column 2: empty cell"},
+      {"x,y\na,b\n", "line 2, column 1"},
+      {"1,2\n3,4\nx,y\n", "line 3, column 1"},
+      {"1,2\r\n3,<script>\r\n", "\"?script?\" is not a number"},
+      {many_rows, "more than 4096 rows"},
+      {wide_row, "line 1 has 4097 columns"},
+  };
+  for (const Case& c : cases) {
+    INFO("csv: " << c.text.substr(0, 80));
+    const InputsResult r = parse_inputs_csv(c.text);
+    CHECK(r.status.code == c.code);
+    CHECK(r.status.message.find(c.expect) != std::string::npos);
+    CHECK(r.inputs.count == 0);
+  }
+  const InputsResult steps = parse_inputs_csv("1,2,3\n", 2);
+  CHECK(steps.status.message.find("do not split into 2 equal time steps") != std::string::npos);
+  CHECK(parse_inputs_csv("1,2\n", 0).status.code == StatusCode::invalid_input);
+}
+
+TEST_CASE("CSV inputs through make_inputs: a file, and a missing one") {
+  const std::string path = "fieldscope_test_inputs.csv";
+  {
+    std::ofstream file(path, std::ios::binary);
+    file << "a,b\r\n1,0\r\n0,2\r\n";
+  }
+  InputsSpec spec;
+  spec.kind = InputKind::csv;
+  spec.csv_path = path;
+  InputsResult r = make_inputs(spec, 1);
+  std::remove(path.c_str());
+  REQUIRE(r.status.ok());
+  CHECK(r.inputs.count == 2);
+  const Eigen::MatrixXd g = r.inputs.gram();
+  CHECK(g(0, 0) == 0.5);
+  CHECK(g(1, 1) == 2.0);
+  CHECK(g(0, 1) == 0.0);
+
+  spec.csv_path = "no/such/dir/inputs.csv";
+  r = make_inputs(spec, 1);
+  CHECK(r.status.code == StatusCode::invalid_input);
+  CHECK(r.status.message.find("Could not open the CSV file \"no/such/dir/inputs.csv\"") != std::string::npos);
+  spec.csv_path.clear();
+  CHECK(make_inputs(spec, 1).status.code == StatusCode::invalid_input);
+}
