@@ -285,6 +285,13 @@ CriticalPoint critical_point(const Activation& act, double sigma_b2) {
     }
     return cp;
   }
+  if (sigma_b2 == 0 && act.odd()) {
+    // Odd phi without bias: q* = 0 in the whole ordered phase, so chi_1 = sigma_w^2 phi'(0)^2 there.
+    // (Approached from the chaotic side chi_1 - 1 is only quadratic in the distance: a root finder
+    // would lose half the digits.)
+    cp.sigma_w2 = 1 / (act.slope_at_zero() * act.slope_at_zero());
+    return cp;
+  }
   auto chi = [&](double w2) {
     const FixedPoint fp = fixed_point({act, w2, sigma_b2});
     return fp.phase == Phase::diverged ? kInfinity : fp.chi_1;

@@ -17,9 +17,8 @@ std::string short_number(double v) {
 }
 }  // namespace
 
-std::size_t deep_kernel_bytes(int inputs, int depth, bool with_ntk) {
-  const double bytes = 8.0 * inputs * double(inputs) * (depth + 1.0) * (with_ntk ? 2 : 1);
-  return bytes > 1e18 ? std::size_t(-1) : static_cast<std::size_t>(bytes);
+double deep_kernel_bytes(int inputs, int depth, bool with_ntk) {
+  return 8.0 * inputs * double(inputs) * (depth + 1.0) * (with_ntk ? 2 : 1);
 }
 
 void propagate_rows(const Eigen::MatrixXd& prev, const PairIntegrator& integrator, double sigma_w2,
@@ -56,8 +55,8 @@ DeepKernelJob::DeepKernelJob(const DeepKernelSpec& spec, const Eigen::MatrixXd& 
       !std::isfinite(spec.sigma_b2) || !std::isfinite(spec.sigma_in2))
     { fail(StatusCode::invalid_input, "The variances sigma_w^2, sigma_b^2 and sigma_in^2 must be finite and non-negative."); return; }
   if (spec.depth < 0) { fail(StatusCode::invalid_input, "The depth L must be at least 0."); return; }
-  const std::size_t bytes = deep_kernel_bytes(p_, spec.depth, spec.with_ntk);
-  if (bytes > spec.memory_budget_bytes)
+  const double bytes = deep_kernel_bytes(p_, spec.depth, spec.with_ntk);
+  if (bytes > double(spec.memory_budget_bytes))
     { fail(StatusCode::too_large, "Storing " + std::to_string(spec.depth + 1) + " kernels of " + std::to_string(p_) + " x " +
                                            std::to_string(p_) + " entries needs " + short_number(bytes / 1048576.0) +
                                            " MiB, over the budget of " + short_number(spec.memory_budget_bytes / 1048576.0) +

@@ -67,7 +67,7 @@ class DeepKernelJob : public Job {
 
 DeepKernelResult deep_kernel(const DeepKernelSpec& spec, const Eigen::MatrixXd& input_gram);
 
-// Bytes needed to store L+1 P x P kernels (twice with the NTK).
-std::size_t deep_kernel_bytes(int inputs, int depth, bool with_ntk);
+// Bytes needed to store L+1 P x P kernels (twice with the NTK); a double so that it cannot wrap.
+double deep_kernel_bytes(int inputs, int depth, bool with_ntk);
 
 }  // namespace fs

@@ -2,7 +2,7 @@
 //
 // Sections
 //   1. Text helpers (plain-text echo of user input, strict number parsing)
-//   2. Deterministic standard normals (Philox4x64 + Box-Muller with our own log/sin/cos)
+//   2. Deterministic standard normals (Philox4x64-10 + Box-Muller with our own log/sin/cos)
 //   3. InputSet::gram
 //   4. make_inputs
 //   5. parse_inputs_csv
@@ -16,16 +16,6 @@
 #include <cassert>
 #include <cmath>
 #include <cstdlib>
-// The core builds without exceptions (wasm): Philox needs none of Random123's SSE helpers, and its
-// only throw (r123array::at, unused here) becomes an abort.
-#ifndef R123_USE_SSE
-#define R123_USE_SSE 0
-#endif
-#if !defined(R123_THROW) && !defined(__cpp_exceptions)
-#define R123_THROW(x) std::abort()
-#endif
-#include <Random123/philox.h>
-
 #include <fstream>
 #include <string>
 #include <utility>
@@ -168,6 +158,35 @@ std::pair<double, double> portable_cos_sin_turns(double t) {
   }
 }
 
+// Philox4x64-10 (Salmon, Moraes, Dror & Shaw 2011, "Parallel random numbers: as easy as 1, 2, 3"),
+// bit-identical to Random123's r123::Philox4x64 (tests/test_scene.cpp checks it natively). Written out
+// because Random123 1.14's feature headers refuse to compile for wasm32. The 64x64 -> 128-bit product
+// uses 32-bit halves: exact on every target, no __int128 needed.
+struct Block4 {
+  std::uint64_t v[4];
+};
+
+void multiply_high_low(std::uint64_t a, std::uint64_t b, std::uint64_t& high, std::uint64_t& low) {
+  const std::uint64_t a_lo = a & 0xffffffffull, a_hi = a >> 32, b_lo = b & 0xffffffffull, b_hi = b >> 32;
+  const std::uint64_t lo_lo = a_lo * b_lo, hi_lo = a_hi * b_lo, lo_hi = a_lo * b_hi, hi_hi = a_hi * b_hi;
+  const std::uint64_t cross = (lo_lo >> 32) + (hi_lo & 0xffffffffull) + lo_hi;  // < 2^64
+  high = hi_hi + (hi_lo >> 32) + (cross >> 32);
+  low = (cross << 32) | (lo_lo & 0xffffffffull);
+}
+
+Block4 philox4x64(Block4 counter, std::uint64_t key0, std::uint64_t key1) {
+  constexpr std::uint64_t kM0 = 0xD2E7470EE14C6C93ull, kM1 = 0xCA5A826395121157ull;  // multipliers
+  constexpr std::uint64_t kW0 = 0x9E3779B97F4A7C15ull, kW1 = 0xBB67AE8584CAA73Bull;  // Weyl key bumps
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) key0 += kW0, key1 += kW1;
+    std::uint64_t hi0, lo0, hi1, lo1;
+    multiply_high_low(kM0, counter.v[0], hi0, lo0);
+    multiply_high_low(kM1, counter.v[2], hi1, lo1);
+    counter = {{hi1 ^ counter.v[1] ^ key0, lo1, hi0 ^ counter.v[3] ^ key1, lo0}};
+  }
+  return counter;
+}
+
 // Stream tag in the second key word, so the inputs never share numbers with other uses of the seed.
 constexpr std::uint64_t kInputsStream = 0x696e70757473ull;  // "inputs"
 
@@ -175,10 +194,7 @@ constexpr std::uint64_t kInputsStream = 0x696e70757473ull;  // "inputs"
 // key = (seed, kInputsStream). Box-Muller (Box & Muller 1958) on 53-bit uniforms: the radius uses
 // u in (0, 1] (never log 0), the angle uses v in [0, 1).
 void normals4(std::uint64_t seed, std::uint64_t a, std::uint64_t t, std::uint64_t block, double out[4]) {
-  r123::Philox4x64 philox;
-  const r123::Philox4x64::ctr_type counter = {{a, t, block, 0}};
-  const r123::Philox4x64::key_type key = {{seed, kInputsStream}};
-  const r123::Philox4x64::ctr_type bits = philox(counter, key);
+  const Block4 bits = philox4x64({{a, t, block, 0}}, seed, kInputsStream);
   constexpr double kTwoM53 = 1.0 / 9007199254740992.0;  // 2^-53
   for (int pair = 0; pair < 2; ++pair) {
     const double u = static_cast<double>((bits.v[2 * pair] >> 11) + 1) * kTwoM53;
@@ -311,18 +327,19 @@ InputsResult make_inputs(const InputsSpec& spec, std::uint64_t seed) {
     }
     case InputKind::csv: {
       if (spec.csv_path.empty()) return {{}, invalid("inputs.csv_path is empty: choose a CSV file.")};
+      const std::string file_name = "the CSV file \"" + echo(spec.csv_path) + "\"";
       std::ifstream file(spec.csv_path, std::ios::binary);
-      if (!file) return {{}, invalid("Could not open the CSV file \"" + echo(spec.csv_path) + "\".")};
+      if (!file) return {{}, invalid("Could not open " + file_name + ".")};
       file.seekg(0, std::ios::end);
       const std::streamoff size = file.tellg();
-      if (size < 0) return {{}, invalid("Could not read the CSV file \"" + echo(spec.csv_path) + "\".")};
+      if (size < 0) return {{}, invalid("Could not read " + file_name + ".")};
       if (size > InputLimits::max_csv_bytes)
-        return {{}, Status::error(StatusCode::too_large, "The CSV file \"" + echo(spec.csv_path) + "\" is larger than " +
-                                                             std::to_string(InputLimits::max_csv_bytes >> 20) + " MiB.")};
+        return {{}, Status::error(StatusCode::too_large, "The file \"" + echo(spec.csv_path) + "\" is larger than " +
+                                                             std::to_string(InputLimits::max_csv_bytes >> 20) +
+                                                             " MiB.")};
       file.seekg(0, std::ios::beg);
       std::string text(static_cast<std::size_t>(size), '\0');
-      if (size > 0 && !file.read(text.data(), size))
-        return {{}, invalid("Could not read the CSV file \"" + echo(spec.csv_path) + "\".")};
+      if (size > 0 && !file.read(text.data(), size)) return {{}, invalid("Could not read " + file_name + ".")};
       return parse_inputs_csv(text, steps);
     }
   }

@@ -13,9 +13,8 @@ namespace {
 constexpr double kDivergence = 1e100;
 }
 
-std::size_t recurrent_kernel_bytes(int inputs, int steps) {
-  const double bytes = 8.0 * inputs * double(inputs) * (steps + 1.0) * (steps + 2.0) / 2;
-  return bytes > 1e18 ? std::size_t(-1) : static_cast<std::size_t>(bytes);
+double recurrent_kernel_bytes(int inputs, int steps) {
+  return 8.0 * inputs * double(inputs) * (steps + 1.0) * (steps + 2.0) / 2;
 }
 
 bool RecurrentKernelResult::has(int t, int s) const {
@@ -56,8 +55,8 @@ RecurrentKernelJob::RecurrentKernelJob(const RecurrentKernelSpec& spec, const In
   }
   for (const auto& x : inputs.x)
     if (!x.allFinite()) { fail(StatusCode::invalid_input, "The inputs contain a non-finite number."); return; }
-  const std::size_t bytes = recurrent_kernel_bytes(p_, T);
-  if (bytes > spec.memory_budget_bytes) {
+  const double bytes = recurrent_kernel_bytes(p_, T);
+  if (bytes > double(spec.memory_budget_bytes)) {
     std::ostringstream os;
     os.precision(4);
     os << "The two-time kernel for T = " << T << " and P = " << p_ << " needs " << bytes / 1048576.0

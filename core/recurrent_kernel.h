@@ -67,6 +67,6 @@ class RecurrentKernelJob : public Job {
 
 RecurrentKernelResult recurrent_kernel(const RecurrentKernelSpec& spec, const InputSet& inputs);
 
-std::size_t recurrent_kernel_bytes(int inputs, int steps);
+double recurrent_kernel_bytes(int inputs, int steps);
 
 }  // namespace fs

@@ -670,7 +670,8 @@ Status validate_scene(const Scene& scene) {
     if (!field_ok(scene, f))
       return Status::error(StatusCode::invalid_input, field_sentence(scene, f, Form::json, value_text(scene, f)) + ".");
   }
-  if (std::optional<Issue> issue = cross_issue(scene, Form::json)) return Status::error(issue->code, issue->sentence + ".");
+  if (std::optional<Issue> issue = cross_issue(scene, Form::json))
+    return Status::error(issue->code, issue->sentence + ".");
   return Status::success();
 }
 
@@ -829,14 +830,16 @@ void read_version(Loader& loader, const Raw& raw) {
     return;
   }
   if (raw.duplicate) {
-    loader.warn(std::string(name) + " appears more than once; read as version " + std::to_string(Scene::kFormatVersion) + ".");
+    loader.warn(std::string(name) + " appears more than once; read as version " +
+                std::to_string(Scene::kFormatVersion) + ".");
     return;
   }
   std::int64_t version = 0;
   bool ok = false;
   std::string got;
   if (raw.node) {
-    ok = raw.node->is_number_integer() && !(raw.node->is_number_unsigned() && raw.node->get<std::uint64_t>() > static_cast<std::uint64_t>(INT_MAX));
+    const bool huge = raw.node->is_number_unsigned() && raw.node->get<std::uint64_t>() > std::uint64_t{INT_MAX};
+    ok = raw.node->is_number_integer() && !huge;
     if (ok) version = raw.node->get<std::int64_t>();
     got = json_echo_text(*raw.node);
   } else {
@@ -848,7 +851,8 @@ void read_version(Loader& loader, const Raw& raw) {
                 std::to_string(Scene::kFormatVersion) + ".");
   } else if (version > Scene::kFormatVersion) {
     loader.warn(std::string(name) + (loader.form == Form::query ? "=" : " = ") + std::to_string(version) +
-                " is a newer scene format than this Fieldscope reads (version " + std::to_string(Scene::kFormatVersion) +
+                " is a newer scene format than this Fieldscope reads (version " +
+                std::to_string(Scene::kFormatVersion) +
                 "): update Fieldscope; the fields it knows were loaded.");
   }
 }
@@ -1097,6 +1101,11 @@ SceneResult scene_from_query(std::string_view text) {
     loader.finish();
     return loader.result;
   }
+  // A pasted link may carry spaces or a line break at either end.
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t' || text.front() == '\r' || text.front() == '\n'))
+    text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' || text.back() == '\n'))
+    text.remove_suffix(1);
   // A full URL or "?query": keep what lies between '?' and '#'.
   if (const std::size_t hash = text.find('#'); hash != std::string_view::npos) text = text.substr(0, hash);
   if (const std::size_t question = text.find('?'); question != std::string_view::npos)
