@@ -8,6 +8,7 @@
 #include "core/gaussian.h"
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -16,6 +17,8 @@
 #include <unordered_map>
 
 #include <Eigen/Eigenvalues>
+
+#include "core/fast_math.h"
 
 namespace fs {
 
@@ -161,32 +164,55 @@ double gauss_hermite_pair(const std::function<double(double)>& f, const std::fun
 namespace {
 
 // b_k = sum_i w_i f(sqrt(q) z_i) h_k(z_i) for k = 0..kmax, with the recurrence carried on
-// sqrt(w_i) h_k(z_i) (bounded by 1 for k < n, so nothing overflows).
+// sqrt(w_i) h_k(z_i) (bounded by 1 for k < n, so nothing overflows), vectorised across the nodes:
+//   h_{k+1} = (z h_k - sqrt(k) h_{k-1}) / sqrt(k + 1).
+// The rule's nodes that matter: since |sqrt(w_i) h_k(z_i)| <= 1, node i moves any coefficient by at most
+// |f(z_i)| sqrt(w_i), so the outer nodes with sqrt(w_i) < 1e-20 (two thirds of a 512-node rule) change
+// nothing. Returns the first kept index; the kept nodes are [first, n - first).
+int first_significant_node(const GaussHermiteRule& rule) {
+  const int n = static_cast<int>(rule.nodes.size());
+  int first = 0;
+  while (first < n / 2 && std::sqrt(rule.weights[first]) < 1e-20) ++first;
+  return first;
+}
+
+// H(i, k) = sqrt(w_i) h_k(z_i) on the significant nodes, for k < terms, by the recurrence
+//   h_{k+1} = (z h_k - sqrt(k) h_{k-1}) / sqrt(k + 1),
+// carried on sqrt(w) h_k (bounded by 1 for k < n, so nothing overflows) and vectorised across nodes.
+Eigen::MatrixXd hermite_basis(const GaussHermiteRule& rule, int terms) {
+  const int first = first_significant_node(rule);
+  const int n = static_cast<int>(rule.nodes.size()) - 2 * first;
+  Eigen::MatrixXd basis(n, terms);
+  const Eigen::ArrayXd z = Eigen::Map<const Eigen::ArrayXd>(rule.nodes.data() + first, n);
+  Eigen::ArrayXd h = Eigen::Map<const Eigen::ArrayXd>(rule.weights.data() + first, n).sqrt(), h_prev = Eigen::ArrayXd::Zero(n);
+  basis.col(0) = h.matrix();
+  for (int k = 0; k + 1 < terms; ++k) {
+    const double a = 1.0 / std::sqrt(k + 1.0), b = std::sqrt(k / (k + 1.0));
+    Eigen::ArrayXd next = a * z * h - b * h_prev;
+    h_prev.swap(h);
+    h.swap(next);
+    basis.col(k + 1) = h.matrix();
+  }
+  return basis;
+}
+
+// f(sqrt(q) z_i) sqrt(w_i) on the significant nodes.
+Eigen::RowVectorXd weighted_samples(const std::function<double(double)>& f, double q, const GaussHermiteRule& rule) {
+  const int first = first_significant_node(rule);
+  const int n = static_cast<int>(rule.nodes.size()) - 2 * first;
+  const double s = std::sqrt(q);
+  Eigen::RowVectorXd out(n);
+  for (int i = 0; i < n; ++i) out[i] = f(s * rule.nodes[first + i]) * std::sqrt(rule.weights[first + i]);
+  return out;
+}
+
+// b_k = sum_i w_i f(sqrt(q) z_i) h_k(z_i) for k = 0..kmax.
 void series_coefficients(const std::function<double(double)>& f, double q, const GaussHermiteRule& rule,
                          int kmax, std::vector<double>& coef, double& energy) {
-  coef.assign(kmax + 1, 0.0);
-  energy = 0;
-  const double s = std::sqrt(q);
-  const int n = static_cast<int>(rule.nodes.size());
-  std::vector<double> sqrt_k(kmax + 2);
-  for (int k = 0; k <= kmax + 1; ++k) sqrt_k[k] = std::sqrt(static_cast<double>(k));
-  for (int i = 0; i < n; ++i) {
-    const double w = rule.weights[i];
-    if (w == 0) continue;
-    const double z = rule.nodes[i];
-    const double fz = f(s * z);
-    energy += w * fz * fz;
-    const double sw = std::sqrt(w);
-    const double fsw = fz * sw;
-    double h_prev = 0, h = sw;  // sqrt(w) h_0
-    coef[0] += fsw * h;
-    for (int k = 0; k < kmax; ++k) {
-      const double h_next = (z * h - sqrt_k[k] * h_prev) / sqrt_k[k + 1];
-      h_prev = h;
-      h = h_next;
-      coef[k + 1] += fsw * h;
-    }
-  }
+  const Eigen::RowVectorXd samples = weighted_samples(f, q, rule);
+  const Eigen::RowVectorXd b = samples * hermite_basis(rule, kmax + 1);
+  energy = samples.squaredNorm();
+  coef.assign(b.data(), b.data() + b.size());
 }
 
 }  // namespace
@@ -234,6 +260,7 @@ HermiteSeries hermite_series(const std::function<double(double)>& f, double q, d
       out.terms = needed + 1;
       out.tail_fraction = energy > 0 ? std::max(0.0, (energy - kept) / energy) : 0.0;
       out.converged = resolved && out.tail_fraction <= tolerance;
+      out.nodes = n;
       return out;
     }
   }
@@ -276,20 +303,54 @@ void PairIntegrator::set_variances(const std::vector<double>& q) {
   inexact_count_ = 0;
   if (closed_) return;
 
-  // One series per distinct variance (inputs of equal norm share theirs).
+  // One series per distinct variance (inputs of equal norm share theirs). The largest variance needs
+  // the most nodes and terms; its rule and truncation then serve every smaller one, which costs one
+  // pass over the nodes per variance instead of an adaptive search each.
+  std::vector<double> distinct(q_.begin(), q_.end());
+  std::sort(distinct.begin(), distinct.end(), std::greater<>());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  const std::function<double(double)> f = [this](double x) { return which_ == PairFunction::phi ? act_.phi(x) : act_.dphi(x); };
+  series_.assign(distinct.size(), HermiteSeries{});
   std::unordered_map<double, int> index;
-  std::vector<int> which_series(p);
-  series_.clear();
-  for (int a = 0; a < p; ++a) {
-    auto [it, inserted] = index.emplace(q_[a], static_cast<int>(series_.size()));
-    if (inserted) series_.push_back(hermite_series(act_, which_, q_[a]));
-    which_series[a] = it->second;
-  }
-  // Every variable uses the same number of terms, so that each truncation tail is below tolerance.
+  for (std::size_t i = 0; i < distinct.size(); ++i) index.emplace(distinct[i], static_cast<int>(i));
   terms_ = 1;
+  if (!distinct.empty()) {
+    series_[0] = hermite_series(f, distinct[0], kSeriesTolerance);
+    terms_ = series_[0].terms;
+  }
+  // Every smaller variance on the largest one's rule and truncation, all at once: with the basis
+  // H(i, k) = sqrt(w_i) h_k(z_i), the coefficients of all variances are one matrix product.
+  std::vector<char> pending(distinct.size(), 1);
+  if (distinct.size() > 1 && distinct.back() > 0 && series_[0].converged) {
+    const GaussHermiteRule& rule = gauss_hermite(series_[0].nodes);
+    const Eigen::MatrixXd basis = hermite_basis(rule, terms_);
+    Eigen::MatrixXd samples(static_cast<int>(distinct.size()) - 1, basis.rows());
+    for (std::size_t i = 1; i < distinct.size(); ++i) samples.row(static_cast<int>(i) - 1) = weighted_samples(f, distinct[i], rule);
+    const Eigen::MatrixXd coef = samples * basis;
+    for (std::size_t i = 1; i < distinct.size(); ++i) {
+      HermiteSeries& s = series_[i];
+      s.q = distinct[i];
+      s.nodes = series_[0].nodes;
+      s.terms = terms_;
+      s.energy = samples.row(static_cast<int>(i) - 1).squaredNorm();
+      s.coef.assign(terms_, 0.0);
+      for (int k = 0; k < terms_; ++k) s.coef[k] = coef(static_cast<int>(i) - 1, k);
+      const double kept = coef.row(static_cast<int>(i) - 1).squaredNorm();
+      s.tail_fraction = s.energy > 0 ? std::max(0.0, (s.energy - kept) / s.energy) : 0.0;
+      s.converged = s.tail_fraction <= kSeriesTolerance;
+      pending[i] = !s.converged;
+    }
+  }
+  pending[0] = 0;
+  for (std::size_t i = 1; i < distinct.size(); ++i)
+    if (pending[i]) series_[i] = hermite_series(f, distinct[i], kSeriesTolerance, terms_);
   for (const auto& s : series_) terms_ = std::max(terms_, s.terms);
+  // A series truncated before terms_ gets the coefficients up to terms_ (a smaller variance that
+  // happened to need more terms than the largest: unusual).
   for (auto& s : series_)
-    if (static_cast<int>(s.coef.size()) < terms_) s = hermite_series(act_, which_, s.q, terms_);
+    if (static_cast<int>(s.coef.size()) < terms_) s = hermite_series(f, s.q, kSeriesTolerance, terms_);
+  std::vector<int> which_series(p);
+  for (int a = 0; a < p; ++a) which_series[a] = index.at(q_[a]);
   coef_by_term_.assign(static_cast<std::size_t>(terms_) * p, 0.0);
   for (int a = 0; a < p; ++a) {
     const HermiteSeries& s = series_[which_series[a]];
@@ -301,6 +362,7 @@ void PairIntegrator::set_variances(const std::vector<double>& q) {
 
 void PairIntegrator::row(int a, int b0, int count, const double* cov, double* out) const {
   if (closed_) {
+    if (closed_row(a, b0, count, cov, out)) return;
     for (int j = 0; j < count; ++j) {
       const int b = b0 + j;
       const auto v = which_ == PairFunction::phi ? closed_pair_expectation(act_, q_[a], q_[b], cov[j])
@@ -318,12 +380,83 @@ void PairIntegrator::row(int a, int b0, int count, const double* cov, double* ou
     rho[j] = s > 0 ? std::clamp(cov[j] / s, -1.0, 1.0) : 0.0;
     out[j] = 0.0;
   }
-  // Horner across the row: s_j <- s_j rho_j + b_k(a) b_k(b0 + j); the inner loop vectorises.
-  for (int k = terms_ - 1; k >= 0; --k) {
+  // Horner across the row, s_j <- s_j rho_j + b_k(a) b_k(b0 + j), in blocks of kBlock entries that
+  // stay in registers for all k (the coefficients of a block are one cache line per k).
+  constexpr int kBlock = 16;
+  const double* coef_a = coef_by_term_.data() + a;
+  int j0 = 0;
+  for (; j0 + kBlock <= count; j0 += kBlock) {
+    double acc[kBlock] = {};
+    const double* r = rho.data() + j0;
+    for (int k = terms_ - 1; k >= 0; --k) {
+      const double* ck = coef_by_term_.data() + static_cast<std::size_t>(k) * p + b0 + j0;
+      const double cak = coef_a[static_cast<std::size_t>(k) * p];
+      for (int j = 0; j < kBlock; ++j) acc[j] = acc[j] * r[j] + cak * ck[j];
+    }
+    for (int j = 0; j < kBlock; ++j) out[j0 + j] = acc[j];
+  }
+  for (int k = terms_ - 1; k >= 0 && j0 < count; --k) {
     const double* ck = coef_by_term_.data() + static_cast<std::size_t>(k) * p + b0;
-    const double cak = coef_by_term_[static_cast<std::size_t>(k) * p + a];
-    const double* r = rho.data();
-    for (int j = 0; j < count; ++j) out[j] = out[j] * r[j] + cak * ck[j];
+    const double cak = coef_a[static_cast<std::size_t>(k) * p];
+    for (int j = j0; j < count; ++j) out[j] = out[j] * rho[j] + cak * ck[j];
+  }
+}
+
+// Vectorised closed forms for the activations the recursions meet most (mft.md §2.2): the same
+// formulas as closed_pair_expectation, written as straight-line loops over a row.
+bool PairIntegrator::closed_row(int a, int b0, int count, const double* cov, double* out) const {
+  constexpr double kPi = 3.14159265358979323846;
+  const double* sq = sqrt_q_.data() + b0;
+  const double sa = sqrt_q_[a];
+  const bool phi = which_ == PairFunction::phi;
+  switch (act_.kind) {
+    case ActivationKind::relu:
+    case ActivationKind::leaky_relu: {
+      const double alpha = act_.kind == ActivationKind::relu ? 0.0 : act_.param;
+      const double lin = alpha * alpha + alpha * (1 - alpha), arc = (1 - alpha) * (1 - alpha);
+      // sqrt(q_a q_b) rather than sqrt(q_a) sqrt(q_b): on the diagonal it is exactly q, so rho = 1
+      // exactly (asin is so steep at 1 that one ulp in rho moves the result by 1e-8).
+      const double qa = q_[a];
+      const double* qb = q_.data() + b0;
+      if (phi) {
+        // (sqrt(q1 q2) / 2 pi) (sin theta + (pi - theta) cos theta), theta = acos rho = pi/2 - asin rho
+        for (int j = 0; j < count; ++j) {
+          const double s = std::sqrt(qa * qb[j]);
+          const double rho = s > 0 ? std::min(1.0, std::max(-1.0, cov[j] / std::max(s, 1e-300))) : 0.0;
+          const double asin_rho = asin_vectorizable(rho);
+          out[j] = lin * rho * s + arc * s * (1 / (2 * kPi)) * (std::sqrt(std::max(0.0, 1 - rho * rho)) + (0.5 * kPi + asin_rho) * rho);
+        }
+      } else {
+        for (int j = 0; j < count; ++j) {  // (pi - theta) / 2 pi
+          const double s = std::sqrt(qa * qb[j]);
+          const double rho = s > 0 ? std::min(1.0, std::max(-1.0, cov[j] / std::max(s, 1e-300))) : 0.0;
+          out[j] = lin + arc * (0.25 + asin_vectorizable(rho) * (1 / (2 * kPi)));
+        }
+      }
+      return true;
+    }
+    case ActivationKind::erf: {
+      const double a2 = act_.param * act_.param;
+      const double da = 1 + 2 * a2 * q_[a];
+      const double* qb = q_.data() + b0;
+      if (phi) {
+        for (int j = 0; j < count; ++j) {  // Williams 1997
+          const double s = sa * sq[j];
+          const double c = std::min(s, std::max(-s, cov[j]));
+          const double x = 2 * a2 * c / std::sqrt(da * (1 + 2 * a2 * qb[j]));
+          out[j] = (2 / kPi) * asin_vectorizable(std::min(1.0, std::max(-1.0, x)));
+        }
+      } else {
+        for (int j = 0; j < count; ++j) {
+          const double s = sa * sq[j];
+          const double c = std::min(s, std::max(-s, cov[j]));
+          const double det = da * (1 + 2 * a2 * qb[j]) - 4 * a2 * a2 * c * c;
+          out[j] = 4 * a2 / kPi / std::sqrt(std::max(det, 1e-300));
+        }
+      }
+      return true;
+    }
+    default: return false;
   }
 }
 

@@ -45,10 +45,11 @@ struct HermiteSeries {
   int terms = 1;                // b_0 .. b_{terms-1} reach the tolerance
   double tail_fraction = 0;     // (energy - sum_{k<terms} b_k^2) / energy
   bool converged = true;        // false: the truncation bound could not reach the tolerance
+  int nodes = 0;                // Gauss-Hermite nodes of the accepted rule
 };
 
 // Tolerance on the relative truncation error (relative to sqrt(E[f(u)^2] E[f(v)^2])).
-inline constexpr double kSeriesTolerance = 1e-11;
+inline constexpr double kSeriesTolerance = 1e-10;
 inline constexpr int kMaxSeriesTerms = 1024;
 
 // `min_terms`: resolve at least this many coefficients (so that series of different variances can be
@@ -80,6 +81,8 @@ class PairIntegrator {
   bool closed_form() const { return closed_; }
 
  private:
+  bool closed_row(int a, int b0, int count, const double* cov, double* out) const;
+
   Activation act_;
   PairFunction which_;
   bool closed_ = false;
