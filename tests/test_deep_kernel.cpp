@@ -49,7 +49,9 @@ TEST_CASE("tanh at (1.5, 0.05): K^10 matches the reference and converges to q*")
   for (int a = 0; a < 3; ++a) CHECK(deep.kernel[200](a, a) == doctest::Approx(q_star).epsilon(1e-10));
   // Ordered phase: every pair becomes fully correlated, the gap closing by chi_1 per layer.
   const double chi_1 = fixed_point({spec.activation, 1.5, 0.05}).chi_1;
-  CHECK((q_star - deep.kernel[60](0, 1)) / (q_star - deep.kernel[59](0, 1)) == doctest::Approx(chi_1).epsilon(1e-6));
+  // (asymptotically: at layer 150 the gap is ~1e-5 of q*, so both the curvature of the c-map and
+  // the 1e-10 accuracy of the entries enter at ~1e-5)
+  CHECK((q_star - deep.kernel[150](0, 1)) / (q_star - deep.kernel[149](0, 1)) == doctest::Approx(chi_1).epsilon(2e-4));
 }
 
 TEST_CASE("ReLU and linear: the diagonal follows the closed-form length map") {
