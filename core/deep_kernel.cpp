@@ -29,11 +29,9 @@ void propagate_rows(const Eigen::MatrixXd& prev, const PairIntegrator& integrato
     // Column a from the diagonal down is contiguous (column-major): the entries b >= a.
     const double* cov = prev.data() + static_cast<std::size_t>(a) * p + a;
     double* out = next.data() + static_cast<std::size_t>(a) * p + a;
-    integrator.row(a, a, p - a, cov, out);
-    for (int b = a; b < p; ++b) {
-      const double extra = additive_matrix ? (*additive_matrix)(b, a) : 0.0;
-      out[b - a] = additive + extra + sigma_w2 * out[b - a];
-    }
+    integrator.row(a, a, p - a, cov, out, sigma_w2, additive);
+    if (additive_matrix)
+      for (int b = a; b < p; ++b) out[b - a] += (*additive_matrix)(b, a);
   }
 }
 

@@ -296,9 +296,14 @@ void PairIntegrator::set_variances(const std::vector<double>& q) {
   const int p = static_cast<int>(q.size());
   q_.resize(p);
   sqrt_q_.resize(p);
+  inv_sqrt_q_.resize(p);
+  erf_norm_.resize(p);
+  const double a2 = act_.param * act_.param;
   for (int a = 0; a < p; ++a) {
     q_[a] = std::max(q[a], 0.0);
     sqrt_q_[a] = std::sqrt(q_[a]);
+    inv_sqrt_q_[a] = q_[a] > 0 ? 1 / sqrt_q_[a] : 0.0;
+    erf_norm_[a] = 1 / std::sqrt(1 + 2 * a2 * q_[a]);
   }
   inexact_count_ = 0;
   if (closed_) return;
@@ -360,14 +365,14 @@ void PairIntegrator::set_variances(const std::vector<double>& q) {
   }
 }
 
-void PairIntegrator::row(int a, int b0, int count, const double* cov, double* out) const {
+void PairIntegrator::row(int a, int b0, int count, const double* cov, double* out, double scale, double shift) const {
   if (closed_) {
-    if (closed_row(a, b0, count, cov, out)) return;
+    if (closed_row(a, b0, count, cov, out, scale, shift)) return;
     for (int j = 0; j < count; ++j) {
       const int b = b0 + j;
       const auto v = which_ == PairFunction::phi ? closed_pair_expectation(act_, q_[a], q_[b], cov[j])
                                                  : closed_pair_derivative_expectation(act_, q_[a], q_[b], cov[j]);
-      out[j] = *v;
+      out[j] = shift + scale * *v;
     }
     return;
   }
@@ -393,18 +398,19 @@ void PairIntegrator::row(int a, int b0, int count, const double* cov, double* ou
       const double cak = coef_a[static_cast<std::size_t>(k) * p];
       for (int j = 0; j < kBlock; ++j) acc[j] = acc[j] * r[j] + cak * ck[j];
     }
-    for (int j = 0; j < kBlock; ++j) out[j0 + j] = acc[j];
+    for (int j = 0; j < kBlock; ++j) out[j0 + j] = shift + scale * acc[j];
   }
   for (int k = terms_ - 1; k >= 0 && j0 < count; --k) {
     const double* ck = coef_by_term_.data() + static_cast<std::size_t>(k) * p + b0;
     const double cak = coef_a[static_cast<std::size_t>(k) * p];
     for (int j = j0; j < count; ++j) out[j] = out[j] * rho[j] + cak * ck[j];
   }
+  for (int j = j0; j < count; ++j) out[j] = shift + scale * out[j];
 }
 
 // Vectorised closed forms for the activations the recursions meet most (mft.md §2.2): the same
 // formulas as closed_pair_expectation, written as straight-line loops over a row.
-bool PairIntegrator::closed_row(int a, int b0, int count, const double* cov, double* out) const {
+bool PairIntegrator::closed_row(int a, int b0, int count, const double* cov, double* out, double scale, double shift) const {
   constexpr double kPi = 3.14159265358979323846;
   const double* sq = sqrt_q_.data() + b0;
   const double sa = sqrt_q_[a];
@@ -414,44 +420,46 @@ bool PairIntegrator::closed_row(int a, int b0, int count, const double* cov, dou
     case ActivationKind::leaky_relu: {
       const double alpha = act_.kind == ActivationKind::relu ? 0.0 : act_.param;
       const double lin = alpha * alpha + alpha * (1 - alpha), arc = (1 - alpha) * (1 - alpha);
-      // sqrt(q_a q_b) rather than sqrt(q_a) sqrt(q_b): on the diagonal it is exactly q, so rho = 1
-      // exactly (asin is so steep at 1 that one ulp in rho moves the result by 1e-8).
-      const double qa = q_[a];
-      const double* qb = q_.data() + b0;
+      const double ia = inv_sqrt_q_[a];
+      const double* ib = inv_sqrt_q_.data() + b0;
+      thread_local std::vector<double> rho;
+      rho.resize(count);
+      for (int j = 0; j < count; ++j) rho[j] = std::min(1.0, std::max(-1.0, cov[j] * ia * ib[j]));
+      // On the diagonal rho is 1 exactly: asin is so steep at 1 that one ulp in rho would move the
+      // result by 1e-8.
+      if (b0 <= a && a < b0 + count && q_[a] > 0 && cov[a - b0] == q_[a]) rho[a - b0] = 1.0;
       if (phi) {
         // (sqrt(q1 q2) / 2 pi) (sin theta + (pi - theta) cos theta), theta = acos rho = pi/2 - asin rho
         for (int j = 0; j < count; ++j) {
-          const double s = std::sqrt(qa * qb[j]);
-          const double rho = s > 0 ? std::min(1.0, std::max(-1.0, cov[j] / std::max(s, 1e-300))) : 0.0;
-          const double asin_rho = asin_vectorizable(rho);
-          out[j] = lin * rho * s + arc * s * (1 / (2 * kPi)) * (std::sqrt(std::max(0.0, 1 - rho * rho)) + (0.5 * kPi + asin_rho) * rho);
+          const double s = sa * sq[j], r = rho[j];
+          const double e = lin * r * s + arc * s * (1 / (2 * kPi)) * (std::sqrt(std::max(0.0, 1 - r * r)) + (0.5 * kPi + asin_vectorizable(r)) * r);
+          out[j] = shift + scale * e;
         }
       } else {
-        for (int j = 0; j < count; ++j) {  // (pi - theta) / 2 pi
-          const double s = std::sqrt(qa * qb[j]);
-          const double rho = s > 0 ? std::min(1.0, std::max(-1.0, cov[j] / std::max(s, 1e-300))) : 0.0;
-          out[j] = lin + arc * (0.25 + asin_vectorizable(rho) * (1 / (2 * kPi)));
-        }
+        for (int j = 0; j < count; ++j)  // (pi - theta) / 2 pi
+          out[j] = shift + scale * (lin + arc * (0.25 + asin_vectorizable(rho[j]) * (1 / (2 * kPi))));
       }
       return true;
     }
     case ActivationKind::erf: {
       const double a2 = act_.param * act_.param;
-      const double da = 1 + 2 * a2 * q_[a];
-      const double* qb = q_.data() + b0;
+      const double na = erf_norm_[a];
+      const double* nb = erf_norm_.data() + b0;
       if (phi) {
-        for (int j = 0; j < count; ++j) {  // Williams 1997
+        for (int j = 0; j < count; ++j) {  // Williams 1997: (2/pi) asin(2 a^2 c / sqrt((1 + 2 a^2 q1)(1 + 2 a^2 q2)))
           const double s = sa * sq[j];
           const double c = std::min(s, std::max(-s, cov[j]));
-          const double x = 2 * a2 * c / std::sqrt(da * (1 + 2 * a2 * qb[j]));
-          out[j] = (2 / kPi) * asin_vectorizable(std::min(1.0, std::max(-1.0, x)));
+          const double x = 2 * a2 * c * na * nb[j];
+          out[j] = shift + scale * (2 / kPi) * asin_vectorizable(std::min(1.0, std::max(-1.0, x)));
         }
       } else {
+        const double* qb = q_.data() + b0;
+        const double da = 1 + 2 * a2 * q_[a];
         for (int j = 0; j < count; ++j) {
           const double s = sa * sq[j];
           const double c = std::min(s, std::max(-s, cov[j]));
           const double det = da * (1 + 2 * a2 * qb[j]) - 4 * a2 * a2 * c * c;
-          out[j] = 4 * a2 / kPi / std::sqrt(std::max(det, 1e-300));
+          out[j] = shift + scale * 4 * a2 / kPi / std::sqrt(std::max(det, 1e-300));
         }
       }
       return true;

@@ -70,8 +70,9 @@ class PairIntegrator {
   // Prepares for variables with variances q (one per input/time). Cost O(P * nodes * terms).
   void set_variances(const std::vector<double>& q);
 
-  // out[j] = E[f(u_a) f(u_{b0+j})] for covariances cov[j] (j = 0..count-1).
-  void row(int a, int b0, int count, const double* cov, double* out) const;
+  // out[j] = shift + scale * E[f(u_a) f(u_{b0+j})] for covariances cov[j] (j = 0..count-1). The affine
+  // map is the recursion's sigma_b^2 + sigma_w^2 E[...], applied in the same pass over memory.
+  void row(int a, int b0, int count, const double* cov, double* out, double scale = 1.0, double shift = 0.0) const;
   double operator()(int a, int b, double cov) const;
 
   // Variances so large (q >~ 10 for tanh) that the series could not reach kSeriesTolerance within
@@ -81,13 +82,15 @@ class PairIntegrator {
   bool closed_form() const { return closed_; }
 
  private:
-  bool closed_row(int a, int b0, int count, const double* cov, double* out) const;
+  bool closed_row(int a, int b0, int count, const double* cov, double* out, double scale, double shift) const;
 
   Activation act_;
   PairFunction which_;
   bool closed_ = false;
   std::vector<double> q_;
   std::vector<double> sqrt_q_;
+  std::vector<double> inv_sqrt_q_;  // 1 / sqrt(q), 0 where q = 0
+  std::vector<double> erf_norm_;     // erf: 1 / sqrt(1 + 2 a^2 q)
   std::vector<HermiteSeries> series_;
   std::vector<double> coef_by_term_;  // terms_ x P, term-major: coefficient k of variable b at k*P + b
   int terms_ = 0;
