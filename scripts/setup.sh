@@ -10,10 +10,15 @@ cd "$root"
 packages=(
   g++ cmake ninja-build pkg-config
   libeigen3-dev doctest-dev nlohmann-json3-dev libcli11-dev librandom123-dev libstb-dev
-  emscripten nodejs
+  emscripten
   python3 python3-numpy python3-scipy libopenblas0-pthread
   libglfw3-dev libgl-dev fonts-dejavu-core
+  chromium xvfb imagemagick xauth
 )
+# node and npm: Debian's packages unless the machine already has them (a newer node from elsewhere
+# would conflict with Debian's npm package).
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -42,6 +47,12 @@ if [ ! -f "$imgui_dir/imgui.cpp" ]; then
   fi
   rm -rf "$imgui_dir" && mkdir -p "$imgui_dir"
   tar xf "$tarball" -C "$imgui_dir" --strip-components=1
+fi
+
+# npm packages for the browser end-to-end tests (playwright-core drives Debian's chromium; it never
+# downloads a browser of its own).
+if [ ! -d node_modules/playwright-core ]; then
+  npm install --no-audit --no-fund --silent >/dev/null 2>&1 || npm install --no-audit --no-fund
 fi
 
 export NODE_PATH=/usr/share/nodejs

@@ -24,6 +24,8 @@ stage "sanitizer tests" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stac
 stage "wasm build" cmake --build --preset wasm -j "$jobs"
 stage "wasm tests (node)" ctest --preset wasm -j "$jobs"
 stage "native == wasm" tests/native_vs_wasm.sh build/native/fieldscope-cli build/wasm/fieldscope-cli.js
+stage "browser end-to-end (headless chromium)" node tests/e2e/explorer.mjs build/wasm/site build/native/fieldscope-cli build/screenshots
+stage "desktop smoke test (Xvfb)" tests/desktop_smoke.sh build/native/fieldscope build/screenshots
 
 echo
 for f in "${failures[@]}"; do echo "FAILED: $f"; done

@@ -1,0 +1,183 @@
+// Our plot widgets (STYLE.md guideline 12): line plots with error bands and heat maps with a
+// colour bar, drawn with ImGui's draw list so panels never draw lines by hand.
+//
+// Sections
+//   1. Widgets        line_plot, heat_map (plot_widgets.cpp: need an ImGui frame)
+//   2. Export         series_csv, heat_map_csv (plot.cpp: pure)
+//   3. Maths          ticks, labels, axis transforms, zoom and pan, ranges, cell grids (plot.cpp:
+//                     pure, no ImGui context needed; tested in tests/test_plot.cpp)
+//
+// Interaction (both widgets): the mouse wheel zooms around the cursor (over the plot both axes,
+// over an axis's tick labels that axis only), dragging pans, double-click resets to the
+// automatic view, a click without drag is reported in PlotEvents. The view lives in ImGui's state
+// storage under the widget id, so callers pass the same specs every frame and keep no state.
+// Non-finite values are never drawn: lines break around them, bands skip them, heat-map cells
+// with them are grey and read "n/a". On a log axis values <= 0 count as non-finite.
+#pragma once
+#include <cmath>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "imgui.h"
+
+namespace fs::ui {
+
+// ---- 1. Widgets ----------------------------------------------------------------------------------
+
+struct Series {
+  std::string label;            // shown in the legend and the hover read-out; empty = not listed
+  std::vector<double> x, y;     // points in order; need not be sorted (cobwebs are fine)
+  std::vector<double> lower, upper;  // optional band (both the size of y), shaded under the line
+  ImU32 color = 0;              // 0 = qualitative_color(index of the series)
+  float thickness = 2.f;        // pixels at a 13 px font; scaled with ImGui::GetFontSize()
+  bool markers = false;         // a dot at every point
+  bool dashed = false;
+};
+
+struct Axis {
+  std::string label;  // UTF-8, e.g. "σ_w²"
+  bool log = false;
+  bool fixed = false;  // line plots: use [min, max] instead of the data's range
+  double min = 0, max = 1;
+};
+
+struct DataPoint {
+  double x = 0, y = 0;
+};
+
+struct PlotSpec {
+  const char* id = "plot";  // ImGui id, unique within the window
+  std::string title;
+  Axis x, y;
+  ImVec2 size{-1, 300};  // ImGui convention: <= 0 means "available space + size"
+  std::vector<double> x_lines, y_lines;  // dashed reference lines (y = 1, a fixed point...)
+  std::optional<DataPoint> marker;       // a ring at the current point
+  bool legend = true;
+};
+
+struct PlotEvents {
+  bool hovered = false;    // the mouse is over the plot area
+  double x = 0, y = 0;     // data coordinates under the mouse (valid when hovered)
+  bool clicked = false;    // left click released without dragging, inside the plot area
+  int column = -1, row = -1;  // heat maps: the cell under the mouse (-1 outside the grid)
+};
+
+PlotEvents line_plot(const PlotSpec& spec, const std::vector<Series>& series);
+
+// A grid of cells: values[row * columns + column], row 0 at y.min. Axis min/max are the
+// coordinates of the first and last column (row) centres, as in core's grids (column i at
+// x.min + (x.max - x.min) * i / (columns - 1)); on a log axis centres are evenly spaced in log.
+// Axis::fixed is ignored: the view starts at the grid's edges.
+struct HeatMapSpec {
+  const char* id = "heat_map";
+  std::string title;
+  Axis x, y;
+  std::string value_label;  // colour-bar caption and hover name of the value
+  const double* values = nullptr;
+  int columns = 0, rows = 0;
+  bool log_values = false;  // log colour scale (values <= 0 drawn as missing, read out as they are)
+  bool diverging = false;   // diverging map; the automatic range is symmetric about 0 (log: about 1)
+  double vmin = NAN, vmax = NAN;   // colour range; NaN = from the data, ignoring non-finite cells
+  ImVec2 size{-1, 360};
+  std::optional<DataPoint> marker;  // the current (x, y), drawn as a crosshair
+  bool legend = true;               // legend of labelled overlays
+};
+
+PlotEvents heat_map(const HeatMapSpec& spec, const std::vector<Series>& overlays = {});
+
+// Heat maps cache a GL texture per widget id (textures unused for a few seconds are freed while
+// drawing). Call once before the GL context goes away, e.g. before ImGui_ImplOpenGL3_Shutdown().
+void release_plot_resources();
+
+// ---- 2. Export -----------------------------------------------------------------------------------
+// CSV (RFC 4180 quoting, "\n" line ends). Numbers are the shortest text that reads back to the same
+// double; NaN is an empty field, infinities are "inf" and "-inf" (pandas and NumPy read all three).
+
+// When every series has the same x, one row per x: x_label, then per series its label (and
+// "label lower", "label upper" if it has a band). Otherwise long form, one row per point:
+// series, x_label, y (and lower, upper if any series has a band). Unlabelled series are "series N".
+std::string series_csv(const std::vector<Series>& series, const std::string& x_label);
+// One row per cell, rows in order (row 0 first), columns within a row: x, y (cell centres), value.
+std::string heat_map_csv(const HeatMapSpec& spec);
+std::string csv_number(double value);
+
+// ---- 3. Maths ------------------------------------------------------------------------------------
+
+struct Range {
+  double min = 0, max = 1;
+};
+
+// Step from {1, 2, 5} x 10^k whose tick count over `span` is nearest `target_count` (0 if span is
+// not positive and finite).
+double nice_step(double span, int target_count);
+// Multiples of nice_step(max - min, target_count) inside [min, max] (of the next finer 1-2-5 step
+// if that leaves fewer than two), computed so that they equal their decimal literals (0.3, not
+// 0.30000000000000004). min == max gives {min}.
+std::vector<double> nice_ticks(double min, double max, int target_count);
+// Major ticks of a log axis (0 < min <= max): decades, every 1, 2, 5, 10... decades for wide
+// ranges; 1-2-5 within a decade for narrow ones, linear nice ticks when even those are too few.
+std::vector<double> log_ticks(double min, double max, int target_count);
+
+struct Tick {
+  double value = 0;
+  std::string label;  // empty for minor ticks
+  bool major = true;
+};
+// Major ticks with labels, and for log axes minor ticks (2..9 x 10^k) for the grid.
+std::vector<Tick> axis_ticks(double min, double max, bool log, int target_count);
+// Labels for linear ticks with the given step, with the same number of decimals for all of them;
+// scientific ("2.5e7") when fixed notation would need more than 7 digits or all are below 1e-3.
+std::vector<std::string> tick_labels(const std::vector<double>& ticks, double step);
+// Short label for a log-axis tick: "0.01", "1000", "1e-5", "2e6".
+std::string compact_number(double value);
+// Hover read-outs: 5 significant digits ("1.2346e-5"), "n/a" for non-finite values.
+std::string format_value(double value);
+
+// Maps an axis range onto a pixel interval (pixel_min may exceed pixel_max, as for y axes).
+struct AxisMap {
+  double min = 0, max = 1;
+  bool log = false;
+  double pixel_min = 0, pixel_max = 1;
+};
+// The coordinate the axis is linear in: log10(value) on log axes (NaN for value <= 0).
+double axis_coordinate(double value, bool log);
+double axis_value(double coordinate, bool log);
+double to_pixel(const AxisMap& map, double value);  // NaN for non-finite or (log) non-positive values
+double to_value(const AxisMap& map, double pixel);
+// The view zoomed by `factor` (< 1 zooms in) about the value under `pixel`, which stays there.
+// Spans are limited (relative 1e-10 up to 1e300 linear; 1e-9 up to 600 decades log).
+AxisMap zoomed(const AxisMap& map, double pixel, double factor);
+// The view moved so that content follows the mouse by `pixel_delta`.
+AxisMap panned(const AxisMap& map, double pixel_delta);
+
+// Range of the finite values fed to it (positive ones only on a log axis).
+struct RangeFinder {
+  bool log = false;
+  double min = INFINITY, max = -INFINITY;
+  void add(double value);
+  void add(const std::vector<double>& values);
+  bool empty() const { return !(min <= max); }
+  // Padded by `fraction` of the span on each side (of the log span on log axes); an empty range
+  // gives [0, 1] ([1, 10] log), a single value is widened to a sensible interval around it.
+  Range padded(double fraction) const;
+};
+
+// The cells of one heat-map axis: `count` centres from `first` to `last`, evenly spaced in the
+// axis coordinate.
+struct CellGrid {
+  double first = 0, last = 1;
+  int count = 1;
+  bool log = false;
+  double centre(int index) const;
+  Range edges() const;             // outer edges: half a cell beyond the first and last centres
+  int index(double value) const;   // the cell containing value, -1 outside
+};
+
+// Colour range of a heat map (see HeatMapSpec::vmin, diverging, log_values).
+Range color_range(const double* values, std::size_t count, bool log, bool diverging, double vmin, double vmax);
+// Position in [0, 1] of value on the colour scale (clamped); NaN when the value has no colour.
+double color_position(double value, const Range& range, bool log);
+
+}  // namespace fs::ui

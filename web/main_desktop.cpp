@@ -1,0 +1,88 @@
+// Desktop platform: a GLFW window with OpenGL 3.3. The argument is a share link (or its query part)
+// or a scene JSON file; the window title carries the current link.
+#include <GLFW/glfw3.h>
+#include <imgui.h>
+#include <imgui_impl_glfw.h>
+#include <imgui_impl_opengl3.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "app/app.h"
+
+int main(int argc, char** argv) {
+  fs::SceneResult loaded;
+  if (argc > 1) {
+    const std::string arg = argv[1];
+    if (arg == "--help" || arg == "-h") {
+      std::printf("usage: fieldscope [SHARE_LINK | SCENE.json]\n");
+      return 0;
+    }
+    std::ifstream file(arg, std::ios::binary);
+    if (file && arg.find('=') == std::string::npos) {
+      std::stringstream text;
+      text << file.rdbuf();
+      loaded = fs::scene_from_json(text.str());
+    } else {
+      loaded = fs::scene_from_query(arg);
+    }
+    for (const auto& w : loaded.warnings) std::fprintf(stderr, "fieldscope: %s\n", w.c_str());
+  }
+  if (!glfwInit()) {
+    std::fprintf(stderr, "fieldscope: cannot initialise GLFW (no display?)\n");
+    return 1;
+  }
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+  glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+  GLFWwindow* window = glfwCreateWindow(1280, 800, "Fieldscope", nullptr, nullptr);
+  if (!window) {
+    std::fprintf(stderr, "fieldscope: cannot open an OpenGL 3.3 window\n");
+    glfwTerminate();
+    return 1;
+  }
+  glfwMakeContextCurrent(window);
+  glfwSwapInterval(1);
+  float scale_x = 1, scale_y = 1;
+  glfwGetWindowContentScale(window, &scale_x, &scale_y);
+
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  fs::ui::setup_style(scale_x, "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf");
+  ImGui_ImplGlfw_InitForOpenGL(window, true);
+  ImGui_ImplOpenGL3_Init("#version 330 core");
+
+  fs::ui::Platform platform;
+  platform.name = "desktop";
+  platform.set_link = [window](const std::string& q) { glfwSetWindowTitle(window, ("Fieldscope — " + q).c_str()); };
+  platform.link_url = [](const std::string& q) { return "?" + q; };
+  platform.copy_text = [window](const std::string& t) { glfwSetClipboardString(window, t.c_str()); };
+  platform.save_file = [](const std::string& name, const std::string& bytes) {
+    std::ofstream(name, std::ios::binary) << bytes;
+    std::fprintf(stderr, "fieldscope: saved %s\n", name.c_str());
+  };
+  fs::ui::App app(platform, loaded.scene, loaded.warnings);
+  while (!glfwWindowShouldClose(window)) {
+    glfwPollEvents();
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui_ImplGlfw_NewFrame();
+    ImGui::NewFrame();
+    app.frame(0.012);
+    ImGui::Render();
+    int w = 0, h = 0;
+    glfwGetFramebufferSize(window, &w, &h);
+    glViewport(0, 0, w, h);
+    glClearColor(0.08f, 0.08f, 0.1f, 1.0f);
+    glClear(GL_COLOR_BUFFER_BIT);
+    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    glfwSwapBuffers(window);
+  }
+  ImGui_ImplOpenGL3_Shutdown();
+  ImGui_ImplGlfw_Shutdown();
+  ImGui::DestroyContext();
+  glfwDestroyWindow(window);
+  glfwTerminate();
+  return 0;
+}
