@@ -10,7 +10,6 @@
 #include "app/plot.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
@@ -59,8 +58,9 @@ Step step_near(double raw) {
   return best;
 }
 
-// Power of ten of a 1-2-5 step (5e-3 -> -3), robust to log10 landing a hair below an integer.
-int step_exponent(double step) { return static_cast<int>(std::floor(std::log10(step) + 1e-9)); }
+// Power of ten of a 1-2-5 step (5e-3 -> -3), also for a step measured as the difference of two
+// ticks (9.99999e-5 -> -4): 1-2-5 mantissas sit far from the next power of ten in log10.
+int step_exponent(double step) { return static_cast<int>(std::floor(std::log10(step) + 1e-3)); }
 
 // "1.5e+06" -> "1.5e6", "2e-05" -> "2e-5".
 std::string tidy_exponent(std::string text) {
@@ -131,7 +131,7 @@ std::vector<std::string> tick_labels(const std::vector<double>& ticks, double st
   const int step_exp = step_exponent(step);
   const int decimals = std::clamp(-step_exp, 0, 15);
   const int integer_digits = largest >= 1 ? static_cast<int>(std::floor(std::log10(largest))) + 1 : 1;
-  const bool scientific = integer_digits + decimals > 7 || (largest > 0 && largest < 1e-3);
+  const bool scientific = integer_digits > 7 || integer_digits + decimals > 16 || (largest > 0 && largest < 1e-3);
   for (double t : ticks) {
     if (!std::isfinite(t)) {
       labels.push_back(format_value(t));
@@ -171,18 +171,25 @@ std::vector<double> nice_ticks(double min, double max, int target_count) {
   const double magnitude = std::max(std::abs(min), std::abs(max));
   // (max - min) can overflow for ranges near +-DBL_MAX; this form cannot.
   const double raw = max / std::max(target_count, 1) - min / std::max(target_count, 1);
-  if (max - min <= 8 * DBL_EPSILON * magnitude) return {0.5 * min + 0.5 * max};  // below resolution
+  // Spans below 1e-13 of the magnitude get one tick: labels could not tell more apart, and tick
+  // indices stay far below 2^53.
+  if (max - min <= 1e-13 * magnitude) return {0.5 * min + 0.5 * max};
   Step step = step_near(raw);
-  double step_value = step.value(), first = 0, last = 0;
-  for (int attempt = 0; attempt < 3; ++attempt) {  // finer steps until at least two ticks fit
-    first = std::ceil(min / step_value - 1e-9), last = std::floor(max / step_value + 1e-9);
-    if (last > first) break;
-    step = step.mantissa == 1 ? Step{5, step.exponent - 1} : Step{step.mantissa == 5 ? 2 : 1, step.exponent};
-    step_value = step.value();
-  }
-  if (!(last - first < 10000)) return {};
   std::vector<double> ticks;
-  for (double k = first; k <= last; ++k) ticks.push_back(step.multiple(k));
+  for (int attempt = 0; attempt < 3; ++attempt) {  // finer steps until at least two ticks fit
+    // Candidates one beyond each end, then an exact test of the computed values: a division such
+    // as 0.3 / 0.1 = 2.9999999999999996 can neither drop nor add a tick.
+    const double step_value = step.value();
+    const double first = std::floor(min / step_value) - 1, last = std::ceil(max / step_value) + 1;
+    if (!(last - first < 10000)) return {};
+    ticks.clear();
+    for (int i = 0; i <= static_cast<int>(last - first); ++i) {
+      const double tick = step.multiple(first + i);
+      if (tick >= min && tick <= max && (ticks.empty() || tick > ticks.back())) ticks.push_back(tick);
+    }
+    if (ticks.size() >= 2) break;
+    step = step.mantissa == 1 ? Step{5, step.exponent - 1} : Step{step.mantissa == 5 ? 2 : 1, step.exponent};
+  }
   return ticks;
 }
 

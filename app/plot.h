@@ -51,7 +51,7 @@ struct PlotSpec {
   const char* id = "plot";  // ImGui id, unique within the window
   std::string title;
   Axis x, y;
-  ImVec2 size{-1, 300};  // ImGui convention: <= 0 means "available space + size"
+  ImVec2 size{-1, 300};  // pixels; as ImGui's CalcItemSize: < 0 = available space + size, 0 = default
   std::vector<double> x_lines, y_lines;  // dashed reference lines (y = 1, a fixed point...)
   std::optional<DataPoint> marker;       // a ring at the current point
   bool legend = true;
@@ -114,7 +114,7 @@ struct Range {
 double nice_step(double span, int target_count);
 // Multiples of nice_step(max - min, target_count) inside [min, max] (of the next finer 1-2-5 step
 // if that leaves fewer than two), computed so that they equal their decimal literals (0.3, not
-// 0.30000000000000004). min == max gives {min}.
+// 0.30000000000000004). min == max gives {min}; a span below 1e-13 of the magnitude, the midpoint.
 std::vector<double> nice_ticks(double min, double max, int target_count);
 // Major ticks of a log axis (0 < min <= max): decades, every 1, 2, 5, 10... decades for wide
 // ranges; 1-2-5 within a decade for narrow ones, linear nice ticks when even those are too few.
@@ -128,7 +128,8 @@ struct Tick {
 // Major ticks with labels, and for log axes minor ticks (2..9 x 10^k) for the grid.
 std::vector<Tick> axis_ticks(double min, double max, bool log, int target_count);
 // Labels for linear ticks with the given step, with the same number of decimals for all of them;
-// scientific ("2.5e7") when fixed notation would need more than 7 digits or all are below 1e-3.
+// scientific ("2.5e7") when the largest magnitude is >= 1e7 or < 1e-3, or fixed notation would
+// need more than 16 digits.
 std::vector<std::string> tick_labels(const std::vector<double>& ticks, double step);
 // Short label for a log-axis tick: "0.01", "1000", "1e-5", "2e6".
 std::string compact_number(double value);

@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <unordered_map>
 #include <utility>
 
@@ -29,6 +30,18 @@ namespace {
 
 constexpr float kZoomPerWheelStep = 0.85f;
 constexpr int kMaxTooltipSeries = 16;
+
+// std::bit_cast is missing from Emscripten 3.1.6's libc++.
+std::uint64_t bits_of(double value) {
+  std::uint64_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
+double double_of(std::uint64_t bits) {
+  double value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
 
 ImU32 with_alpha(ImU32 color, float alpha) {
   const ImU32 a = static_cast<ImU32>(std::lround(((color >> IM_COL32_A_SHIFT) & 0xFF) * alpha));
@@ -71,10 +84,10 @@ class ViewStore {
   double load_double(int slot) const {
     const auto low = static_cast<std::uint32_t>(storage_->GetInt(key(slot)));
     const auto high = static_cast<std::uint32_t>(storage_->GetInt(key(slot + 1)));
-    return std::bit_cast<double>(std::uint64_t{high} << 32 | low);
+    return double_of(std::uint64_t{high} << 32 | low);
   }
   void store_double(int slot, double value) {
-    const auto bits = std::bit_cast<std::uint64_t>(value);
+    const std::uint64_t bits = bits_of(value);
     storage_->SetInt(key(slot), static_cast<int>(static_cast<std::uint32_t>(bits)));
     storage_->SetInt(key(slot + 1), static_cast<int>(static_cast<std::uint32_t>(bits >> 32)));
   }
@@ -589,20 +602,25 @@ PlotEvents line_plot(const PlotSpec& spec, const std::vector<Series>& series) {
   ViewStore store(ImGui::GetID("##view"));
   AxisView x_view = store.load(0), y_view = store.load(1);
 
-  // Automatic ranges cover the data; once the user has zoomed x, y covers what x shows.
-  RangeFinder x_data{spec.x.log}, y_data{spec.y.log};
+  // Automatic ranges cover the data; once the user has zoomed x, y covers what x shows (all of
+  // the data if x shows no sample).
+  RangeFinder x_data{spec.x.log}, y_data{spec.y.log}, y_shown{spec.y.log};
   for (const Series& s : series) {
     const std::size_t n = std::min(s.x.size(), s.y.size());
     for (std::size_t i = 0; i < n; ++i) {
       if (!std::isfinite(axis_coordinate(s.x[i], spec.x.log))) continue;
-      if (x_view.user && !(s.x[i] >= x_view.min && s.x[i] <= x_view.max)) continue;
+      const bool shown = !x_view.user || (s.x[i] >= x_view.min && s.x[i] <= x_view.max);
       x_data.add(s.x[i]);
-      y_data.add(s.y[i]);
-      if (i < s.lower.size()) y_data.add(s.lower[i]);
-      if (i < s.upper.size()) y_data.add(s.upper[i]);
+      for (RangeFinder* y : {&y_data, &y_shown}) {
+        if (y == &y_shown && !shown) continue;
+        y->add(s.y[i]);
+        if (i < s.lower.size()) y->add(s.lower[i]);
+        if (i < s.upper.size()) y->add(s.upper[i]);
+      }
     }
   }
   const bool has_data = !x_data.empty() && !y_data.empty();
+  if (!y_shown.empty()) y_data = y_shown;
   x_data.add(spec.x_lines), y_data.add(spec.y_lines);
   if (spec.marker) x_data.add(spec.marker->x), y_data.add(spec.marker->y);
   const Range x_auto = spec.x.fixed ? Range{spec.x.min, spec.x.max} : x_data.padded(0);
@@ -665,11 +683,11 @@ std::uint64_t content_hash(const HeatMapSpec& spec) {
     h = std::rotl(h, 31) * 0x9E3779B185EBCA87ull;
   };
   const std::size_t n = static_cast<std::size_t>(spec.columns) * static_cast<std::size_t>(spec.rows);
-  for (std::size_t i = 0; i < n; ++i) mix(std::bit_cast<std::uint64_t>(spec.values[i]));
+  for (std::size_t i = 0; i < n; ++i) mix(bits_of(spec.values[i]));
   mix(static_cast<std::uint64_t>(spec.columns) << 32 | static_cast<std::uint32_t>(spec.rows));
   mix(std::uint64_t{spec.log_values} | std::uint64_t{spec.diverging} << 1);
-  mix(std::bit_cast<std::uint64_t>(spec.vmin));
-  mix(std::bit_cast<std::uint64_t>(spec.vmax));
+  mix(bits_of(spec.vmin));
+  mix(bits_of(spec.vmax));
   return h;
 }
 
@@ -692,7 +710,11 @@ HeatMapCache& heat_map_cache(ImGuiID id, const HeatMapSpec& spec) {
   HeatMapCache& cache = caches[id];
   cache.last_frame = frame;
   const std::uint64_t hash = content_hash(spec);
-  if (cache.valid && cache.hash == hash) return cache;
+  if (cache.valid && cache.hash == hash) {
+    if (!cache.uploaded && textures_available())  // GL came up after the colours were computed
+      cache.uploaded = upload_texture(cache.texture, cache.texels.data(), spec.columns, spec.rows);
+    return cache;
+  }
   const std::size_t n = static_cast<std::size_t>(spec.columns) * static_cast<std::size_t>(spec.rows);
   cache.colors = color_range(spec.values, n, spec.log_values, spec.diverging, spec.vmin, spec.vmax);
   cache.texels.resize(n);

@@ -47,7 +47,8 @@ bool upload_texture(Texture& texture, const std::uint32_t* texels, int width, in
   }
   glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
   if (create || texture.width != width || texture.height != height) {
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, width, height, 0, GL_RGBA, GL_UNSIGNED_BYTE, texels);
+    // Unsized GL_RGBA: valid on desktop GL, GLES 3 and also WebGL1 (ImGui 1.86's default on the web).
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, width, height, 0, GL_RGBA, GL_UNSIGNED_BYTE, texels);
   } else {
     glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE, texels);
   }

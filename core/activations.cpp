@@ -172,6 +172,17 @@ double Activation::slope_at_zero() const {
   }
 }
 
+double Activation::growth() const {
+  switch (kind) {
+    case ActivationKind::linear: return 1.0;
+    case ActivationKind::leaky_relu: return 0.5 * (1 + param * param);
+    case ActivationKind::relu:
+    case ActivationKind::softplus:
+    case ActivationKind::gelu: return 0.5;
+    default: return 0.0;
+  }
+}
+
 namespace {
 struct NameEntry {
   ActivationKind kind;

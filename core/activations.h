@@ -40,6 +40,9 @@ struct Activation {
   bool bounded() const;
   // Slope phi'(0), sets the critical point at sigma_b^2 = 0.
   double slope_at_zero() const;
+  // lim E[phi(sqrt(q) z)^2] / q for q -> infinity: (k+^2 + k-^2) / 2 for phi ~ k+- x at +-infinity;
+  // 0 for bounded phi. sigma_w^2 times this >= 1 means the length map has no finite fixed point.
+  double growth() const;
 
   std::string name() const;     // "tanh", "erf", "leaky_relu", ...
   std::string formula() const;  // human-readable, e.g. "erf(a x), a = 1"

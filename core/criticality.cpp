@@ -192,14 +192,22 @@ Status solve_q_star(const MeanFieldParams& p, double& q_star) {
       return {};
     }
   }
+  // Upper bracket. If the map is still above the diagonal at large q and grows at least linearly
+  // there (sigma_w^2 * growth >= 1), there is no finite fixed point: stop before integrating at
+  // astronomically large q.
   double hi = std::max(1.0, 2 * std::abs(g0));
   while (g(hi) > 0) {
     lo = hi;
     hi *= 2;
-    if (hi > 1e12) {
+    if (hi > 1e4 && p.sigma_w2 * act.growth() >= 1) {
       q_star = kInfinity;
       return Status::error(StatusCode::diverged, "q diverges: the length map of " + act.name() + " has no finite fixed point for sigma_w^2 = " +
                                                      num(p.sigma_w2) + ".");
+    }
+    if (hi > 1e6) {  // a fixed point this far out is divergence for every practical purpose
+      q_star = kInfinity;
+      return Status::error(StatusCode::diverged, "q* of " + act.name() + " exceeds 1e6 at sigma_w^2 = " + num(p.sigma_w2) +
+                                                     ": treated as divergence.");
     }
   }
   q_star = brent_root(g, lo, hi, 1e-15);
@@ -301,9 +309,21 @@ CriticalPoint critical_point(const Activation& act, double sigma_b2) {
     cp.status = Status::error(StatusCode::not_defined, "chi_1 >= 1 already at sigma_w^2 = 1e-6: no order-to-chaos transition.");
     return cp;
   }
+  // Activations that grow linearly diverge for sigma_w^2 >= 1 / growth whatever sigma_b^2: search
+  // below that edge only (q* is huge right at the edge, and integrals there are costly).
+  const double edge = act.growth() > 0 ? 1 / act.growth() : kInfinity;
   while (chi(hi) < 1) {
     lo = hi;
     hi *= 2;
+    if (hi >= edge) {
+      hi = edge * (1 - 1e-3);
+      if (chi(hi) < 1) {
+        cp.status = Status::error(StatusCode::diverged, "For " + act.name() + " q diverges at sigma_w^2 = " + num(edge) +
+                                                            " before chi_1 reaches 1.");
+        return cp;
+      }
+      break;
+    }
     if (hi > 1e4) {
       cp.status = Status::error(StatusCode::not_defined, "chi_1 stays below 1 up to sigma_w^2 = 1e4: no critical point.");
       return cp;

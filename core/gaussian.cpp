@@ -114,7 +114,7 @@ double gaussian_mean_1d(const std::function<double(double)>& g, double q, double
     abs_sum += std::abs(a) + std::abs(b);
   }
   double estimate = norm * h * sum;
-  for (int level = 0; level < 14; ++level) {
+  for (int level = 0; level < 14 && n <= (1 << 22); ++level) {
     // New midpoints at odd multiples of h/2.
     double added = 0;
     for (int i = 0; i < n; ++i) {

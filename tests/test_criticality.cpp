@@ -133,3 +133,17 @@ TEST_CASE("phase diagram: cells equal fixed_point, and chi_1 crosses 1 at the cr
     CHECK(d.xi_c[j * spec.columns + 7] == fp.xi_c);
   }
 }
+
+TEST_CASE("linearly growing activations: the critical search stops at the divergence edge") {
+  const Activation softplus{ActivationKind::softplus, 1}, gelu{ActivationKind::gelu, 1};
+  CHECK(softplus.growth() == 0.5);
+  const CriticalPoint sp = critical_point(softplus, 0.1);
+  CHECK(sp.status.code == StatusCode::diverged);
+  CHECK(sp.status.message.find("2") != std::string::npos);
+  const CriticalPoint g = critical_point(gelu, 0.5);
+  REQUIRE(g.status.ok());
+  CHECK(g.sigma_w2 < 2.0);
+  CHECK(fixed_point({gelu, g.sigma_w2, 0.5}).chi_1 == doctest::Approx(1.0).epsilon(1e-9));
+  // Beyond the edge the fixed point reports divergence instead of integrating at huge q.
+  CHECK(fixed_point({softplus, 2.5, 0.1}).phase == Phase::diverged);
+}
