@@ -104,7 +104,7 @@ void App::scene_changed() {
 }
 
 bool App::busy() const {
-  return (derived_.phase_job && derived_.phase_job->progress() < 1.0) || (derived_.deep_job && derived_.deep_job->progress() < 1.0) ||
+  return derived_.critical_next < 64 || (derived_.phase_job && derived_.phase_job->progress() < 1.0) || (derived_.deep_job && derived_.deep_job->progress() < 1.0) ||
          (derived_.recurrent_job && derived_.recurrent_job->progress() < 1.0) || !derived_.phase_valid || !derived_.signal_valid;
 }
 
@@ -139,17 +139,7 @@ void App::update_derived(double budget_seconds) {
     d.phase_job = std::make_unique<PhaseDiagramJob>(phase_diagram_spec(scene_));
     d.critical_b2.clear();
     d.critical_w2.clear();
-    // Quadratic spacing: the line rises steeply from the sigma_b^2 = 0 end.
-    const int samples = 64;
-    for (int i = 0; i < samples; ++i) {
-      const double u = static_cast<double>(i) / (samples - 1);
-      const double b2 = scene_.phase.sigma_b2_min + (scene_.phase.sigma_b2_max - scene_.phase.sigma_b2_min) * u * u;
-      const CriticalPoint cp = critical_point(scene_.activation, b2);
-      if (cp.status.ok()) {
-        d.critical_b2.push_back(b2);
-        d.critical_w2.push_back(cp.sigma_w2);
-      }
-    }
+    d.critical_next = 0;
     d.phase_for = scene_;
     d.phase_valid = true;
   }
@@ -166,6 +156,21 @@ void App::update_derived(double budget_seconds) {
     d.kernel_for = scene_;
     d.kernel_valid = true;
   }
+  // The critical line, a few points per frame (quadratic spacing: it rises steeply from sigma_b^2 = 0).
+  constexpr int kCriticalSamples = 64;
+  if (d.critical_next < kCriticalSamples) {
+    const SliceTimer timer(0.25 * budget_seconds);
+    while (d.critical_next < kCriticalSamples) {
+      const double u = static_cast<double>(d.critical_next++) / (kCriticalSamples - 1);
+      const double b2 = scene_.phase.sigma_b2_min + (scene_.phase.sigma_b2_max - scene_.phase.sigma_b2_min) * u * u;
+      const CriticalPoint cp = critical_point(scene_.activation, b2);
+      if (cp.status.ok()) {
+        d.critical_b2.push_back(b2);
+        d.critical_w2.push_back(cp.sigma_w2);
+      }
+      if (timer.expired()) break;
+    }
+  }
   // The visible view's job first, then the others, within the frame budget.
   const double half = 0.5 * budget_seconds;
   if (d.phase_job) d.phase_job->step(scene_.view.panel == "phase" ? budget_seconds : half);
@@ -177,6 +182,7 @@ void App::update_derived(double budget_seconds) {
 // 3. layout and controls
 // ---------------------------------------------------------------------------------------------------
 void App::frame(double budget_seconds) {
+  ++frames_;
   update_derived(budget_seconds);
   const ImGuiViewport* viewport = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(viewport->WorkPos);
@@ -386,7 +392,7 @@ void App::phase_panel() {
     line.label = "critical line χ₁ = 1";
     line.x = d.critical_w2;
     line.y = d.critical_b2;
-    line.color = IM_COL32(255, 255, 255, 255);
+    line.color = IM_COL32(15, 15, 20, 255);  // dark: the diverging map is near white at chi_1 = 1
     line.thickness = 2.5f;
     overlays.push_back(std::move(line));
   }
@@ -396,7 +402,7 @@ void App::phase_panel() {
     scene_.sigma_b2 = std::clamp(ev.y, 0.0, SceneLimits::max_variance);
     scene_changed();
   }
-  ImGui::TextDisabled("Click to set (σ_w², σ_b²) for every view. White: the critical line χ₁ = 1, where ξ_c diverges.");
+  ImGui::TextDisabled("Click to set (σ_w², σ_b²) for every view. Dark line: the critical line χ₁ = 1, where ξ_c diverges.");
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -609,6 +615,7 @@ std::string App::snapshot_json() const {
   };
   j["link"] = scene_to_query(scene_);
   j["busy"] = busy();
+  j["frames"] = frames_;
   j["phase"] = phase_name(derived_.fixed.phase);
   j["q_star"] = num(derived_.fixed.q_star);
   j["c_star"] = num(derived_.fixed.c_star);

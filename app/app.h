@@ -30,6 +30,7 @@ struct Derived {
   bool phase_valid = false;
   std::unique_ptr<PhaseDiagramJob> phase_job;
   std::vector<double> critical_b2, critical_w2;
+  int critical_next = 0;  // the critical line is computed a few points per frame
   std::vector<double> chi_1_view;  // the quantity shown, finite values only (inf -> NaN: drawn grey)
 
   // Kernels.
@@ -70,6 +71,7 @@ class App {
   std::string last_link_;
   std::string shown_panel_;
   int force_frames_ = 0;
+  long frames_ = 0;
 };
 
 // Loads the fonts (DejaVu Sans with Greek and mathematical symbols) at the display's pixel ratio.

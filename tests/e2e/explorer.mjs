@@ -77,11 +77,13 @@ try {
   for (const k of ["q_star", "c_star", "chi_1", "chi_c", "xi_q", "xi_c", "lambda_max", "phase"])
     check(`reopened link: same ${k}`, JSON.stringify(s3[k]) === JSON.stringify(s2[k]), `${s3[k]} vs ${s2[k]}`);
 
-  // 4. The browser's numbers equal the native CLI's for the same scene.
+  // 4. The browser's numbers equal the native CLI's for the same scene (to 1e-10: the two C libraries
+  // round tanh and exp differently in the last bit, and xi_c = -1/ln(chi_c) amplifies that near the
+  // critical line).
   const native = JSON.parse(execFileSync(cli, ["fixed-point", "--link", after]).toString());
   for (const k of ["q_star", "c_star", "chi_1", "chi_c", "xi_c", "lambda_max"]) {
     const a = s2[k], b = native[k];
-    const same = typeof a === "number" ? Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b), 1e-300) : a === b;
+    const same = typeof a === "number" ? Math.abs(a - b) <= 1e-10 * Math.max(Math.abs(a), Math.abs(b), 1e-300) : a === b;
     check(`browser == native CLI: ${k}`, same, `${a} vs ${b}`);
   }
 
