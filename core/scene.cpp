@@ -116,20 +116,7 @@ std::string format_double(double value) {
 
 namespace {
 
-// At most ~40 bytes of user text, with anything that is not plain printable ASCII (or could be markup
-// where a sentence is shown) replaced by '?'.
-std::string echo(std::string_view text) {
-  constexpr std::size_t kMax = 40;
-  std::string out;
-  for (std::size_t i = 0; i < text.size() && i < kMax; ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    const bool plain = c >= 0x20 && c < 0x7f && c != '<' && c != '>' && c != '&' && c != '"' &&
-                       c != '\'' && c != '`' && c != '\\';
-    out += plain ? static_cast<char>(c) : '?';
-  }
-  if (text.size() > kMax) out += "...";
-  return out;
-}
+std::string echo(std::string_view text) { return echo_user_text(text); }
 
 std::string in_quotes(std::string_view text) {
   std::string out = "\"";  // appended, not "\"" + ...: GCC 12 -O3 warns falsely (-Wrestrict) on that

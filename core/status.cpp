@@ -15,4 +15,16 @@ const char* status_code_name(StatusCode code) {
   return "unknown";
 }
 
+std::string echo_user_text(std::string_view text) {
+  constexpr std::size_t kMax = 40;
+  std::string out;
+  for (std::size_t i = 0; i < text.size() && i < kMax; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const bool plain = c >= 0x20 && c < 0x7f && c != '<' && c != '>' && c != '&' && c != '"' && c != '\'' && c != '`' && c != '\\';
+    out += plain ? static_cast<char>(c) : '?';
+  }
+  if (text.size() > kMax) out += "...";
+  return out;
+}
+
 }  // namespace fs

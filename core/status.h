@@ -1,6 +1,7 @@
 // Errors are values: bad input and numerical trouble come back as a Status with a human sentence.
 #pragma once
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace fs {
@@ -25,5 +26,9 @@ struct Status {
 };
 
 const char* status_code_name(StatusCode code);
+
+// User text quoted inside a message: at most ~40 bytes, with anything that is not plain printable
+// ASCII (or could be markup wherever the sentence is shown) replaced by '?', and "..." if cut.
+std::string echo_user_text(std::string_view text);
 
 }  // namespace fs
