@@ -397,6 +397,10 @@ void App::phase_panel() {
     overlays.push_back(std::move(line));
   }
   const PlotEvents ev = heat_map(spec, overlays);
+  if (ImGui::SmallButton("Export CSV") && platform_.save_file)
+    platform_.save_file("fieldscope-phase-" + spec.value_label + ".csv", heat_map_csv(spec));
+  help_marker("The grid as CSV: sigma_w^2, sigma_b^2 and the value of every cell.");
+  ImGui::SameLine();
   if (ev.clicked && std::isfinite(ev.x) && std::isfinite(ev.y)) {
     scene_.sigma_w2 = std::clamp(ev.x, 0.01, SceneLimits::max_variance);
     scene_.sigma_b2 = std::clamp(ev.y, 0.0, SceneLimits::max_variance);
@@ -415,6 +419,15 @@ void App::signal_panel() {
     return;
   }
   const SignalTrajectory& tr = d.signal;
+  if (ImGui::SmallButton("Export CSV") && platform_.save_file) {
+    std::vector<double> l(tr.q1.size());
+    for (std::size_t i = 0; i < l.size(); ++i) l[i] = static_cast<double>(i);
+    platform_.save_file("fieldscope-signal.csv", series_csv({make_series("q_a", l, tr.q1), make_series("q_b", l, tr.q2),
+                                                             make_series("covariance", l, tr.covariance),
+                                                             make_series("correlation", l, tr.correlation)},
+                                                            "layer"));
+  }
+  help_marker("q^l of both inputs, their covariance and correlation for every layer, as CSV.");
   const float half_w = ImGui::GetContentRegionAvail().x * 0.5f - ImGui::GetStyle().ItemSpacing.x;
   const float h = (ImGui::GetContentRegionAvail().y - ImGui::GetStyle().ItemSpacing.y * 2) * 0.5f;
   std::vector<double> layers(tr.q1.size());
