@@ -12,6 +12,7 @@
 
 #include <imgui.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -171,11 +172,15 @@ void App::update_derived(double budget_seconds) {
       if (timer.expired()) break;
     }
   }
-  // The visible view's job first, then the others, within the frame budget.
-  const double half = 0.5 * budget_seconds;
-  if (d.phase_job) d.phase_job->step(scene_.view.panel == "phase" ? budget_seconds : half);
-  if (d.deep_job) d.deep_job->step(scene_.view.panel == "kernels" ? budget_seconds : half);
-  if (d.recurrent_job) d.recurrent_job->step(scene_.view.panel == "kernels" ? budget_seconds : half);
+  // One budget per frame for all jobs: the visible view's job first, the others with what is left.
+  const auto start = std::chrono::steady_clock::now();
+  auto remaining = [&] {
+    return budget_seconds - std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  Job* jobs[] = {d.phase_job.get(), d.deep_job.get(), d.recurrent_job.get()};
+  if (scene_.view.panel == "kernels") std::swap(jobs[0], jobs[d.deep_job ? 1 : 2]);
+  for (Job* job : jobs)
+    if (job && job->progress() < 1.0 && remaining() > 0) job->step(remaining());
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,0 +1,66 @@
+// Web build benchmark: download size (gzipped), time to first frame in headless Chromium, and frame
+// times while a 256 x 256 tanh phase diagram computes, against the same page idle (the peer measured
+// in the same run: in headless Chromium, WebGL is software-rendered, so the idle frame time is the floor).
+//   node bench/web.mjs SITE_DIR
+import { chromium } from "playwright-core";
+import { spawn } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { createServer } from "node:net";
+import path from "node:path";
+
+const site = process.argv[2];
+let raw = 0, gz = 0;
+for (const f of readdirSync(site)) {
+  if (!/\.(wasm|js|data|html)$/.test(f)) continue;
+  const bytes = readFileSync(path.join(site, f));
+  raw += bytes.length;
+  gz += gzipSync(bytes, { level: 9 }).length;
+}
+const port = await new Promise((resolve) => { const s = createServer(); s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); }); });
+const root = path.dirname(path.dirname(new URL(import.meta.url).pathname));
+const server = spawn("python3", [path.join(root, "scripts", "serve.py"), "--port", String(port), "--dir", site], { stdio: ["ignore", "pipe", "inherit"] });
+await new Promise((resolve) => server.stdout.once("data", resolve));
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-quic", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"],
+});
+const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+
+async function frameTimes(ms) {
+  return page.evaluate((ms) => new Promise((resolve) => {
+    const times = [];
+    let last = performance.now();
+    const start = last;
+    function tick(now) {
+      times.push(now - last);
+      last = now;
+      if (now - start < ms) requestAnimationFrame(tick); else resolve(times);
+    }
+    requestAnimationFrame(tick);
+  }), ms);
+}
+const stats = (t) => {
+  const s = [...t].sort((a, b) => a - b);
+  return { frames: t.length, median: s[Math.floor(s.length / 2)], p95: s[Math.floor(s.length * 0.95)], worst: s[s.length - 1] };
+};
+
+const t0 = Date.now();
+await page.goto(`http://127.0.0.1:${port}/?v=1&nw=256&nb=256`);
+await page.waitForFunction(() => document.getElementById("overlay").style.display === "none", null, { timeout: 60000 });
+const firstFrame = Date.now() - t0;
+const busy = stats(await frameTimes(8000));
+const progress = await page.evaluate(() => window.fieldscopeSnapshot().busy);
+await page.waitForFunction(() => !window.fieldscopeSnapshot().busy, null, { timeout: 900000, polling: 500 });
+const done = Date.now() - t0;
+const idle = stats(await frameTimes(4000));
+await browser.close();
+server.kill();
+
+console.log(`Web build: ${(raw / 1e6).toFixed(2)} MB, ${(gz / 1e6).toFixed(2)} MB gzipped (wasm + js + html; the font is embedded in the wasm)`);
+console.log(`Time to first frame (headless Chromium, SwiftShader WebGL2): ${firstFrame} ms`);
+console.log(`256 x 256 tanh phase diagram: finished ${(done / 1000).toFixed(1)} s after load${progress ? "" : " (was already done)"}`);
+console.log(`Frame time while it computes: median ${busy.median.toFixed(1)} ms, p95 ${busy.p95.toFixed(1)} ms, worst ${busy.worst.toFixed(1)} ms (${busy.frames} frames)`);
+console.log(`Frame time idle (same page):  median ${idle.median.toFixed(1)} ms, p95 ${idle.p95.toFixed(1)} ms, worst ${idle.worst.toFixed(1)} ms`);
+console.log(`Worst frame while computing / idle median: ${(busy.worst / idle.median).toFixed(2)}x; target: worst frame < 50 ms ${busy.worst < 50 ? "met" : "MISSED (software rendering alone takes the idle median)"}`);
