@@ -343,6 +343,15 @@ void PairIntegrator::set_variances(const std::vector<double>& q) {
       const double kept = coef.row(static_cast<int>(i) - 1).squaredNorm();
       s.tail_fraction = s.energy > 0 ? std::max(0.0, (s.energy - kept) / s.energy) : 0.0;
       s.converged = s.tail_fraction <= kSeriesTolerance;
+      // This variance's own truncation (smaller variances need fewer terms).
+      double partial = 0;
+      for (int k = 0; k < terms_; ++k) {
+        partial += s.coef[k] * s.coef[k];
+        if (s.energy - partial <= kSeriesTolerance * s.energy) {
+          s.terms = k + 1;
+          break;
+        }
+      }
       pending[i] = !s.converged;
     }
   }
@@ -357,7 +366,9 @@ void PairIntegrator::set_variances(const std::vector<double>& q) {
   std::vector<int> which_series(p);
   for (int a = 0; a < p; ++a) which_series[a] = index.at(q_[a]);
   coef_by_term_.assign(static_cast<std::size_t>(terms_) * p, 0.0);
+  own_terms_.assign(p, terms_);
   for (int a = 0; a < p; ++a) {
+    own_terms_[a] = std::clamp(series_[which_series[a]].terms, 1, terms_);
     const HermiteSeries& s = series_[which_series[a]];
     if (!s.converged) ++inexact_count_;
     const int kept = std::min<int>(terms_, static_cast<int>(s.coef.size()));
@@ -387,13 +398,18 @@ void PairIntegrator::row(int a, int b0, int count, const double* cov, double* ou
   }
   // Horner across the row, s_j <- s_j rho_j + b_k(a) b_k(b0 + j), in blocks of kBlock entries that
   // stay in registers for all k (the coefficients of a block are one cache line per k).
+  // A pair needs max(K_a, K_b) terms: with both tails below tolerance the Cauchy-Schwarz bound holds
+  // (gaussian.h), so a block starts its Horner scheme at the largest own truncation in it.
   constexpr int kBlock = 16;
   const double* coef_a = coef_by_term_.data() + a;
+  const int* own = own_terms_.data() + b0;
   int j0 = 0;
   for (; j0 + kBlock <= count; j0 += kBlock) {
+    int block_terms = own_terms_[a];
+    for (int j = 0; j < kBlock; ++j) block_terms = std::max(block_terms, own[j0 + j]);
     double acc[kBlock] = {};
     const double* r = rho.data() + j0;
-    for (int k = terms_ - 1; k >= 0; --k) {
+    for (int k = block_terms - 1; k >= 0; --k) {
       const double* ck = coef_by_term_.data() + static_cast<std::size_t>(k) * p + b0 + j0;
       const double cak = coef_a[static_cast<std::size_t>(k) * p];
       for (int j = 0; j < kBlock; ++j) acc[j] = acc[j] * r[j] + cak * ck[j];

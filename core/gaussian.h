@@ -93,6 +93,7 @@ class PairIntegrator {
   std::vector<double> erf_norm_;     // erf: 1 / sqrt(1 + 2 a^2 q)
   std::vector<HermiteSeries> series_;
   std::vector<double> coef_by_term_;  // terms_ x P, term-major: coefficient k of variable b at k*P + b
+  std::vector<int> own_terms_;        // terms each variable's own series needs for the tolerance
   int terms_ = 0;
   int inexact_count_ = 0;
 };

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The same scenes through the native and the wasm command line give the same numbers (to 1e-12
-# relative: the two libms may differ in the last bits of exp/tanh).
+# The same scenes through the native and the wasm command line give the same numbers, to 1e-10
+# relative: the two C libraries may round exp/tanh differently in the last bit, and near the critical
+# line xi_c = -1/ln(chi_c) amplifies that to a few 1e-11 (measured: 4e-11 at xi_c = 468).
 set -euo pipefail
 native="$1"; wasm="$2"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,7 +22,7 @@ for s in "${scenes[@]}"; do
   "$native" $s > "$tmp/native.json" 2>/dev/null || true
   # shellcheck disable=SC2086
   node --no-experimental-fetch "$wasm" $s > "$tmp/wasm.json" 2>/dev/null || true
-  if python3 "$root/tests/compare_json.py" "$tmp/native.json" "$tmp/wasm.json" 1e-12; then
+  if python3 "$root/tests/compare_json.py" "$tmp/native.json" "$tmp/wasm.json" 1e-10; then
     echo "same: $s"
   else
     echo "DIFFERENT: $s"; status=1
