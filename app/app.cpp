@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "app/plot.h"
@@ -75,6 +76,35 @@ Series make_series(std::string label, std::vector<double> x = {}, std::vector<do
   s.x = std::move(x);
   s.y = std::move(y);
   return s;
+}
+
+// A one-dimensional map sampled on [lo, hi], the diagonal, and the cobweb of its iterates.
+void cobweb_plot(const char* id, const char* title, const char* x_label, const char* y_label, ImVec2 size, const char* map_label,
+                 double lo, double hi, int samples, const std::function<double(double)>& map_fn, const std::vector<double>& iterates,
+                 bool show_map) {
+  PlotSpec spec;
+  spec.id = id;
+  spec.title = title;
+  spec.x.label = x_label;
+  spec.y.label = y_label;
+  spec.size = size;
+  Series map = make_series(map_label), diag = make_series("diagonal"), path = make_series("iterates");
+  if (show_map) {
+    for (int i = 0; i <= samples; ++i) {
+      const double x = lo + (hi - lo) * i / samples;
+      map.x.push_back(x);
+      map.y.push_back(map_fn(x));
+    }
+  }
+  diag.x = {lo, hi};
+  diag.y = {lo, hi};
+  diag.dashed = true;
+  for (std::size_t i = 0; i + 1 < iterates.size(); ++i) {
+    path.x.insert(path.x.end(), {iterates[i], iterates[i]});
+    path.y.insert(path.y.end(), {i == 0 ? 0.0 : iterates[i], iterates[i + 1]});
+  }
+  path.thickness = 1.2f;
+  line_plot(spec, {map, diag, path});
 }
 
 const char* kQuantities[] = {"chi1", "xi_c", "lambda", "q_star", "c_star"};
@@ -458,60 +488,17 @@ void App::signal_panel() {
     spec.y_lines = {d.fixed.c_star};
     line_plot(spec, {make_series("c^l", layers, tr.correlation)});
   }
-  // Cobwebs: the map, the diagonal and the iterates.
-  auto cobweb = [](const std::vector<double>& it, Series& path) {
-    for (std::size_t i = 0; i + 1 < it.size(); ++i) {
-      path.x.insert(path.x.end(), {it[i], it[i]});
-      path.y.insert(path.y.end(), {i == 0 ? 0.0 : it[i], it[i + 1]});
-    }
-  };
   const MeanFieldParams p = mean_field_params(scene_);
-  {
-    PlotSpec spec;
-    spec.id = "q-map";
-    spec.title = "Length map and its cobweb";
-    spec.x.label = "q^{l-1}";
-    spec.y.label = "q^l";
-    spec.size = ImVec2(half_w, h);
-    double qmax = 1.0;
-    for (double v : d.q_iterates) qmax = std::max(qmax, 1.2 * v);
-    if (std::isfinite(d.fixed.q_star)) qmax = std::max(qmax, 1.5 * d.fixed.q_star);
-    Series map = make_series("q ↦ σ_b² + σ_w² E[φ²]"), diag = make_series("diagonal"), path = make_series("iterates");
-    for (int i = 0; i <= 120; ++i) {
-      const double q = qmax * i / 120;
-      map.x.push_back(q);
-      map.y.push_back(q_map(p, q));
-    }
-    diag.x = {0, qmax};
-    diag.y = {0, qmax};
-    diag.dashed = true;
-    cobweb(d.q_iterates, path);
-    path.thickness = 1.2f;
-    line_plot(spec, {map, diag, path});
-  }
+  double qmax = 1.0;
+  for (double v : d.q_iterates) qmax = std::max(qmax, 1.2 * v);
+  if (std::isfinite(d.fixed.q_star)) qmax = std::max(qmax, 1.5 * d.fixed.q_star);
+  cobweb_plot("q-map", "Length map and its cobweb", "q^{l-1}", "q^l", ImVec2(half_w, h), "q ↦ σ_b² + σ_w² E[φ²]", 0.0, qmax, 120,
+              [&](double q) { return q_map(p, q); }, d.q_iterates, true);
   ImGui::SameLine();
-  {
-    PlotSpec spec;
-    spec.id = "c-map";
-    spec.title = "Correlation map at q* and its cobweb";
-    spec.x.label = "c^{l-1}";
-    spec.y.label = "c^l";
-    spec.size = ImVec2(half_w, h);
-    Series map = make_series("c ↦ (σ_b² + σ_w² E[φ(u₁)φ(u₂)]) / q*"), diag = make_series("diagonal"), path = make_series("iterates");
-    if (d.fixed.phase != Phase::diverged && d.fixed.q_star > 0) {
-      for (int i = 0; i <= 80; ++i) {
-        const double c = -1.0 + 2.0 * i / 80;
-        map.x.push_back(c);
-        map.y.push_back(c_map(p, d.fixed.q_star, c));
-      }
-    }
-    diag.x = {-1, 1};
-    diag.y = {-1, 1};
-    diag.dashed = true;
-    cobweb(d.c_iterates, path);
-    path.thickness = 1.2f;
-    line_plot(spec, {map, diag, path});
-  }
+  const bool has_c_map = d.fixed.phase != Phase::diverged && d.fixed.q_star > 0;
+  cobweb_plot("c-map", "Correlation map at q* and its cobweb", "c^{l-1}", "c^l", ImVec2(half_w, h),
+              "c ↦ (σ_b² + σ_w² E[φ(u₁)φ(u₂)]) / q*", -1.0, 1.0, 80, [&](double c) { return c_map(p, d.fixed.q_star, c); },
+              d.c_iterates, has_c_map);
 }
 
 // ---------------------------------------------------------------------------------------------------
