@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/plot.h"
+#include "core/parallel.h"
 #include "core/scene_specs.h"
 
 namespace fs::ui {
@@ -33,11 +34,17 @@ bool same_mean_field(const Scene& a, const Scene& b) {
          a.view.input_b == b.view.input_b;
 }
 bool same_phase(const Scene& a, const Scene& b) { return a.activation == b.activation && a.phase == b.phase; }
-bool same_kernel(const Scene& a, const Scene& b) {
-  return a.arch == b.arch && a.activation == b.activation && a.sigma_w2 == b.sigma_w2 && a.sigma_b2 == b.sigma_b2 &&
-         a.sigma_in2 == b.sigma_in2 && a.depth == b.depth && a.bias_mode == b.bias_mode && a.input_mode == b.input_mode &&
-         a.inputs == b.inputs && a.seed == b.seed;
+// The deep kernel ignores the recurrent switches, except that the input mode can change how many
+// steps of generated inputs are drawn (scene_inputs); the deep network reads step 0.
+bool same_deep_kernel(const Scene& a, const Scene& b) {
+  return a.activation == b.activation && a.sigma_w2 == b.sigma_w2 && a.sigma_b2 == b.sigma_b2 && a.sigma_in2 == b.sigma_in2 &&
+         a.depth == b.depth && a.input_mode == b.input_mode && a.inputs == b.inputs && a.seed == b.seed;
 }
+bool same_recurrent_kernel(const Scene& a, const Scene& b) {
+  return same_deep_kernel(a, b) && a.bias_mode == b.bias_mode;
+}
+bool wants_deep(const Scene& s) { return s.arch == Architecture::deep || s.view.kernels == "compare"; }
+bool wants_recurrent(const Scene& s) { return s.arch == Architecture::recurrent || s.view.kernels == "compare"; }
 
 std::string fmt(double v, const char* format = "%.6g") {
   if (std::isinf(v)) return v > 0 ? "∞" : "-∞";
@@ -134,9 +141,18 @@ void App::scene_changed() {
   }
 }
 
+bool App::deep_current() const {
+  return derived_.deep_job && same_deep_kernel(derived_.deep_for, scene_);
+}
+bool App::recurrent_current() const {
+  return derived_.recurrent_job && same_recurrent_kernel(derived_.recurrent_for, scene_);
+}
+
 bool App::busy() const {
   return derived_.critical_next < 64 || (derived_.phase_job && derived_.phase_job->progress() < 1.0) || (derived_.deep_job && derived_.deep_job->progress() < 1.0) ||
-         (derived_.recurrent_job && derived_.recurrent_job->progress() < 1.0) || !derived_.phase_valid || !derived_.signal_valid;
+         (derived_.recurrent_job && derived_.recurrent_job->progress() < 1.0) || !derived_.phase_valid || !derived_.signal_valid ||
+         ((derived_.kernel_inputs_status.ok() || !same_recurrent_kernel(derived_.kernel_inputs_for, scene_)) &&
+          ((wants_deep(scene_) && !deep_current()) || (wants_recurrent(scene_) && !recurrent_current())));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -174,18 +190,24 @@ void App::update_derived(double budget_seconds) {
     d.phase_for = scene_;
     d.phase_valid = true;
   }
-  if (!d.kernel_valid || !same_kernel(d.kernel_for, scene_)) {
-    d.deep_job.reset();
-    d.recurrent_job.reset();
+  // Kernels: a stale job is dropped; a new one starts only for a kernel the kernels view shows.
+  if (!deep_current()) d.deep_job.reset();
+  if (!recurrent_current()) d.recurrent_job.reset();
+  const bool inputs_known_bad = !d.kernel_inputs_status.ok() && same_recurrent_kernel(d.kernel_inputs_for, scene_);
+  if (((wants_deep(scene_) && !d.deep_job) || (wants_recurrent(scene_) && !d.recurrent_job)) && !inputs_known_bad) {
     InputsResult inputs = scene_inputs(scene_);
+    d.kernel_inputs_status = inputs.status;
+    d.kernel_inputs_for = scene_;
     if (inputs.status.ok()) {
-      if (scene_.arch == Architecture::deep)
+      if (wants_deep(scene_) && !d.deep_job) {
         d.deep_job = std::make_unique<DeepKernelJob>(deep_kernel_spec(scene_), inputs.inputs.gram());
-      else
+        d.deep_for = scene_;
+      }
+      if (wants_recurrent(scene_) && !d.recurrent_job) {
         d.recurrent_job = std::make_unique<RecurrentKernelJob>(recurrent_kernel_spec(scene_), inputs.inputs);
+        d.recurrent_for = scene_;
+      }
     }
-    d.kernel_for = scene_;
-    d.kernel_valid = true;
   }
   // The critical line, a few points per frame (quadratic spacing: it rises steeply from sigma_b^2 = 0).
   constexpr int kCriticalSamples = 64;
@@ -208,7 +230,7 @@ void App::update_derived(double budget_seconds) {
     return budget_seconds - std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   Job* jobs[] = {d.phase_job.get(), d.deep_job.get(), d.recurrent_job.get()};
-  if (scene_.view.panel == "kernels") std::swap(jobs[0], jobs[d.deep_job ? 1 : 2]);
+  if (scene_.view.panel == "kernels") std::rotate(jobs, jobs + 1, jobs + 3);  // deep, recurrent, phase
   for (Job* job : jobs)
     if (job && job->progress() < 1.0 && remaining() > 0) job->step(remaining());
 }
@@ -314,17 +336,70 @@ void App::controls_panel() {
   ImGui::Spacing();
   ImGui::TextUnformatted("Inputs");
   ImGui::Separator();
-  int kind = scene_.inputs.kind == InputKind::gaussian ? 1 : 0;
-  const char* kinds[] = {"points on a circle", "random Gaussian"};
-  if (ImGui::Combo("inputs", &kind, kinds, 2)) scene_.inputs.kind = kind == 0 ? InputKind::circle : InputKind::gaussian;
-  slider_int("P inputs", scene_.inputs.count, 1, 256, "Number of inputs x_a.");
-  slider("r radius", scene_.inputs.radius, 0.05, 4.0, "Input norm: G_aa = x_a·x_a/d = r².");
-  if (scene_.inputs.kind == InputKind::circle)
-    slider("angle span", scene_.inputs.angle_span, 0.0, 6.283185307179586, "Inputs at angles θ_a = a·span/(P−1).");
-  else
-    slider_int("d dimension", scene_.inputs.dim, 1, 256, "Input dimension d of the Gaussian inputs.");
-  slider_int("pair a", scene_.view.input_a, 0, std::max(0, scene_.inputs.count - 1), "First input of the pair followed in the signal view.");
-  slider_int("pair b", scene_.view.input_b, 0, std::max(0, scene_.inputs.count - 1), "Second input of the pair.");
+  // Explicit points come from a CSV file (or a link); the CSV-path kind from a link or the CLI.
+  const char* kinds[] = {"points on a circle", "random Gaussian", "points from a CSV file", "CSV file by path"};
+  const int kind = static_cast<int>(scene_.inputs.kind);
+  if (ImGui::BeginCombo("inputs", kinds[kind])) {
+    for (int k = 0; k < 4; ++k) {
+      const bool available = k < 2 || (k == 2 && !scene_.inputs.points.empty()) || (k == 3 && !scene_.inputs.csv_path.empty());
+      if (ImGui::Selectable(kinds[k], k == kind, available ? 0 : ImGuiSelectableFlags_Disabled))
+        scene_.inputs.kind = static_cast<InputKind>(k);
+    }
+    ImGui::EndCombo();
+  }
+  help_marker("Circle: P inputs at equal angles. Gaussian: P random inputs in R^d. CSV: one input per row, loaded below "
+              "(the points become part of the share link).");
+  int input_count = scene_.inputs.count;
+  if (scene_.inputs.kind == InputKind::circle || scene_.inputs.kind == InputKind::gaussian) {
+    slider_int("P inputs", scene_.inputs.count, 1, 256, "Number of inputs x_a.");
+    slider("r radius", scene_.inputs.radius, 0.05, 4.0, "Input norm: G_aa = x_a·x_a/d = r².");
+    if (scene_.inputs.kind == InputKind::circle)
+      slider("angle span", scene_.inputs.angle_span, 0.0, 6.283185307179586, "Inputs at angles θ_a = a·span/(P−1).");
+    else
+      slider_int("d dimension", scene_.inputs.dim, 1, 256, "Input dimension d of the Gaussian inputs.");
+  } else if (scene_.inputs.kind == InputKind::points) {
+    input_count = static_cast<int>(scene_.inputs.points.size());
+    const std::size_t width = scene_.inputs.points.empty() ? 0 : scene_.inputs.points[0].size();
+    ImGui::TextDisabled("%d inputs in R^%zu from a CSV file", input_count, width / std::max(scene_.inputs.steps, 1));
+  } else {
+    ImGui::TextDisabled("%s", ("file: " + scene_.inputs.csv_path).c_str());
+    input_count = SceneLimits::max_inputs;  // unknown until read; the views clamp the pair
+  }
+  if (platform_.open_file) {
+    if (ImGui::Button("Load CSV...")) {
+      platform_.open_file(".csv,.txt,.tsv,text/csv,text/plain",
+                          [this](const std::string& name, const std::string& text, const std::string& error) {
+                            load_inputs_csv(name, text, error);
+                          });
+    }
+    const ImVec2 lo = ImGui::GetItemRectMin(), hi = ImGui::GetItemRectMax();
+    load_button_[0] = lo.x, load_button_[1] = lo.y, load_button_[2] = hi.x, load_button_[3] = hi.y;
+    help_marker("Inputs from a CSV file: one input per row, numbers separated by commas; an optional header row and # "
+                "comments. You can also drop a .csv file on the window.");
+    ImGui::SameLine();
+    ImGui::TextDisabled("or drop a .csv here");
+  }
+  if (platform_.read_file) {
+    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - ImGui::GetFontSize() * 4);
+    const bool enter = ImGui::InputTextWithHint("##csv-path", "CSV path (or drop a file)", csv_path_, sizeof csv_path_,
+                                                ImGuiInputTextFlags_EnterReturnsTrue);
+    help_marker("A CSV file with one input per row; Enter or Load reads it. You can also drop a .csv file on the window.");
+    ImGui::SameLine();
+    if ((ImGui::Button("Load") || enter) && csv_path_[0] != '\0') {
+      std::string error;
+      const std::string text = platform_.read_file(csv_path_, error);
+      load_inputs_csv(csv_path_, text, error);
+    }
+  }
+  if (!csv_message_.empty()) {
+    if (csv_failed_) ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 0.5f, 0.4f, 1));
+    ImGui::TextWrapped("%s", csv_message_.c_str());
+    if (csv_failed_) ImGui::PopStyleColor();
+  }
+  slider_int("pair a", scene_.view.input_a, 0, std::max(0, input_count - 1), "First input of the pair followed in the signal and cross-time views.");
+  const ImVec2 pair_lo = ImGui::GetItemRectMin(), pair_hi = ImGui::GetItemRectMax();
+  pair_slider_[0] = pair_lo.x, pair_slider_[1] = pair_lo.y, pair_slider_[2] = pair_hi.x, pair_slider_[3] = pair_hi.y;
+  slider_int("pair b", scene_.view.input_b, 0, std::max(0, input_count - 1), "Second input of the pair.");
 
   ImGui::Spacing();
   ImGui::TextUnformatted("Order to chaos at (σ_w², σ_b²)");
@@ -363,6 +438,56 @@ void App::controls_panel() {
   if (ImGui::Button("Reset")) scene_ = Scene{};
 
   if (!(scene_ == before)) scene_changed();
+}
+
+// Longer share links are cut or refused by some browsers, chat tools and servers (Python's
+// http.server refuses request lines over 64 KiB); docs/scene.md states this limit.
+constexpr std::size_t kMaxLinkQuery = 32000;
+
+void App::load_inputs_csv(const std::string& name, const std::string& text, const std::string& error) {
+  const std::string file = "\"" + echo_user_text(name) + "\"";
+  csv_failed_ = true;
+  if (!error.empty()) {
+    csv_message_ = error;
+    return;
+  }
+  // A sequence input needs T + 1 steps per row (docs/scene.md); otherwise one step per row.
+  const bool sequence = scene_.arch == Architecture::recurrent && scene_.input_mode == InputMode::sequence;
+  const int steps = sequence ? scene_.depth + 1 : 1;
+  const InputsResult parsed = parse_inputs_csv(text, steps);
+  if (!parsed.status.ok()) {
+    csv_message_ = file + ": " + parsed.status.message + " The inputs were not changed.";
+    return;
+  }
+  const InputSet& x = parsed.inputs;
+  Scene next = scene_;
+  next.inputs.kind = InputKind::points;
+  next.inputs.steps = steps;
+  next.inputs.points.assign(static_cast<std::size_t>(x.count), {});
+  for (int a = 0; a < x.count; ++a) {
+    std::vector<double>& row = next.inputs.points[static_cast<std::size_t>(a)];
+    row.reserve(static_cast<std::size_t>(x.steps()) * x.dim);
+    for (int t = 0; t < x.steps(); ++t)
+      for (int i = 0; i < x.dim; ++i) row.push_back(x.x[static_cast<std::size_t>(t)](a, i));
+  }
+  if (const Status valid = validate_scene(next); !valid.ok()) {
+    csv_message_ = file + ": " + valid.message + " The inputs were not changed.";
+    return;
+  }
+  const std::size_t link_size = scene_to_query(next).size();
+  if (link_size > kMaxLinkQuery) {
+    csv_message_ = file + " holds " + std::to_string(x.count) + " inputs of " + std::to_string(x.dim * x.steps()) +
+                   " numbers: as a share link that is " + std::to_string(link_size) + " characters, more than the " +
+                   std::to_string(kMaxLinkQuery) +
+                   " a link carries safely. Use fewer inputs or fewer digits, or the command line (--inputs-csv). The "
+                   "inputs were not changed.";
+    return;
+  }
+  scene_ = std::move(next);
+  scene_changed();
+  csv_failed_ = false;
+  csv_message_ = "Loaded " + std::to_string(x.count) + " inputs in R^" + std::to_string(x.dim) +
+                 (steps > 1 ? " (" + std::to_string(steps) + " steps)" : std::string()) + " from " + file + ".";
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -414,6 +539,7 @@ void App::phase_panel() {
   spec.y.min = scene_.phase.sigma_b2_min;
   spec.y.max = scene_.phase.sigma_b2_max;
   spec.value_label = kQuantities[quantity];
+  spec.export_name = "fieldscope-phase-" + spec.value_label;  // the plot's CSV / PNG buttons
   spec.values = d.chi_1_view.data();
   spec.columns = pd.spec.columns;
   spec.rows = pd.spec.rows;
@@ -432,10 +558,6 @@ void App::phase_panel() {
     overlays.push_back(std::move(line));
   }
   const PlotEvents ev = heat_map(spec, overlays);
-  if (ImGui::SmallButton("Export CSV") && platform_.save_file)
-    platform_.save_file("fieldscope-phase-" + spec.value_label + ".csv", heat_map_csv(spec));
-  help_marker("The grid as CSV: sigma_w^2, sigma_b^2 and the value of every cell.");
-  ImGui::SameLine();
   if (ev.clicked && std::isfinite(ev.x) && std::isfinite(ev.y)) {
     scene_.sigma_w2 = std::clamp(ev.x, 0.01, SceneLimits::max_variance);
     scene_.sigma_b2 = std::clamp(ev.y, 0.0, SceneLimits::max_variance);
@@ -504,87 +626,273 @@ void App::signal_panel() {
 // ---------------------------------------------------------------------------------------------------
 // 6. kernels
 // ---------------------------------------------------------------------------------------------------
+namespace {
+// K^{tt} of the recurrent network equals K^t of the deep one when both get the input only at t = 0 /
+// in the input layer, for either bias mode: the equal-time block depends on K^{t-1,t-1} alone
+// (mft.md §4.2). With input at every step (or a sequence) the recurrent network gets an input term
+// at every t, which this deep network (no skip inputs) does not.
+
+const char* agreement_sentence(const Scene& s) {
+  switch (s.input_mode) {
+    case InputMode::first_step:
+      return "Equal here: with the input at t = 0 only, K^{tt} depends on K^{t−1,t−1} alone and follows the deep "
+             "recursion layer by layer, for either bias (mft.md §4.2). The two differ only off the diagonal in "
+             "time: K^{ts}, t ≠ s, which the deep network does not have.";
+    case InputMode::every_step:
+      return "Different here: the recurrent network gets σ_in² G at every step, this deep network only in its input "
+             "layer (a deep network with skip inputs at every layer would agree, mft.md §4.2). Choose input \"at t = 0 "
+             "only\" to see them agree.";
+    case InputMode::sequence:
+      return "Different here: the recurrent network reads a new input x^t at every step, the deep network only x⁰ "
+             "in its input layer (mft.md §4.2).";
+  }
+  return "";
+}
+
+void copy_cells(const Eigen::MatrixXd& m, std::vector<double>& cells) {
+  const Eigen::Index p = m.rows();
+  cells.resize(static_cast<std::size_t>(p * p));
+  for (Eigen::Index r = 0; r < p; ++r)
+    for (Eigen::Index c = 0; c < p; ++c) cells[static_cast<std::size_t>(r * p + c)] = m(r, c);
+}
+
+HeatMapSpec kernel_map_spec(const char* id, std::string title, const char* value_label, const std::vector<double>& cells,
+                            int p, ImVec2 size) {
+  HeatMapSpec spec;
+  spec.id = id;
+  spec.title = std::move(title);
+  spec.x.label = "input b";
+  spec.y.label = "input a";
+  spec.x.min = spec.y.min = 0;
+  spec.x.max = spec.y.max = std::max(p - 1, 1);
+  spec.value_label = value_label;
+  spec.values = cells.data();
+  spec.columns = spec.rows = p;
+  spec.size = size;
+  return spec;
+}
+
+// A placeholder of the same size as a map: a status sentence or "Computing...".
+void map_placeholder(const char* id, ImVec2 size, const std::string& text, bool error) {
+  ImGui::BeginChild(id, size, true);
+  if (error) ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 0.5f, 0.4f, 1));
+  ImGui::TextWrapped("%s", text.c_str());
+  if (error) ImGui::PopStyleColor();
+  ImGui::EndChild();
+}
+
+// The layers of a deep result that are complete (the last one may still be filling).
+int deep_layers_done(const DeepKernelJob& job) {
+  const int n = static_cast<int>(job.result().kernel.size());
+  return job.progress() < 1.0 ? std::max(n - 1, 0) : n;
+}
+bool recurrent_done(const RecurrentKernelJob& job) { return job.progress() >= 1.0 && job.result().status.ok(); }
+}  // namespace
+
 void App::kernel_panel() {
   Derived& d = derived_;
-  if (!d.inputs_status.ok()) {
-    ImGui::TextWrapped("%s", d.inputs_status.message.c_str());
-    return;
+  for (const Status* status : {&d.inputs_status, &d.kernel_inputs_status}) {
+    if (!status->ok()) {
+      ImGui::TextWrapped("%s", status->message.c_str());
+      return;
+    }
   }
-  Job* job = d.deep_job ? static_cast<Job*>(d.deep_job.get()) : static_cast<Job*>(d.recurrent_job.get());
-  if (!job) return;
-  if (job->progress() < 1.0) {
-    ImGui::ProgressBar(static_cast<float>(job->progress()), ImVec2(ImGui::GetFontSize() * 10, 0));
-    ImGui::SameLine();
-    if (ImGui::SmallButton("cancel")) job->cancel();
+  const bool compare = scene_.view.kernels == "compare";
+  int mode = compare ? 1 : 0;
+  const char* mode_help = "Single: the kernel of the chosen architecture. Deep vs recurrent: both for the same parameters "
+                          "and inputs, side by side with their difference.";
+  ImGui::RadioButton("single", &mode, 0);
+  help_marker(mode_help);
+  ImGui::SameLine();
+  ImGui::RadioButton("deep vs recurrent", &mode, 1);
+  help_marker(mode_help);
+  if (mode != (compare ? 1 : 0)) {
+    scene_.view.kernels = mode == 1 ? "compare" : "single";
+    scene_changed();
   }
   int layer = scene_.view.layer < 0 ? scene_.depth : std::min(scene_.view.layer, scene_.depth);
-  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 14);
-  if (ImGui::SliderInt(scene_.arch == Architecture::deep ? "layer l" : "time t", &layer, 0, scene_.depth, "%d",
-                       ImGuiSliderFlags_AlwaysClamp)) {
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 12);
+  const char* slider_label = compare ? "layer l = time t" : (scene_.arch == Architecture::deep ? "layer l" : "time t");
+  if (ImGui::SliderInt(slider_label, &layer, 0, scene_.depth, "%d", ImGuiSliderFlags_AlwaysClamp)) {
     scene_.view.layer = layer == scene_.depth ? -1 : layer;
     scene_changed();
   }
-  Eigen::MatrixXd k;
-  Status status;
-  if (d.deep_job) {
-    const DeepKernelResult& r = d.deep_job->result();
-    status = r.status;
-    if (layer < static_cast<int>(r.kernel.size()) - (d.deep_job->progress() < 1.0 ? 1 : 0)) k = r.kernel[layer];
-  } else {
-    const RecurrentKernelResult& r = d.recurrent_job->result();
-    status = r.status;
-    if (d.recurrent_job->progress() >= 1.0 && r.status.ok()) k = r.block(layer, layer);
-  }
-  if (!status.ok() && status.code != StatusCode::cancelled) ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", status.message.c_str());
-  const float half_w = ImGui::GetContentRegionAvail().x * 0.5f - ImGui::GetStyle().ItemSpacing.x;
-  const float h = ImGui::GetContentRegionAvail().y - ImGui::GetTextLineHeightWithSpacing();
-  static std::vector<double> values, two_time;
-  if (k.size() > 0) {
-    const int p = static_cast<int>(k.rows());
-    values.resize(static_cast<std::size_t>(p) * p);
-    for (int r = 0; r < p; ++r)
-      for (int c = 0; c < p; ++c) values[static_cast<std::size_t>(r) * p + c] = k(r, c);
-    HeatMapSpec spec;
-    spec.id = "kernel-map";
-    spec.title = (scene_.arch == Architecture::deep ? "K^l_ab, layer " : "K^{tt}_ab, t = ") + std::to_string(layer);
-    spec.x.label = "input b";
-    spec.y.label = "input a";
-    spec.x.min = 0;
-    spec.x.max = p - 1;
-    spec.y.min = 0;
-    spec.y.max = p - 1;
-    spec.value_label = "K";
-    spec.values = values.data();
-    spec.columns = spec.rows = p;
-    spec.size = ImVec2(scene_.arch == Architecture::recurrent ? half_w : -1, h);
-    heat_map(spec, {});
-  } else {
-    ImGui::TextDisabled("Computing...");
-  }
-  if (scene_.arch == Architecture::recurrent && d.recurrent_job && d.recurrent_job->progress() >= 1.0 &&
-      d.recurrent_job->result().status.ok()) {
+  const bool show_recurrent = compare || scene_.arch == Architecture::recurrent;
+  if (show_recurrent) {
     ImGui::SameLine();
+    bool corr = scene_.view.cross == "corr";
+    if (ImGui::Checkbox("normalised", &corr)) {
+      scene_.view.cross = corr ? "corr" : "cov";
+      scene_changed();
+    }
+    help_marker("Cross-time curves as correlations C(t, s) = K_ab(t, s) / √(K_aa(t, t) K_bb(s, s)) instead of covariances.");
+  }
+  for (Job* job : {static_cast<Job*>(d.deep_job.get()), static_cast<Job*>(d.recurrent_job.get())}) {
+    if (job && job->progress() < 1.0) {
+      ImGui::SameLine();
+      ImGui::ProgressBar(static_cast<float>(job->progress()), ImVec2(ImGui::GetFontSize() * 6, 0));
+      ImGui::SameLine();
+      ImGui::PushID(job);
+      if (ImGui::SmallButton("cancel")) job->cancel();
+      ImGui::PopID();
+    }
+  }
+
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const float width = ImGui::GetContentRegionAvail().x;
+  const float height = ImGui::GetContentRegionAvail().y;
+  if (!show_recurrent) {
+    kernel_maps(layer, width, height - ImGui::GetTextLineHeightWithSpacing());
+    return;
+  }
+  const float top = compare ? std::floor(height * 0.52f) : std::floor(height * 0.55f);
+  kernel_maps(layer, width, top);
+  if (compare) ImGui::TextWrapped("%s", agreement_sentence(scene_));
+  const float bottom = ImGui::GetContentRegionAvail().y - ImGui::GetTextLineHeightWithSpacing();
+  const float half_w = std::floor((width - style.ItemSpacing.x) * 0.5f);
+  // The recurrent two-time kernel of input a, and the cross-time curves of the pair.
+  if (d.recurrent_job && recurrent_done(*d.recurrent_job)) {
     const RecurrentKernelResult& r = d.recurrent_job->result();
     const int T = r.steps;
     const int a = std::clamp(scene_.view.input_a, 0, r.inputs - 1);
-    two_time.resize(static_cast<std::size_t>(T + 1) * (T + 1));
+    d.two_time_cells.resize(static_cast<std::size_t>(T + 1) * (T + 1));
     for (int t = 0; t <= T; ++t)
-      for (int s = 0; s <= T; ++s) two_time[static_cast<std::size_t>(t) * (T + 1) + s] = r.at(t, s, a, a);
+      for (int s = 0; s <= T; ++s) d.two_time_cells[static_cast<std::size_t>(t) * (T + 1) + s] = r.at(t, s, a, a);
     HeatMapSpec spec;
     spec.id = "two-time-map";
-    spec.title = "Two-time kernel K(t, s) of input a";
+    spec.title = "Recurrent two-time kernel K(t, s) of input a = " + std::to_string(a);
     spec.x.label = "s";
     spec.y.label = "t";
-    spec.x.min = 0;
-    spec.x.max = T;
-    spec.y.min = 0;
-    spec.y.max = T;
+    spec.x.min = spec.y.min = 0;
+    spec.x.max = spec.y.max = T;
     spec.value_label = "K(t,s)";
-    spec.values = two_time.data();
+    spec.values = d.two_time_cells.data();
     spec.columns = spec.rows = T + 1;
-    spec.size = ImVec2(half_w, h);
+    spec.size = ImVec2(half_w, bottom);
+    spec.marker = DataPoint{static_cast<double>(layer), static_cast<double>(layer)};
     heat_map(spec, {});
+    ImGui::SameLine();
+    cross_time_panel(width - half_w - style.ItemSpacing.x, bottom);
+    ImGui::TextDisabled("Where the curves coincide the kernel depends on the lag only (stationary).%s",
+                        scene_.input_mode == InputMode::first_step && scene_.bias_mode == BiasMode::shared
+                            ? " Dashed: the limit c* q* for t ≠ s (mft.md §4.3)."
+                            : "");
+  } else if (d.recurrent_job && !d.recurrent_job->result().status.ok() &&
+             d.recurrent_job->result().status.code != StatusCode::cancelled) {
+    map_placeholder("two-time-status", ImVec2(width, bottom), d.recurrent_job->result().status.message, true);
+  } else {
+    map_placeholder("two-time-status", ImVec2(width, bottom), "Computing the two-time kernel...", false);
   }
+}
+
+// The P x P kernels at the layer/time: the scene's architecture (single), or deep, recurrent and
+// their difference (compare), deep and recurrent on one colour scale.
+void App::kernel_maps(int layer, float width, float height) {
+  Derived& d = derived_;
+  const bool compare = scene_.view.kernels == "compare";
+  const ImGuiStyle& style = ImGui::GetStyle();
+  Eigen::MatrixXd deep, recurrent;
+  std::string deep_problem, recurrent_problem;
+  if (d.deep_job && (compare || scene_.arch == Architecture::deep)) {
+    const DeepKernelResult& r = d.deep_job->result();
+    if (layer < deep_layers_done(*d.deep_job)) deep = r.kernel[static_cast<std::size_t>(layer)];
+    else if (!r.status.ok() && r.status.code != StatusCode::cancelled) deep_problem = r.status.message;
+  }
+  if (d.recurrent_job && (compare || scene_.arch == Architecture::recurrent)) {
+    const RecurrentKernelResult& r = d.recurrent_job->result();
+    if (recurrent_done(*d.recurrent_job)) recurrent = r.block(layer, layer);
+    else if (!r.status.ok() && r.status.code != StatusCode::cancelled) recurrent_problem = r.status.message;
+  }
+  const int columns = compare ? 3 : 1;
+  const float w = std::floor((width - style.ItemSpacing.x * (columns - 1)) / columns);
+  const ImVec2 size(w, height);
+  double lo = INFINITY, hi = -INFINITY;
+  for (const Eigen::MatrixXd* m : {&deep, &recurrent})
+    if (m->size() > 0) lo = std::min(lo, m->minCoeff()), hi = std::max(hi, m->maxCoeff());
+  auto draw = [&](const char* id, const Eigen::MatrixXd& k, std::vector<double>& cells, std::string title,
+                  const std::string& problem) {
+    if (k.size() == 0) {
+      map_placeholder(id, size, problem.empty() ? "Computing..." : problem, !problem.empty());
+      return;
+    }
+    copy_cells(k, cells);
+    HeatMapSpec spec = kernel_map_spec(id, std::move(title), "K", cells, static_cast<int>(k.rows()), size);
+    if (compare) spec.vmin = lo, spec.vmax = hi;
+    heat_map(spec, {});
+  };
+  const std::string at = std::to_string(layer);
+  if (compare || scene_.arch == Architecture::deep)
+    draw("deep-kernel-map", deep, d.deep_cells, "Deep K^l_ab, layer l = " + at, deep_problem);
+  if (compare) ImGui::SameLine();
+  if (compare || scene_.arch == Architecture::recurrent)
+    draw("recurrent-kernel-map", recurrent, d.recurrent_cells, "Recurrent K^{tt}_ab, t = " + at, recurrent_problem);
+  if (!compare) return;
+  ImGui::SameLine();
+  if (deep.size() == 0 || recurrent.size() == 0) {
+    const bool failed = !deep_problem.empty() || !recurrent_problem.empty();
+    map_placeholder("difference-map", size,
+                    failed ? "No difference: a kernel could not be computed (see its message)."
+                           : "The difference appears when both kernels are ready.",
+                    false);
+    return;
+  }
+  const Eigen::MatrixXd difference = recurrent - deep;
+  const double max_abs = difference.cwiseAbs().maxCoeff();
+  copy_cells(difference, d.difference_cells);
+  HeatMapSpec spec = kernel_map_spec("difference-map", "Rec − deep, max |Δ| = " + fmt(max_abs, "%.2g"), "Δ",
+                                     d.difference_cells, static_cast<int>(difference.rows()), size);
+  spec.diverging = true;
+  // Centred at 0; an all-zero difference gets a tiny symmetric range (white), not a degenerate one.
+  const double scale = std::max({max_abs, 1e-300, 1e-15 * std::max(std::abs(lo), std::abs(hi))});
+  spec.vmin = -scale;
+  spec.vmax = scale;
+  heat_map(spec, {});
+}
+
+// K(t, t − τ) of the pair (a, b) against the lag τ for a few t: where the curves coincide the
+// kernel depends on the lag only (stationary). Input at t = 0 with a shared bias: for large s the
+// cross-time kernel approaches c* q*, the fixed point of the two-point map (mft.md §4.3).
+void App::cross_time_panel(float width, float height) {
+  const Derived& d = derived_;
+  const RecurrentKernelResult& r = d.recurrent_job->result();
+  const int T = r.steps;
+  const int a = std::clamp(scene_.view.input_a, 0, r.inputs - 1);
+  const int b = std::clamp(scene_.view.input_b, 0, r.inputs - 1);
+  const bool corr = scene_.view.cross == "corr";
+  std::vector<int> times;
+  for (int k = 4; k >= 1; --k) {
+    const int t = (T * k + 3) / 4;
+    if (t >= 1 && std::find(times.begin(), times.end(), t) == times.end()) times.push_back(t);
+  }
+  std::vector<Series> series;
+  for (int t : times) {
+    Series s = make_series("t = " + std::to_string(t));
+    for (int lag = 0; lag <= t; ++lag) {
+      const int s_time = t - lag;
+      double v = r.at(t, s_time, a, b);
+      if (corr) {
+        const double norm = r.at(t, t, a, a) * r.at(s_time, s_time, b, b);
+        v = norm > 0 ? v / std::sqrt(norm) : kNaN;
+      }
+      s.x.push_back(lag);
+      s.y.push_back(v);
+    }
+    s.markers = T <= 40;
+    series.push_back(std::move(s));
+  }
+  PlotSpec spec;
+  spec.id = "cross-time";
+  spec.title = std::string(corr ? "Correlation C" : "Kernel K") + "(t, t − τ) of inputs a = " + std::to_string(a) +
+               ", b = " + std::to_string(b);
+  spec.x.label = "lag τ";
+  spec.y.label = corr ? "C(t, t − τ)" : "K(t, t − τ)";
+  spec.size = ImVec2(width, height);
+  const FixedPoint& fp = d.fixed;
+  if (scene_.input_mode == InputMode::first_step && scene_.bias_mode == BiasMode::shared && fp.status.ok() &&
+      fp.phase != Phase::diverged && std::isfinite(fp.c_star) && std::isfinite(fp.q_star))
+    spec.y_lines = {corr ? fp.c_star : fp.c_star * fp.q_star};
+  line_plot(spec, series);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -606,10 +914,14 @@ void App::status_bar() {
     ImGui::SameLine();
     if (ImGui::SmallButton("dismiss")) messages_.clear();
   } else {
-    ImGui::TextDisabled("Fieldscope · %s · %s, σ_w² = %s, σ_b² = %s", platform_.name.c_str(), scene_.activation.name().c_str(),
-                        fmt(scene_.sigma_w2, "%.4g").c_str(), fmt(scene_.sigma_b2, "%.4g").c_str());
+    const int threads = thread_count();
+    ImGui::TextDisabled("Fieldscope · %s · %d %s · %s, σ_w² = %s, σ_b² = %s", platform_.name.c_str(), threads,
+                        threads == 1 ? "thread" : "threads", scene_.activation.name().c_str(), fmt(scene_.sigma_w2, "%.4g").c_str(),
+                        fmt(scene_.sigma_b2, "%.4g").c_str());
   }
 }
+
+void App::after_render() { save_exports(platform_.save_file); }
 
 std::string App::snapshot_json() const {
   nlohmann::ordered_json j;
@@ -621,6 +933,7 @@ std::string App::snapshot_json() const {
   j["link"] = scene_to_query(scene_);
   j["busy"] = busy();
   j["frames"] = frames_;
+  j["threads"] = thread_count();
   j["phase"] = phase_name(derived_.fixed.phase);
   j["q_star"] = num(derived_.fixed.q_star);
   j["c_star"] = num(derived_.fixed.c_star);
@@ -630,6 +943,56 @@ std::string App::snapshot_json() const {
   j["xi_c"] = num(derived_.fixed.xi_c);
   j["lambda_max"] = num(derived_.fixed.lambda_max);
   j["messages"] = messages_;
+  // Inputs and kernels (tests/e2e: CSV upload, deep vs recurrent). Kernel numbers only for jobs that
+  // belong to the scene and are complete; the pair (a, b) is the one the views follow.
+  const InputsSpec& in = scene_.inputs;
+  j["inputs"] = {{"kind", input_kind_name(in.kind)},
+                 {"count", in.kind == InputKind::points ? static_cast<int>(in.points.size()) : in.count},
+                 {"csv_message", csv_message_},
+                 {"csv_failed", csv_failed_},
+                 {"load_button", {load_button_[0], load_button_[1], load_button_[2], load_button_[3]}},
+                 {"pair_a_slider", {pair_slider_[0], pair_slider_[1], pair_slider_[2], pair_slider_[3]}}};
+  nlohmann::ordered_json k;
+  k["view"] = scene_.view.kernels;
+  k["layer"] = scene_.view.layer < 0 ? scene_.depth : std::min(scene_.view.layer, scene_.depth);
+  const DeepKernelResult* deep = deep_current() && derived_.deep_job->progress() >= 1.0 && derived_.deep_job->result().status.ok()
+                                     ? &derived_.deep_job->result() : nullptr;
+  const RecurrentKernelResult* rec =
+      recurrent_current() && recurrent_done(*derived_.recurrent_job) ? &derived_.recurrent_job->result() : nullptr;
+  auto pair_of = [this](int p) {
+    return std::pair{std::clamp(scene_.view.input_a, 0, p - 1), std::clamp(scene_.view.input_b, 0, p - 1)};
+  };
+  if (deep && !deep->kernel.empty()) {
+    const auto [a, b] = pair_of(static_cast<int>(deep->kernel[0].rows()));
+    for (const Eigen::MatrixXd& m : deep->kernel) {
+      k["deep_aa"].push_back(num(m(a, a)));
+      k["deep_ab"].push_back(num(m(a, b)));
+    }
+  }
+  if (rec) {
+    const auto [a, b] = pair_of(rec->inputs);
+    for (int t = 0; t <= rec->steps; ++t) {
+      k["recurrent_aa"].push_back(num(rec->at(t, t, a, a)));
+      k["recurrent_ab"].push_back(num(rec->at(t, t, a, b)));
+      if (t >= 1) k["recurrent_lag1_aa"].push_back(num(rec->at(t, t - 1, a, a)));
+    }
+  }
+  if (deep && rec && static_cast<int>(deep->kernel.size()) == rec->steps + 1) {
+    double max_diff = 0, max_kernel = 0;
+    for (int t = 0; t <= rec->steps; ++t) {
+      const Eigen::MatrixXd& dk = deep->kernel[static_cast<std::size_t>(t)];
+      max_diff = std::max(max_diff, (rec->block(t, t) - dk).cwiseAbs().maxCoeff());
+      max_kernel = std::max(max_kernel, dk.cwiseAbs().maxCoeff());
+    }
+    k["max_abs_diff"] = num(max_diff);
+    k["max_abs_kernel"] = num(max_kernel);
+  }
+  j["kernels"] = k;
+  // The plots of the last frame and their export buttons, in pixels (tests/e2e: exports).
+  for (const DrawnPlot& p : drawn_plots())
+    j["plots"][p.id] = {{"frame", {p.min.x, p.min.y, p.max.x - p.min.x, p.max.y - p.min.y}},
+                        {"csv", {p.csv_min.x, p.csv_min.y, p.csv_max.x - p.csv_min.x, p.csv_max.y - p.csv_min.y}},
+                        {"png", {p.png_min.x, p.png_min.y, p.png_max.x - p.png_min.x, p.png_max.y - p.png_min.y}}};
   return j.dump();
 }
 

@@ -33,12 +33,16 @@ struct Derived {
   int critical_next = 0;  // the critical line is computed a few points per frame
   std::vector<double> chi_1_view;  // the quantity shown, finite values only (inf -> NaN: drawn grey)
 
-  // Kernels.
-  Scene kernel_for;
-  bool kernel_valid = false;
+  // Kernels: the deep kernel K^l and the recurrent kernel K^{ts} of the same inputs. Each is computed
+  // when the kernels view shows it (the compare view shows both) and remembers its scene.
+  Scene deep_for, recurrent_for;
   std::unique_ptr<DeepKernelJob> deep_job;
   std::unique_ptr<RecurrentKernelJob> recurrent_job;
   Status inputs_status;
+  Scene kernel_inputs_for;      // the last scene the kernel jobs made inputs for, and how that went
+  Status kernel_inputs_status;
+  // Cells handed to the heat maps (kept between frames to avoid reallocating).
+  std::vector<double> deep_cells, recurrent_cells, difference_cells, two_time_cells;
 };
 
 class App {
@@ -47,12 +51,19 @@ class App {
   // Builds one frame of UI (between ImGui::NewFrame and ImGui::Render) and advances jobs within
   // `budget_seconds`.
   void frame(double budget_seconds = 0.012);
+  // Call after the frame's draw data was rendered, before the buffer swap: saves the plots' exports
+  // (CSV, and PNG images read back from the framebuffer) through platform.save_file.
+  void after_render();
 
   const Scene& scene() const { return scene_; }
   void set_scene(const Scene& scene);
   // Numbers on screen, as JSON, for tests (the same quantities the CLI writes).
   std::string snapshot_json() const;
   bool busy() const;
+  // A CSV file of inputs (one input per row) from the file picker or a drop: on success the inputs
+  // become explicit points in the scene (and so in the share link); otherwise a message says why and
+  // the inputs stay as they were. `error` non-empty: the platform could not read the file.
+  void load_inputs_csv(const std::string& name, const std::string& text, const std::string& error = {});
 
  private:
   void update_derived(double budget_seconds);
@@ -62,6 +73,10 @@ class App {
   void kernel_panel();
   void status_bar();
   void scene_changed();
+  bool deep_current() const;       // deep_job belongs to the scene's kernel parameters
+  bool recurrent_current() const;  // likewise recurrent_job
+  void kernel_maps(int layer, float width, float height);
+  void cross_time_panel(float width, float height);
 
   Platform platform_;
   Scene scene_;
@@ -70,6 +85,11 @@ class App {
   std::vector<std::string> messages_;  // load warnings and errors, shown until dismissed
   std::string last_link_;
   std::string shown_panel_;
+  std::string csv_message_;   // outcome of the last CSV load (errors keep the previous inputs)
+  bool csv_failed_ = false;
+  char csv_path_[1024] = {};  // desktop: the path field
+  float load_button_[4] = {0, 0, 0, 0};  // "Load CSV..." rectangle in pixels, for the e2e test
+  float pair_slider_[4] = {0, 0, 0, 0};  // the "pair a" slider (touch drag test)
   int force_frames_ = 0;
   long frames_ = 0;
 };

@@ -174,6 +174,24 @@ Rgba8 diverging_color(double t) {
   return lookup(table, t);
 }
 
+const ShaderTable& sequential_shader_table() {
+  static const ShaderTable table = [] {
+    ShaderTable t{};
+    for (int i = 0; i < kShaderTableSize; ++i) t[i] = rgba8_from_srgb(srgb_from_oklab(sequential_oklab(double(i) / (kShaderTableSize - 1))));
+    return t;
+  }();
+  return table;
+}
+
+const ShaderTable& diverging_shader_table() {
+  static const ShaderTable table = [] {
+    ShaderTable t{};
+    for (int i = 0; i < kShaderTableSize; ++i) t[i] = rgba8_from_srgb(srgb_from_oklab(diverging_oklab(double(i) / (kShaderTableSize - 1))));
+    return t;
+  }();
+  return table;
+}
+
 Rgba8 qualitative_color(int index) {
   // Hues (degrees in Oklab's a-b plane) picked to alternate warm and cool, then golden-angle steps.
   constexpr std::array<double, 8> kHues = {255, 55, 145, 20, 305, 95, 200, 340};

@@ -5,6 +5,7 @@
 // No ImGui or GL here; colours are packed like ImGui's IM_COL32 (R in the low byte, A in the
 // high byte), so an Rgba8 can be passed wherever ImGui takes an ImU32.
 #pragma once
+#include <array>
 #include <cstdint>
 
 namespace fs::ui {
@@ -36,6 +37,13 @@ Oklab sequential_oklab(double t);  // dark indigo -> plum -> coral -> orange -> 
 Rgba8 sequential_color(double t);
 Oklab diverging_oklab(double t);   // deep blue -> light neutral (t = 0.5) -> brick red; L(t) = L(1 - t)
 Rgba8 diverging_color(double t);
+
+// The tables the heat-map shader samples with linear interpolation (shaders/heatmap.frag): entry i
+// is the exact colour at t = i / (kShaderTableSize - 1), rounded once.
+inline constexpr int kShaderTableSize = 256;
+using ShaderTable = std::array<Rgba8, kShaderTableSize>;
+const ShaderTable& sequential_shader_table();
+const ShaderTable& diverging_shader_table();
 
 // Distinct curve colours of equal lightness and chroma, readable on dark and light backgrounds.
 Rgba8 qualitative_color(int index);

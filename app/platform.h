@@ -12,6 +12,14 @@ struct Platform {
   std::function<std::string(const std::string& query)> link_url;  // full share URL for a query
   std::function<void(const std::string& text)> copy_text;      // clipboard
   std::function<void(const std::string& name, const std::string& bytes)> save_file;  // download / save
+  // A text file the user picks (browser: a file picker limited to `accept`, e.g. ".csv"). Later, once
+  // read, `done(name, text, error)` runs on the main thread; `error` is a sentence when the file could
+  // not be read (then `text` is empty). Unset on platforms without a picker.
+  using FileDone = std::function<void(const std::string& name, const std::string& text, const std::string& error)>;
+  std::function<void(const std::string& accept, FileDone done)> open_file;
+  // Reads a file by its path (desktop's path field): the text, or "" and a sentence in `error`.
+  // Unset where there are no paths (browser).
+  std::function<std::string(const std::string& path, std::string& error)> read_file;
 };
 
 }  // namespace fs::ui

@@ -428,6 +428,45 @@ double color_position(double value, const Range& range, bool log) {
   return std::clamp((u - u0) / (u1 - u0), 0.0, 1.0);
 }
 
+bool pack_heat_values(const double* values, std::size_t count, const Range& colors, bool log,
+                      std::vector<float>& texels, ShaderScale& scale) {
+  // Float limits kept well inside FLT_MIN..FLT_MAX, so that clamped texels keep their colour and
+  // products of texels and scales cannot overflow.
+  constexpr double kTiny = 1e-37, kHuge = 1e37;
+  constexpr float kMissing = std::numeric_limits<float>::infinity();
+  texels.assign(count, kMissing);
+  scale = {};
+  scale.log = log;
+  if (!std::isfinite(colors.min) || !std::isfinite(colors.max)) return false;
+  if (log) {
+    if (!(colors.min >= kTiny && colors.min <= kHuge && colors.max >= kTiny && colors.max <= kHuge)) return false;
+    const double u0 = std::log2(colors.min), u1 = std::log2(colors.max);
+    if (u1 == u0) {
+      scale.bias = 0.5f;  // color_position's rule for a one-value range
+    } else {
+      // GLSL's log2 is good to about 3 ulp of its result; ask for t to within 1e-3.
+      if (std::abs(u1 - u0) < 1e-2 * std::max({1.0, std::abs(u0), std::abs(u1)})) return false;
+      scale.offset = static_cast<float>(u0);
+      scale.scale = static_cast<float>(1.0 / (u1 - u0));
+    }
+    for (std::size_t i = 0; i < count; ++i)  // values beyond the range clamp to its ends either way
+      if (values[i] > 0 && std::isfinite(values[i])) texels[i] = static_cast<float>(std::clamp(values[i], kTiny, kHuge));
+    return true;
+  }
+  const double span = colors.max - colors.min;
+  if (span == 0) {
+    scale.bias = 0.5f;
+  } else {
+    const double inverse = 1.0 / span;
+    if (!(std::abs(inverse) >= kTiny && std::abs(inverse) <= kHuge)) return false;
+    scale.scale = static_cast<float>(inverse);
+  }
+  // |span| <= 1e37, so a texel clamped to +-1e37 still lands at the same end of the scale.
+  for (std::size_t i = 0; i < count; ++i)
+    if (std::isfinite(values[i])) texels[i] = static_cast<float>(std::clamp(values[i] - colors.min, -kHuge, kHuge));
+  return true;
+}
+
 // ---- CSV -----------------------------------------------------------------------------------------
 
 namespace {

@@ -3,19 +3,24 @@
 //
 // Sections
 //   1. Widgets        line_plot, heat_map (plot_widgets.cpp: need an ImGui frame)
-//   2. Export         series_csv, heat_map_csv (plot.cpp: pure)
-//   3. Maths          ticks, labels, axis transforms, zoom and pan, ranges, cell grids (plot.cpp:
-//                     pure, no ImGui context needed; tested in tests/test_plot.cpp)
+//   2. Export         series_csv, heat_map_csv (plot.cpp: pure); the export queue and
+//                     save_exports (plot_widgets.cpp) behind every plot's CSV and PNG buttons
+//   3. Maths          ticks, labels, axis transforms, zoom and pan, ranges, cell grids, the heat-map
+//                     shader's packing (plot.cpp: pure, no ImGui context needed; tested in
+//                     tests/test_plot.cpp)
 //
 // Interaction (both widgets): the mouse wheel zooms around the cursor (over the plot both axes,
 // over an axis's tick labels that axis only), dragging pans, double-click resets to the
-// automatic view, a click without drag is reported in PlotEvents. The view lives in ImGui's state
+// automatic view, a click without drag is reported in PlotEvents. Export: the small "CSV" and "PNG"
+// buttons at the right of the title row, or a right-click on the plot, save the plot's data as CSV
+// or its image as PNG (through the app's save_exports; PNG images leave out buttons and read-outs). The view lives in ImGui's state
 // storage under the widget id, so callers pass the same specs every frame and keep no state.
 // Non-finite values are never drawn: lines break around them, bands skip them, heat-map cells
 // with them are grey and read "n/a". On a log axis values <= 0 count as non-finite.
 #pragma once
 #include <cmath>
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +60,7 @@ struct PlotSpec {
   std::vector<double> x_lines, y_lines;  // dashed reference lines (y = 1, a fixed point...)
   std::optional<DataPoint> marker;       // a ring at the current point
   bool legend = true;
+  std::string export_name;  // exported files are export_name.csv / .png; empty = "fieldscope-" + id
 };
 
 struct PlotEvents {
@@ -83,10 +89,14 @@ struct HeatMapSpec {
   ImVec2 size{-1, 360};
   std::optional<DataPoint> marker;  // the current (x, y), drawn as a crosshair
   bool legend = true;               // legend of labelled overlays
+  std::string export_name;          // as PlotSpec::export_name
 };
 
 PlotEvents heat_map(const HeatMapSpec& spec, const std::vector<Series>& overlays = {});
 
+// Heat maps are coloured by a GLSL shader (shaders/heatmap.*) from a float texture of the values;
+// when that is unavailable, from an RGBA texture coloured on the CPU; without GL, with rectangles.
+// The environment variable FIELDSCOPE_HEATMAP=cpu or =rectangles forces a fallback (troubleshooting).
 // Heat maps cache a GL texture per widget id (textures unused for a few seconds are freed while
 // drawing). Call once before the GL context goes away, e.g. before ImGui_ImplOpenGL3_Shutdown().
 void release_plot_resources();
@@ -102,6 +112,38 @@ std::string series_csv(const std::vector<Series>& series, const std::string& x_l
 // One row per cell, rows in order (row 0 first), columns within a row: x, y (cell centres), value.
 std::string heat_map_csv(const HeatMapSpec& spec);
 std::string csv_number(double value);
+
+// Files the plot widgets want saved: CSV at once, PNG images after the frame that drew the widget
+// without its buttons and read-outs was rendered. The app passes the platform's save hook to
+// save_exports() after rendering each frame (before the buffer swap).
+struct ExportFile {
+  std::string name, bytes;
+};
+struct ImageCapture {
+  std::string name;      // file name
+  std::string widget;    // PlotSpec::id of the widget to capture
+  ImVec2 min, max;       // its frame on screen (ImGui coordinates), set when drawn for the capture
+  int drawn_frame = -1;  // ImGui frame that drew it for the capture; -1 = not yet
+  int requested_frame = 0;
+};
+struct ExportQueue {
+  std::vector<ExportFile> files;
+  std::vector<ImageCapture> captures;
+};
+ExportQueue& export_queue();
+// Reads the captures drawn in the frame just rendered from the framebuffer (ImGui::GetDrawData()
+// gives its size and HiDPI scale), encodes them as PNG and hands every finished file to `save`.
+// Captures whose widget was not drawn within a few frames are dropped with a message on stderr.
+void save_exports(const std::function<void(const std::string& name, const std::string& bytes)>& save);
+
+// Where the plots of the last frame were, with their export buttons (ImGui coordinates), for the
+// end-to-end tests.
+struct DrawnPlot {
+  std::string id;
+  ImVec2 min, max;                  // the widget's frame
+  ImVec2 csv_min, csv_max, png_min, png_max;  // its buttons
+};
+const std::vector<DrawnPlot>& drawn_plots();
 
 // ---- 3. Maths ------------------------------------------------------------------------------------
 
@@ -180,5 +222,20 @@ struct CellGrid {
 Range color_range(const double* values, std::size_t count, bool log, bool diverging, double vmin, double vmax);
 // Position in [0, 1] of value on the colour scale (clamped); NaN when the value has no colour.
 double color_position(double value, const Range& range, bool log);
+
+// The heat-map shader's view of a colour scale (shaders/heatmap.frag): one float texel per cell and
+// t = clamp((coordinate - offset) * scale + bias, 0, 1), where coordinate is log2(texel) on log
+// scales and the texel itself otherwise; +infinity marks cells without a colour.
+struct ShaderScale {
+  float offset = 0, scale = 0, bias = 0;
+  bool log = false;
+};
+// Packs the values for the shader so that its t equals color_position(value, colors, log) to float
+// precision (linear scales store value - colors.min, so the colour range is resolved however far
+// from zero it lies). False when float arithmetic cannot promise 1e-3: colour ranges beyond
+// 1e-37..1e37 (log) or spans outside 1e-37..1e37 (linear), log ranges narrower than 1% of their
+// log2 magnitude; the caller then colours on the CPU.
+bool pack_heat_values(const double* values, std::size_t count, const Range& colors, bool log,
+                      std::vector<float>& texels, ShaderScale& scale);
 
 }  // namespace fs::ui

@@ -5,9 +5,10 @@
 //   View state      per-widget zoom/pan views in ImGui's state storage
 //   Layout          title, axis labels, tick labels, plot rectangle, colour-bar room
 //   Interaction     wheel zoom, drag pan, double-click reset, click
+//   Export          CSV / PNG buttons and context menu, the export queue, PNG capture after rendering
 //   Drawing         grid, axes, clipped polylines, dashes, bands, markers, legend, tooltips
 //   line_plot
-//   heat_map        colours cached per widget, GL texture or rectangle fallback, colour bar
+//   heat_map        values cached per widget; GLSL shader, CPU-coloured texture or rectangles; colour bar
 #define IMGUI_DEFINE_MATH_OPERATORS
 #include "app/plot.h"
 
@@ -17,11 +18,14 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <unordered_map>
 #include <utility>
 
 #include "app/colormap.h"
+#include "app/png.h"
+#include "app/shader.h"
 #include "app/texture.h"
 #include "imgui_internal.h"
 
@@ -102,6 +106,7 @@ struct Layout {
   ImRect frame, plot;
   float em = 13, pad = 5, tick_length = 4, scale = 1;  // scale: 1 at ImGui's default 13 px font
   float title_y = 0, label_row_y = 0, x_label_y = 0;
+  float title_max_x = INFINITY;  // the title ends left of the export buttons
   bool has_title = false, has_label_row = false, has_x_label = false;
   bool too_small = false;
   AxisMap x, y;
@@ -158,7 +163,7 @@ Layout make_layout(const ImRect& frame, const std::string& title, const Axis& x_
 
   float top = frame.Min.y + l.pad;
   l.has_title = !title.empty();
-  if (l.has_title) l.title_y = top, top += l.em + 0.5f * l.pad;
+  l.title_y = top, top += l.em + 0.5f * l.pad;  // also without a title: the export buttons sit there
   l.has_label_row = label_row;
   if (l.has_label_row) l.label_row_y = top, top += l.em + 0.5f * l.pad;
   top += 0.5f * l.em;  // the top y tick label is centred on the plot's top edge
@@ -254,6 +259,85 @@ ImRect widget_frame(const ImVec2& requested_size) {
   return ImRect(pos, pos + size);
 }
 
+// ---- Export ----------------------------------------------------------------------------------
+
+struct DrawnPlots {
+  int frame = -1;
+  std::vector<DrawnPlot> plots;
+};
+DrawnPlots& drawn_registry() {
+  static DrawnPlots registry;
+  return registry;
+}
+
+// The capture waiting for this widget to be drawn without its buttons and read-outs, if any.
+ImageCapture* pending_capture(const char* id) {
+  for (ImageCapture& c : export_queue().captures)
+    if (c.drawn_frame < 0 && c.widget == id) return &c;
+  return nullptr;
+}
+
+struct ExportRequest {
+  bool csv = false, png = false;
+};
+
+// The "CSV" and "PNG" buttons at the right end of the title row. They are submitted before the
+// plot's own item so that they, not the plot, take the mouse when it is over them. Sets where the
+// title must end; `hidden` (the frame drawn for a PNG) keeps their place but does not draw them.
+ExportRequest export_buttons(Layout& layout, bool hidden, DrawnPlot& drawn) {
+  ExportRequest request;
+  const float padding = ImGui::GetStyle().FramePadding.x;
+  const ImVec2 csv_size(text_width("CSV") + 2 * padding, layout.em), png_size(text_width("PNG") + 2 * padding, layout.em);
+  const ImVec2 png_min(std::round(layout.frame.Max.x - layout.pad - png_size.x), layout.title_y);
+  const ImVec2 csv_min(std::round(png_min.x - 0.3f * layout.em - csv_size.x), layout.title_y);
+  layout.title_max_x = csv_min.x - layout.em;
+  drawn.csv_min = csv_min, drawn.csv_max = csv_min + csv_size;
+  drawn.png_min = png_min, drawn.png_max = png_min + png_size;
+  if (hidden) return request;
+  const ImVec2 cursor = ImGui::GetCursorScreenPos();
+  ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetColorU32(ImGuiCol_Button, 0.3f));
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetColorU32(ImGuiCol_Text, 0.7f));
+  ImGui::SetCursorScreenPos(csv_min);
+  request.csv = ImGui::SmallButton("CSV##export");
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Save the plotted data as CSV (also: right-click the plot)");
+  ImGui::SetCursorScreenPos(png_min);
+  request.png = ImGui::SmallButton("PNG##export");
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Save this plot as a PNG image (also: right-click the plot)");
+  ImGui::PopStyleColor(2);
+  ImGui::SetCursorScreenPos(cursor);
+  return request;
+}
+
+// Right-click on the plot (the last item): the same two exports.
+void export_menu(ExportRequest& request) {
+  if (ImGui::BeginPopupContextItem("##export-menu")) {
+    if (ImGui::MenuItem("Export data as CSV")) request.csv = true;
+    if (ImGui::MenuItem("Export image as PNG")) request.png = true;
+    ImGui::EndPopup();
+  }
+}
+
+// After drawing: records where the widget was, completes its capture (drawn clean this frame) and
+// queues what was asked for. `csv` makes the file's text (only called when asked).
+void finish_exports(const char* id, const std::string& export_name, const ImRect& frame, ImageCapture* capture,
+                    const ExportRequest& request, DrawnPlot drawn, const std::function<std::string()>& csv) {
+  const int frame_count = ImGui::GetFrameCount();
+  DrawnPlots& registry = drawn_registry();
+  if (registry.frame != frame_count) registry.plots.clear(), registry.frame = frame_count;
+  registry.plots.push_back(std::move(drawn));
+  if (capture) capture->min = frame.Min, capture->max = frame.Max, capture->drawn_frame = frame_count;
+  const std::string base = export_name.empty() ? std::string("fieldscope-") + id : export_name;
+  ExportQueue& queue = export_queue();
+  if (request.csv) queue.files.push_back({base + ".csv", csv()});
+  if (request.png && !pending_capture(id)) {
+    ImageCapture next;
+    next.name = base + ".png";
+    next.widget = id;
+    next.requested_frame = frame_count;
+    queue.captures.push_back(std::move(next));
+  }
+}
+
 // ---- Drawing ---------------------------------------------------------------------------------
 
 ImU32 text_color(float alpha = 1) { return ImGui::GetColorU32(ImGuiCol_Text, alpha); }
@@ -294,7 +378,21 @@ void draw_axes(ImDrawList* draw, const Layout& l, const std::string& title, cons
     draw->AddLine({l.plot.Min.x - length, y}, {l.plot.Min.x, y}, faint);
     if (t.major) draw_text_clamped(draw, l, {l.plot.Min.x - l.tick_length - 0.5f * l.pad - text_width(t.label), y - 0.5f * l.em}, t.label, color);
   }
-  if (l.has_title) draw_text_clamped(draw, l, {l.plot.GetCenter().x - 0.5f * text_width(title), l.title_y}, title, color);
+  if (l.has_title) {
+    // Centred over the plot, moved left of the export buttons, shortened with "…" if still too long.
+    std::string shown = title;
+    const float room = l.title_max_x - l.frame.Min.x - l.pad;
+    if (text_width(shown) > room) {
+      while (!shown.empty() && text_width(shown + "…") > room) {
+        while (!shown.empty() && (static_cast<unsigned char>(shown.back()) & 0xC0) == 0x80) shown.pop_back();
+        if (!shown.empty()) shown.pop_back();  // a whole UTF-8 character: continuation bytes, then its lead
+      }
+      shown += "…";
+    }
+    const float width = text_width(shown);
+    const float x = std::min(l.plot.GetCenter().x - 0.5f * width, l.title_max_x - width);
+    draw_text_clamped(draw, l, {x, l.title_y}, shown, color);
+  }
   if (l.has_x_label) draw_text_clamped(draw, l, {l.plot.GetCenter().x - 0.5f * text_width(x_axis.label), l.x_label_y}, x_axis.label, color);
   if (l.has_label_row && !y_label.empty()) draw_text_clamped(draw, l, {l.frame.Min.x + l.pad, l.label_row_y}, y_label, color);
 }
@@ -629,13 +727,22 @@ PlotEvents line_plot(const PlotSpec& spec, const std::vector<Series>& series) {
   const Range y_start = y_view.user ? Range{y_view.min, y_view.max} : y_auto;
 
   Layout layout = make_layout(frame, spec.title, spec.x, spec.y, !spec.y.label.empty(), x_start, y_start, 0);
+  ImageCapture* capture = pending_capture(spec.id);
+  DrawnPlot drawn{spec.id, frame.Min, frame.Max, {}, {}, {}, {}};
+  ExportRequest request = export_buttons(layout, capture != nullptr, drawn);
   const bool pressed = ImGui::InvisibleButton("##plot", frame.GetSize());
   const PlotEvents events = interact(layout, store, x_view, y_view, pressed, x_auto, y_auto);
+  export_menu(request);
+  const auto finish = [&] {
+    finish_exports(spec.id, spec.export_name, frame, capture, request, drawn,
+                   [&] { return series_csv(series, spec.x.label.empty() ? "x" : spec.x.label); });
+    ImGui::PopID();
+  };
 
   ImDrawList* draw = ImGui::GetWindowDrawList();
   if (layout.too_small) {
     draw->AddRect(frame.Min, frame.Max, text_color(0.3f));
-    ImGui::PopID();
+    finish();
     return events;
   }
   draw->AddRectFilled(layout.plot.Min, layout.plot.Max, ImGui::GetColorU32(ImGuiCol_FrameBg));
@@ -647,11 +754,11 @@ PlotEvents line_plot(const PlotSpec& spec, const std::vector<Series>& series) {
   draw_marker(draw, layout, spec.marker, false);
   if (!has_data) draw_no_data(draw, layout);
   const bool panning = ImGui::IsItemActive() && store.panning();
-  if (events.hovered && !panning) line_tooltip(draw, layout, spec, series, pixels, events);
+  if (events.hovered && !panning && !capture) line_tooltip(draw, layout, spec, series, pixels, events);
   draw->PopClipRect();
   draw_axes(draw, layout, spec.title, spec.x, spec.y.label);
   if (spec.legend) draw_legend(draw, layout, series);
-  ImGui::PopID();
+  finish();
   return events;
 }
 
@@ -659,16 +766,37 @@ PlotEvents line_plot(const PlotSpec& spec, const std::vector<Series>& series) {
 
 namespace {
 
-// Colours of one heat map, recomputed only when its values or colour settings change.
+// What one heat map draws from, recomputed only when its values or colour settings change.
 struct HeatMapCache {
   std::uint64_t hash = 0;
   bool valid = false;
+  Range colors;  // the colour range in use
+  // The shader path: packed values (pack_heat_values) in an R32F texture.
+  std::vector<float> values;
+  ShaderScale shader_scale;
+  bool packed = false;
+  Texture value_texture;
+  bool values_uploaded = false, values_failed = false;
+  // The fallbacks: colours from the CPU (computed when first needed) in an RGBA texture, or rectangles.
   std::vector<std::uint32_t> texels;  // IM_COL32-packed, row 0 first
-  Range colors;                       // the colour range in use
+  bool texels_valid = false;
   Texture texture;
   bool uploaded = false;
   int last_frame = 0;
 };
+
+enum class CellPath { shader, texture, rectangles };
+
+// FIELDSCOPE_HEATMAP=cpu skips the shader, =rectangles also the texture (for troubleshooting drivers).
+CellPath forced_path() {
+  static const CellPath path = [] {
+    const char* value = std::getenv("FIELDSCOPE_HEATMAP");
+    if (value && std::strcmp(value, "cpu") == 0) return CellPath::texture;
+    if (value && std::strcmp(value, "rectangles") == 0) return CellPath::rectangles;
+    return CellPath::shader;
+  }();
+  return path;
+}
 
 std::unordered_map<ImGuiID, HeatMapCache>& heat_map_caches() {
   static std::unordered_map<ImGuiID, HeatMapCache> caches;
@@ -702,6 +830,7 @@ HeatMapCache& heat_map_cache(ImGuiID id, const HeatMapSpec& spec) {
   for (auto it = caches.begin(); it != caches.end();) {  // forget heat maps not drawn for a while
     if (it->first != id && frame - it->second.last_frame > 600) {
       release_texture(it->second.texture);
+      release_texture(it->second.value_texture);
       it = caches.erase(it);
     } else {
       ++it;
@@ -710,19 +839,38 @@ HeatMapCache& heat_map_cache(ImGuiID id, const HeatMapSpec& spec) {
   HeatMapCache& cache = caches[id];
   cache.last_frame = frame;
   const std::uint64_t hash = content_hash(spec);
-  if (cache.valid && cache.hash == hash) {
-    if (!cache.uploaded && textures_available())  // GL came up after the colours were computed
-      cache.uploaded = upload_texture(cache.texture, cache.texels.data(), spec.columns, spec.rows);
-    return cache;
-  }
+  if (cache.valid && cache.hash == hash) return cache;
   const std::size_t n = static_cast<std::size_t>(spec.columns) * static_cast<std::size_t>(spec.rows);
   cache.colors = color_range(spec.values, n, spec.log_values, spec.diverging, spec.vmin, spec.vmax);
-  cache.texels.resize(n);
-  for (std::size_t i = 0; i < n; ++i) cache.texels[i] = cell_color(spec.values[i], cache.colors, spec);
+  cache.packed = pack_heat_values(spec.values, n, cache.colors, spec.log_values, cache.values, cache.shader_scale);
+  cache.values_uploaded = cache.values_failed = false;
+  cache.texels_valid = cache.uploaded = false;
   cache.hash = hash;
   cache.valid = true;
-  cache.uploaded = upload_texture(cache.texture, cache.texels.data(), spec.columns, spec.rows);
   return cache;
+}
+
+// Readies the best way to draw the cells this frame: through the shader when the values could be
+// packed and the program and value texture are usable, else CPU colours as a texture, else
+// rectangles. Uploads happen here, once per change (GL may come up after the values arrive).
+CellPath prepare_cells(HeatMapCache& cache, const HeatMapSpec& spec) {
+  const CellPath allowed = forced_path();
+  if (allowed == CellPath::shader && cache.packed && !cache.values_failed && heat_map_shader_ready()) {
+    if (!cache.values_uploaded) {
+      cache.values_uploaded = upload_float_texture(cache.value_texture, cache.values.data(), spec.columns, spec.rows);
+      cache.values_failed = !cache.values_uploaded;
+    }
+    if (cache.values_uploaded) return CellPath::shader;
+  }
+  if (!cache.texels_valid) {
+    const std::size_t n = static_cast<std::size_t>(spec.columns) * static_cast<std::size_t>(spec.rows);
+    cache.texels.resize(n);
+    for (std::size_t i = 0; i < n; ++i) cache.texels[i] = cell_color(spec.values[i], cache.colors, spec);
+    cache.texels_valid = true;
+  }
+  if (allowed != CellPath::rectangles && !cache.uploaded && textures_available())
+    cache.uploaded = upload_texture(cache.texture, cache.texels.data(), spec.columns, spec.rows);
+  return cache.uploaded && allowed != CellPath::rectangles ? CellPath::texture : CellPath::rectangles;
 }
 
 // Where the grid's cell edges fall on screen: cells are even in the axis coordinate, hence in pixels.
@@ -758,9 +906,9 @@ void fill_cells(ImDrawList* draw, const Layout& l, const HeatMapSpec& spec, cons
     }
 }
 
-void draw_cells(ImDrawList* draw, const Layout& l, const HeatMapSpec& spec, const HeatMapCache& cache,
-                const GridPixels& grid) {
-  if (!cache.uploaded) {
+void draw_cells(ImDrawList* draw, const Layout& l, const HeatMapSpec& spec, HeatMapCache& cache, const GridPixels& grid) {
+  const CellPath path = prepare_cells(cache, spec);
+  if (path == CellPath::rectangles) {
     fill_cells(draw, l, spec, cache, grid);
     return;
   }
@@ -771,7 +919,11 @@ void draw_cells(ImDrawList* draw, const Layout& l, const HeatMapSpec& spec, cons
   if (!(x0 < x1 && y0 < y1)) return;
   const ImVec2 uv_min(float((x0 - left) / (right - left)), float((y0 - bottom) / (top - bottom)));
   const ImVec2 uv_max(float((x1 - left) / (right - left)), float((y1 - bottom) / (top - bottom)));
-  draw->AddImage(cache.texture.id(), ImVec2(float(x0), float(y0)), ImVec2(float(x1), float(y1)), uv_min, uv_max);
+  const ImVec2 p_min{float(x0), float(y0)}, p_max{float(x1), float(y1)};
+  if (path == CellPath::shader)
+    add_shaded_heat_map(draw, cache.value_texture, cache.shader_scale, spec.diverging, p_min, p_max, uv_min, uv_max);
+  else
+    draw->AddImage(cache.texture.id(), p_min, p_max, uv_min, uv_max);
 }
 
 struct ColorBar {
@@ -842,13 +994,21 @@ PlotEvents heat_map(const HeatMapSpec& spec, const std::vector<Series>& overlays
   const ColorBar bar = has_data ? color_bar_layout(colors, spec.log_values, frame.GetHeight() - 5 * ImGui::GetFontSize()) : ColorBar{};
   const bool label_row = !spec.y.label.empty() || (has_data && !spec.value_label.empty());
   Layout layout = make_layout(frame, spec.title, spec.x, spec.y, label_row, x_start, y_start, bar.width);
+  ImageCapture* capture = pending_capture(spec.id);
+  DrawnPlot drawn{spec.id, frame.Min, frame.Max, {}, {}, {}, {}};
+  ExportRequest request = export_buttons(layout, capture != nullptr, drawn);
   const bool pressed = ImGui::InvisibleButton("##plot", frame.GetSize());
   PlotEvents events = interact(layout, store, x_view, y_view, pressed, x_auto, y_auto);
+  export_menu(request);
+  const auto finish = [&] {
+    finish_exports(spec.id, spec.export_name, frame, capture, request, drawn, [&] { return heat_map_csv(spec); });
+    ImGui::PopID();
+  };
 
   ImDrawList* draw = ImGui::GetWindowDrawList();
   if (layout.too_small) {
     draw->AddRect(frame.Min, frame.Max, text_color(0.3f));
-    ImGui::PopID();
+    finish();
     return events;
   }
   draw->AddRectFilled(layout.plot.Min, layout.plot.Max, ImGui::GetColorU32(ImGuiCol_FrameBg));
@@ -865,7 +1025,7 @@ PlotEvents heat_map(const HeatMapSpec& spec, const std::vector<Series>& overlays
     events.row = rows.index(events.y);
   }
   const bool panning = ImGui::IsItemActive() && store.panning();
-  if (events.hovered && !panning && events.column >= 0 && events.row >= 0) {
+  if (events.hovered && !panning && !capture && events.column >= 0 && events.row >= 0) {
     const ImVec2 cell_min(float(grid.x_edge(events.column)), float(grid.y_edge(events.row + 1)));
     const ImVec2 cell_max(float(grid.x_edge(events.column + 1)), float(grid.y_edge(events.row)));
     draw->AddRect(ImMax(cell_min, layout.plot.Min - ImVec2(2, 2)), ImMin(cell_max, layout.plot.Max + ImVec2(2, 2)),
@@ -881,13 +1041,54 @@ PlotEvents heat_map(const HeatMapSpec& spec, const std::vector<Series>& overlays
   draw_axes(draw, layout, spec.title, spec.x, spec.y.label);
   if (has_data) draw_color_bar(draw, layout, bar, spec);
   if (spec.legend) draw_legend(draw, layout, overlays);
-  ImGui::PopID();
+  finish();
   return events;
 }
 
 void release_plot_resources() {
-  for (auto& [id, cache] : heat_map_caches()) release_texture(cache.texture);
+  for (auto& [id, cache] : heat_map_caches()) {
+    release_texture(cache.texture);
+    release_texture(cache.value_texture);
+  }
   heat_map_caches().clear();
+  release_shaders();
+}
+
+ExportQueue& export_queue() {
+  static ExportQueue queue;
+  return queue;
+}
+
+const std::vector<DrawnPlot>& drawn_plots() { return drawn_registry().plots; }
+
+void save_exports(const std::function<void(const std::string& name, const std::string& bytes)>& save) {
+  ExportQueue& queue = export_queue();
+  for (const ExportFile& file : queue.files)
+    if (save) save(file.name, file.bytes);
+  queue.files.clear();
+  if (!ImGui::GetCurrentContext()) return;
+  const int frame = ImGui::GetFrameCount();
+  const ImDrawData* data = ImGui::GetDrawData();
+  std::vector<ImageCapture> waiting;
+  for (ImageCapture& capture : queue.captures) {
+    if (capture.drawn_frame == frame && data) {
+      // As ImGui's OpenGL3 backend sizes the framebuffer it renders to.
+      const int width = static_cast<int>(data->DisplaySize.x * data->FramebufferScale.x);
+      const int height = static_cast<int>(data->DisplaySize.y * data->FramebufferScale.y);
+      const PixelRect rect = framebuffer_rect(capture.min.x, capture.min.y, capture.max.x, capture.max.y, data->DisplayPos.x,
+                                              data->DisplayPos.y, data->FramebufferScale.x, data->FramebufferScale.y, width, height);
+      std::vector<unsigned char> pixels = flipped_rows(read_framebuffer(rect), rect.width, rect.height);
+      for (std::size_t i = 3; i < pixels.size(); i += 4) pixels[i] = 255;  // the screen shows it opaque
+      const std::string png = encode_png(pixels, rect.width, rect.height);
+      if (png.empty()) std::fprintf(stderr, "fieldscope: %s: the plot could not be read back from the screen\n", capture.name.c_str());
+      else if (save) save(capture.name, png);
+    } else if (capture.drawn_frame < 0 && frame - capture.requested_frame <= 10) {
+      waiting.push_back(std::move(capture));
+    } else {
+      std::fprintf(stderr, "fieldscope: %s was not saved: its plot left the screen before it could be captured\n", capture.name.c_str());
+    }
+  }
+  queue.captures = std::move(waiting);
 }
 
 }  // namespace fs::ui

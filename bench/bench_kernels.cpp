@@ -10,9 +10,10 @@
 
 #include "core/deep_kernel.h"
 #include "core/inputs.h"
+#include "core/parallel.h"
 
 int main(int argc, char** argv) {
-  int p = 1000, layers = 10, repeats = 1;
+  int p = 1000, layers = 10, repeats = 1, threads = 1;
   std::string activations = "relu,erf,tanh", dump;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
@@ -20,12 +21,14 @@ int main(int argc, char** argv) {
     else if (flag == "--L") layers = std::atoi(argv[i + 1]);
     else if (flag == "--repeats") repeats = std::atoi(argv[i + 1]);
     else if (flag == "--act") activations = argv[i + 1];
+    else if (flag == "--threads") threads = std::atoi(argv[i + 1]);  // 0 = all hardware threads
     else if (flag == "--dump") dump = argv[i + 1];  // write K^L of each activation as text: PATH.<act>
   }
   if (p < 1 || p > 20000 || layers < 1 || repeats < 1) {
     std::fprintf(stderr, "fieldscope-bench: --P 1..20000, --L >= 1, --repeats >= 1\n");
     return 2;
   }
+  fs::set_thread_count(threads <= 0 ? fs::max_thread_count() : threads);
   fs::InputsSpec in;
   in.kind = fs::InputKind::gaussian;
   in.count = p;
@@ -58,8 +61,8 @@ int main(int argc, char** argv) {
       best = std::min(best, seconds);
     }
     const double entries = double(p) * p * layers;
-    std::printf("{\"activation\": \"%s\", \"P\": %d, \"L\": %d, \"seconds\": %.6g, \"entries_layers_per_second\": %.6g, \"status\": \"%s\"}\n",
-                name.c_str(), p, layers, best, entries / best, fs::status_code_name(result.status.code));
+    std::printf("{\"activation\": \"%s\", \"P\": %d, \"L\": %d, \"threads\": %d, \"seconds\": %.6g, \"entries_layers_per_second\": %.6g, \"status\": \"%s\"}\n",
+                name.c_str(), p, layers, fs::thread_count(), best, entries / best, fs::status_code_name(result.status.code));
     if (!dump.empty()) {
       std::ofstream f(dump + "." + name);
       f.precision(17);

@@ -7,6 +7,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/ensemble.h"
+#include "core/datasets.h"
+#include "core/finite_width.h"
+#include "core/gp.h"
+#include "core/parallel.h"
 #include "core/scene_specs.h"
 
 namespace fs::cli {
@@ -341,6 +346,428 @@ int run_scene(const Scene& scene, const Options& options, std::ostream& out) {
     out << scene_to_json(scene);
   }
   return 0;
+}
+
+// --- ensemble: finite-width Monte Carlo beside the mean field and the 1/N theory ----------------------
+namespace {
+
+// The followed pair's 1/N theory (core/finite_width.h) in the ensemble's packing: N Var and N shift of
+// every equal-time entry among the inputs {a, b}, per layer. NaN where the theory does not apply.
+struct PairTheory {
+  Status status = Status::error(StatusCode::not_defined, "not computed");
+  std::vector<FiniteWidthLayer> layers;
+  std::vector<int> members;  // ensemble input index -> theory input index (-1: not in the pair)
+  bool has_gram = false;
+};
+
+PairTheory pair_theory(const Scene& scene, const EnsembleSpec& spec, const InputSet& inputs, bool progress) {
+  PairTheory theory;
+  if (spec.arch == Architecture::recurrent && spec.input_mode == InputMode::sequence) {
+    theory.status = Status::error(StatusCode::not_defined, "The 1/N theory covers input at t = 0 or at every step, not sequences.");
+    return theory;
+  }
+  std::vector<int> pair = {spec.input_a};
+  if (spec.input_b != spec.input_a) pair.push_back(spec.input_b);
+  const Eigen::MatrixXd g = inputs.gram();
+  FiniteWidthSpec fw;
+  fw.activation = spec.activation;
+  fw.sigma_w2 = spec.sigma_w2;
+  fw.sigma_b2 = spec.sigma_b2;
+  fw.sigma_in2 = spec.sigma_in2;
+  fw.depth = spec.depth;
+  fw.architecture = spec.arch;
+  fw.bias_mode = spec.bias_mode;
+  fw.input_mode = spec.input_mode;
+  fw.input_gram.resize(int(pair.size()), int(pair.size()));
+  for (std::size_t i = 0; i < pair.size(); ++i)
+    for (std::size_t j = 0; j < pair.size(); ++j) fw.input_gram(int(i), int(j)) = g(pair[i], pair[j]);
+  FiniteWidthJob job(fw);
+  run_job(job, progress);
+  FiniteWidthResult r = job.take_result();
+  theory.status = r.status;
+  theory.layers = std::move(r.layers);
+  theory.has_gram = r.gram_status.ok();
+  theory.members.assign(std::size_t(inputs.count), -1);
+  for (std::size_t i = 0; i < pair.size(); ++i) theory.members[std::size_t(pair[i])] = int(i);
+  (void)scene;
+  return theory;
+}
+
+// Theory values of entry (a, b) at layer l: {N Var, N shift} of the aux field or the Gram.
+std::pair<double, double> theory_entry(const PairTheory& t, bool gram, int l, int a, int b) {
+  constexpr double nan = EnsembleStat::kNaN;
+  if (t.layers.size() <= std::size_t(l) || t.members.empty()) return {nan, nan};
+  const int i = t.members[std::size_t(a)], j = t.members[std::size_t(b)];
+  if (i < 0 || j < 0) return {nan, nan};
+  const FiniteWidthLayer& layer = t.layers[std::size_t(l)];
+  const int p = static_cast<int>(layer.kernel.rows());
+  const int k = pair_basis_index(i, j, p);
+  if (gram) {
+    if (!t.has_gram || layer.gram_covariance.size() == 0) return {nan, nan};
+    return {layer.gram_covariance(k, k), layer.gram_mean_shift.size() ? layer.gram_mean_shift(i, j) : nan};
+  }
+  if (layer.covariance.size() == 0) return {nan, nan};
+  return {layer.covariance(k, k), layer.mean_shift.size() ? layer.mean_shift(i, j) : nan};
+}
+
+Json stat_json(const EnsembleStat& s, double width) {
+  Json j;
+  j["mean_field"] = number(s.mean_field);
+  j["mean"] = number(s.mean);
+  j["mean_se"] = number(s.mean_se);
+  j["variance"] = number(s.variance);
+  j["variance_se"] = number(s.variance_se);
+  j["mse"] = number(s.mse);
+  j["mse_se"] = number(s.mse_se);
+  // The 1/N theory's scale: N Var and N (mean - mean field) (mft.md §5.2-5.3).
+  j["n_variance"] = number(width * s.variance);
+  j["n_variance_se"] = number(width * s.variance_se);
+  j["n_shift"] = number(width * (s.mean - s.mean_field));
+  j["n_shift_se"] = number(width * s.mean_se);
+  return j;
+}
+
+}  // namespace
+
+int run_ensemble(const Scene& scene, const Options& options, std::ostream& out) {
+  InputsResult inputs = scene_inputs(scene);
+  if (!inputs.status.ok()) return report(inputs.status, "inputs");
+  EnsembleSpec spec;
+  spec.arch = scene.arch;
+  spec.activation = scene.activation;
+  spec.sigma_w2 = scene.sigma_w2;
+  spec.sigma_b2 = scene.sigma_b2;
+  spec.sigma_in2 = scene.input_variance();
+  spec.depth = scene.depth;
+  spec.bias_mode = scene.bias_mode;
+  spec.input_mode = scene.input_mode;
+  spec.width = options.width;
+  spec.members = options.members;
+  spec.seed = scene.seed;
+  spec.sampler = options.sampler == "explicit" ? EnsembleSampler::explicit_weights : EnsembleSampler::fast;
+  spec.precision = options.precision == "float32" ? EnsemblePrecision::float32 : EnsemblePrecision::float64;
+  const int p = inputs.inputs.count;
+  spec.input_a = std::min(scene.view.input_a, p - 1);
+  spec.input_b = std::min(scene.view.input_b, p - 1);
+  spec.histogram_members = std::min(options.histogram, spec.members);
+  if (options.threads > 0) set_thread_count(options.threads);
+
+  EnsembleJob job(spec, inputs.inputs);
+  run_job(job, options.progress);
+  const EnsembleResult& r = job.result();
+  if (r.status.code == StatusCode::invalid_input || r.status.code == StatusCode::too_large) return report(r.status, "ensemble");
+
+  PairTheory theory;
+  if (!options.theory)
+    theory.status = Status::error(StatusCode::not_defined, "not requested (--no-theory)");
+  else
+    theory = pair_theory(scene, spec, inputs.inputs, options.progress);
+  const double n = spec.width;
+  const int l1 = spec.depth + 1;
+
+  if (options.format == Format::csv) {
+    out << "kernel,t,s,a,b,mean_field,mean,mean_se,variance,variance_se,mse,mse_se,n_variance,n_variance_se,n_shift,"
+           "n_shift_se,theory_n_variance,theory_n_shift\n";
+    auto row = [&](const char* kernel, int t, int s, int a, int b, const EnsembleStat& st, std::pair<double, double> th) {
+      out << kernel << ',' << t << ',' << s << ',' << a << ',' << b;
+      for (double v : {st.mean_field, st.mean, st.mean_se, st.variance, st.variance_se, st.mse, st.mse_se, n * st.variance,
+                       n * st.variance_se, n * (st.mean - st.mean_field), n * st.mean_se, th.first, th.second})
+        out << ',' << (std::isnan(v) ? std::string() : csv_number(v));
+      out << '\n';
+    };
+    const std::pair<double, double> none{EnsembleStat::kNaN, EnsembleStat::kNaN};
+    for (int kind = 0; kind < 2; ++kind)
+      for (int l = 0; l < int(r.aux.size()); ++l)
+        for (int a = 0; a < p; ++a)
+          for (int b = 0; b <= a; ++b)
+            row(kind == 0 ? "aux" : "gram", l, l, a, b, (kind == 0 ? r.aux : r.gram)[std::size_t(l)].at(a, b),
+                theory_entry(theory, kind == 1, l, a, b));
+    for (int kind = 0; kind < 2; ++kind)
+      for (int t = 0; t < l1 && !r.aux_two_time.empty(); ++t)
+        for (int s = 0; s < l1; ++s)
+          row(kind == 0 ? "aux_two_time" : "gram_two_time", t, s, spec.input_a, spec.input_b,
+              (kind == 0 ? r.aux_two_time : r.gram_two_time)[std::size_t(t * l1 + s)], none);
+    for (int l = 0; l < int(r.correlation.size()); ++l) row("correlation", l, l, spec.input_a, spec.input_b, r.correlation[std::size_t(l)], none);
+    if (r.lyapunov_status.ok()) row("lyapunov", spec.depth, 0, spec.input_a, spec.input_a, r.lyapunov, none);
+  } else {
+    Json j = header(scene, "ensemble");
+    j["status"] = status_json(r.status);
+    j["mean_field_status"] = status_json(r.mean_field_status);
+    Json e;
+    e["architecture"] = architecture_name(spec.arch);
+    e["width"] = spec.width;
+    e["members"] = spec.members;
+    e["members_done"] = r.members_done;
+    e["non_finite_members"] = r.non_finite_members;
+    e["sampler"] = ensemble_sampler_name(spec.sampler);
+    e["precision"] = ensemble_precision_name(spec.precision);
+    e["seed"] = spec.seed;
+    e["input_a"] = spec.input_a;
+    e["input_b"] = spec.input_b;
+    e["memory_mib"] = r.memory_bytes / 1048576.0;
+    j["ensemble"] = e;
+    j["kernels"] = {
+        {"aux", "auxiliary field C-hat^{ts}_ab = (sigma_w^2/N) sum_i phi(h^t_ia) phi(h^s_ib); mean field sigma_w^2 E[phi phi]"},
+        {"gram", "pre-activation Gram G-hat^{ts}_ab = (1/N) sum_i h^t_ia h^s_ib; mean field K^{ts}_ab"},
+        {"n_variance", "N times the ensemble variance; theory_n_variance is the 1/N theory's D (mft.md §5.2)"},
+        {"n_shift", "N (ensemble mean - mean field); theory_n_shift is the 1/N theory's m (mft.md §5.3)"},
+        {"mse", "mean over the ensemble of (value - mean field)^2"}};
+    Json layers = Json::array();
+    for (int l = 0; l < int(r.aux.size()); ++l) {
+      Json layer;
+      layer["layer"] = l;
+      for (int kind = 0; kind < 2; ++kind) {
+        Json entries = Json::array();
+        const KernelEnsemble& k = (kind == 0 ? r.aux : r.gram)[std::size_t(l)];
+        for (int a = 0; a < p; ++a)
+          for (int b = 0; b <= a; ++b) {
+            Json entry = stat_json(k.at(a, b), n);
+            entry["a"] = a;
+            entry["b"] = b;
+            const auto th = theory_entry(theory, kind == 1, l, a, b);
+            entry["theory_n_variance"] = number(th.first);
+            entry["theory_n_shift"] = number(th.second);
+            entries.push_back(std::move(entry));
+          }
+        layer[kind == 0 ? "aux" : "gram"] = std::move(entries);
+        if (k.covariance.size() > 0) {
+          layer[kind == 0 ? "aux_covariance" : "gram_covariance"] = matrix(k.covariance);
+          layer[kind == 0 ? "aux_covariance_se" : "gram_covariance_se"] = matrix(k.covariance_se);
+        }
+      }
+      layers.push_back(std::move(layer));
+    }
+    j["layers"] = std::move(layers);
+    j["covariance_order"] = "packed lower triangle: (0,0), (1,0), (1,1), (2,0), ...";
+    Json two = Json::array();
+    for (int t = 0; t < l1 && !r.aux_two_time.empty(); ++t)
+      for (int s = 0; s < l1; ++s) {
+        Json b;
+        b["t"] = t;
+        b["s"] = s;
+        b["aux"] = stat_json(r.aux_two_time[std::size_t(t * l1 + s)], n);
+        b["gram"] = stat_json(r.gram_two_time[std::size_t(t * l1 + s)], n);
+        two.push_back(std::move(b));
+      }
+    j["two_time"] = std::move(two);
+    Json corr = Json::array();
+    for (const EnsembleStat& c : r.correlation) corr.push_back(stat_json(c, n));
+    j["correlation"] = std::move(corr);
+    Json ly = stat_json(r.lyapunov, n);
+    ly["status"] = status_json(r.lyapunov_status);
+    ly["fixed_point"] = number(r.lyapunov_fixed_point);
+    ly["convention"] = "amplitude growth per layer/step, (1/L) sum_l ln |J^l v^{l-1}|; mean field: layer average of (1/2) ln chi_1(q^{l-1})";
+    j["lyapunov"] = std::move(ly);
+    const CorrelationLengthFit& f = r.correlation_length;
+    Json xi;
+    xi["status"] = status_json(f.status);
+    xi["xi"] = number(f.xi);
+    xi["xi_se"] = number(f.xi_se);
+    xi["xi_mean_field_fit"] = number(f.xi_mean_field_fit);
+    xi["xi_mean_field"] = number(f.xi_mean_field);
+    xi["c_star"] = number(f.c_star);
+    xi["first_layer"] = f.first_layer;
+    xi["last_layer"] = f.last_layer;
+    xi["points"] = f.points;
+    j["correlation_length"] = std::move(xi);
+    j["theory_status"] = status_json(theory.status);
+    if (spec.histogram_members > 0) {
+      Json h;
+      for (std::size_t k = 0; k < r.histograms.size(); ++k) {
+        Json values = Json::array();
+        for (double v : r.histograms[k]) values.push_back(number(v));
+        h[EnsembleResult::histogram_names()[k]] = std::move(values);
+      }
+      j["histograms"] = std::move(h);
+    }
+    write_json(out, j);
+  }
+  if (!theory.status.ok() && options.theory) std::cerr << "note: 1/N theory: " << theory.status.message << "\n";
+  if (!r.mean_field_status.ok()) std::cerr << "note: mean field: " << r.mean_field_status.message << "\n";
+  return report(r.status, "ensemble");
+}
+
+// --- gp: GP inference with the network kernel (core/gp.h) on a data set (core/datasets.h) ------------
+namespace {
+
+// "0,3,7" -> {0, 3, 7}; false on anything else.
+bool parse_int_list(const std::string& text, std::vector<int>& values) {
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    std::size_t used = 0;
+    try {
+      values.push_back(std::stoi(item, &used));
+    } catch (...) {
+      return false;
+    }
+    if (used != item.size()) return false;
+  }
+  return !values.empty();
+}
+
+bool parse_double_list(const std::string& text, std::vector<double>& values) {
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    std::size_t used = 0;
+    try {
+      values.push_back(std::stod(item, &used));
+    } catch (...) {
+      return false;
+    }
+    if (used != item.size() || !std::isfinite(values.back())) return false;
+  }
+  return !values.empty() && values.size() <= 1000;
+}
+
+int bad_gp_input(const std::string& message) {
+  std::cerr << "fieldscope-cli: gp: " << message << "\n";
+  return 2;
+}
+
+}  // namespace
+
+int run_gp(const Scene& scene, const Options& options, std::ostream& out) {
+  const Options::Gp& o = options.gp;
+  DatasetSpec data;
+  if (!dataset_kind_from_name(o.dataset, data.kind))
+    return bad_gp_input("unknown data set '" + echo_user_text(o.dataset) + "' (moons, spirals, xor, circles, fashion-mnist, csv).");
+  data.train = o.train;
+  data.test = o.test;
+  data.noise = o.noise;
+  data.downsample = o.downsample;
+  data.standardize = !o.raw_pixels;
+  data.regression = o.regression;
+  data.seed = scene.seed;
+  if (!o.classes.empty() && !parse_int_list(o.classes, data.classes))
+    return bad_gp_input("--classes takes comma-separated class ids, e.g. 0,1 (got '" + echo_user_text(o.classes) + "').");
+  if (data.kind == DatasetKind::csv) {
+    if (o.csv.empty()) return bad_gp_input("--dataset csv needs --csv FILE (features..., label per row).");
+    data.path = o.csv;
+    data.test_path = o.test_csv;
+  } else if (data.kind == DatasetKind::fashion_mnist) {
+    data.path = o.data_dir;
+  }
+  if (o.regression && data.kind != DatasetKind::csv) return bad_gp_input("--regression applies to --dataset csv only.");
+  if (!(o.memory_mib > 0 && o.memory_mib <= 1 << 20)) return bad_gp_input("--memory-mib must be in (0, 1048576].");
+
+  GpSpec spec;
+  spec.arch = scene.arch;
+  spec.activation = scene.activation;
+  spec.sigma_w2 = scene.sigma_w2;
+  spec.sigma_b2 = scene.sigma_b2;
+  spec.sigma_in2 = scene.input_variance();
+  spec.depth = scene.depth;
+  spec.bias_mode = scene.bias_mode;
+  spec.input_mode = scene.input_mode;
+  spec.readout_from = o.readout_from;
+  spec.sigma_n2 = o.sigma_n2;
+  spec.centred_targets = o.centred;
+  spec.with_variance = o.predictions;
+  spec.memory_budget_bytes = static_cast<std::size_t>(o.memory_mib * 1048576.0);
+
+  GpSweepParameter sweep = GpSweepParameter::sigma_w2;
+  std::vector<double> sweep_values;
+  if (!o.curve.empty()) {
+    const auto eq = o.curve.find('=');
+    const std::string name = o.curve.substr(0, eq == std::string::npos ? 0 : eq);
+    bool known = false;
+    for (GpSweepParameter p : {GpSweepParameter::sigma_w2, GpSweepParameter::sigma_b2, GpSweepParameter::depth, GpSweepParameter::sigma_n2})
+      if (name == gp_sweep_parameter_name(p)) sweep = p, known = true;
+    if (!known || !parse_double_list(o.curve.substr(eq + 1), sweep_values))
+      return bad_gp_input("--curve takes PARAM=v1,v2,... with PARAM one of w2, b2, L, sn2 (got '" + echo_user_text(o.curve) + "').");
+  }
+
+  const DatasetSplit split = make_dataset(data);
+  if (!split.status.ok()) return report(split.status, "data set");
+  GpProblem problem{split.train.x, split.test.x, split.train.y, split.test.y, !o.regression};
+  GpJob job(spec, problem);
+  run_job(job, options.progress);
+  const GpResult& r = job.result();
+  // Bad input (labels, sizes, the memory budget): a sentence on stderr and nothing on stdout.
+  if (r.status.code == StatusCode::invalid_input || r.status.code == StatusCode::too_large) return report(r.status, "gp");
+  std::vector<GpEvidencePoint> curve;
+  if (!sweep_values.empty()) curve = gp_evidence_curve(spec, problem, sweep, sweep_values);
+
+  const bool ok = r.status.ok();
+  auto value = [&](double v) { return ok ? number(v) : Json(nullptr); };
+  if (options.format == Format::csv) {
+    if (curve.empty()) {
+      out << "accuracy,train_accuracy,mse,log_evidence,jitter,condition_number,status\n";
+      out << csv_number(r.accuracy) << ',' << csv_number(r.train_accuracy) << ',' << csv_number(r.mse) << ','
+          << csv_number(r.solve.log_evidence) << ',' << csv_number(r.solve.jitter) << ',' << csv_number(r.solve.condition_number) << ','
+          << status_code_name(r.status.code) << '\n';
+    } else {
+      out << gp_sweep_parameter_name(sweep) << ",log_evidence,jitter,condition_number,status\n";
+      for (const GpEvidencePoint& p : curve)
+        out << csv_number(p.value) << ',' << csv_number(p.log_evidence) << ',' << csv_number(p.jitter) << ','
+            << csv_number(p.condition_number) << ',' << status_code_name(p.status.code) << '\n';
+    }
+  } else {
+    Json j = header(scene, "gp");
+    j["status"] = status_json(r.status);
+    Json d;
+    d["kind"] = dataset_kind_name(data.kind);
+    d["train"] = split.train.x.rows();
+    d["test"] = split.test.x.rows();
+    d["dim"] = split.train.x.cols();
+    if (!r.classes.empty()) {
+      Json classes = Json::array();
+      for (double c : r.classes) classes.push_back(c);
+      d["classes"] = std::move(classes);
+    }
+    j["dataset"] = std::move(d);
+    Json readout;
+    readout["from"] = spec.readout_from >= 0 && spec.readout_from < spec.depth ? spec.readout_from : spec.depth;
+    readout["to"] = spec.depth;
+    readout["kind"] = spec.readout_from >= 0 && spec.readout_from < spec.depth ? "time average" : "single";
+    j["readout"] = std::move(readout);
+    j["sigma_n2"] = spec.sigma_n2;
+    j["task"] = o.regression ? "regression" : "classification";
+    if (!o.regression) {
+      j["accuracy"] = value(r.accuracy);
+      j["train_accuracy"] = value(r.train_accuracy);
+    }
+    j["mse"] = value(r.mse);
+    j["log_evidence"] = value(r.solve.log_evidence);
+    j["log_evidence_per_point"] = value(r.solve.log_evidence / double(std::max<Eigen::Index>(1, split.train.x.rows())));
+    j["jitter"] = value(r.solve.jitter);
+    j["condition_number"] = value(r.solve.condition_number);
+    j["memory_mib"] = r.memory_bytes / 1048576.0;
+    if (r.inexact_variances > 0) j["inexact_variances"] = r.inexact_variances;
+    if (!curve.empty()) {
+      Json c = Json::array();
+      for (const GpEvidencePoint& p : curve) {
+        Json point;
+        point[gp_sweep_parameter_name(sweep)] = p.value;
+        point["log_evidence"] = number(p.log_evidence);
+        point["jitter"] = number(p.jitter);
+        point["condition_number"] = number(p.condition_number);
+        point["status"] = status_json(p.status);
+        c.push_back(std::move(point));
+      }
+      j["curve"] = std::move(c);
+    }
+    if (o.predictions && ok) {
+      Json rows = Json::array();
+      for (Eigen::Index a = 0; a < r.solve.mean.rows(); ++a) {
+        Json row;
+        row["label"] = problem.y_test[static_cast<std::size_t>(a)];
+        row["predicted"] = r.predicted[static_cast<std::size_t>(a)];
+        Json mean = Json::array();
+        for (Eigen::Index c = 0; c < r.solve.mean.cols(); ++c) mean.push_back(number(r.solve.mean(a, c)));
+        row["mean"] = std::move(mean);
+        if (r.solve.variance.size() > a) row["variance"] = number(r.solve.variance(a));
+        rows.push_back(std::move(row));
+      }
+      j["predictions"] = std::move(rows);
+    }
+    write_json(out, j);
+  }
+  for (const GpEvidencePoint& p : curve)
+    if (!p.status.ok()) std::cerr << "note: curve at " << gp_sweep_parameter_name(sweep) << " = " << p.value << ": " << p.status.message << "\n";
+  return report(r.status, "gp");
 }
 
 }  // namespace fs::cli

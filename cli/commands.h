@@ -16,6 +16,32 @@ struct Options {
   std::string sigma_b2_values;    // critical-line: comma-separated sigma_b^2 values (default: the grid rows)
   int steps = 30;                 // qmap / cmap: iterations
   double start = -1;              // qmap / cmap: starting value (default: the scene's first input)
+  // ensemble: M networks of width N (core/ensemble.h) and, where it applies, the 1/N theory beside them
+  int width = 128;                   // N
+  int members = 1000;                // M
+  std::string sampler = "fast";      // fast | explicit
+  std::string precision = "float64"; // float64 | float32
+  int threads = 0;                   // 0 = every hardware thread
+  int histogram = 0;                 // raw per-member values written for the first this-many networks
+  bool theory = true;                // the 1/N theory (core/finite_width.h) for the followed pair
+  // gp: GP inference with the scene's network kernel (core/gp.h) on a data set (core/datasets.h)
+  struct Gp {
+    std::string dataset = "moons";  // moons | spirals | xor | circles | fashion-mnist | csv
+    std::string csv, test_csv;      // csv: the labelled file (features..., label) and an optional test file
+    std::string data_dir;           // fashion-mnist: directory of the idx files (default: Debian's)
+    int train = 200, test = 200;
+    std::string classes;            // comma-separated class ids to keep (fashion-mnist, csv)
+    double noise = 0.1;             // toy sets
+    int downsample = 1;             // fashion-mnist: average pooling factor
+    bool raw_pixels = false;        // fashion-mnist: pixels in [0, 1] instead of standardised images
+    bool regression = false;        // csv: real-valued targets
+    double sigma_n2 = 1e-2;
+    int readout_from = -1;          // -1: readout at L/T only; else averaged over [from, L]
+    bool centred = false;           // centred one-hot targets
+    std::string curve;              // PARAM=v1,v2,... (w2 | b2 | L | sn2): log evidence over a sweep
+    bool predictions = false;       // per test point: label, prediction, mean(s), variance
+    double memory_mib = 1024;       // budget for the kernel and the solve
+  } gp;
 };
 
 // Each returns the process exit code: 0 ok, 1 a computation reported a problem (written to stderr;
@@ -28,5 +54,7 @@ int run_phase(const Scene& scene, const Options& options, std::ostream& out);
 int run_qmap(const Scene& scene, const Options& options, std::ostream& out);
 int run_cmap(const Scene& scene, const Options& options, std::ostream& out);
 int run_scene(const Scene& scene, const Options& options, std::ostream& out);
+int run_ensemble(const Scene& scene, const Options& options, std::ostream& out);
+int run_gp(const Scene& scene, const Options& options, std::ostream& out);
 
 }  // namespace fs::cli

@@ -135,6 +135,51 @@ int main(int argc, char** argv) {
   cmap->add_option("--steps", options.steps, "Iterations")->check(CLI::Range(1, 100000));
   cmap->add_option("--start", options.start, "Starting correlation")->check(CLI::Range(-1.0, 1.0));
   app.add_subcommand("scene", "Print the scene as JSON (or its share link with -f csv)");
+  auto* ensemble = app.add_subcommand(
+      "ensemble",
+      "Finite-width Monte Carlo: M random networks of width N (deep or recurrent, the scene's inputs).\n"
+      "Per layer/time and kernel entry: ensemble mean, variance, N*variance, N*(mean - mean field) and the\n"
+      "mean squared distance to the mean field, each with its standard error, for the aux field\n"
+      "C-hat = (sigma_w^2/N) sum_i phi(h_a) phi(h_b) and the pre-activation Gram G-hat = (1/N) sum_i h_a h_b;\n"
+      "the two-time entries and the correlation of the pair (ia, ib); the Lyapunov exponent and xi_c(N)\n"
+      "beside their mean-field values; and the 1/N theory (N Var, N shift) for the pair where it applies.\n"
+      "The seed is the scene's --seed; the numbers do not depend on --threads.");
+  ensemble->add_option("-N,--width", options.width, "Width N of every layer")->check(CLI::Range(1, 16384));
+  ensemble->add_option("-M,--members", options.members, "Number of networks M")->check(CLI::Range(2, 10000000));
+  ensemble->add_option("--sampler", options.sampler, "fast (mft.md 8.4: no N x N matrices) | explicit (real weight matrices)")
+      ->check(CLI::IsMember({"fast", "explicit"}));
+  ensemble->add_option("--precision", options.precision, "float64 | float32")->check(CLI::IsMember({"float64", "float32"}));
+  ensemble->add_option("--threads", options.threads, "Threads (default: all)")->check(CLI::Range(1, 256));
+  ensemble->add_option("--histogram", options.histogram, "Write the raw values of the first this-many networks")
+      ->check(CLI::Range(0, 1000000));
+  ensemble->add_flag("!--no-theory", options.theory, "Skip the 1/N theory");
+  auto* gp = app.add_subcommand(
+      "gp",
+      "Gaussian-process inference with the network's NNGP kernel (mft.md 7): classification as regression\n"
+      "on the labels (+-1 for two classes, one-hot for more), readout kernel sigma_b^2 + sigma_w^2 E[phi phi]\n"
+      "at layer/time L (or averaged over times from --readout-from), Cholesky with jitter escalation.\n"
+      "Prints accuracy, MSE, the log evidence, the jitter and the condition number (and --curve sweeps).\n"
+      "Network: the scene's --arch --act --w2 --b2 --in2 -L --bias --input; the data seed is --seed.");
+  auto& g = options.gp;
+  gp->add_option("--dataset", g.dataset, "moons | spirals | xor | circles | fashion-mnist | csv")
+      ->check(CLI::IsMember({"moons", "spirals", "xor", "circles", "fashion-mnist", "csv"}));
+  gp->add_option("--csv", g.csv, "Labelled CSV (features..., label per row) for --dataset csv");
+  gp->add_option("--test-csv", g.test_csv, "A separate labelled CSV for the test points (default: a seeded split)");
+  gp->add_option("--data-dir", g.data_dir, "Fashion-MNIST idx files (default /usr/share/datasets/fashion-mnist)");
+  gp->add_option("--train", g.train, "Training points")->check(CLI::Range(1, 20000));
+  gp->add_option("--test", g.test, "Test points")->check(CLI::Range(0, 20000));
+  gp->add_option("--classes", g.classes, "Keep only these class ids, e.g. 0,1 (fashion-mnist, csv)");
+  gp->add_option("--noise", g.noise, "Toy sets: noise standard deviation")->check(CLI::Range(0.0, 10.0));
+  gp->add_option("--downsample", g.downsample, "Fashion-MNIST: average pooling 1 | 2 | 4 | 7 | 14")->check(CLI::IsMember({1, 2, 4, 7, 14}));
+  gp->add_flag("--raw-pixels", g.raw_pixels, "Fashion-MNIST: pixels in [0, 1] (default: each image standardised, G_aa = 1)");
+  gp->add_flag("--regression", g.regression, "CSV: the last column is a real target");
+  gp->add_option("--sigma-n2", g.sigma_n2, "Noise / ridge sigma_n^2")->check(CLI::Range(0.0, 1e6));
+  gp->add_option("--readout-from", g.readout_from, "Average the readout over layers/times from this one to L (-1: L only)")
+      ->check(CLI::Range(-1, 1000));
+  gp->add_flag("--centred", g.centred, "Centred one-hot targets (1 - 1/k, -1/k)");
+  gp->add_option("--curve", g.curve, "Log evidence over a sweep: PARAM=v1,v2,... with PARAM w2 | b2 | L | sn2");
+  gp->add_flag("--predictions", g.predictions, "Write every test point's label, prediction, mean and variance");
+  gp->add_option("--memory-mib", g.memory_mib, "Memory budget for the kernel and the solve (MiB)");
 
   try {
     app.parse(argc, argv);
@@ -188,5 +233,7 @@ int main(int argc, char** argv) {
   if (command == "phase") return fs::cli::run_phase(scene, options, *out);
   if (command == "qmap") return fs::cli::run_qmap(scene, options, *out);
   if (command == "cmap") return fs::cli::run_cmap(scene, options, *out);
+  if (command == "ensemble") return fs::cli::run_ensemble(scene, options, *out);
+  if (command == "gp") return fs::cli::run_gp(scene, options, *out);
   return fs::cli::run_scene(scene, options, *out);
 }

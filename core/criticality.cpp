@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/gaussian.h"
+#include "core/parallel.h"
 
 namespace fs {
 
@@ -379,22 +380,30 @@ PhaseDiagramJob::PhaseDiagramJob(const PhaseDiagramSpec& spec) {
 bool PhaseDiagramJob::step(double budget_seconds) {
   const int n = result_.spec.columns * result_.spec.rows;
   SliceTimer timer(budget_seconds);
+  // Cells are independent fixed-point solves: a batch of a few per thread at a time, each cell
+  // writing only its own entries, so the grid does not depend on the thread count.
+  const int batch = 4 * thread_count();
   while (next_ < n) {
     if (cancelled()) {
       status_ = Status::error(StatusCode::cancelled, "Cancelled.");
       return true;
     }
-    const int i = next_ % result_.spec.columns, j = next_ / result_.spec.columns;
-    const FixedPoint fp = fixed_point({result_.spec.activation, result_.sigma_w2(i), result_.sigma_b2(j)});
-    result_.q_star[next_] = fp.q_star;
-    result_.c_star[next_] = fp.c_star;
-    result_.chi_1[next_] = fp.chi_1;
-    result_.chi_c[next_] = fp.chi_c;
-    result_.xi_c[next_] = fp.xi_c;
-    result_.lambda_max[next_] = fp.lambda_max;
-    result_.phase[next_] = fp.phase;
-    result_.done[next_] = 1;
-    ++next_;
+    const int first = next_, count = std::min(batch, n - next_);
+    parallel_for(count, [&](int begin, int end) {
+      for (int k = first + begin; k < first + end; ++k) {
+        const int i = k % result_.spec.columns, j = k / result_.spec.columns;
+        const FixedPoint fp = fixed_point({result_.spec.activation, result_.sigma_w2(i), result_.sigma_b2(j)});
+        result_.q_star[k] = fp.q_star;
+        result_.c_star[k] = fp.c_star;
+        result_.chi_1[k] = fp.chi_1;
+        result_.chi_c[k] = fp.chi_c;
+        result_.xi_c[k] = fp.xi_c;
+        result_.lambda_max[k] = fp.lambda_max;
+        result_.phase[k] = fp.phase;
+        result_.done[k] = 1;
+      }
+    });
+    next_ += count;
     if (timer.expired()) break;
   }
   return next_ >= n;

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "core/parallel.h"
+
 namespace fs {
 
 namespace {
@@ -134,10 +136,17 @@ bool DeepKernelJob::step(double budget_seconds) {
     }
     if (!layer_started_) start_layer();
     const Eigen::MatrixXd& prev = result_.kernel[result_.kernel.size() - 2];
-    // Rows get shorter down the triangle; take a chunk of about P entries... bounded by the timer.
-    const int chunk = std::max(1, std::min(p_ - row_, 8));
-    propagate_rows(prev, *phi_, spec_.sigma_w2, spec_.sigma_b2, nullptr, row_, row_ + chunk, result_.kernel.back());
-    if (dphi_) propagate_rows(prev, *dphi_, 1.0, 0.0, nullptr, row_, row_ + chunk, dot_);
+    // Rows get shorter down the triangle: take rows up to kEntriesPerThread entries per thread. Each
+    // row writes only its own entries: the numbers do not depend on the thread count.
+    const double entries_wanted = kEntriesPerThread * thread_count();
+    int chunk = 0;
+    for (double entries = 0; row_ + chunk < p_ && entries < entries_wanted; ++chunk) entries += p_ - (row_ + chunk);
+    const int first = row_;
+    Eigen::MatrixXd& next = result_.kernel.back();
+    parallel_for(chunk, [&](int begin, int end) {
+      propagate_rows(prev, *phi_, spec_.sigma_w2, spec_.sigma_b2, nullptr, first + begin, first + end, next);
+      if (dphi_) propagate_rows(prev, *dphi_, 1.0, 0.0, nullptr, first + begin, first + end, dot_);
+    });
     row_ += chunk;
     if (row_ >= p_) finish_layer();
     if (timer.expired()) break;

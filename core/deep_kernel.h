@@ -12,6 +12,11 @@
 
 namespace fs {
 
+// Kernel entries a job hands each thread per parallel_for: about a millisecond of work, so that waking
+// the workers (tens of microseconds natively, more in wasm) is worth it and the slice timer is still
+// checked many times per frame.
+inline constexpr double kEntriesPerThread = 65536;
+
 struct DeepKernelSpec {
   Activation activation;
   double sigma_w2 = 1.5;

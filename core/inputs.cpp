@@ -2,7 +2,7 @@
 //
 // Sections
 //   1. Text helpers (plain-text echo of user input, strict number parsing)
-//   2. Deterministic standard normals (Philox4x64-10 + Box-Muller with our own log/sin/cos)
+//   2. Deterministic standard normals (core/random.h: Philox4x64-10 + Box-Muller, own log/sin/cos)
 //   3. InputSet::gram
 //   4. make_inputs
 //   5. parse_inputs_csv
@@ -12,6 +12,8 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #include "core/inputs.h"
+
+#include "core/random.h"
 
 #include <cassert>
 #include <cmath>
@@ -82,115 +84,16 @@ NumberParse parse_finite(std::string_view s, double& value) {
 Status invalid(std::string message) { return Status::error(StatusCode::invalid_input, std::move(message)); }
 
 // --- 2. Deterministic standard normals -----------------------------------------------------------
-// Only +, -, *, / and sqrt (all correctly rounded in IEEE 754) plus frexp/floor (exact), so the
-// numbers are bit-identical natively and in wasm; libm's log/sin/cos differ between glibc and musl
-// in the last bit. Series accuracy is a few ulp, far below what any statistic can see.
-
-// 1/n for the atanh series and 1/n! for the sine/cosine series, folded at compile time (exact IEEE
-// rounding, so native and wasm get the same constants).
-struct SeriesCoefficients {
-  double inverse[24] = {};
-  double inverse_factorial[20] = {};
-  constexpr SeriesCoefficients() {
-    for (int n = 1; n < 24; ++n) inverse[n] = 1.0 / n;
-    double f = 1.0;
-    inverse_factorial[0] = 1.0;
-    for (int n = 1; n < 20; ++n) {
-      f /= n;
-      inverse_factorial[n] = f;
-    }
-  }
-};
-constexpr SeriesCoefficients kSeries;
-
-// log(u) for u in (0, 1]: log(2^e m) = e log 2 + 2 atanh(s), s = (m - 1)/(m + 1), m in [1/sqrt2, sqrt2).
-double portable_log(double u) {
-  constexpr double kLn2Hi = 6.93147180369123816490e-01;  // fdlibm split: e * kLn2Hi is exact
-  constexpr double kLn2Lo = 1.90821492927058770002e-10;
-  constexpr double kSqrtHalf = 0.70710678118654752440;
-  int exponent = 0;
-  double m = std::frexp(u, &exponent);
-  if (m < kSqrtHalf) {
-    m *= 2.0;
-    exponent -= 1;
-  }
-  const double f = m - 1.0;
-  const double s = f / (2.0 + f);  // |s| <= 0.1716, s^2 <= 0.0295
-  const double s2 = s * s;
-  double series = kSeries.inverse[23];  // atanh(s)/s = sum s^(2k)/(2k + 1), truncated after s^22 (< 1e-17)
-  for (int n = 21; n >= 1; n -= 2) series = series * s2 + kSeries.inverse[n];
-  const double e = exponent;
-  return e * kLn2Hi + (e * kLn2Lo + 2.0 * s * series);
-}
-
-// (cos 2 pi t, sin 2 pi t) for t in [0, 1): reduce to theta in [-pi/4, pi/4] around a quarter turn,
-// then Taylor series through theta^19 (error < 1e-17).
-std::pair<double, double> portable_cos_sin_turns(double t) {
-  constexpr double kTwoPi = 6.28318530717958647692;
-  const double quarter = std::floor(t * 4.0 + 0.5);
-  const double theta = (t - quarter * 0.25) * kTwoPi;  // t - quarter/4 is exact
-  const double theta2 = theta * theta;
-  double sin_series = 0.0, cos_series = 0.0;
-  for (int k = 9; k >= 0; --k) {  // sin x = x sum (-1)^k x^2k/(2k+1)!, cos x = sum (-1)^k x^2k/(2k)!
-    const double sign = (k % 2 == 0) ? 1.0 : -1.0;
-    sin_series = sin_series * theta2 + sign * kSeries.inverse_factorial[2 * k + 1];
-    cos_series = cos_series * theta2 + sign * kSeries.inverse_factorial[2 * k];
-  }
-  const double s = theta * sin_series, c = cos_series;
-  switch (static_cast<int>(quarter) & 3) {
-    case 0: return {c, s};
-    case 1: return {-s, c};
-    case 2: return {-c, -s};
-    default: return {s, -c};
-  }
-}
-
-// Philox4x64-10 (Salmon, Moraes, Dror & Shaw 2011, "Parallel random numbers: as easy as 1, 2, 3"),
-// bit-identical to Random123's r123::Philox4x64 (tests/test_scene.cpp checks it natively). Written out
-// because Random123 1.14's feature headers refuse to compile for wasm32. The 64x64 -> 128-bit product
-// uses 32-bit halves: exact on every target, no __int128 needed.
-struct Block4 {
-  std::uint64_t v[4];
-};
-
-void multiply_high_low(std::uint64_t a, std::uint64_t b, std::uint64_t& high, std::uint64_t& low) {
-  const std::uint64_t a_lo = a & 0xffffffffull, a_hi = a >> 32, b_lo = b & 0xffffffffull, b_hi = b >> 32;
-  const std::uint64_t lo_lo = a_lo * b_lo, hi_lo = a_hi * b_lo, lo_hi = a_lo * b_hi, hi_hi = a_hi * b_hi;
-  const std::uint64_t cross = (lo_lo >> 32) + (hi_lo & 0xffffffffull) + lo_hi;  // < 2^64
-  high = hi_hi + (hi_lo >> 32) + (cross >> 32);
-  low = (cross << 32) | (lo_lo & 0xffffffffull);
-}
-
-Block4 philox4x64(Block4 counter, std::uint64_t key0, std::uint64_t key1) {
-  constexpr std::uint64_t kM0 = 0xD2E7470EE14C6C93ull, kM1 = 0xCA5A826395121157ull;  // multipliers
-  constexpr std::uint64_t kW0 = 0x9E3779B97F4A7C15ull, kW1 = 0xBB67AE8584CAA73Bull;  // Weyl key bumps
-  for (int round = 0; round < 10; ++round) {
-    if (round > 0) key0 += kW0, key1 += kW1;
-    std::uint64_t hi0, lo0, hi1, lo1;
-    multiply_high_low(kM0, counter.v[0], hi0, lo0);
-    multiply_high_low(kM1, counter.v[2], hi1, lo1);
-    counter = {{hi1 ^ counter.v[1] ^ key0, lo1, hi0 ^ counter.v[3] ^ key1, lo0}};
-  }
-  return counter;
-}
+// Philox4x64-10 + Box-Muller with our own log/sin/cos (core/random.h): bit-identical natively and in
+// wasm.
 
 // Stream tag in the second key word, so the inputs never share numbers with other uses of the seed.
 constexpr std::uint64_t kInputsStream = 0x696e70757473ull;  // "inputs"
 
 // Four standard normals from one Philox4x64 block: counter = (input a, step t, block, 0),
-// key = (seed, kInputsStream). Box-Muller (Box & Muller 1958) on 53-bit uniforms: the radius uses
-// u in (0, 1] (never log 0), the angle uses v in [0, 1).
+// key = (seed, kInputsStream).
 void normals4(std::uint64_t seed, std::uint64_t a, std::uint64_t t, std::uint64_t block, double out[4]) {
-  const Block4 bits = philox4x64({{a, t, block, 0}}, seed, kInputsStream);
-  constexpr double kTwoM53 = 1.0 / 9007199254740992.0;  // 2^-53
-  for (int pair = 0; pair < 2; ++pair) {
-    const double u = static_cast<double>((bits.v[2 * pair] >> 11) + 1) * kTwoM53;
-    const double v = static_cast<double>(bits.v[2 * pair + 1] >> 11) * kTwoM53;
-    const double radius = std::sqrt(-2.0 * portable_log(u));
-    const auto [c, s] = portable_cos_sin_turns(v);
-    out[2 * pair] = radius * c;
-    out[2 * pair + 1] = radius * s;
-  }
+  random::box_muller4(random::philox4x64({{a, t, block, 0}}, seed, kInputsStream), out);
 }
 
 }  // namespace

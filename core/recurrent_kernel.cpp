@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/deep_kernel.h"
+#include "core/parallel.h"
 
 namespace fs {
 
@@ -91,7 +92,6 @@ bool RecurrentKernelJob::step(double budget_seconds) {
   if (done_) return true;
   SliceTimer timer(budget_seconds);
   const int T = spec_.steps;
-  std::vector<double> cov(p_), out(p_);
   while (!done_) {
     if (cancelled()) {
       result_.status = Status::error(StatusCode::cancelled, "Cancelled.");
@@ -110,15 +110,21 @@ bool RecurrentKernelJob::step(double budget_seconds) {
         row_ = 0;
         block_started_ = true;
       }
-      const int chunk = std::min(p_ - row_, 8);
+      const double entries_wanted = kEntriesPerThread * thread_count();
+      int chunk = 0;
+      for (double entries = 0; row_ + chunk < p_ && entries < entries_wanted; ++chunk) entries += p_ - (row_ + chunk);
       const bool has_input = spec_.input_mode != InputMode::first_step;
       Eigen::MatrixXd extra;
       if (has_input) {
         extra = input_term(t_, t_);
         extra.array() -= spec_.sigma_b2;
       }
-      propagate_rows(prev, *equal_time_, spec_.sigma_w2, spec_.sigma_b2, has_input ? &extra : nullptr, row_,
-                     row_ + chunk, block_ref(t_, t_));
+      const int first = row_;
+      Eigen::MatrixXd& next = block_ref(t_, t_);
+      parallel_for(chunk, [&](int begin, int end) {
+        propagate_rows(prev, *equal_time_, spec_.sigma_w2, spec_.sigma_b2, has_input ? &extra : nullptr, first + begin,
+                       first + end, next);
+      });
       row_ += chunk;
       rows_done_ += chunk;
       if (row_ >= p_) {
@@ -143,33 +149,37 @@ bool RecurrentKernelJob::step(double budget_seconds) {
           cross_time_->set_variances(q);
           result_.inexact_variances = std::max(result_.inexact_variances, cross_time_->inexact_variances());
           t_ = 2;
-          s_ = 1;
           if (t_ > T) done_ = true;
         }
       }
     } else {
-      // K^{ts} = B^{ts} + I^{ts} + sigma_w^2 E[phi(h^{t-1}_a) phi(h^{s-1}_b)], t > s >= 1.
+      // K^{ts} = B^{ts} + I^{ts} + sigma_w^2 E[phi(h^{t-1}_a) phi(h^{s-1}_b)], t > s >= 1. The blocks
+      // of one t depend only on blocks of t - 1, so all rows (s, a) of time t are independent work
+      // items; each writes only its own row, so the numbers do not depend on the thread count.
       if (!block_started_) {
-        Eigen::MatrixXd k = input_term(t_, s_);
-        block_ref(t_, s_) = std::move(k);
+        for (int s = 1; s < t_; ++s) block_ref(t_, s) = input_term(t_, s);
         row_ = 0;
         block_started_ = true;
       }
-      const Eigen::MatrixXd& prev = block_ref(t_ - 1, s_ - 1);
-      Eigen::MatrixXd& k = block_ref(t_, s_);
-      const int a_index = (t_ - 1) * p_ + row_;
-      for (int b = 0; b < p_; ++b) cov[b] = prev(row_, b);
-      cross_time_->row(a_index, (s_ - 1) * p_, p_, cov.data(), out.data());
-      for (int b = 0; b < p_; ++b) k(row_, b) += spec_.sigma_w2 * out[b];
-      ++row_;
-      ++rows_done_;
-      if (row_ >= p_) {
-        block_started_ = false;
-        if (++s_ >= t_) {
-          ++t_;
-          s_ = 1;
-          if (t_ > T) done_ = true;
+      const int items = (t_ - 1) * p_;
+      const int chunk = std::min(items - row_, std::max(1, static_cast<int>(kEntriesPerThread * thread_count() / p_)));
+      const int first = row_, t = t_;
+      parallel_for(chunk, [&](int begin, int end) {
+        std::vector<double> cov(p_), out(p_);
+        for (int item = first + begin; item < first + end; ++item) {
+          const int s = 1 + item / p_, a = item % p_;
+          const Eigen::MatrixXd& prev = block_ref(t - 1, s - 1);
+          Eigen::MatrixXd& k = block_ref(t, s);
+          for (int b = 0; b < p_; ++b) cov[b] = prev(a, b);
+          cross_time_->row((t - 1) * p_ + a, (s - 1) * p_, p_, cov.data(), out.data());
+          for (int b = 0; b < p_; ++b) k(a, b) += spec_.sigma_w2 * out[b];
         }
+      });
+      row_ += chunk;
+      rows_done_ += chunk;
+      if (row_ >= items) {
+        block_started_ = false;
+        if (++t_ > T) done_ = true;
       }
     }
     if (timer.expired()) break;

@@ -58,6 +58,14 @@ const std::vector<std::string>& quantity_names() {
   static const std::vector<std::string> names{"chi1", "xi_c", "lambda", "q_star", "c_star"};
   return names;
 }
+const std::vector<std::string>& kernel_view_names() {
+  static const std::vector<std::string> names{"single", "compare"};
+  return names;
+}
+const std::vector<std::string>& cross_time_names() {
+  static const std::vector<std::string> names{"cov", "corr"};
+  return names;
+}
 
 template <class Enum>
 const char* enum_name(Enum value, const std::vector<std::string>& names) {
@@ -257,8 +265,9 @@ enum class Field {
   version, arch, act, act_param, sigma_w2, sigma_b2, sigma_in2, depth, bias_mode, input_mode,
   input_kind, count, dim, radius, angle_span, steps, points, csv_path,
   w2_min, w2_max, b2_min, b2_max, columns, rows, seed, panel, quantity, layer, input_a, input_b,
+  kernel_view, cross_time,
 };
-constexpr int kFieldCount = static_cast<int>(Field::input_b) + 1;
+constexpr int kFieldCount = static_cast<int>(Field::cross_time) + 1;
 
 enum class Type { version, number, optional_number, integer, seed, choice, text, points };
 enum class Form { json, query };
@@ -303,6 +312,8 @@ constexpr FieldInfo kFields[kFieldCount] = {
     {Field::layer, "layer", "view.layer", Type::integer},
     {Field::input_a, "ia", "view.input_a", Type::integer},
     {Field::input_b, "ib", "view.input_b", Type::integer},
+    {Field::kernel_view, "kv", "view.kernels", Type::choice},
+    {Field::cross_time, "kc", "view.cross", Type::choice},
 };
 
 constexpr bool table_in_order() {
@@ -358,6 +369,8 @@ const std::vector<std::string>& choice_names(Field f) {
     case Field::input_mode: return input_mode_names();
     case Field::input_kind: return input_kind_names();
     case Field::panel: return panel_names();
+    case Field::kernel_view: return kernel_view_names();
+    case Field::cross_time: return cross_time_names();
     default: return quantity_names();
   }
 }
@@ -369,6 +382,8 @@ std::string choice_of(const Scene& s, Field f) {
     case Field::input_mode: return input_mode_name(s.input_mode);
     case Field::input_kind: return input_kind_name(s.inputs.kind);
     case Field::panel: return s.view.panel;
+    case Field::kernel_view: return s.view.kernels;
+    case Field::cross_time: return s.view.cross;
     default: return s.view.quantity;
   }
 }
@@ -387,6 +402,14 @@ bool set_choice(Scene& s, Field f, std::string_view name) {
     case Field::panel:
       if (!one_of(name, panel_names())) return false;
       s.view.panel = std::string(name);
+      return true;
+    case Field::kernel_view:
+      if (!one_of(name, kernel_view_names())) return false;
+      s.view.kernels = std::string(name);
+      return true;
+    case Field::cross_time:
+      if (!one_of(name, cross_time_names())) return false;
+      s.view.cross = std::string(name);
       return true;
     default:
       if (!one_of(name, quantity_names())) return false;
@@ -567,6 +590,8 @@ void copy_field(Scene& to, const Scene& from, Field f) {
     case Field::seed: to.seed = from.seed; return;
     case Field::panel: to.view.panel = from.view.panel; return;
     case Field::quantity: to.view.quantity = from.view.quantity; return;
+    case Field::kernel_view: to.view.kernels = from.view.kernels; return;
+    case Field::cross_time: to.view.cross = from.view.cross; return;
     default:
       if (double* n = number_ref(to, f)) *n = number_of(from, f);
       if (int* i = integer_ref(to, f)) *i = integer_of(from, f);
@@ -967,6 +992,8 @@ std::string scene_to_json(const Scene& s) {
   view["layer"] = s.view.layer;
   view["input_a"] = s.view.input_a;
   view["input_b"] = s.view.input_b;
+  view["kernels"] = s.view.kernels;
+  view["cross"] = s.view.cross;
   // nlohmann writes the shortest text that reads back to the same double; `replace` keeps a path
   // that is not UTF-8 from aborting the dump.
   return j.dump(2, ' ', false, OrderedJson::error_handler_t::replace) + "\n";

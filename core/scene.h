@@ -29,6 +29,8 @@ struct ViewSpec {
   std::string quantity = "chi1";   // phase-diagram colour: chi1 | xi_c | lambda | q_star | c_star
   int layer = -1;                  // kernel layer/time shown; -1 = last
   int input_a = 0, input_b = 1;    // the input pair followed in the signal view
+  std::string kernels = "single";  // kernels view: single (the scene's architecture) | compare (deep vs recurrent)
+  std::string cross = "cov";       // cross-time curves: cov (K(t,s)) | corr (normalised, C(t,s))
   bool operator==(const ViewSpec&) const = default;
 };
 

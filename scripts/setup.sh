@@ -2,7 +2,7 @@
 # One setup path behind every entry script: installs what is missing (Debian packages by name),
 # fetches the Dear ImGui sources through apt-get source, and configures the requested builds.
 # Idempotent and quick when everything is already present.
-#   scripts/setup.sh [native] [asan] [wasm]      (default: native wasm)
+#   scripts/setup.sh [native] [asan] [wasm] [wasm-mt]      (default: native wasm)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -14,6 +14,7 @@ packages=(
   python3 python3-numpy python3-scipy libopenblas0-pthread
   libglfw3-dev libgl-dev fonts-dejavu-core
   chromium xvfb imagemagick xauth
+  dataset-fashion-mnist python3-sklearn
 )
 # node and npm: Debian's packages unless the machine already has them (a newer node from elsewhere
 # would conflict with Debian's npm package).
@@ -60,9 +61,9 @@ targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=(native wasm)
 werror="${FIELDSCOPE_WERROR:-OFF}"
 for t in "${targets[@]}"; do
   case "$t" in
-    native|asan|wasm)
+    native|asan|wasm|wasm-mt)
       # Reconfiguring an existing build only refreshes the cache: quick.
       cmake --preset "$t" -DFIELDSCOPE_WERROR="$werror" >/dev/null ;;
-    *) echo "setup: unknown build '$t' (native, asan, wasm)" >&2; exit 2 ;;
+    *) echo "setup: unknown build '$t' (native, asan, wasm, wasm-mt)" >&2; exit 2 ;;
   esac
 done

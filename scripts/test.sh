@@ -8,7 +8,7 @@ cd "$root"
 export NODE_PATH=/usr/share/nodejs
 export FIELDSCOPE_WERROR=ON
 jobs="$(nproc 2>/dev/null || echo 2)"
-scripts/setup.sh native asan wasm || { echo "setup failed"; exit 1; }
+scripts/setup.sh native asan wasm wasm-mt || { echo "setup failed"; exit 1; }
 
 passed=0; failed=0; failures=()
 stage() {  # stage NAME COMMAND...
@@ -23,6 +23,8 @@ stage "sanitizer build" cmake --build --preset asan -j "$jobs"
 stage "sanitizer tests" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --preset asan -j "$jobs"
 stage "wasm build" cmake --build --preset wasm -j "$jobs"
 stage "wasm tests (node)" ctest --preset wasm -j "$jobs"
+stage "wasm build with threads" cmake --build --preset wasm-mt -j "$jobs" --target fieldscope-web test_parallel
+stage "wasm threads test (node)" node --no-experimental-fetch build/wasm-mt/test_parallel.js
 stage "native == wasm" tests/native_vs_wasm.sh build/native/fieldscope-cli build/wasm/fieldscope-cli.js
 stage "browser end-to-end (headless chromium)" node tests/e2e/explorer.mjs build/wasm/site build/native/fieldscope-cli build/screenshots
 stage "desktop smoke test (Xvfb)" tests/desktop_smoke.sh build/native/fieldscope build/screenshots

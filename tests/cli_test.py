@@ -114,8 +114,89 @@ for args, needle in [
     code, out, err = run(*args)
     check(f"bad input {args}", code == 2 and needle in err and out == "", (code, out[:80], err[:200]))
 
+# Ensemble: the exact finite-N variance of critical ReLU networks, N Var(C-hat^l)/C-bar^2 =
+# N[(1 + 5/N)^(l+1) - 1] (mft.md §5.4), within 4 standard errors; the 1/N theory's D/C-bar^2 = 5(l+1) beside it.
+n = 16
+code, out, err = run("ensemble", "--act", "relu", "--w2", "2", "--b2", "0", "-L", "3", "-P", "1", "-N", str(n), "-M", "20000")
+check("ensemble exit", code == 0, err)
+j = json.loads(out)
+check("ensemble labels the two kernels", "aux" in j["kernels"] and "gram" in j["kernels"], j.get("kernels"))
+for layer in j["layers"]:
+    l, e = layer["layer"], layer["aux"][0]
+    c2 = e["mean_field"] ** 2
+    exact = n * ((1 + 5 / n) ** (l + 1) - 1)
+    check(f"ensemble exact ReLU variance, layer {l}", abs(e["n_variance"] / c2 - exact) < 4 * e["n_variance_se"] / c2, (e, exact))
+    check(f"ensemble theory column, layer {l}", e["theory_n_variance"] is not None and close(e["theory_n_variance"] / c2, 5 * (l + 1), 1e-3), e)
+code, csv_out, err = run("ensemble", "--act", "tanh", "-L", "2", "-P", "2", "-N", "8", "-M", "50", "-f", "csv", "--no-theory")
+rows = csv_out.strip().splitlines()
+check("ensemble csv header", rows[0].startswith("kernel,t,s,a,b,mean_field,mean,mean_se"), rows[:1])
+check("ensemble csv rows", len(rows) == 1 + 2 * 3 * 3 + 2 * 9 + 3 + 1, len(rows))
+a = run("ensemble", "--act", "tanh", "--arch", "recurrent", "-L", "3", "-P", "2", "-N", "12", "-M", "64", "--threads", "1")[1]
+b = run("ensemble", "--act", "tanh", "--arch", "recurrent", "-L", "3", "-P", "2", "-N", "12", "-M", "64", "--threads", "2")[1]
+ja, jb = json.loads(a), json.loads(b)
+for x in (ja, jb):
+    x["ensemble"].pop("memory_mib")  # the estimate counts each thread's workspace
+check("ensemble: same numbers for any thread count", ja == jb and len(ja["layers"]) == 4)
+for args, needle in [
+    (["ensemble", "-N", "0"], "width"),
+    (["ensemble", "--sampler", "nope"], "sampler"),
+    (["ensemble", "-N", "16384", "--sampler", "explicit", "-M", "10"], "MiB"),
+]:
+    code, out, err = run(*args)
+    check(f"ensemble bad input {args}", code == 2 and needle in err and out == "", (code, out[:80], err[:200]))
+
 code, out, err = run("--help")
 check("help", code == 0 and "kernel" in out and "critical-line" in out)
+
+# gp: GP inference with the network kernel (mft.md §7).
+code, out, err = run("gp", "--dataset", "moons", "--act", "relu", "--w2", "2", "--b2", "0.1", "-L", "3", "--train", "100", "--test", "100")
+check("gp exit", code == 0, err)
+j = json.loads(out)
+check("gp fields", all(k in j for k in ("accuracy", "mse", "log_evidence", "jitter", "condition_number")), j)
+check("gp moons are separable", j["accuracy"] >= 0.9 and j["train_accuracy"] >= 0.9, j.get("accuracy"))
+check("gp evidence and conditioning", j["log_evidence"] < 0 and j["condition_number"] > 1 and j["jitter"] == 0, j)
+# Deep and recurrent networks: identical predictions at a single readout time (mft.md §4.2), different
+# ones for a readout averaged over times with a shared bias (§4.3).
+gp_net = ["--act", "tanh", "--w2", "1.5", "--b2", "0.1", "-L", "5", "--train", "60", "--test", "60", "--dataset", "circles"]
+deep = json.loads(run("gp", *gp_net)[1])
+rnn = json.loads(run("gp", *gp_net, "--arch", "recurrent", "--bias", "shared")[1])
+check("gp deep == recurrent at one readout time", all(deep[k] == rnn[k] for k in ("accuracy", "mse", "log_evidence")), (deep, rnn))
+deep = json.loads(run("gp", *gp_net, "--readout-from", "1")[1])
+rnn = json.loads(run("gp", *gp_net, "--readout-from", "1", "--arch", "recurrent", "--bias", "shared")[1])
+check("gp time-averaged readouts differ", deep["log_evidence"] != rnn["log_evidence"] and deep["readout"]["kind"] == "time average", (deep, rnn))
+code, out, err = run("gp", "--train", "30", "--test", "10", "--curve", "w2=1,2,3", "-f", "csv")
+rows = out.strip().splitlines()
+check("gp curve csv", code == 0 and rows[0] == "w2,log_evidence,jitter,condition_number,status" and len(rows) == 4, (rows, err))
+with tempfile.TemporaryDirectory() as tmp:
+    # Each point twice and sigma_n^2 = 0: the kernel is singular and needs jitter, which is reported.
+    labelled = os.path.join(tmp, "labelled.csv")
+    with open(labelled, "w") as f:
+        f.write("x,y,label\n" + "".join(f"{i * 0.3 - 1},{(i * 7 % 5) * 0.4 - 1},{i % 2}\n" for i in range(12)) * 2)
+    code, out, err = run("gp", "--dataset", "csv", "--csv", labelled, "--train", "18", "--test", "6", "--sigma-n2", "0", "--predictions")
+    j = json.loads(out) if code == 0 else {}
+    check("gp csv with duplicates needs jitter", code == 0 and j["jitter"] > 0 and "jitter" in err, (code, err, out[:300]))
+    check("gp csv predictions", code == 0 and len(j["predictions"]) == 6 and "variance" in j["predictions"][0], out[:300])
+    bad = os.path.join(tmp, "bad_label.csv")
+    with open(bad, "w") as f:
+        f.write("1,2,0\n3,4,1\n5,6,0.5\n")
+    code, out, err = run("gp", "--dataset", "csv", "--csv", bad, "--train", "2", "--test", "1")
+    check("gp csv: non-integer label names the line", code == 2 and "line 3" in err and out == "", (code, err))
+for args, needle in [
+    (["gp", "--classes", "a,b"], "classes"),
+    (["gp", "--dataset", "csv"], "--csv"),
+    (["gp", "--memory-mib", "0.01"], "MiB"),
+    (["gp", "--curve", "nope=1"], "curve"),
+    (["gp", "--dataset", "fashion-mnist", "--data-dir", "/nonexistent"], "dataset-fashion-mnist"),
+]:
+    code, out, err = run(*args)
+    check(f"gp bad input {args}", code == 2 and needle in err and out == "", (code, out[:80], err[:200]))
+if os.path.exists("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz"):
+    code, out, err = run("gp", "--dataset", "fashion-mnist", "--classes", "0,1", "--train", "200", "--test", "200", "--downsample", "2",
+                         "--act", "relu", "--w2", "2", "-L", "3")
+    j = json.loads(out) if code == 0 else {}
+    check("gp fashion-mnist T-shirt vs trouser", code == 0 and j["accuracy"] > 0.9 and j["dataset"]["dim"] == 196, (code, err, j))
+else:
+    print("skipped: gp on Fashion-MNIST (apt-get install dataset-fashion-mnist)")
 
 print(f"cli: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -1,10 +1,12 @@
 // The pure parts of the plot widgets (app/plot.cpp) and the colour maps (app/colormap.cpp): nice
 // and log ticks, labels, axis transforms, zoom and pan, ranges, cell grids, colour scales, Oklab,
-// CSV export. Needs the ImGui headers only; links without ImGui.
+// CSV export; the heat-map shader's packing and colormap tables, its embedded sources; the PNG
+// export's pixel maths and encoding (app/png.cpp). Needs the ImGui headers only; links without ImGui.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <limits>
 #include <set>
@@ -15,6 +17,16 @@
 
 #include "app/colormap.h"
 #include "app/plot.h"
+#include "app/png.h"
+#include "app/shader.h"
+#include "fs_shaders.h"
+
+// An independent PNG decoder for the export tests (stb_image; the encoder is stb_image_write).
+#define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_STATIC
+#define STBI_ONLY_PNG
+#define STBI_NO_STDIO
+#include <stb/stb_image.h>
 
 using namespace fs::ui;
 
@@ -471,4 +483,219 @@ TEST_CASE("CSV: heat maps as one row per cell at the cell centres, row 0 first")
   CHECK(lines[6] == "4,1,6");
   spec.values = nullptr;
   CHECK(heat_map_csv(spec) == "σ_w²,σ_b²,χ₁\n");
+}
+
+// ---- heat-map shader ------------------------------------------------------------------------------
+
+namespace {
+
+// shaders/heatmap.frag's arithmetic, in float as the GPU does it (the GPU's log2 may be up to 3 ulp
+// less accurate than std::log2; the tolerances below leave room for that). NaN = the missing colour.
+double shader_position(float texel, const ShaderScale& s) {
+  if (!(std::abs(texel) <= 3.0e38f) || (s.log && texel <= 0.f)) return kNaN;
+  const float coordinate = s.log ? std::log2(texel) : texel;
+  return std::clamp((coordinate - s.offset) * s.scale + s.bias, 0.f, 1.f);
+}
+
+// Largest |shader t - color_position| over the values (both missing counts as agreement; one
+// missing and not the other as 1).
+double worst_shader_error(const std::vector<double>& values, const Range& colors, bool log) {
+  std::vector<float> texels;
+  ShaderScale scale;
+  REQUIRE(pack_heat_values(values.data(), values.size(), colors, log, texels, scale));
+  REQUIRE(texels.size() == values.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const double cpu = color_position(values[i], colors, log), gpu = shader_position(texels[i], scale);
+    worst = std::max(worst, std::isnan(cpu) || std::isnan(gpu) ? (std::isnan(cpu) == std::isnan(gpu) ? 0.0 : 1.0) : std::abs(cpu - gpu));
+  }
+  return worst;
+}
+
+// A 64-bit LCG for reproducible test values (Knuth's MMIX constants).
+struct TestRandom {
+  std::uint64_t state = 12345;
+  double uniform() {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<double>(state >> 11) * 0x1.0p-53;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("heat-map shader: packed texels give color_position's t to float precision") {
+  TestRandom random;
+  const auto sample = [&](int n, auto value_at) {
+    std::vector<double> v(static_cast<std::size_t>(n));
+    for (double& x : v) x = value_at(random.uniform());
+    v.insert(v.end(), {kNaN, kInf, -kInf});  // cells without a colour
+    return v;
+  };
+  SUBCASE("linear, range from the data and beyond it") {
+    const auto v = sample(2000, [](double u) { return -0.5 + 2 * u; });
+    CHECK(worst_shader_error(v, {0, 1}, false) < 1e-6);
+    CHECK(worst_shader_error(v, color_range(v.data(), v.size(), false, true, kNaN, kNaN), false) < 1e-6);
+  }
+  SUBCASE("linear, a narrow range far from zero (a kernel near its fixed point)") {
+    const auto v = sample(2000, [](double u) { return 1e8 + 1e-3 * u; });
+    const Range colors = color_range(v.data(), v.size(), false, false, kNaN, kNaN);
+    CHECK(worst_shader_error(v, colors, false) < 1e-6);
+    // The reason texels store value - colors.min: float(value) itself keeps nothing of this range.
+    CHECK(static_cast<float>(1e8) == static_cast<float>(1e8 + 1e-3));
+  }
+  SUBCASE("log, diverging about 1 (chi_1) and wide (q*)") {
+    const auto chi = sample(2000, [](double u) { return std::pow(10.0, -1.5 + 2.5 * u); });
+    CHECK(worst_shader_error(chi, color_range(chi.data(), chi.size(), true, true, kNaN, kNaN), true) < 2e-5);
+    auto q = sample(2000, [](double u) { return std::pow(10.0, -3 + 9 * u); });
+    q.insert(q.end(), {0.0, -1.0, 1e-300, 1e300});  // <= 0: missing; far outside: clamped
+    CHECK(worst_shader_error(q, {1e-3, 1e6}, true) < 2e-5);
+  }
+  SUBCASE("one-value ranges sit mid-scale, as on the CPU") {
+    const std::vector<double> v = {2.5, 2.5, kNaN};
+    CHECK(worst_shader_error(v, {2.5, 2.5}, false) == 0);
+    CHECK(worst_shader_error(v, {2.5, 2.5}, true) == 0);
+  }
+  SUBCASE("what float cannot promise is left to the CPU") {
+    const std::vector<double> v = {1, 2};
+    std::vector<float> texels;
+    ShaderScale scale;
+    CHECK_FALSE(pack_heat_values(v.data(), v.size(), {1, 1.0001}, true, texels, scale));  // log range too narrow
+    CHECK_FALSE(pack_heat_values(v.data(), v.size(), {1e-300, 10}, true, texels, scale));  // beyond float
+    CHECK_FALSE(pack_heat_values(v.data(), v.size(), {0, 1e-40}, false, texels, scale));  // span below 1e-37
+    CHECK_FALSE(pack_heat_values(v.data(), v.size(), {-1e300, 1e300}, false, texels, scale));
+    CHECK_FALSE(pack_heat_values(v.data(), v.size(), {0, kInf}, false, texels, scale));
+    CHECK(pack_heat_values(v.data(), v.size(), {1, 1.1}, true, texels, scale));
+  }
+}
+
+TEST_CASE("heat-map shader: colormap tables, linearly interpolated, match the CPU colours") {
+  // The GPU's LINEAR filter between table entries, at the texel-centre coordinate heatmap.frag uses.
+  const auto interpolated = [](const ShaderTable& table, double t) {
+    const double x = t * (kShaderTableSize - 1);
+    const int i = std::min(static_cast<int>(x), kShaderTableSize - 2);
+    const double f = x - i;
+    const Srgb a = srgb_from_rgba8(table[i]), b = srgb_from_rgba8(table[i + 1]);
+    return rgba8_from_srgb({a.r + f * (b.r - a.r), a.g + f * (b.g - a.g), a.b + f * (b.b - a.b)});
+  };
+  const auto channel_difference = [](Rgba8 p, Rgba8 q) {
+    int worst = 0;
+    for (int shift : {0, 8, 16}) worst = std::max(worst, std::abs(int((p >> shift) & 0xFF) - int((q >> shift) & 0xFF)));
+    return worst;
+  };
+  int worst_sequential = 0, worst_diverging = 0;
+  for (int k = 0; k <= 4096; ++k) {
+    const double t = k / 4096.0;
+    worst_sequential = std::max(worst_sequential, channel_difference(interpolated(sequential_shader_table(), t), sequential_color(t)));
+    worst_diverging = std::max(worst_diverging, channel_difference(interpolated(diverging_shader_table(), t), diverging_color(t)));
+  }
+  CHECK(worst_sequential <= 1);
+  CHECK(worst_diverging <= 1);
+  CHECK(sequential_shader_table().front() == sequential_color(0));
+  CHECK(diverging_shader_table().back() == diverging_color(1));
+}
+
+TEST_CASE("heat-map shader: sources carry no #version; the loader adds the context's") {
+  for (const char* body : {fs::shaders::heatmap_vert, fs::shaders::heatmap_frag}) {
+    CHECK(std::string(body).find("#version") == std::string::npos);
+    CHECK(std::string(body).find("void main()") != std::string::npos);
+  }
+  CHECK(glsl_version_line("OpenGL ES 3.0 (WebGL 2.0 (OpenGL ES 3.0 Chromium))") == "#version 300 es");
+  CHECK(glsl_version_line("4.5 (Core Profile) Mesa 22.3.6") == "#version 330 core");
+  CHECK(glsl_version_line("3.3.0 NVIDIA 535.54") == "#version 330 core");
+  const std::string source = shader_source("#version 300 es", fs::shaders::heatmap_frag);
+  CHECK(source.rfind("#version 300 es\n", 0) == 0);  // the very first line, as GLSL requires
+  // Every uniform the loader looks up is declared.
+  for (const char* uniform : {"u_values", "u_colormap", "u_log", "u_scale", "u_missing"})
+    CHECK(std::string(fs::shaders::heatmap_frag).find(uniform) != std::string::npos);
+  CHECK(std::string(fs::shaders::heatmap_vert).find("u_projection") != std::string::npos);
+}
+
+// ---- PNG export -----------------------------------------------------------------------------------
+
+namespace {
+
+std::uint32_t big_endian(const std::string& bytes, std::size_t at) {
+  return std::uint32_t(std::uint8_t(bytes[at])) << 24 | std::uint32_t(std::uint8_t(bytes[at + 1])) << 16 |
+         std::uint32_t(std::uint8_t(bytes[at + 2])) << 8 | std::uint32_t(std::uint8_t(bytes[at + 3]));
+}
+
+// CRC-32 as the PNG specification defines it (ISO 3309 polynomial, reflected), bit by bit.
+std::uint32_t png_crc(const std::string& bytes, std::size_t begin, std::size_t end) {
+  std::uint32_t crc = 0xFFFFFFFFu;
+  for (std::size_t i = begin; i < end; ++i) {
+    crc ^= std::uint8_t(bytes[i]);
+    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  return crc ^ 0xFFFFFFFFu;
+}
+
+}  // namespace
+
+TEST_CASE("PNG export: a known image encodes to a valid PNG that decodes to the same pixels") {
+  const int width = 5, height = 3;
+  std::vector<unsigned char> rgba(static_cast<std::size_t>(width) * height * 4);
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x) {
+      unsigned char* p = &rgba[(static_cast<std::size_t>(y) * width + x) * 4];
+      p[0] = static_cast<unsigned char>(40 * x), p[1] = static_cast<unsigned char>(100 * y), p[2] = static_cast<unsigned char>(7 * x * y), p[3] = 255;
+    }
+  const std::string png = encode_png(rgba, width, height);
+  REQUIRE(png.size() > 8 + 25 + 12);
+  CHECK(png.substr(0, 8) == std::string("\x89PNG\r\n\x1a\n", 8));
+  // The first chunk is IHDR: width, height, bit depth 8, colour type 6 (RGBA).
+  CHECK(big_endian(png, 8) == 13);
+  CHECK(png.substr(12, 4) == "IHDR");
+  CHECK(big_endian(png, 16) == width);
+  CHECK(big_endian(png, 20) == height);
+  CHECK(int(png[24]) == 8);
+  CHECK(int(png[25]) == 6);
+  // Every chunk's CRC is right, and the file ends with IEND.
+  std::size_t at = 8;
+  std::string last;
+  while (at + 12 <= png.size()) {
+    const std::uint32_t length = big_endian(png, at);
+    REQUIRE(at + 12 + length <= png.size());
+    CHECK(big_endian(png, at + 8 + length) == png_crc(png, at + 4, at + 8 + length));
+    last = png.substr(at + 4, 4);
+    at += 12 + length;
+  }
+  CHECK(at == png.size());
+  CHECK(last == "IEND");
+  // An independent decoder gives back every pixel.
+  int w = 0, h = 0, channels = 0;
+  unsigned char* decoded = stbi_load_from_memory(reinterpret_cast<const unsigned char*>(png.data()), static_cast<int>(png.size()),
+                                                 &w, &h, &channels, 4);
+  REQUIRE(decoded != nullptr);
+  CHECK(w == width);
+  CHECK(h == height);
+  CHECK(std::equal(rgba.begin(), rgba.end(), decoded));
+  stbi_image_free(decoded);
+
+  CHECK(encode_png(rgba, width + 1, height).empty());  // buffer and size disagree
+  CHECK(encode_png({}, 0, 0).empty());
+}
+
+TEST_CASE("PNG export: screen rectangles to framebuffer pixels (HiDPI scale, y from the bottom)") {
+  // A 100 x 80 point window on a display with 2 pixels per point: a 200 x 160 framebuffer.
+  CHECK(framebuffer_rect(10, 20, 30, 50, 0, 0, 2, 2, 200, 160) == PixelRect{20, 60, 40, 60});
+  // Without scaling: the rect's bottom edge at y = 50 of 80 leaves 30 rows below it.
+  CHECK(framebuffer_rect(10, 20, 30, 50, 0, 0, 1, 1, 100, 80) == PixelRect{10, 30, 20, 30});
+  // A display origin other than (0, 0) (ImGui's DisplayPos) is subtracted first.
+  CHECK(framebuffer_rect(110, 220, 130, 250, 100, 200, 1, 1, 100, 80) == PixelRect{10, 30, 20, 30});
+  // Fractional edges round to the nearest pixel; the size is that of the rounded edges.
+  CHECK(framebuffer_rect(10.4f, 20.6f, 30.5f, 50.2f, 0, 0, 1, 1, 100, 80) == PixelRect{10, 30, 21, 29});
+  // Partly off screen: clipped; wholly off screen or empty: nothing.
+  CHECK(framebuffer_rect(-10, -5, 20, 10, 0, 0, 1, 1, 100, 80) == PixelRect{0, 70, 20, 10});
+  CHECK(framebuffer_rect(90, 70, 150, 120, 0, 0, 1, 1, 100, 80) == PixelRect{90, 0, 10, 10});
+  CHECK(framebuffer_rect(200, 10, 250, 20, 0, 0, 1, 1, 100, 80) == PixelRect{});
+  CHECK(framebuffer_rect(10, 10, 10, 20, 0, 0, 1, 1, 100, 80) == PixelRect{});
+
+  // glReadPixels gives the bottom row first; images want the top row first.
+  const std::vector<unsigned char> bottom_first = {1, 1, 1, 1, 2, 2, 2, 2,   // row y = 0 (bottom)
+                                                   3, 3, 3, 3, 4, 4, 4, 4,   // y = 1
+                                                   5, 5, 5, 5, 6, 6, 6, 6};  // y = 2 (top)
+  const std::vector<unsigned char> top_first = flipped_rows(bottom_first, 2, 3);
+  CHECK(top_first == std::vector<unsigned char>{5, 5, 5, 5, 6, 6, 6, 6, 3, 3, 3, 3, 4, 4, 4, 4, 1, 1, 1, 1, 2, 2, 2, 2});
+  CHECK(flipped_rows(top_first, 2, 3) == bottom_first);
+  CHECK(flipped_rows(bottom_first, 3, 3).empty());
 }

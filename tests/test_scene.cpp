@@ -127,6 +127,8 @@ Scene random_scene(TestRandom& rng) {
   s.view.layer = rng.integer(-1, s.depth);
   s.view.input_a = rng.integer(0, 10);
   s.view.input_b = rng.integer(0, 10);
+  s.view.kernels = rng.next() % 2 ? "compare" : "single";
+  s.view.cross = rng.next() % 2 ? "corr" : "cov";
   return s;
 }
 
@@ -361,7 +363,7 @@ TEST_CASE("hostile links: each bad field falls back to its default, the rest loa
       {"view=3d", "view"},        {"q=chi2", "q"},         {"layer=-2", "layer"},   {"ia=-1", "ia"},
       {"r=-1", "r"},              {"span=7", "span"},      {"steps=0", "steps"},    {"pts=1,2;3", "pts"},
       {"pts=1,x", "pts"},         {"pts=", "pts"},         {"pts=1,nan", "pts"},    {"csv=a%00b", "csv"},
-      {"csv=%FF%FE", "csv"},      {"ap=nan", "ap"},
+      {"csv=%FF%FE", "csv"},      {"ap=nan", "ap"},        {"kv=both", "kv"},       {"kc=%3Cb%3E", "kc"},
   };
   const Scene defaults;
   for (const Case& c : cases) {
@@ -508,6 +510,29 @@ TEST_CASE("inconsistent links: the dependent field falls back") {
 }
 
 // --- 5. JSON form ---------------------------------------------------------------------------------
+
+TEST_CASE("kernels view fields: old links keep their single view; both forms carry kv and kc") {
+  // Links written before these keys existed have neither: they open on the single-architecture view.
+  const SceneResult old = scene_from_query("v=1&arch=recurrent&view=kernels");
+  CHECK(old.status.ok());
+  CHECK(old.scene.view.kernels == "single");
+  CHECK(old.scene.view.cross == "cov");
+  Scene s;
+  s.view.panel = "kernels";
+  s.view.kernels = "compare";
+  s.view.cross = "corr";
+  CHECK(scene_to_query(s) == "v=1&view=kernels&kv=compare&kc=corr");
+  CHECK(scene_from_query(scene_to_query(s)).scene == s);
+  const std::string json = scene_to_json(s);
+  CHECK(json.find("\"kernels\": \"compare\"") != std::string::npos);
+  CHECK(json.find("\"cross\": \"corr\"") != std::string::npos);
+  CHECK(scene_from_json(json).scene == s);
+  const SceneResult bad = scene_from_json(R"({"fieldscope": 1, "view": {"kernels": "triple", "cross": "corr"}})");
+  CHECK_FALSE(bad.status.ok());
+  CHECK(bad.warnings.at(0).rfind("view.kernels must be one of single, compare", 0) == 0);
+  CHECK(bad.scene.view.kernels == "single");
+  CHECK(bad.scene.view.cross == "corr");
+}
 
 TEST_CASE("JSON form: layout and optional sigma_in2") {
   const std::string json = scene_to_json(Scene{});

@@ -12,6 +12,44 @@
 
 #include "app/app.h"
 
+namespace {
+// Inputs files are small (a share link holds at most 32 000 characters of them); a bigger file is
+// refused before it is read.
+constexpr std::streamoff kMaxInputFileBytes = std::streamoff{16} << 20;
+
+std::string read_text_file(const std::string& path, std::string& error) {
+  const std::string shown = "\"" + fs::echo_user_text(path) + "\"";
+  std::ifstream file(path, std::ios::binary | std::ios::ate);
+  if (!file) {
+    error = "Cannot open " + shown + ": check the path and the permissions.";
+    return {};
+  }
+  const std::streamoff size = file.tellg();
+  if (size > kMaxInputFileBytes) {
+    error = shown + " is larger than 16 MiB, too large for inputs that travel in a share link.";
+    return {};
+  }
+  file.seekg(0);
+  std::stringstream text;
+  text << file.rdbuf();
+  if (!file && !file.eof()) {
+    error = "Cannot read " + shown + ".";
+    return {};
+  }
+  return text.str();
+}
+
+fs::ui::App* g_app = nullptr;  // for the GLFW drop callback, which has no user data of its own
+
+// A file dropped on the window: the first one is read as inputs.
+void on_drop(GLFWwindow*, int count, const char** paths) {
+  if (!g_app || count < 1) return;
+  std::string error;
+  const std::string text = read_text_file(paths[0], error);
+  g_app->load_inputs_csv(paths[0], text, error);
+}
+}  // namespace
+
 int main(int argc, char** argv) {
   fs::SceneResult loaded;
   if (argc > 1) {
@@ -63,7 +101,10 @@ int main(int argc, char** argv) {
     std::ofstream(name, std::ios::binary) << bytes;
     std::fprintf(stderr, "fieldscope: saved %s\n", name.c_str());
   };
+  platform.read_file = read_text_file;
   fs::ui::App app(platform, loaded.scene, loaded.warnings);
+  g_app = &app;
+  glfwSetDropCallback(window, on_drop);
   while (!glfwWindowShouldClose(window)) {
     glfwPollEvents();
     ImGui_ImplOpenGL3_NewFrame();
@@ -77,8 +118,10 @@ int main(int argc, char** argv) {
     glClearColor(0.08f, 0.08f, 0.1f, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    app.after_render();  // plot exports: PNG captures read the back buffer before the swap
     glfwSwapBuffers(window);
   }
+  g_app = nullptr;
   ImGui_ImplOpenGL3_Shutdown();
   ImGui_ImplGlfw_Shutdown();
   ImGui::DestroyContext();

@@ -46,6 +46,115 @@ EM_JS(int, js_css_width, (), { return window.innerWidth; });
 EM_JS(int, js_css_height, (), { return window.innerHeight; });
 EM_JS(void, js_loaded, (), { if (window.fieldscopeLoaded) window.fieldscopeLoaded(); });
 
+// --- Input files (picker and drop), wheel and touch --------------------------------------------
+// A file's text goes to fs_file_loaded (below) as a heap string the C side frees; it is never put
+// into the page. Files above 16 MiB are refused before they are read (code 1; 2 = read error).
+EM_JS(void, js_install_input_handlers, (), {
+  const canvas = Module.canvas;
+  Module.fsReadFile = function(file) {
+    const name = allocateUTF8(file.name || "file");
+    if (file.size > 16 * 1024 * 1024) { Module._fs_file_loaded(name, 0, 1); return; }
+    file.text().then(function(text) { Module._fs_file_loaded(name, allocateUTF8(text), 0); },
+                     function() { Module._fs_file_loaded(name, 0, 2); });
+  };
+  canvas.addEventListener("dragover", function(e) { e.preventDefault(); }, true);
+  canvas.addEventListener("drop", function(e) {
+    e.preventDefault();
+    e.stopPropagation();
+    const files = e.dataTransfer && e.dataTransfer.files;
+    if (files && files.length > 0) Module.fsReadFile(files[0]);
+  }, true);
+
+  // Emscripten 3.1.6's GLFW hands the DOM's wheel deltas (pixels or lines, positive = down) to the
+  // scroll callback, where GLFW means notches (positive = up): convert here, before it sees them.
+  function steps(delta, mode) { return -delta * (mode === 1 ? 1 / 3 : mode === 2 ? 1 : 1 / 100); }
+  window.addEventListener("wheel", function(e) {
+    if (e.target !== canvas) return;
+    e.preventDefault();
+    e.stopPropagation();
+    Module._fs_wheel(steps(e.deltaX, e.deltaMode), steps(e.deltaY, e.deltaMode));
+  }, { capture: true, passive: false });
+
+  // Its touch handlers read a property only SDL sets, so a touch presses the button at the last
+  // mouse position and a drag never moves it. Instead: one finger = the left button (tap = click,
+  // drag = drag), two fingers = pinch zoom (one wheel notch per 15 % change of their distance,
+  // the plots' zoom step), centred between them. ImGui samples the mouse once per frame, so a press
+  // waits 80 ms for a second finger, and after a pinch cancels a drag the mouse stays away from
+  // every widget for two frames: neither may turn into a click.
+  let mode = 0, last = null, spread = 0, pending = 0, parked = false;  // mode: 0 idle, 1 drag, 2 pinch, 3 wait for lift, 4 press pending
+  function mouse(type, x, y, buttons) {
+    canvas.dispatchEvent(new MouseEvent(type, { clientX: x, clientY: y, button: 0, buttons: buttons,
+                                                bubbles: true, cancelable: true, view: window }));
+  }
+  function press() {
+    clearTimeout(pending);
+    pending = 0;
+    if (mode === 4) { mode = 1; mouse("mousedown", last.x, last.y, 1); }
+  }
+  function centre(t) { return { x: (t[0].clientX + t[1].clientX) / 2, y: (t[0].clientY + t[1].clientY) / 2 }; }
+  function distance(t) { return Math.hypot(t[0].clientX - t[1].clientX, t[0].clientY - t[1].clientY); }
+  function onTouch(e) {
+    if (e.target !== canvas) return;
+    e.preventDefault();  // no emulated mouse events, no page zoom or scroll
+    e.stopPropagation();  // GLFW's own touch handlers never run
+    const t = e.touches;
+    if (e.type === "touchstart") {
+      if (t.length === 1 && mode === 0) {
+        mode = 4;
+        last = { x: t[0].clientX, y: t[0].clientY };
+        mouse("mousemove", last.x, last.y, 0);
+        pending = setTimeout(press, 80);
+      } else if (t.length >= 2 && mode !== 2 && mode !== 3) {
+        clearTimeout(pending);
+        pending = 0;
+        if (mode === 1) {
+          mouse("mousemove", -1e5, -1e5, 1);
+          mouse("mouseup", -1e5, -1e5, 0);
+          parked = true;
+          requestAnimationFrame(function() { requestAnimationFrame(function() { parked = false; }); });
+        }
+        mode = 2;
+        spread = distance(t);
+      }
+    } else if (e.type === "touchmove") {
+      if (mode === 4) press();
+      if (mode === 1 && t.length >= 1) {
+        last = { x: t[0].clientX, y: t[0].clientY };
+        mouse("mousemove", last.x, last.y, 1);
+      } else if (mode === 2 && t.length >= 2 && !parked) {
+        const d = distance(t);
+        last = centre(t);
+        mouse("mousemove", last.x, last.y, 0);
+        if (spread > 0 && d > 0) Module._fs_wheel(0, Math.log(d / spread) / Math.log(1 / 0.85));
+        spread = d;
+      }
+    } else {  // touchend, touchcancel
+      if (mode === 4) { press(); mouse("mouseup", last.x, last.y, 0); }  // a quick tap: a click
+      else if (mode === 1) mouse("mouseup", last.x, last.y, 0);
+      mode = t.length === 0 ? 0 : 3;
+    }
+  }
+  for (const type of ["touchstart", "touchmove", "touchend", "touchcancel"])
+    window.addEventListener(type, onTouch, { capture: true, passive: false });
+});
+EM_JS(void, js_open_file, (const char* accept), {
+  let input = document.getElementById("fieldscope-file");
+  if (!input) {
+    input = document.createElement("input");
+    input.type = "file";
+    input.id = "fieldscope-file";
+    input.style.display = "none";
+    input.addEventListener("change", function() {
+      const file = input.files && input.files[0];
+      if (file) Module.fsReadFile(file);
+      input.value = "";
+    });
+    document.body.appendChild(input);
+  }
+  input.accept = UTF8ToString(accept);
+  input.click();
+});
+
 std::string take(char* s) {
   std::string out = s ? s : "";
   free(s);
@@ -59,6 +168,7 @@ struct WebApp {
   double ratio = 1;
   std::string snapshot;
   int frames = 0;
+  fs::ui::Platform::FileDone file_done;  // the last open_file request; drops go to the app directly
 };
 WebApp g;
 
@@ -87,6 +197,7 @@ void frame() {
   glClearColor(0.08f, 0.08f, 0.1f, 1.0f);
   glClear(GL_COLOR_BUFFER_BIT);
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+  g.app->after_render();  // plot exports: PNG captures read the canvas before it is presented
   if (++g.frames == 2) js_loaded();
 }
 
@@ -97,6 +208,20 @@ extern "C" {
 EMSCRIPTEN_KEEPALIVE const char* fs_snapshot() {
   g.snapshot = g.app ? g.app->snapshot_json() : "{}";
   return g.snapshot.c_str();
+}
+// A file read by the page (js_install_input_handlers): takes ownership of both strings.
+EMSCRIPTEN_KEEPALIVE void fs_file_loaded(char* name_utf8, char* text_utf8, int failed) {
+  const std::string name = take(name_utf8), text = take(text_utf8);
+  std::string error;
+  const std::string shown = "\"" + fs::echo_user_text(name) + "\"";
+  if (failed == 1) error = shown + " is larger than 16 MiB, too large for inputs that travel in a share link.";
+  if (failed == 2) error = "The browser could not read " + shown + ".";
+  if (g.file_done) g.file_done(name, text, error);
+  else if (g.app) g.app->load_inputs_csv(name, text, error);
+}
+// Wheel notches (positive = up / zoom in), from the page's wheel and pinch handlers.
+EMSCRIPTEN_KEEPALIVE void fs_wheel(double dx, double dy) {
+  if (g.window) ImGui_ImplGlfw_ScrollCallback(g.window, dx, dy);
 }
 }
 
@@ -126,6 +251,11 @@ int main() {
   platform.save_file = [](const std::string& name, const std::string& bytes) {
     js_save_file(name.c_str(), bytes.data(), static_cast<int>(bytes.size()));
   };
+  platform.open_file = [](const std::string& accept, fs::ui::Platform::FileDone done) {
+    g.file_done = std::move(done);
+    js_open_file(accept.c_str());
+  };
+  js_install_input_handlers();
   const std::string query = take(js_location_search());
   fs::SceneResult loaded = query.empty() ? fs::SceneResult{} : fs::scene_from_query(query);
   g.app = std::make_unique<fs::ui::App>(platform, loaded.scene, loaded.warnings);

@@ -1,0 +1,511 @@
+// GP inference (mft.md §7): hand-solved problems, interpolation as sigma_n^2 -> 0, the evidence against
+// an eigen-decomposition, deep == recurrent at a single readout time (mft.md §4.2) and the difference for
+// time-averaged readouts (§4.3), the jitter path, the memory budget, jobs and determinism.
+#include <doctest/doctest.h>
+
+#include <Eigen/Eigenvalues>
+#include <cmath>
+
+#include "core/datasets.h"
+#include "core/deep_kernel.h"
+#include "core/gp.h"
+#include "core/parallel.h"
+
+using namespace fs;
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+GpSpec base_spec(ActivationKind kind = ActivationKind::tanh, int depth = 3) {
+  GpSpec spec;
+  spec.activation = {kind, 1.0};
+  spec.sigma_w2 = spec.sigma_in2 = 1.5;
+  spec.sigma_b2 = 0.1;
+  spec.depth = depth;
+  spec.sigma_n2 = 1e-2;
+  return spec;
+}
+
+GpProblem toy_problem(DatasetKind kind, int train, int test, double noise = 0.1, std::uint64_t seed = 3) {
+  DatasetSpec d;
+  d.kind = kind;
+  d.train = train;
+  d.test = test;
+  d.noise = noise;
+  d.seed = seed;
+  const DatasetSplit split = make_dataset(d);
+  REQUIRE(split.status.ok());
+  GpProblem p;
+  p.x_train = split.train.x;
+  p.x_test = split.test.x;
+  p.y_train = split.train.y;
+  p.y_test = split.test.y;
+  return p;
+}
+
+double max_abs(const Eigen::MatrixXd& m) { return m.size() ? m.cwiseAbs().maxCoeff() : 0.0; }
+
+}  // namespace
+
+TEST_CASE("a 2-point problem solved by hand") {
+  // K = [[2, 1], [1, 2]], y = (1, -1), sigma_n^2 = 1/2: A = [[5/2, 1], [1, 5/2]], det A = 21/4,
+  // alpha = A^{-1} y = (2/3, -2/3). Test point with k_* = (1, 0), k_** = 1:
+  // mean = 2/3, variance = 1 - k_*^T A^{-1} k_* = 1 - (5/2)/(21/4) = 11/21,
+  // log p(y) = -1/2 y^T alpha - 1/2 log det A - log 2 pi = -2/3 - 1/2 log(21/4) - log(2 pi).
+  Eigen::MatrixXd k(2, 2), ks(1, 2), y(2, 1);
+  k << 2, 1, 1, 2;
+  ks << 1, 0;
+  y << 1, -1;
+  Eigen::VectorXd kss(1);
+  kss << 1;
+  const GpSolveResult r = gp_solve(k, ks, kss, y, 0.5, true);
+  REQUIRE(r.status.ok());
+  CHECK(r.mean(0, 0) == doctest::Approx(2.0 / 3).epsilon(1e-14));
+  CHECK(r.variance(0) == doctest::Approx(11.0 / 21).epsilon(1e-14));
+  CHECK(r.log_evidence == doctest::Approx(-2.0 / 3 - 0.5 * std::log(21.0 / 4) - std::log(2 * kPi)).epsilon(1e-14));
+  CHECK(r.jitter == 0);
+  // cond_1(A) = |A|_1 |A^{-1}|_1 = (7/2) (7/2 / (21/4)) = 7/3; the estimate is within a factor of 3.
+  CHECK(r.condition_number >= 7.0 / 3 / 3);
+  CHECK(r.condition_number <= 7.0 / 3 * 1.0000001);
+}
+
+TEST_CASE("the blocked Cholesky solve and its condition estimate against dense references (n spans several blocks)") {
+  // A = B B^T / n + 0.05 I for a fixed B: the posterior mean against a dense LDLT solve, the log
+  // evidence against the eigenvalues, and the 1-norm condition estimate, a lower bound within 10x.
+  const int n = 700, m = 40;
+  Eigen::MatrixXd b(n, n);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) b(i, j) = std::sin(0.37 * i + 1.3 * j) + 0.1 * std::cos(0.011 * i * j);
+  const Eigen::MatrixXd k = b * b.transpose() / n;
+  Eigen::MatrixXd ks(m, n), y(n, 2);
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) ks(i, j) = k(j, (7 * i) % n);
+  for (int i = 0; i < n; ++i) y(i, 0) = std::cos(0.1 * i), y(i, 1) = i % 3 - 1.0;
+  const Eigen::VectorXd kss = Eigen::VectorXd::Constant(m, 2.0);
+  const GpSolveResult r = gp_solve(k, ks, kss, y, 0.05, true);
+  REQUIRE(r.status.ok());
+  const Eigen::MatrixXd a = k + 0.05 * Eigen::MatrixXd::Identity(n, n);
+  const Eigen::MatrixXd alpha = a.ldlt().solve(y);
+  CHECK(max_abs(r.mean - ks * alpha) < 1e-9 * max_abs(ks * alpha));
+  const Eigen::MatrixXd inv_ks = a.ldlt().solve(ks.transpose());
+  for (int i = 0; i < m; ++i) CHECK(r.variance(i) == doctest::Approx(2.0 - ks.row(i).dot(inv_ks.col(i))).epsilon(1e-9));
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(a);
+  double log_det = 0;
+  for (int i = 0; i < n; ++i) log_det += std::log(eig.eigenvalues()(i));
+  const double quad = y.col(0).dot(alpha.col(0)) + y.col(1).dot(alpha.col(1));
+  CHECK(r.log_evidence == doctest::Approx(-0.5 * quad - log_det - n * std::log(2 * kPi)).epsilon(1e-10));
+  const double exact = a.cwiseAbs().colwise().sum().maxCoeff() * a.inverse().cwiseAbs().colwise().sum().maxCoeff();
+  CHECK(r.condition_number <= exact * (1 + 1e-9));
+  CHECK(r.condition_number >= exact / 10);
+}
+
+TEST_CASE("a linear network's GP by hand: readout kernel, posterior and evidence") {
+  // phi(x) = x: K^0 = sigma_in^2 G + sigma_b^2, K^1 = sigma_b^2 + sigma_w^2 K^0, readout
+  // K_y = sigma_b^2 + sigma_w^2 K^1 (mft.md §2, §7), G = x x^T / d with d = 2.
+  GpSpec spec = base_spec(ActivationKind::linear, 1);
+  spec.sigma_w2 = 0.8;
+  spec.sigma_in2 = 1.2;
+  spec.sigma_b2 = 0.3;
+  spec.sigma_n2 = 0.25;
+  GpProblem p;
+  p.x_train.resize(2, 2);
+  p.x_train << 1, 0, 0.5, 2;
+  p.x_test.resize(1, 2);
+  p.x_test << -1, 1;
+  p.y_train = {0, 1};  // targets -1, +1
+  p.y_test = {1};
+  Eigen::MatrixXd x(3, 2);
+  x << 1, 0, 0.5, 2, -1, 1;
+  Eigen::MatrixXd ky(3, 3);
+  for (int a = 0; a < 3; ++a)
+    for (int b = 0; b < 3; ++b) {
+      const double g = x.row(a).dot(x.row(b)) / 2;
+      const double k0 = 1.2 * g + 0.3, k1 = 0.3 + 0.8 * k0;
+      ky(a, b) = 0.3 + 0.8 * k1;
+    }
+  const GpResult r = gp_run(spec, p);
+  REQUIRE(r.status.ok());
+  CHECK(max_abs(r.kernel - ky) < 1e-14);
+  // 2 x 2 inverse by hand.
+  const double a11 = ky(0, 0) + 0.25, a22 = ky(1, 1) + 0.25, a12 = ky(0, 1), det = a11 * a22 - a12 * a12;
+  const double y1 = -1, y2 = 1;
+  const double al1 = (a22 * y1 - a12 * y2) / det, al2 = (-a12 * y1 + a11 * y2) / det;
+  const double k1 = ky(2, 0), k2 = ky(2, 1);
+  const double mean = k1 * al1 + k2 * al2;
+  const double var = ky(2, 2) - (k1 * (a22 * k1 - a12 * k2) + k2 * (-a12 * k1 + a11 * k2)) / det;
+  const double evidence = -0.5 * (y1 * al1 + y2 * al2) - 0.5 * std::log(det) - std::log(2 * kPi);
+  CHECK(r.solve.mean(0, 0) == doctest::Approx(mean).epsilon(1e-13));
+  CHECK(r.solve.variance(0) == doctest::Approx(var).epsilon(1e-13));
+  CHECK(r.solve.log_evidence == doctest::Approx(evidence).epsilon(1e-13));
+  CHECK(r.predicted[0] == (mean > 0 ? 1.0 : 0.0));
+  CHECK(r.mse == doctest::Approx((mean - 1) * (mean - 1)).epsilon(1e-13));
+}
+
+TEST_CASE("ReLU readout kernel at depth 0 is the arc-cosine kernel (Cho & Saul 2009)") {
+  GpSpec spec = base_spec(ActivationKind::relu, 0);
+  const GpProblem p = toy_problem(DatasetKind::spirals, 12, 0);
+  const GpKernelResult r = gp_readout_kernel(spec, p.x_train);
+  REQUIRE(r.status.ok());
+  double worst = 0;
+  for (int a = 0; a < 12; ++a)
+    for (int b = 0; b < 12; ++b) {
+      const auto k0 = [&](int i, int j) { return spec.sigma_in2 * p.x_train.row(i).dot(p.x_train.row(j)) / 2 + spec.sigma_b2; };
+      const double q1 = k0(a, a), q2 = k0(b, b), c = k0(a, b);
+      const double theta = std::acos(std::clamp(c / std::sqrt(q1 * q2), -1.0, 1.0));
+      const double e = std::sqrt(q1 * q2) / (2 * kPi) * (std::sin(theta) + (kPi - theta) * std::cos(theta));
+      worst = std::max(worst, std::fabs(r.kernel(a, b) - (spec.sigma_b2 + spec.sigma_w2 * e)));
+    }
+  CHECK(worst < 1e-13);
+}
+
+TEST_CASE("the single readout kernel is the deep kernel of the next layer, K^{L+1} (mft.md §7)") {
+  for (auto kind : {ActivationKind::tanh, ActivationKind::relu, ActivationKind::erf}) {
+    const GpSpec spec = base_spec(kind, 4);
+    const GpProblem p = toy_problem(DatasetKind::moons, 15, 0);
+    const GpKernelResult r = gp_readout_kernel(spec, p.x_train);
+    REQUIRE(r.status.ok());
+    DeepKernelSpec ds;
+    ds.activation = spec.activation;
+    ds.sigma_w2 = spec.sigma_w2;
+    ds.sigma_b2 = spec.sigma_b2;
+    ds.sigma_in2 = spec.sigma_in2;
+    ds.depth = spec.depth + 1;
+    InputSet in;
+    in.count = 15;
+    in.dim = 2;
+    in.x = {p.x_train};
+    const DeepKernelResult deep = deep_kernel(ds, in.gram());
+    REQUIRE(deep.status.ok());
+    CHECK(max_abs(r.kernel - deep.kernel.back()) < 1e-14 * max_abs(deep.kernel.back()));
+  }
+}
+
+TEST_CASE("the averaged deep readout is sigma_b^2 + (1/n^2) sum over layers of (K^{l+1} - sigma_b^2)") {
+  GpSpec spec = base_spec(ActivationKind::tanh, 5);
+  spec.readout_from = 2;  // layers 2..5
+  const GpProblem p = toy_problem(DatasetKind::circles, 10, 0);
+  const GpKernelResult r = gp_readout_kernel(spec, p.x_train);
+  REQUIRE(r.status.ok());
+  DeepKernelSpec ds;
+  ds.activation = spec.activation;
+  ds.sigma_w2 = spec.sigma_w2;
+  ds.sigma_b2 = spec.sigma_b2;
+  ds.sigma_in2 = spec.sigma_in2;
+  ds.depth = 6;
+  InputSet in;
+  in.count = 10;
+  in.dim = 2;
+  in.x = {p.x_train};
+  const DeepKernelResult deep = deep_kernel(ds, in.gram());
+  Eigen::MatrixXd expected = Eigen::MatrixXd::Zero(10, 10);
+  for (int l = 2; l <= 5; ++l) expected += (deep.kernel[static_cast<std::size_t>(l + 1)].array() - spec.sigma_b2).matrix();
+  expected = (expected.array() / 16.0 + spec.sigma_b2).matrix();
+  CHECK(max_abs(r.kernel - expected) < 1e-13);
+}
+
+TEST_CASE("interpolation as sigma_n^2 -> 0: the error at the training points shrinks like sigma_n^2") {
+  // f(X) - y = -sigma_n^2 (K + sigma_n^2 I)^{-1} y, so for small sigma_n^2 the error is sigma_n^2 |K^{-1} y|;
+  // a test point equal to a training point has 0 <= variance <= sigma_n^2.
+  GpSpec spec = base_spec(ActivationKind::erf, 2);
+  GpProblem p = toy_problem(DatasetKind::moons, 12, 0, 0.2);
+  p.x_test = p.x_train.topRows(3);
+  p.y_test.assign(p.y_train.begin(), p.y_train.begin() + 3);
+  double previous = 0;
+  for (double s2 : {1e-4, 1e-6, 1e-8}) {
+    spec.sigma_n2 = s2;
+    const GpResult r = gp_run(spec, p);
+    REQUIRE(r.status.ok());
+    REQUIRE(r.solve.jitter == 0);
+    Eigen::VectorXd y(12);
+    for (int a = 0; a < 12; ++a) y(a) = p.y_train[static_cast<std::size_t>(a)] == 1 ? 1 : -1;
+    const double error = (r.solve.train_mean.col(0) - y).cwiseAbs().maxCoeff();
+    if (previous > 0) CHECK(error / previous == doctest::Approx(1e-2).epsilon(0.05));
+    previous = error;
+    for (int a = 0; a < 3; ++a) {
+      CHECK(r.solve.mean(a, 0) == doctest::Approx(y(a)).epsilon(1e-2));
+      CHECK(r.solve.variance(a) >= -1e-12);
+      CHECK(r.solve.variance(a) <= s2 * (1 + 1e-3) + 1e-12);
+    }
+    CHECK(r.train_accuracy == 1.0);
+  }
+  CHECK(previous < 1e-5);
+}
+
+TEST_CASE("log evidence equals the direct formula via eigenvalues, summed over one-hot outputs") {
+  GpSpec spec = base_spec(ActivationKind::relu, 3);
+  spec.sigma_n2 = 0.05;
+  GpProblem p = toy_problem(DatasetKind::spirals, 30, 0);
+  for (int a = 0; a < 30; ++a) p.y_train[static_cast<std::size_t>(a)] = a % 3;  // 3 classes: one-hot
+  spec.centred_targets = true;
+  const GpResult r = gp_run(spec, p);
+  REQUIRE(r.status.ok());
+  REQUIRE(r.solve.log_evidence_per_output.size() == 3);
+  const Eigen::MatrixXd a = r.kernel + 0.05 * Eigen::MatrixXd::Identity(30, 30);
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(a);
+  double log_det = 0;  // a scalar loop: GCC 12 warns falsely inside Eigen's AVX-512 vector log
+  for (int i = 0; i < 30; ++i) log_det += std::log(eig.eigenvalues()(i));
+  double total = 0;
+  for (int c = 0; c < 3; ++c) {
+    Eigen::VectorXd y = Eigen::VectorXd::Constant(30, -1.0 / 3);
+    for (int i = c; i < 30; i += 3) y(i) = 2.0 / 3;
+    const Eigen::VectorXd proj = eig.eigenvectors().transpose() * y;
+    const double quad = (proj.array().square() / eig.eigenvalues().array()).sum();
+    const double expected = -0.5 * quad - 0.5 * log_det - 15 * std::log(2 * kPi);
+    CHECK(r.solve.log_evidence_per_output[static_cast<std::size_t>(c)] == doctest::Approx(expected).epsilon(1e-11));
+    total += expected;
+  }
+  CHECK(r.solve.log_evidence == doctest::Approx(total).epsilon(1e-11));
+}
+
+TEST_CASE("deep and recurrent networks give identical GP predictions at a single readout time (mft.md §4.2)") {
+  const GpProblem p = toy_problem(DatasetKind::moons, 40, 30);
+  for (auto kind : {ActivationKind::tanh, ActivationKind::relu}) {
+    GpSpec deep = base_spec(kind, 6);
+    const GpResult d = gp_run(deep, p);
+    REQUIRE(d.status.ok());
+    for (auto bias : {BiasMode::shared, BiasMode::independent}) {
+      GpSpec rnn = deep;
+      rnn.arch = Architecture::recurrent;
+      rnn.bias_mode = bias;
+      const GpResult r = gp_run(rnn, p);
+      REQUIRE(r.status.ok());
+      CHECK(r.solve.mean == d.solve.mean);  // bitwise
+      CHECK(r.solve.variance == d.solve.variance);
+      CHECK(r.solve.log_evidence == d.solve.log_evidence);
+      CHECK(r.accuracy == d.accuracy);
+      // The same readout through the full two-time recursion (RecurrentKernelJob's K^{TT} block).
+      rnn.two_time_kernel = true;
+      const GpResult two = gp_run(rnn, p);
+      REQUIRE(two.status.ok());
+      // Equal up to the Hermite series' truncation (kSeriesTolerance = 1e-10 relative), which depends on
+      // the set of variances one integrator serves.
+      CHECK(max_abs(two.kernel - d.kernel) < 1e-10 * max_abs(d.kernel));
+      CHECK(max_abs(two.solve.mean - d.solve.mean) < 1e-9);
+    }
+  }
+}
+
+TEST_CASE("a time-averaged readout separates the architectures, unless the cross-time kernel vanishes (mft.md §4.3)") {
+  const GpProblem p = toy_problem(DatasetKind::circles, 30, 30);
+  GpSpec deep = base_spec(ActivationKind::tanh, 6);
+  deep.readout_from = 2;
+  GpSpec rnn = deep;
+  rnn.arch = Architecture::recurrent;
+  // Shared bias: O(1) cross-time covariance, so the recurrent prior (and posterior) differs.
+  rnn.bias_mode = BiasMode::shared;
+  const GpResult d = gp_run(deep, p), r = gp_run(rnn, p);
+  REQUIRE(d.status.ok());
+  REQUIRE(r.status.ok());
+  CHECK(max_abs(r.kernel - d.kernel) > 1e-2);
+  CHECK(max_abs(r.solve.mean - d.solve.mean) > 1e-3);
+  CHECK(r.solve.log_evidence != doctest::Approx(d.solve.log_evidence).epsilon(1e-6));
+  // Odd phi, independent biases, input at t = 0: K^{ts} = 0 for t != s, so the averages agree.
+  rnn.bias_mode = BiasMode::independent;
+  const GpResult same = gp_run(rnn, p);
+  REQUIRE(same.status.ok());
+  CHECK(max_abs(same.kernel - d.kernel) < 1e-10 * max_abs(d.kernel));  // series truncation, as above
+  CHECK(max_abs(same.solve.mean - d.solve.mean) < 1e-9);
+}
+
+TEST_CASE("the jitter path: a rank-deficient kernel is regularised, reported, and still interpolates") {
+  // Duplicate training points and sigma_n^2 = 0: K_XX is singular.
+  GpSpec spec = base_spec(ActivationKind::tanh, 2);
+  spec.sigma_n2 = 0;
+  GpProblem p = toy_problem(DatasetKind::xor_, 6, 0, 0.0);
+  p.x_train.conservativeResize(8, 2);
+  p.x_train.row(6) = p.x_train.row(0);
+  p.x_train.row(7) = p.x_train.row(1);
+  p.y_train.push_back(p.y_train[0]);
+  p.y_train.push_back(p.y_train[1]);
+  const GpResult r = gp_run(spec, p);
+  REQUIRE(r.status.ok());
+  CHECK(r.solve.jitter > 0);
+  CHECK(r.solve.jitter_attempts >= 1);
+  CHECK(r.solve.jitter <= kMaxRelativeJitter * r.kernel.diagonal().mean());
+  CHECK(r.solve.condition_number <= 1 / kMinReciprocalCondition);
+  CHECK(r.status.message.find("jitter") != std::string::npos);
+  CHECK(std::isfinite(r.solve.log_evidence));
+  CHECK(r.train_accuracy == 1.0);
+  // The jitter found is the first of the decades 1e-12, 1e-11, ... (times the mean variance) that works:
+  // one decade less fails the factorisation or the condition test.
+  const double scale = r.kernel.diagonal().mean();
+  const Eigen::MatrixXd k = r.kernel;
+  Eigen::MatrixXd y = Eigen::MatrixXd::Ones(8, 1);
+  if (r.solve.jitter > 1.5e-12 * scale) {
+    const GpSolveResult smaller = gp_solve(k, Eigen::MatrixXd(0, 8), Eigen::VectorXd(0), y, r.solve.jitter / 10, false);
+    CHECK((!smaller.status.ok() || smaller.jitter > 0));
+  }
+
+  // A rank-1 kernel (all ones) needs jitter too; a negative definite one cannot be rescued.
+  const GpSolveResult ones = gp_solve(Eigen::MatrixXd::Ones(3, 3), Eigen::MatrixXd(0, 3), Eigen::VectorXd(0),
+                                      Eigen::MatrixXd::Ones(3, 1), 0.0, false);
+  CHECK(ones.status.ok());
+  CHECK(ones.jitter > 0);
+  Eigen::MatrixXd negative = Eigen::MatrixXd::Identity(3, 3);
+  negative(1, 1) = -1;
+  negative(2, 2) = 3;  // mean variance 1, one negative eigenvalue
+  const GpSolveResult bad = gp_solve(negative, Eigen::MatrixXd(0, 3), Eigen::VectorXd(0), Eigen::MatrixXd::Ones(3, 1), 0.0, false);
+  CHECK(bad.status.code == StatusCode::numerical);
+  CHECK(bad.status.message.find("not positive definite") != std::string::npos);
+  Eigen::MatrixXd nan_kernel = Eigen::MatrixXd::Identity(2, 2);
+  nan_kernel(0, 1) = std::nan("");
+  CHECK(gp_solve(nan_kernel, Eigen::MatrixXd(0, 2), Eigen::VectorXd(0), Eigen::MatrixXd::Ones(2, 1), 0.1, false).status.code ==
+        StatusCode::numerical);
+}
+
+TEST_CASE("accuracy and MSE follow from the posterior means; one-hot argmax for three classes") {
+  GpSpec spec = base_spec(ActivationKind::relu, 2);
+  GpProblem p = toy_problem(DatasetKind::spirals, 60, 45, 0.05);
+  // Three classes by angle sector.
+  auto sector = [](double x, double y) { return std::floor((std::atan2(y, x) + kPi) / (2 * kPi / 3)); };
+  for (int a = 0; a < 60; ++a) p.y_train[static_cast<std::size_t>(a)] = std::min(2.0, sector(p.x_train(a, 0), p.x_train(a, 1)));
+  for (int a = 0; a < 45; ++a) p.y_test[static_cast<std::size_t>(a)] = std::min(2.0, sector(p.x_test(a, 0), p.x_test(a, 1)));
+  const GpResult r = gp_run(spec, p);
+  REQUIRE(r.status.ok());
+  REQUIRE(r.solve.mean.cols() == 3);
+  double right = 0, se = 0;
+  for (int a = 0; a < 45; ++a) {
+    Eigen::Index best = 0;
+    r.solve.mean.row(a).maxCoeff(&best);
+    CHECK(r.predicted[static_cast<std::size_t>(a)] == static_cast<double>(best));
+    right += best == static_cast<Eigen::Index>(p.y_test[static_cast<std::size_t>(a)]);
+    for (int c = 0; c < 3; ++c) {
+      const double target = c == p.y_test[static_cast<std::size_t>(a)] ? 1.0 : 0.0;
+      se += (r.solve.mean(a, c) - target) * (r.solve.mean(a, c) - target);
+    }
+  }
+  CHECK(r.accuracy == doctest::Approx(right / 45).epsilon(1e-15));
+  CHECK(r.mse == doctest::Approx(se / (45 * 3)).epsilon(1e-12));
+  CHECK(r.accuracy > 0.6);  // angle sectors of a smooth 2-D map are easy: chance is 1/3
+}
+
+TEST_CASE("bad problems and the memory budget give a sentence, not a crash") {
+  const GpProblem p = toy_problem(DatasetKind::moons, 20, 10);
+  GpSpec spec = base_spec();
+  spec.memory_budget_bytes = 4096;
+  const GpResult big = gp_run(spec, p);
+  CHECK(big.status.code == StatusCode::too_large);
+  CHECK(big.status.message.find("MiB") != std::string::npos);
+  CHECK(big.memory_bytes == doctest::Approx(gp_memory_bytes(spec, 20, 10, 1, 2)));
+  // The estimate scales like (n + m)^2 for large problems (the P x P kernel dominates).
+  CHECK(gp_memory_bytes(spec, 4000, 1000, 1, 2) / gp_memory_bytes(spec, 2000, 500, 1, 2) == doctest::Approx(4).epsilon(0.05));
+
+  spec = base_spec();
+  spec.arch = Architecture::recurrent;
+  spec.input_mode = InputMode::sequence;
+  CHECK(gp_run(spec, p).status.code == StatusCode::invalid_input);
+  spec = base_spec();
+  spec.sigma_n2 = -1;
+  CHECK(gp_run(spec, p).status.message.find("sigma_n^2") != std::string::npos);
+  spec = base_spec();
+  spec.readout_from = 7;
+  CHECK(gp_run(spec, p).status.code == StatusCode::invalid_input);
+  GpProblem one_class = p;
+  for (double& y : one_class.y_train) y = 1;
+  CHECK(gp_run(base_spec(), one_class).status.message.find("one class") != std::string::npos);
+  GpProblem unknown = p;
+  unknown.y_test[3] = 5;
+  CHECK(gp_run(base_spec(), unknown).status.message.find("not among the training classes") != std::string::npos);
+  GpProblem nan_points = p;
+  nan_points.x_train(2, 1) = std::nan("");
+  CHECK(gp_run(base_spec(), nan_points).status.code == StatusCode::invalid_input);
+  GpSpec relu = base_spec(ActivationKind::relu, 1000);  // q grows like 1.5^l: past 1e100
+  relu.sigma_w2 = 3;
+  CHECK(gp_run(relu, p).status.code == StatusCode::diverged);
+}
+
+TEST_CASE("the job: time-sliced, cancellable, and the same numbers for any slicing and thread count") {
+  const GpProblem p = toy_problem(DatasetKind::moons, 150, 50);
+  GpSpec spec = base_spec(ActivationKind::tanh, 4);
+  const GpResult whole = gp_run(spec, p);
+  REQUIRE(whole.status.ok());
+  GpJob job(spec, p);
+  double last = -1;
+  int slices = 0;
+  while (!job.step(0.0)) {
+    CHECK(job.progress() >= last);
+    last = job.progress();
+    ++slices;
+  }
+  CHECK(slices > 2);
+  CHECK(job.result().solve.mean == whole.solve.mean);
+  const int threads = thread_count();
+  set_thread_count(1);
+  const GpResult single = gp_run(spec, p);
+  set_thread_count(threads);
+  CHECK(single.kernel == whole.kernel);
+  CHECK(single.solve.mean == whole.solve.mean);
+  GpJob cancelled(spec, p);
+  cancelled.step(0.0);
+  cancelled.cancel();
+  cancelled.step(0.0);
+  CHECK(cancelled.result().status.code == StatusCode::cancelled);
+}
+
+TEST_CASE("regression: real targets, MSE, no accuracy") {
+  GpProblem p = toy_problem(DatasetKind::circles, 40, 20, 0.05);
+  p.classification = false;
+  for (int a = 0; a < 40; ++a) p.y_train[static_cast<std::size_t>(a)] = p.x_train(a, 0) * p.x_train(a, 1);
+  for (int a = 0; a < 20; ++a) p.y_test[static_cast<std::size_t>(a)] = p.x_test(a, 0) * p.x_test(a, 1);
+  GpSpec spec = base_spec(ActivationKind::erf, 2);
+  spec.sigma_n2 = 1e-4;
+  const GpResult r = gp_run(spec, p);
+  REQUIRE(r.status.ok());
+  CHECK(std::isnan(r.accuracy));
+  double se = 0, var = 0;
+  for (int a = 0; a < 20; ++a) {
+    se += std::pow(r.solve.mean(a, 0) - p.y_test[static_cast<std::size_t>(a)], 2);
+    var += std::pow(p.y_test[static_cast<std::size_t>(a)], 2);
+  }
+  CHECK(r.mse == doctest::Approx(se / 20).epsilon(1e-12));
+  CHECK(r.mse < 0.2 * var / 20);  // a smooth target on a circle is learnt far better than predicting 0
+}
+
+TEST_CASE("evidence curves: each point is the log evidence of a full run at that value") {
+  const GpProblem p = toy_problem(DatasetKind::moons, 25, 10);
+  const GpSpec spec = base_spec(ActivationKind::tanh, 3);
+  const std::vector<double> values = {0.8, 1.6, 3.2};
+  const auto curve = gp_evidence_curve(spec, p, GpSweepParameter::sigma_w2, values);
+  REQUIRE(curve.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    GpSpec s = spec;
+    s.sigma_w2 = values[i];
+    const GpResult r = gp_run(s, p);
+    REQUIRE(r.status.ok());
+    CHECK(curve[i].status.ok());
+    CHECK(curve[i].value == values[i]);
+    CHECK(curve[i].log_evidence == doctest::Approx(r.solve.log_evidence).epsilon(1e-9));
+  }
+  const auto depth = gp_evidence_curve(spec, p, GpSweepParameter::depth, {1, 2, 5});
+  REQUIRE(depth.size() == 3);
+  GpSpec s5 = spec;
+  s5.depth = 5;
+  CHECK(depth[2].log_evidence == doctest::Approx(gp_run(s5, p).solve.log_evidence).epsilon(1e-9));
+  CHECK(depth[0].log_evidence != depth[2].log_evidence);
+}
+
+TEST_CASE("Fashion-MNIST: T-shirts against trousers are told apart (skipped without the data set)") {
+  if (!fashion_mnist_available()) {
+    MESSAGE("skipped: Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
+    return;
+  }
+  DatasetSpec d;
+  d.kind = DatasetKind::fashion_mnist;
+  d.train = 200;
+  d.test = 200;
+  d.classes = {0, 1};
+  d.downsample = 2;
+  const DatasetSplit split = make_dataset(d);
+  REQUIRE(split.status.ok());
+  GpProblem p{split.train.x, split.test.x, split.train.y, split.test.y, true};
+  GpSpec spec = base_spec(ActivationKind::relu, 3);
+  spec.sigma_w2 = spec.sigma_in2 = 2.0;
+  const GpResult deep = gp_run(spec, p);
+  REQUIRE(deep.status.ok());
+  // Trousers and T-shirts differ in their silhouettes: linear classifiers reach ~99% on this pair.
+  CHECK(deep.accuracy > 0.9);
+  spec.arch = Architecture::recurrent;
+  const GpResult rnn = gp_run(spec, p);
+  CHECK(rnn.solve.mean == deep.solve.mean);
+}
