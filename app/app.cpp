@@ -718,6 +718,7 @@ void App::kernel_panel() {
     scene_.view.layer = layer == scene_.depth ? -1 : layer;
     scene_changed();
   }
+  help_marker("The layer l (deep) or time t (recurrent) whose P x P kernel is shown; 0 is the input layer.");
   const bool show_recurrent = compare || scene_.arch == Architecture::recurrent;
   if (show_recurrent) {
     ImGui::SameLine();
