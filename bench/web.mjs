@@ -10,12 +10,17 @@ import { createServer } from "node:net";
 import path from "node:path";
 
 const site = process.argv[2];
-let raw = 0, gz = 0;
+// A page downloads one of the two builds: the threaded one (fieldscope-web-mt.*, with its worker
+// script) when cross-origin isolated, the single-threaded one otherwise.
+const sizes = { "single-thread": [0, 0], threaded: [0, 0] };
 for (const f of readdirSync(site)) {
   if (!/\.(wasm|js|data|html)$/.test(f)) continue;
   const bytes = readFileSync(path.join(site, f));
-  raw += bytes.length;
-  gz += gzipSync(bytes, { level: 9 }).length;
+  const builds = f === "index.html" ? ["single-thread", "threaded"] : [f.startsWith("fieldscope-web-mt") ? "threaded" : "single-thread"];
+  for (const b of builds) {
+    sizes[b][0] += bytes.length;
+    sizes[b][1] += gzipSync(bytes, { level: 9 }).length;
+  }
 }
 const port = await new Promise((resolve) => { const s = createServer(); s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); }); });
 const root = path.dirname(path.dirname(new URL(import.meta.url).pathname));
@@ -58,7 +63,8 @@ const idle = stats(await frameTimes(4000));
 await browser.close();
 server.kill();
 
-console.log(`Web build: ${(raw / 1e6).toFixed(2)} MB, ${(gz / 1e6).toFixed(2)} MB gzipped (wasm + js + html; the font is embedded in the wasm)`);
+for (const [b, [raw, gz]] of Object.entries(sizes))
+  if (raw > 0) console.log(`Web build (${b}): ${(raw / 1e6).toFixed(2)} MB, ${(gz / 1e6).toFixed(2)} MB gzipped (wasm + js + html; the font is embedded in the wasm)`);
 console.log(`Time to first frame (headless Chromium, SwiftShader WebGL2): ${firstFrame} ms`);
 console.log(`256 x 256 tanh phase diagram: finished ${(done / 1000).toFixed(1)} s after load${progress ? "" : " (was already done)"}`);
 console.log(`Frame time while it computes: median ${busy.median.toFixed(1)} ms, p95 ${busy.p95.toFixed(1)} ms, worst ${busy.worst.toFixed(1)} ms (${busy.frames} frames)`);
