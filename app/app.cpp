@@ -125,7 +125,15 @@ const char* kQuantityLabels[] = {"χ₁  (slope of the c-map at c = 1)", "ξ_c  
 // ---------------------------------------------------------------------------------------------------
 App::App(Platform platform, Scene scene, std::vector<std::string> load_warnings)
     : platform_(std::move(platform)), scene_(std::move(scene)), messages_(std::move(load_warnings)) {
+  ensemble_panel_ = make_ensemble_panel(platform_);
+  gp_panel_ = make_gp_panel(platform_);
   scene_changed();
+}
+
+ViewPanel* App::shown_view_panel() const {
+  if (scene_.view.panel == "ensemble") return ensemble_panel_.get();
+  if (scene_.view.panel == "gp") return gp_panel_.get();
+  return nullptr;
 }
 
 void App::set_scene(const Scene& scene) {
@@ -149,6 +157,7 @@ bool App::recurrent_current() const {
 }
 
 bool App::busy() const {
+  if (const ViewPanel* panel = shown_view_panel(); panel && panel->busy(scene_)) return true;
   return derived_.critical_next < 64 || (derived_.phase_job && derived_.phase_job->progress() < 1.0) || (derived_.deep_job && derived_.deep_job->progress() < 1.0) ||
          (derived_.recurrent_job && derived_.recurrent_job->progress() < 1.0) || !derived_.phase_valid || !derived_.signal_valid ||
          ((derived_.kernel_inputs_status.ok() || !same_recurrent_kernel(derived_.kernel_inputs_for, scene_)) &&
@@ -229,6 +238,8 @@ void App::update_derived(double budget_seconds) {
   auto remaining = [&] {
     return budget_seconds - std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
+  // A shown ensemble or GP tab goes first; its jobs pause while the tab is hidden.
+  if (ViewPanel* panel = shown_view_panel()) panel->update(scene_, std::max(0.25 * budget_seconds, remaining()));
   Job* jobs[] = {d.phase_job.get(), d.deep_job.get(), d.recurrent_job.get()};
   if (scene_.view.panel == "kernels") std::rotate(jobs, jobs + 1, jobs + 3);  // deep, recurrent, phase
   for (Job* job : jobs)
@@ -258,7 +269,8 @@ void App::frame(double budget_seconds) {
       const char* panel;
       const char* label;
     };
-    const Tab tabs[] = {{"phase", "Phase diagram"}, {"signal", "Signal propagation"}, {"kernels", "Kernels"}};
+    const Tab tabs[] = {{"phase", "Phase diagram"}, {"signal", "Signal propagation"}, {"kernels", "Kernels"},
+                        {"ensemble", "Finite width"},  {"gp", "GP inference"}};
     // A panel set by the link (or Reset) is selected for us; afterwards a click on a tab writes the
     // panel back into the scene. The tab bar settles a forced selection within two frames.
     if (scene_.view.panel != shown_panel_) {
@@ -275,7 +287,11 @@ void App::frame(double budget_seconds) {
         const std::string panel = tab.panel;
         if (panel == "phase") phase_panel();
         else if (panel == "signal") signal_panel();
-        else kernel_panel();
+        else if (ViewPanel* view = panel == "ensemble" ? ensemble_panel_.get() : panel == "gp" ? gp_panel_.get() : nullptr) {
+          const Scene before = scene_;
+          view->draw(scene_);
+          if (!(scene_ == before)) scene_changed();
+        } else kernel_panel();
         ImGui::EndTabItem();
       }
     }
@@ -445,6 +461,13 @@ void App::controls_panel() {
 constexpr std::size_t kMaxLinkQuery = 32000;
 
 void App::load_inputs_csv(const std::string& name, const std::string& text, const std::string& error) {
+  if (ViewPanel* panel = shown_view_panel()) {
+    const Scene before = scene_;
+    if (panel->load_file(scene_, name, text, error)) {
+      if (!(scene_ == before)) scene_changed();
+      return;
+    }
+  }
   const std::string file = "\"" + echo_user_text(name) + "\"";
   csv_failed_ = true;
   if (!error.empty()) {
@@ -989,6 +1012,8 @@ std::string App::snapshot_json() const {
     k["max_abs_kernel"] = num(max_kernel);
   }
   j["kernels"] = k;
+  j["ensemble"] = ensemble_panel_->snapshot(scene_);
+  j["gp"] = gp_panel_->snapshot(scene_);
   // The plots of the last frame and their export buttons, in pixels (tests/e2e: exports).
   for (const DrawnPlot& p : drawn_plots())
     j["plots"][p.id] = {{"frame", {p.min.x, p.min.y, p.max.x - p.min.x, p.max.y - p.min.y}},

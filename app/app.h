@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app/platform.h"
+#include "app/view_panel.h"
 #include "core/criticality.h"
 #include "core/deep_kernel.h"
 #include "core/recurrent_kernel.h"
@@ -62,7 +63,8 @@ class App {
   bool busy() const;
   // A CSV file of inputs (one input per row) from the file picker or a drop: on success the inputs
   // become explicit points in the scene (and so in the share link); otherwise a message says why and
-  // the inputs stay as they were. `error` non-empty: the platform could not read the file.
+  // the inputs stay as they were. `error` non-empty: the platform could not read the file. While the
+  // GP tab is shown, a dropped file goes to it instead (labelled data).
   void load_inputs_csv(const std::string& name, const std::string& text, const std::string& error = {});
 
  private:
@@ -72,6 +74,7 @@ class App {
   void signal_panel();
   void kernel_panel();
   void status_bar();
+  ViewPanel* shown_view_panel() const;  // the ensemble or GP panel when its tab is shown
   void scene_changed();
   bool deep_current() const;       // deep_job belongs to the scene's kernel parameters
   bool recurrent_current() const;  // likewise recurrent_job
@@ -82,6 +85,7 @@ class App {
   Scene scene_;
   Scene last_linked_;
   Derived derived_;
+  std::unique_ptr<ViewPanel> ensemble_panel_, gp_panel_;
   std::vector<std::string> messages_;  // load warnings and errors, shown until dismissed
   std::string last_link_;
   std::string shown_panel_;

@@ -432,23 +432,12 @@ Json stat_json(const EnsembleStat& s, double width) {
 int run_ensemble(const Scene& scene, const Options& options, std::ostream& out) {
   InputsResult inputs = scene_inputs(scene);
   if (!inputs.status.ok()) return report(inputs.status, "inputs");
-  EnsembleSpec spec;
-  spec.arch = scene.arch;
-  spec.activation = scene.activation;
-  spec.sigma_w2 = scene.sigma_w2;
-  spec.sigma_b2 = scene.sigma_b2;
-  spec.sigma_in2 = scene.input_variance();
-  spec.depth = scene.depth;
-  spec.bias_mode = scene.bias_mode;
-  spec.input_mode = scene.input_mode;
+  const int p = inputs.inputs.count;
+  EnsembleSpec spec = ensemble_spec(scene, p);
   spec.width = options.width;
   spec.members = options.members;
-  spec.seed = scene.seed;
   spec.sampler = options.sampler == "explicit" ? EnsembleSampler::explicit_weights : EnsembleSampler::fast;
   spec.precision = options.precision == "float32" ? EnsemblePrecision::float32 : EnsemblePrecision::float64;
-  const int p = inputs.inputs.count;
-  spec.input_a = std::min(scene.view.input_a, p - 1);
-  spec.input_b = std::min(scene.view.input_b, p - 1);
   spec.histogram_members = std::min(options.histogram, spec.members);
   if (options.threads > 0) set_thread_count(options.threads);
 
@@ -652,15 +641,7 @@ int run_gp(const Scene& scene, const Options& options, std::ostream& out) {
   if (o.regression && data.kind != DatasetKind::csv) return bad_gp_input("--regression applies to --dataset csv only.");
   if (!(o.memory_mib > 0 && o.memory_mib <= 1 << 20)) return bad_gp_input("--memory-mib must be in (0, 1048576].");
 
-  GpSpec spec;
-  spec.arch = scene.arch;
-  spec.activation = scene.activation;
-  spec.sigma_w2 = scene.sigma_w2;
-  spec.sigma_b2 = scene.sigma_b2;
-  spec.sigma_in2 = scene.input_variance();
-  spec.depth = scene.depth;
-  spec.bias_mode = scene.bias_mode;
-  spec.input_mode = scene.input_mode;
+  GpSpec spec = gp_spec(scene);
   spec.readout_from = o.readout_from;
   spec.sigma_n2 = o.sigma_n2;
   spec.centred_targets = o.centred;

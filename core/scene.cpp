@@ -51,7 +51,7 @@ const std::vector<std::string>& input_kind_names() {
   return names;
 }
 const std::vector<std::string>& panel_names() {
-  static const std::vector<std::string> names{"phase", "signal", "kernels", "recurrent"};
+  static const std::vector<std::string> names{"phase", "signal", "kernels", "recurrent", "ensemble", "gp"};
   return names;
 }
 const std::vector<std::string>& quantity_names() {
@@ -64,6 +64,38 @@ const std::vector<std::string>& kernel_view_names() {
 }
 const std::vector<std::string>& cross_time_names() {
   static const std::vector<std::string> names{"cov", "corr"};
+  return names;
+}
+const std::vector<std::string>& sampler_names() {
+  static const std::vector<std::string> names{"fast", "explicit"};
+  return names;
+}
+const std::vector<std::string>& precision_names() {
+  static const std::vector<std::string> names{"float64", "float32"};
+  return names;
+}
+const std::vector<std::string>& ensemble_sweep_names() {
+  static const std::vector<std::string> names{"w2", "b2", "L"};
+  return names;
+}
+const std::vector<std::string>& ensemble_show_names() {
+  static const std::vector<std::string> names{"hist", "width", "sweep", "cross", "chaos"};
+  return names;
+}
+const std::vector<std::string>& gp_dataset_names() {
+  static const std::vector<std::string> names{"points", "moons", "spirals", "xor", "circles", "fashion-mnist", "csv"};
+  return names;
+}
+const std::vector<std::string>& gp_show_names() {
+  static const std::vector<std::string> names{"fit", "grid", "sweep"};
+  return names;
+}
+const std::vector<std::string>& gp_grid_quantity_names() {
+  static const std::vector<std::string> names{"accuracy", "evidence"};
+  return names;
+}
+const std::vector<std::string>& gp_sweep_names() {
+  static const std::vector<std::string> names{"w2", "b2", "L", "sn2"};
   return names;
 }
 
@@ -266,10 +298,14 @@ enum class Field {
   input_kind, count, dim, radius, angle_span, steps, points, csv_path,
   w2_min, w2_max, b2_min, b2_max, columns, rows, seed, panel, quantity, layer, input_a, input_b,
   kernel_view, cross_time,
+  ens_width, ens_members, ens_sampler, ens_precision, ens_width_min, ens_width_max, ens_sweep, ens_sweep_min,
+  ens_sweep_max, ens_show,
+  gp_dataset, gp_train, gp_test, gp_noise, gp_classes, gp_downsample, gp_sigma_n2, gp_readout, gp_show,
+  gp_grid_quantity, gp_grid_depth, gp_sweep, gp_points,
 };
-constexpr int kFieldCount = static_cast<int>(Field::cross_time) + 1;
+constexpr int kFieldCount = static_cast<int>(Field::gp_points) + 1;
 
-enum class Type { version, number, optional_number, integer, seed, choice, text, points };
+enum class Type { version, number, optional_number, integer, seed, choice, text, points, id_list };
 enum class Form { json, query };
 
 struct FieldInfo {
@@ -314,6 +350,29 @@ constexpr FieldInfo kFields[kFieldCount] = {
     {Field::input_b, "ib", "view.input_b", Type::integer},
     {Field::kernel_view, "kv", "view.kernels", Type::choice},
     {Field::cross_time, "kc", "view.cross", Type::choice},
+    {Field::ens_width, "ew", "ensemble.width", Type::integer},
+    {Field::ens_members, "em", "ensemble.members", Type::integer},
+    {Field::ens_sampler, "es", "ensemble.sampler", Type::choice},
+    {Field::ens_precision, "ep", "ensemble.precision", Type::choice},
+    {Field::ens_width_min, "ewmin", "ensemble.width_min", Type::integer},
+    {Field::ens_width_max, "ewmax", "ensemble.width_max", Type::integer},
+    {Field::ens_sweep, "esw", "ensemble.sweep", Type::choice},
+    {Field::ens_sweep_min, "eslo", "ensemble.sweep_min", Type::number},
+    {Field::ens_sweep_max, "eshi", "ensemble.sweep_max", Type::number},
+    {Field::ens_show, "ev", "ensemble.show", Type::choice},
+    {Field::gp_dataset, "gd", "gp.dataset", Type::choice},
+    {Field::gp_train, "gn", "gp.train", Type::integer},
+    {Field::gp_test, "gt", "gp.test", Type::integer},
+    {Field::gp_noise, "gno", "gp.noise", Type::number},
+    {Field::gp_classes, "gcl", "gp.classes", Type::id_list},
+    {Field::gp_downsample, "gds", "gp.downsample", Type::integer},
+    {Field::gp_sigma_n2, "gs2", "gp.sigma_n2", Type::number},
+    {Field::gp_readout, "gr", "gp.readout_from", Type::integer},
+    {Field::gp_show, "gv", "gp.show", Type::choice},
+    {Field::gp_grid_quantity, "gq", "gp.grid_quantity", Type::choice},
+    {Field::gp_grid_depth, "gL", "gp.grid_depth", Type::integer},
+    {Field::gp_sweep, "gsw", "gp.sweep", Type::choice},
+    {Field::gp_points, "gpts", "gp.points", Type::points},
 };
 
 constexpr bool table_in_order() {
@@ -341,6 +400,10 @@ double* number_ref(Scene& s, Field f) {
     case Field::w2_max: return &s.phase.sigma_w2_max;
     case Field::b2_min: return &s.phase.sigma_b2_min;
     case Field::b2_max: return &s.phase.sigma_b2_max;
+    case Field::ens_sweep_min: return &s.ensemble.sweep_min;
+    case Field::ens_sweep_max: return &s.ensemble.sweep_max;
+    case Field::gp_noise: return &s.gp.noise;
+    case Field::gp_sigma_n2: return &s.gp.sigma_n2;
     default: return nullptr;
   }
 }
@@ -355,11 +418,43 @@ int* integer_ref(Scene& s, Field f) {
     case Field::layer: return &s.view.layer;
     case Field::input_a: return &s.view.input_a;
     case Field::input_b: return &s.view.input_b;
+    case Field::ens_width: return &s.ensemble.width;
+    case Field::ens_members: return &s.ensemble.members;
+    case Field::ens_width_min: return &s.ensemble.width_min;
+    case Field::ens_width_max: return &s.ensemble.width_max;
+    case Field::gp_train: return &s.gp.train;
+    case Field::gp_test: return &s.gp.test;
+    case Field::gp_downsample: return &s.gp.downsample;
+    case Field::gp_readout: return &s.gp.readout_from;
+    case Field::gp_grid_depth: return &s.gp.grid_depth;
     default: return nullptr;
   }
 }
+std::vector<std::vector<double>>* points_ref(Scene& s, Field f) {
+  return f == Field::gp_points ? &s.gp.points : &s.inputs.points;
+}
 double number_of(const Scene& s, Field f) { return *number_ref(const_cast<Scene&>(s), f); }
 int integer_of(const Scene& s, Field f) { return *integer_ref(const_cast<Scene&>(s), f); }
+const std::vector<std::vector<double>>& points_of(const Scene& s, Field f) { return *points_ref(const_cast<Scene&>(s), f); }
+
+// The string a choice field lives in (the enum-valued choices are handled on their own).
+std::string* choice_string_ref(Scene& s, Field f) {
+  switch (f) {
+    case Field::panel: return &s.view.panel;
+    case Field::quantity: return &s.view.quantity;
+    case Field::kernel_view: return &s.view.kernels;
+    case Field::cross_time: return &s.view.cross;
+    case Field::ens_sampler: return &s.ensemble.sampler;
+    case Field::ens_precision: return &s.ensemble.precision;
+    case Field::ens_sweep: return &s.ensemble.sweep;
+    case Field::ens_show: return &s.ensemble.show;
+    case Field::gp_dataset: return &s.gp.dataset;
+    case Field::gp_show: return &s.gp.show;
+    case Field::gp_grid_quantity: return &s.gp.grid_quantity;
+    case Field::gp_sweep: return &s.gp.sweep;
+    default: return nullptr;
+  }
+}
 
 const std::vector<std::string>& choice_names(Field f) {
   switch (f) {
@@ -371,6 +466,14 @@ const std::vector<std::string>& choice_names(Field f) {
     case Field::panel: return panel_names();
     case Field::kernel_view: return kernel_view_names();
     case Field::cross_time: return cross_time_names();
+    case Field::ens_sampler: return sampler_names();
+    case Field::ens_precision: return precision_names();
+    case Field::ens_sweep: return ensemble_sweep_names();
+    case Field::ens_show: return ensemble_show_names();
+    case Field::gp_dataset: return gp_dataset_names();
+    case Field::gp_show: return gp_show_names();
+    case Field::gp_grid_quantity: return gp_grid_quantity_names();
+    case Field::gp_sweep: return gp_sweep_names();
     default: return quantity_names();
   }
 }
@@ -381,10 +484,7 @@ std::string choice_of(const Scene& s, Field f) {
     case Field::bias_mode: return bias_mode_name(s.bias_mode);
     case Field::input_mode: return input_mode_name(s.input_mode);
     case Field::input_kind: return input_kind_name(s.inputs.kind);
-    case Field::panel: return s.view.panel;
-    case Field::kernel_view: return s.view.kernels;
-    case Field::cross_time: return s.view.cross;
-    default: return s.view.quantity;
+    default: return *choice_string_ref(const_cast<Scene&>(s), f);
   }
 }
 bool set_choice(Scene& s, Field f, std::string_view name) {
@@ -399,23 +499,17 @@ bool set_choice(Scene& s, Field f, std::string_view name) {
       s.activation.kind = *kind;
       return true;
     }
-    case Field::panel:
-      if (!one_of(name, panel_names())) return false;
-      s.view.panel = std::string(name);
-      return true;
-    case Field::kernel_view:
-      if (!one_of(name, kernel_view_names())) return false;
-      s.view.kernels = std::string(name);
-      return true;
-    case Field::cross_time:
-      if (!one_of(name, cross_time_names())) return false;
-      s.view.cross = std::string(name);
-      return true;
     default:
-      if (!one_of(name, quantity_names())) return false;
-      s.view.quantity = std::string(name);
+      if (!one_of(name, choice_names(f))) return false;
+      *choice_string_ref(s, f) = std::string(name);
       return true;
   }
+}
+
+std::string id_list_text(const std::vector<int>& ids) {
+  std::string out;
+  for (std::size_t i = 0; i < ids.size(); ++i) out += (i > 0 ? "," : "") + std::to_string(ids[i]);
+  return out;
 }
 
 std::string points_text(const std::vector<std::vector<double>>& points) {
@@ -440,7 +534,8 @@ std::string value_text(const Scene& s, Field f) {
     case Type::seed: return std::to_string(s.seed);
     case Type::choice: return choice_of(s, f);
     case Type::text: return s.inputs.csv_path;
-    case Type::points: return points_text(s.inputs.points);
+    case Type::points: return points_text(points_of(s, f));
+    case Type::id_list: return id_list_text(s.gp.classes);
   }
   return {};
 }
@@ -465,6 +560,7 @@ Interval number_interval(const Scene& s, Field f) {
     case Field::w2_max: return {0.0, kMaxVar, true, false};
     case Field::radius: return {0.0, 1000.0, false, false};
     case Field::angle_span: return {0.0, 6.283185307179586, false, false};
+    case Field::gp_noise: return {0.0, 10.0, false, false};
     default: return {0.0, kMaxVar, false, false};  // sigma_b2, sigma_in2, b2_min, b2_max
   }
 }
@@ -481,6 +577,15 @@ IntegerRange integer_range(Field f) {
     case Field::columns:
     case Field::rows: return {2, SceneLimits::max_grid};
     case Field::layer: return {-1, SceneLimits::max_depth};  // and <= depth (a cross check)
+    case Field::ens_width:
+    case Field::ens_width_min:
+    case Field::ens_width_max: return {1, SceneLimits::max_width};
+    case Field::ens_members: return {2, SceneLimits::max_members};
+    case Field::gp_train:
+    case Field::gp_test: return {1, SceneLimits::max_gp_points};
+    case Field::gp_downsample: return {1, 14};  // and a divisor of 28 (a cross check)
+    case Field::gp_readout: return {-1, SceneLimits::max_depth};  // and <= depth (a cross check)
+    case Field::gp_grid_depth: return {1, SceneLimits::max_gp_grid_depth};
     default: return {0, SceneLimits::max_inputs - 1};         // input_a, input_b
   }
 }
@@ -526,9 +631,23 @@ std::string rule_text(const Scene& s, Field f, Form form) {
     case Type::points:
       return std::string(form == Form::query ? "rows separated by ';' of numbers separated by ','"
                                              : "an array of rows, each an array of numbers") +
-             ", all rows the same length, at most " + std::to_string(SceneLimits::max_inputs) + " rows";
+             ", all rows the same length" + (f == Field::gp_points ? " (at least 2)" : "") + ", at most " +
+             std::to_string(SceneLimits::max_inputs) + " rows";
+    case Type::id_list:
+      return std::string(form == Form::query ? "class ids separated by ','" : "an array of class ids") +
+             ", each 0..9 and at most once";
   }
   return {};
+}
+
+bool id_list_ok(const std::vector<int>& ids) {
+  if (ids.size() > 10) return false;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] > 9) return false;
+    for (std::size_t j = 0; j < i; ++j)
+      if (ids[j] == ids[i]) return false;
+  }
+  return true;
 }
 
 bool points_ok(const std::vector<std::vector<double>>& points) {
@@ -561,7 +680,8 @@ bool field_ok(const Scene& s, Field f) {
     case Type::seed: return true;
     case Type::choice: return one_of(choice_of(s, f), choice_names(f));
     case Type::text: return s.inputs.csv_path.size() <= kMaxPathBytes && valid_utf8_without_controls(s.inputs.csv_path);
-    case Type::points: return points_ok(s.inputs.points);
+    case Type::points: return points_ok(points_of(s, f)) && (f != Field::gp_points || s.gp.points.empty() || s.gp.points[0].size() >= 2);
+    case Type::id_list: return id_list_ok(s.gp.classes);
   }
   return false;
 }
@@ -586,6 +706,8 @@ void copy_field(Scene& to, const Scene& from, Field f) {
     case Field::input_mode: to.input_mode = from.input_mode; return;
     case Field::input_kind: to.inputs.kind = from.inputs.kind; return;
     case Field::points: to.inputs.points = from.inputs.points; return;
+    case Field::gp_points: to.gp.points = from.gp.points; return;
+    case Field::gp_classes: to.gp.classes = from.gp.classes; return;
     case Field::csv_path: to.inputs.csv_path = from.inputs.csv_path; return;
     case Field::seed: to.seed = from.seed; return;
     case Field::panel: to.view.panel = from.view.panel; return;
@@ -593,6 +715,7 @@ void copy_field(Scene& to, const Scene& from, Field f) {
     case Field::kernel_view: to.view.kernels = from.view.kernels; return;
     case Field::cross_time: to.view.cross = from.view.cross; return;
     default:
+      if (std::string* c = choice_string_ref(to, f)) *c = *choice_string_ref(const_cast<Scene&>(from), f);
       if (double* n = number_ref(to, f)) *n = number_of(from, f);
       if (int* i = integer_ref(to, f)) *i = integer_of(from, f);
       return;
@@ -604,7 +727,8 @@ void reset_field(Scene& s, Field f) { copy_field(s, context_defaults(s), f); }
 std::string default_phrase(const Scene& s, Field f) {
   const Scene d = context_defaults(s);
   if (f == Field::sigma_in2) return "left it unset";
-  if (f == Field::points) return "kept no points";
+  if (f == Field::points || f == Field::gp_points) return "kept no points";
+  if (f == Field::gp_classes) return "kept all classes";
   if (f == Field::csv_path) return "kept no path";
   return "kept the default " + value_text(d, f);
 }
@@ -663,6 +787,41 @@ std::optional<Issue> cross_issue(const Scene& s, Form form) {
                  k(Field::count) + " x " + k(Field::steps) + " x " + k(Field::dim) + " = " +
                      std::to_string(std::int64_t{s.inputs.count} * s.inputs.steps * s.inputs.dim) +
                      " numbers is more than the " + std::to_string(InputLimits::max_numbers) + " that fit in memory"};
+  if (s.ensemble.width_min >= s.ensemble.width_max)
+    return Issue{{Field::ens_width_min, Field::ens_width_max}, StatusCode::invalid_input,
+                 k(Field::ens_width_min) + " must be less than " + k(Field::ens_width_max) + " (got " +
+                     std::to_string(s.ensemble.width_min) + " and " + std::to_string(s.ensemble.width_max) + ")"};
+  if (s.ensemble.sweep_min >= s.ensemble.sweep_max)
+    return Issue{{Field::ens_sweep_min, Field::ens_sweep_max}, StatusCode::invalid_input,
+                 k(Field::ens_sweep_min) + " must be less than " + k(Field::ens_sweep_max) + " (got " +
+                     format_double(s.ensemble.sweep_min) + " and " + format_double(s.ensemble.sweep_max) + ")"};
+  if (s.ensemble.sweep != "b2" && s.ensemble.sweep_min <= 0)
+    return Issue{{Field::ens_sweep_min, Field::ens_sweep_max}, StatusCode::invalid_input,
+                 k(Field::ens_sweep_min) + " must be positive when sweeping " + s.ensemble.sweep + " (got " +
+                     format_double(s.ensemble.sweep_min) + ")"};
+  if (s.ensemble.sweep == "L" && s.ensemble.sweep_max > SceneLimits::max_depth)
+    return Issue{{Field::ens_sweep_min, Field::ens_sweep_max}, StatusCode::invalid_input,
+                 k(Field::ens_sweep_max) + " must be at most " + std::to_string(SceneLimits::max_depth) +
+                     " when sweeping the depth (got " + format_double(s.ensemble.sweep_max) + ")"};
+  if (std::int64_t{s.gp.train} + s.gp.test > SceneLimits::max_gp_points)
+    return Issue{{Field::gp_train, Field::gp_test}, StatusCode::too_large,
+                 k(Field::gp_train) + " + " + k(Field::gp_test) + " must be at most " +
+                     std::to_string(SceneLimits::max_gp_points) + " points (got " + std::to_string(s.gp.train) + " + " +
+                     std::to_string(s.gp.test) + ")"};
+  if (28 % s.gp.downsample != 0)
+    return Issue{{Field::gp_downsample}, StatusCode::invalid_input,
+                 k(Field::gp_downsample) + " must divide 28: 1, 2, 4, 7 or 14 (got " + std::to_string(s.gp.downsample) + ")"};
+  if (s.gp.readout_from > s.depth)
+    return Issue{{Field::gp_readout}, StatusCode::invalid_input,
+                 k(Field::gp_readout) + " must be in -1.." + k(Field::depth) + " = " + std::to_string(s.depth) + " (got " +
+                     std::to_string(s.gp.readout_from) + ")"};
+  if (s.gp.dataset == "points" && !s.gp.points.empty() && s.gp.points[0].size() != 2)
+    return Issue{{Field::gp_points}, StatusCode::invalid_input,
+                 assignment(s, Field::gp_dataset, form) + " needs " + k(Field::gp_points) + " rows of two numbers (x, y); rows have " +
+                     std::to_string(s.gp.points[0].size())};
+  if (s.gp.dataset == "csv" && s.gp.points.size() < 2)
+    return Issue{{Field::gp_dataset}, StatusCode::invalid_input,
+                 assignment(s, Field::gp_dataset, form) + " needs at least two labelled rows in " + k(Field::gp_points)};
   if (s.view.layer > s.depth)
     return Issue{{Field::layer}, StatusCode::invalid_input,
                  k(Field::layer) + " must be in -1.." + k(Field::depth) + " = " + std::to_string(s.depth) + " (got " +
@@ -740,6 +899,23 @@ bool assign_text(Scene& s, Field f, std::string_view text) {
     case Type::seed: return parse_uint64(text, s.seed);
     case Type::choice: return set_choice(s, f, text);
     case Type::text: s.inputs.csv_path = std::string(text); return true;
+    case Type::id_list: {
+      std::vector<int> ids;
+      std::size_t start = 0;
+      while (!text.empty()) {
+        if (ids.size() >= 10) return false;
+        const std::size_t comma = text.find(',', start);
+        std::int64_t v = 0;
+        if (!parse_int64(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start), v) ||
+            v < INT_MIN || v > INT_MAX)
+          return false;
+        ids.push_back(static_cast<int>(v));
+        if (comma == std::string_view::npos) break;
+        start = comma + 1;
+      }
+      s.gp.classes = std::move(ids);
+      return true;
+    }
     case Type::points: {
       std::vector<std::vector<double>> points;
       std::size_t start = 0;
@@ -765,7 +941,7 @@ bool assign_text(Scene& s, Field f, std::string_view text) {
         if (semicolon == std::string_view::npos) break;
         start = semicolon + 1;
       }
-      s.inputs.points = std::move(points);
+      *points_ref(s, f) = std::move(points);
       return true;
     }
   }
@@ -822,7 +998,20 @@ bool assign_json(Scene& s, Field f, const Json& node) {
         }
         points.push_back(std::move(row));
       }
-      s.inputs.points = std::move(points);
+      *points_ref(s, f) = std::move(points);
+      return true;
+    }
+    case Type::id_list: {
+      if (!node.is_array() || node.size() > 10) return false;
+      std::vector<int> ids;
+      for (const Json& v : node) {
+        if (!v.is_number_integer()) return false;
+        if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT_MAX)) return false;
+        const std::int64_t id = v.get<std::int64_t>();
+        if (id < INT_MIN || id > INT_MAX) return false;
+        ids.push_back(static_cast<int>(id));
+      }
+      s.gp.classes = std::move(ids);
       return true;
     }
   }
@@ -944,7 +1133,7 @@ std::size_t nesting_depth(std::string_view text) {
 }
 
 bool is_group(std::string_view name) {
-  return name == "activation" || name == "inputs" || name == "phase" || name == "view";
+  return name == "activation" || name == "inputs" || name == "phase" || name == "view" || name == "ensemble" || name == "gp";
 }
 
 int field_by_json_path(std::string_view path) {
@@ -994,6 +1183,32 @@ std::string scene_to_json(const Scene& s) {
   view["input_b"] = s.view.input_b;
   view["kernels"] = s.view.kernels;
   view["cross"] = s.view.cross;
+  OrderedJson& ensemble = j["ensemble"] = OrderedJson::object();
+  ensemble["width"] = s.ensemble.width;
+  ensemble["members"] = s.ensemble.members;
+  ensemble["sampler"] = s.ensemble.sampler;
+  ensemble["precision"] = s.ensemble.precision;
+  ensemble["width_min"] = s.ensemble.width_min;
+  ensemble["width_max"] = s.ensemble.width_max;
+  ensemble["sweep"] = s.ensemble.sweep;
+  ensemble["sweep_min"] = s.ensemble.sweep_min;
+  ensemble["sweep_max"] = s.ensemble.sweep_max;
+  ensemble["show"] = s.ensemble.show;
+  OrderedJson& gp = j["gp"] = OrderedJson::object();
+  gp["dataset"] = s.gp.dataset;
+  gp["train"] = s.gp.train;
+  gp["test"] = s.gp.test;
+  gp["noise"] = s.gp.noise;
+  gp["classes"] = s.gp.classes;
+  gp["downsample"] = s.gp.downsample;
+  gp["sigma_n2"] = s.gp.sigma_n2;
+  gp["readout_from"] = s.gp.readout_from;
+  gp["show"] = s.gp.show;
+  gp["grid_quantity"] = s.gp.grid_quantity;
+  gp["grid_depth"] = s.gp.grid_depth;
+  gp["sweep"] = s.gp.sweep;
+  gp["points"] = OrderedJson::array();
+  for (const std::vector<double>& row : s.gp.points) gp["points"].push_back(row);
   // nlohmann writes the shortest text that reads back to the same double; `replace` keeps a path
   // that is not UTF-8 from aborting the dump.
   return j.dump(2, ' ', false, OrderedJson::error_handler_t::replace) + "\n";

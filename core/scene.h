@@ -25,13 +25,45 @@ struct PhaseGrid {
 };
 
 struct ViewSpec {
-  std::string panel = "phase";     // phase | signal | kernels | recurrent
+  std::string panel = "phase";     // phase | signal | kernels | recurrent | ensemble | gp
   std::string quantity = "chi1";   // phase-diagram colour: chi1 | xi_c | lambda | q_star | c_star
   int layer = -1;                  // kernel layer/time shown; -1 = last
   int input_a = 0, input_b = 1;    // the input pair followed in the signal view
   std::string kernels = "single";  // kernels view: single (the scene's architecture) | compare (deep vs recurrent)
   std::string cross = "cov";       // cross-time curves: cov (K(t,s)) | corr (normalised, C(t,s))
   bool operator==(const ViewSpec&) const = default;
+};
+
+// The finite-width ensemble panel (mft.md §5-6, §8.4-8.5): the ensembles simulated and the view shown.
+struct EnsembleViewSpec {
+  int width = 64;                       // N of the histograms and the cross-time bands
+  int members = 256;                    // M networks per ensemble
+  std::string sampler = "fast";         // fast (mft.md §8.4) | explicit (real weight matrices)
+  std::string precision = "float64";    // float64 | float32
+  int width_min = 8, width_max = 256;   // the N sweep: powers of two from width_min to width_max
+  std::string sweep = "w2";             // convergence-rate sweep parameter: w2 | b2 | L
+  double sweep_min = 1.0, sweep_max = 3.0;
+  std::string show = "hist";            // hist | width | sweep | cross | chaos
+  bool operator==(const EnsembleViewSpec&) const = default;
+};
+
+// The Gaussian-process panel (mft.md §7): data, inference settings and the view shown.
+struct GpViewSpec {
+  std::string dataset = "points";       // points (1-D regression) | moons | spirals | xor | circles | fashion-mnist | csv
+  int train = 200, test = 200;          // toy sets and Fashion-MNIST
+  double noise = 0.1;                   // toy sets: coordinate noise
+  std::vector<int> classes;             // Fashion-MNIST class filter, ids 0..9 (empty: all)
+  int downsample = 2;                   // Fashion-MNIST pooling: 1, 2, 4, 7 or 14
+  double sigma_n2 = 0.01;               // observation noise / ridge
+  int readout_from = -1;                // -1: readout at layer/time L only; else averaged over [from, L]
+  std::string show = "fit";             // fit (predictions) | grid (accuracy/evidence over sigma_w^2 x depth) | sweep
+  std::string grid_quantity = "accuracy";  // grid colour: accuracy | evidence
+  int grid_depth = 20;                  // the grid's depths 1..grid_depth (sigma_w^2 range: the phase grid's)
+  std::string sweep = "w2";             // evidence curve parameter: w2 | b2 | L | sn2
+  // Rows of data carried by the link: (x, y) points of the 1-D set, or labelled rows (features...,
+  // label) loaded from a CSV file.
+  std::vector<std::vector<double>> points;
+  bool operator==(const GpViewSpec&) const = default;
 };
 
 struct Scene {
@@ -49,6 +81,8 @@ struct Scene {
   PhaseGrid phase;
   std::uint64_t seed = 1;
   ViewSpec view;
+  EnsembleViewSpec ensemble;
+  GpViewSpec gp;
 
   bool operator==(const Scene&) const = default;
   double input_variance() const { return sigma_in2.value_or(sigma_w2); }
@@ -61,6 +95,10 @@ struct SceneLimits {
   static constexpr int max_depth = 1000;
   static constexpr int max_steps = 1001;
   static constexpr int max_grid = 1024;
+  static constexpr int max_width = 16384;        // ensemble width N
+  static constexpr int max_members = 1000000;    // ensemble members M
+  static constexpr int max_gp_points = 20000;    // GP training + test points
+  static constexpr int max_gp_grid_depth = 200;
   static constexpr double max_variance = 1e4;
   static constexpr std::size_t max_text = 1 << 20;  // bytes of JSON or query accepted
 };

@@ -2,7 +2,10 @@
 // mapped onto physics parameters, shared by the CLI and the explorer.
 #pragma once
 #include "core/criticality.h"
+#include "core/datasets.h"
 #include "core/deep_kernel.h"
+#include "core/ensemble.h"
+#include "core/gp.h"
 #include "core/recurrent_kernel.h"
 #include "core/scene.h"
 
@@ -12,6 +15,17 @@ DeepKernelSpec deep_kernel_spec(const Scene& scene, bool with_ntk = false);
 RecurrentKernelSpec recurrent_kernel_spec(const Scene& scene);
 MeanFieldParams mean_field_params(const Scene& scene);
 PhaseDiagramSpec phase_diagram_spec(const Scene& scene);
+// The network of the scene (architecture, activation, variances, depth, bias and input modes) with the
+// ensemble panel's width, members, sampler and precision; the followed pair clamped to the inputs.
+EnsembleSpec ensemble_spec(const Scene& scene, int inputs);
+// The network of the scene with the GP panel's noise and readout.
+GpSpec gp_spec(const Scene& scene);
+// The GP panel's data set for the toy sets and Fashion-MNIST (`fashion_mnist_dir`: where its idx files
+// are). The 1-D points and CSV rows live in the scene itself: see gp_points_problem.
+DatasetSpec gp_dataset_spec(const Scene& scene, const std::string& fashion_mnist_dir = kFashionMnistDir);
+// The (x, y) points of the 1-D regression set: the scene's, or a default handful when it has none.
+std::vector<std::vector<double>> gp_regression_points(const Scene& scene);
+
 // The scene's inputs; for sequence input with generated inputs, T + 1 steps are made.
 InputsResult scene_inputs(const Scene& scene);
 

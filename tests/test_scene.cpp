@@ -129,6 +129,49 @@ Scene random_scene(TestRandom& rng) {
   s.view.input_b = rng.integer(0, 10);
   s.view.kernels = rng.next() % 2 ? "compare" : "single";
   s.view.cross = rng.next() % 2 ? "corr" : "cov";
+  if (rng.next() % 2) {
+    const char* samplers[] = {"fast", "explicit"};
+    const char* sweeps[] = {"w2", "b2", "L"};
+    const char* shows[] = {"hist", "width", "sweep", "cross", "chaos"};
+    s.view.panel = "ensemble";
+    s.ensemble.width = rng.integer(1, SceneLimits::max_width);
+    s.ensemble.members = rng.integer(2, SceneLimits::max_members);
+    s.ensemble.sampler = samplers[rng.next() % 2];
+    s.ensemble.precision = rng.next() % 2 ? "float32" : "float64";
+    s.ensemble.width_min = rng.integer(1, 100);
+    s.ensemble.width_max = s.ensemble.width_min + rng.integer(1, 1000);
+    s.ensemble.sweep = sweeps[rng.next() % 3];
+    s.ensemble.sweep_min = rng.in(1e-3, 2.0);
+    s.ensemble.sweep_max = s.ensemble.sweep_min + rng.in(1e-3, 100.0);
+    s.ensemble.show = shows[rng.next() % 5];
+  }
+  if (rng.next() % 2) {
+    const char* datasets[] = {"points", "moons", "spirals", "xor", "circles", "fashion-mnist", "csv"};
+    const char* shows[] = {"fit", "grid", "sweep"};
+    const char* sweeps[] = {"w2", "b2", "L", "sn2"};
+    s.view.panel = "gp";
+    s.gp.dataset = datasets[rng.next() % 7];
+    s.gp.train = rng.integer(1, 10000);
+    s.gp.test = rng.integer(1, 10000);
+    s.gp.noise = rng.in(0.0, 10.0);
+    s.gp.classes.clear();
+    for (int c = 0; c < 10; ++c)
+      if (rng.next() % 3 == 0) s.gp.classes.push_back(c);
+    const int downsample[] = {1, 2, 4, 7, 14};
+    s.gp.downsample = downsample[rng.next() % 5];
+    s.gp.sigma_n2 = rng.next() % 4 == 0 ? 0.0 : rng.in(0.0, 10.0);
+    s.gp.readout_from = rng.integer(-1, s.depth);
+    s.gp.show = shows[rng.next() % 3];
+    s.gp.grid_quantity = rng.next() % 2 ? "accuracy" : "evidence";
+    s.gp.grid_depth = rng.integer(1, SceneLimits::max_gp_grid_depth);
+    s.gp.sweep = sweeps[rng.next() % 4];
+    const int rows = rng.integer(2, 8), cols = s.gp.dataset == "points" ? 2 : rng.integer(2, 4);
+    if (s.gp.dataset == "points" || s.gp.dataset == "csv" || rng.next() % 2) {
+      s.gp.points.assign(static_cast<std::size_t>(rows), {});
+      for (auto& row : s.gp.points)
+        for (int i = 0; i < cols; ++i) row.push_back(rng.in(-10.0, 10.0));
+    }
+  }
   return s;
 }
 
@@ -532,6 +575,68 @@ TEST_CASE("kernels view fields: old links keep their single view; both forms car
   CHECK(bad.warnings.at(0).rfind("view.kernels must be one of single, compare", 0) == 0);
   CHECK(bad.scene.view.kernels == "single");
   CHECK(bad.scene.view.cross == "corr");
+}
+
+TEST_CASE("ensemble and GP panel fields: both forms, defaults, bad values and inconsistencies") {
+  Scene s;
+  s.view.panel = "ensemble";
+  s.ensemble.width = 32;
+  s.ensemble.show = "width";
+  s.gp.classes = {0, 7};
+  s.gp.points = {{0.5, 1}, {-1, 2}};
+  CHECK(scene_to_query(s) == "v=1&view=ensemble&ew=32&ev=width&gcl=0,7&gpts=0.5,1;-1,2");
+  CHECK(scene_from_query(scene_to_query(s)).scene == s);
+  CHECK(scene_from_json(scene_to_json(s)).scene == s);
+  CHECK(scene_to_json(s).find("\"classes\": [\n      0,\n      7\n    ]") != std::string::npos);
+
+  // Each bad value falls back to its default with a warning naming the key; the rest loads.
+  struct Bad {
+    const char* query;
+    const char* key;
+  };
+  const Bad bad[] = {{"ew=0", "ew"},          {"em=1", "em"},          {"es=slow", "es"},      {"ep=float16", "ep"},
+                     {"ewmin=-3", "ewmin"},   {"esw=depth", "esw"},    {"eslo=nan", "eslo"},   {"ev=3d", "ev"},
+                     {"gd=mnist", "gd"},      {"gn=0", "gn"},          {"gt=30000", "gt"},     {"gno=11", "gno"},
+                     {"gcl=0,10", "gcl"},     {"gcl=1,1", "gcl"},      {"gcl=a", "gcl"},       {"gds=15", "gds"},
+                     {"gs2=-1", "gs2"},       {"gr=-2", "gr"},         {"gv=table", "gv"},     {"gq=loss", "gq"},
+                     {"gL=0", "gL"},          {"gsw=x", "gsw"},        {"gpts=1", "gpts"},     {"gpts=1,2;3", "gpts"}};
+  for (const Bad& b : bad) {
+    CAPTURE(b.query);
+    const SceneResult r = scene_from_query(std::string("v=1&w2=2&") + b.query);
+    CHECK_FALSE(r.status.ok());
+    CHECK(first_warning_names(r, b.key));
+    CHECK(r.scene.sigma_w2 == 2.0);
+    Scene expected;
+    expected.sigma_w2 = 2.0;
+    CHECK(r.scene == expected);
+  }
+  // Inconsistent combinations: the dependent fields fall back.
+  const SceneResult widths = scene_from_query("v=1&ewmin=64&ewmax=32");
+  CHECK(widths.warnings.at(0).rfind("ewmin must be less than ewmax", 0) == 0);
+  CHECK(widths.scene.ensemble.width_min == 8);
+  CHECK(widths.scene.ensemble.width_max == 256);
+  const SceneResult depth_sweep = scene_from_query("v=1&esw=L&eslo=2&eshi=5000");
+  CHECK(depth_sweep.warnings.at(0).rfind("eshi must be at most 1000", 0) == 0);
+  const SceneResult sizes = scene_from_query("v=1&gn=15000&gt=6000");
+  CHECK(sizes.status.code == StatusCode::too_large);
+  CHECK(sizes.scene.gp.train == 200);
+  const SceneResult pool = scene_from_query("v=1&gds=3");
+  CHECK(pool.warnings.at(0).rfind("gds must divide 28", 0) == 0);
+  const SceneResult readout = scene_from_query("v=1&L=3&gr=5");
+  CHECK(readout.warnings.at(0).rfind("gr must be in -1..L = 3", 0) == 0);
+  CHECK(readout.scene.gp.readout_from == -1);
+  const SceneResult rows = scene_from_query("v=1&gd=points&gpts=1,2,3;4,5,6");
+  CHECK(rows.warnings.at(0).rfind("gd=points needs gpts rows of two numbers", 0) == 0);
+  CHECK(rows.scene.gp.points.empty());
+  const SceneResult csv = scene_from_query("v=1&gd=csv");
+  CHECK(csv.warnings.at(0).rfind("gd=csv needs at least two labelled rows", 0) == 0);
+  CHECK(csv.scene.gp.dataset == "points");
+  const SceneResult labelled = scene_from_query("v=1&gd=csv&gpts=0,0,1;1,1,0;2,2,1");
+  CHECK(labelled.status.ok());
+  const SceneResult json = scene_from_json(R"({"fieldscope": 1, "gp": {"classes": [3, 12], "train": 50}})");
+  CHECK(json.warnings.at(0).rfind("gp.classes must be an array of class ids", 0) == 0);
+  CHECK(json.scene.gp.train == 50);
+  CHECK(json.scene.gp.classes.empty());
 }
 
 TEST_CASE("JSON form: layout and optional sigma_in2") {
