@@ -3,52 +3,14 @@
 // changes the parameters in the URL; a share link reopens with identical numbers; the numbers equal
 // the native CLI's for the same scene; a hostile link is handled.
 //   node tests/e2e/explorer.mjs SITE_DIR CLI [SCREENSHOT_DIR]
-import { chromium } from "playwright-core";
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
+import { startHarness, serve } from "./harness.mjs";
 
 const [site, cli, shots] = process.argv.slice(2);
-let passed = 0, failed = 0;
-function check(name, ok, detail = "") {
-  if (ok) passed++;
-  else { failed++; console.log(`FAIL: ${name} ${detail}`); }
-}
-
-async function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-const port = await freePort();
-const root = path.dirname(path.dirname(path.dirname(new URL(import.meta.url).pathname)));
-const server = spawn("python3", [path.join(root, "scripts", "serve.py"), "--port", String(port), "--dir", site], { stdio: ["ignore", "pipe", "inherit"] });
-await new Promise((resolve) => server.stdout.once("data", resolve));
-const base = `http://127.0.0.1:${port}/`;
-
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--no-sandbox", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-quic", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"],
-});
-
-async function open(query, size = { width: 1280, height: 800 }, at = base) {
-  const page = await browser.newPage({ viewport: size });
-  const errors = [];
-  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
-  page.on("pageerror", (e) => errors.push(String(e)));
-  page.on("dialog", (d) => { errors.push("dialog: " + d.message()); d.dismiss(); });
-  await page.goto(at + (query ? "?" + query : ""));
-  await page.waitForFunction(() => document.getElementById("overlay").style.display === "none", null, { timeout: 60000 });
-  // Let the jobs finish (the snapshot says when nothing is pending).
-  await page.waitForFunction(() => !window.fieldscopeSnapshot().busy, null, { timeout: 120000, polling: 200 });
-  return { page, errors };
-}
-const snapshot = (page) => page.evaluate(() => window.fieldscopeSnapshot());
-const query = (page) => new URL(page.url()).search.replace(/^\?/, "");
+const h = await startHarness(site);
+const { browser, base, check, open, snapshot, query } = h;
 
 try {
   // 1. Loads and renders.
@@ -106,12 +68,9 @@ try {
       check("isolated page runs the threaded build", build === "threads", build);
       check("threaded build uses the cores", s1.threads === Math.min(cores, 8), `${s1.threads} threads, ${cores} cores`);
     }
-    const plainPort = await freePort();
-    const plain = spawn("python3", [path.join(root, "scripts", "serve.py"), "--port", String(plainPort), "--dir", site, "--no-isolation"],
-                        { stdio: ["ignore", "pipe", "inherit"] });
-    await new Promise((resolve) => plain.stdout.once("data", resolve));
+    const plain = await serve(site, false);
     try {
-      const p = await open("v=1&act=tanh&w2=1.5&b2=0.05", undefined, `http://127.0.0.1:${plainPort}/`);
+      const p = await open("v=1&act=tanh&w2=1.5&b2=0.05", undefined, plain.base);
       const s6 = await snapshot(p.page);
       check("plain host: single-threaded build, no console errors",
             p.errors.length === 0 && s6.threads === 1 && (await p.page.evaluate(() => window.fieldscopeBuild)) === "single-thread",
@@ -119,7 +78,7 @@ try {
       for (const k of ["q_star", "chi_1", "xi_c"]) check(`plain host: same ${k} as the isolated page`, s6[k] === s1[k], `${s6[k]} vs ${s1[k]}`);
       await p.page.close();
     } finally {
-      plain.kill();
+      plain.server.kill();
     }
   }
 
@@ -399,12 +358,7 @@ try {
       check(`${name} view: no console errors`, v.errors.length === 0, JSON.stringify(v.errors));
     }
   }
+  await h.finish("e2e");
 } catch (e) {
-  failed++;
-  console.log("FAIL: " + (e.stack || e));
-} finally {
-  await browser.close();
-  server.kill();
+  await h.finish("e2e", e);
 }
-console.log(`e2e: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
