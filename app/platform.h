@@ -20,6 +20,10 @@ struct Platform {
   // Reads a file by its path (desktop's path field): the text, or "" and a sentence in `error`.
   // Unset where there are no paths (browser).
   std::function<std::string(const std::string& path, std::string& error)> read_file;
+  // Data packaged with the build, by name ("fashion-mnist"): the directory holding its files once
+  // they are ready, "" while they load (the web build fetches them from its own site into the
+  // in-memory file system on the first call); `error` gets a sentence when they are unavailable.
+  std::function<std::string(const std::string& name, std::string& error)> data_dir;
 };
 
 }  // namespace fs::ui

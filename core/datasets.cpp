@@ -520,9 +520,14 @@ Status fashion_split(const std::string& dir, const char* images_stem, const char
   std::vector<std::size_t> chosen;
   for (std::size_t i = 0; i < labels.items && chosen.size() < static_cast<std::size_t>(count); ++i)
     if (classes.empty() || std::find(classes.begin(), classes.end(), labels.values[i]) != classes.end()) chosen.push_back(i);
-  if (chosen.size() < static_cast<std::size_t>(count))
-    return invalid("Fashion-MNIST file \"" + std::string(labels_stem) + "\" has only " + std::to_string(chosen.size()) +
-                   " images of the chosen classes; " + std::to_string(count) + " were asked for.");
+  if (chosen.size() < static_cast<std::size_t>(count)) {
+    // A compact subset (the web build's) holds fewer images than the package: say how many there are.
+    const bool training = labels_stem == std::string(kTrainLabels);
+    return invalid("The Fashion-MNIST " + std::string(training ? "training" : "test") + " set in \"" + echo_user_text(dir) +
+                   "\" has only " + std::to_string(chosen.size()) + " images" + (classes.empty() ? "" : " of the chosen classes") + ", but " +
+                   std::to_string(count) + " were asked for: use at most " + std::to_string(chosen.size()) + " " +
+                   (training ? "training" : "test") + " points.");
+  }
   const std::size_t needed = chosen.empty() ? 1 : chosen.back() + 1;
   const IdxData images = read_idx_file(fashion_file(dir, images_stem), needed);
   if (!images.status.ok()) return images.status;

@@ -1,10 +1,11 @@
 // Gaussian-process inference with NNGP readout kernels (mft.md §7).
 //
 // Sections
-//   1. Helpers (messages, checks)
+//   1. Helpers (messages, checks, fixed tiles and the resumable item sweep)
 //   2. Targets from labels
-//   3. The readout kernel as a sliced state machine (layered recursion or the two-time job)
-//   4. Cholesky with jitter escalation, posterior and evidence (gp_solve)
+//   3. The readout kernel as a sliced state machine (Gram tiles, layered recursion or the two-time job)
+//   4. The solve as a sliced state machine (GpSolver): tiled Cholesky with jitter escalation, condition
+//      estimate, triangular sweeps, posterior and evidence; gp_solve runs it to the end
 //   5. Memory estimate
 //   6. GpJob and gp_run
 //   7. Evidence curves
@@ -12,6 +13,7 @@
 
 #include <Eigen/Cholesky>
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -26,6 +28,8 @@ namespace {
 
 constexpr double kDivergence = 1e100;
 constexpr double kLog2Pi = 1.83787706640934548356;
+// Work of one kernel entry per layer/time in flop equivalents (a 2-D Gaussian integral), for progress().
+constexpr double kKernelEntryFlops = 400;
 
 std::string short_number(double v) {
   std::ostringstream os;
@@ -55,6 +59,57 @@ Status check_spec(const GpSpec& spec) {
     return invalid("GP inference takes static points: use input at t = 0 or at every step, not a sequence.");
   return Status::success();
 }
+
+// Work is cut into fixed tiles that never depend on the slicing or the thread count, and each tile
+// writes only its own entries: every digit is the same however the work is cut (mft.md §8).
+// The factorisation's and the solves' tiles: kCholeskyBlock rows or columns.
+constexpr int kCholeskyBlock = 192;
+// Copies and scans go by kMemoryColumns columns at a time.
+constexpr int kMemoryColumns = 16;
+// The kernel's input Gram matrix and its final symmetrisation: kKernelTile x kKernelTile tiles.
+constexpr int kKernelTile = 128;
+// Work per thread in one unit, in flops: about a millisecond natively, a few in wasm.
+constexpr double kUnitFlops = 1.5e7;
+// A double read or written by a copy or a scan costs about this many flops of a matrix product.
+constexpr double kMemoryFlops = 50;
+// Below this work a range stays on one thread (waking the pool would cost more than it saves).
+constexpr double kMinRangeFlops = 1e6;
+
+int block_count(Eigen::Index n, int block = kCholeskyBlock) { return static_cast<int>((n + block - 1) / block); }
+Eigen::Index block_start(int i, int block = kCholeskyBlock) { return Eigen::Index(i) * block; }
+Eigen::Index block_size(Eigen::Index n, int i, int block = kCholeskyBlock) { return std::min<Eigen::Index>(block, n - block_start(i, block)); }
+
+// Lower-triangle tile q (row-major: (0,0), (1,0), (1,1), (2,0), ...) -> (row, column).
+std::pair<int, int> lower_tile(int q) {
+  int row = static_cast<int>((std::sqrt(8.0 * q + 1.0) - 1.0) / 2.0);
+  while (row * (row + 1) / 2 > q) --row;
+  while ((row + 1) * (row + 2) / 2 <= q) ++row;
+  return {row, q - row * (row + 1) / 2};
+}
+
+// `count` independent items of about `item_flops` each, done group by group on the pool.
+struct ItemSweep {
+  int next = 0, count = 0;
+  double item_flops = 1;
+  void reset(int items, double flops) {
+    next = 0;
+    count = items;
+    item_flops = std::max(1.0, flops);
+  }
+  bool finished() const { return next >= count; }
+  // Does the next group; returns its nominal flops.
+  template <class Item>
+  double run_group(const Item& item) {
+    const int threads = thread_count();
+    const int group = std::max(threads, static_cast<int>(kUnitFlops * threads / item_flops));
+    const int begin = next, end = std::min(count, next + group);
+    parallel_for(end - begin, [&](int b, int e) {
+      for (int i = b; i < e; ++i) item(begin + i);
+    }, std::max(1, static_cast<int>(kMinRangeFlops / item_flops)));
+    next = end;
+    return double(end - begin) * item_flops;
+  }
+};
 
 }  // namespace
 
@@ -119,10 +174,15 @@ class GpKernelState {
   Eigen::MatrixXd extra;   // every-step input term sigma_in^2 G (recurrent, layered path)
   Eigen::MatrixXd cur, next, accum;
   std::unique_ptr<PairIntegrator> integrator;
-  // Layered path: `layer` is the layer whose kernel `cur` holds; pass 0 = the readout E-pass of
-  // `layer` (averaged readout), pass 1 = the step to layer + 1 (or the final readout step).
+  // Layered path: `layer` is the layer whose kernel `cur` holds; pass -1 = the input Gram matrix and
+  // K^0 (tiles), 0 = the readout E-pass of `layer` (averaged readout), 1 = the step to layer + 1 (or
+  // the final readout step), 2 = the readout map and the upper triangle (tiles).
   int layer = 0, pass = 0, row = 0;
   bool pass_started = false;
+  ItemSweep items;
+  int tile_items = 0;
+  double gram_tile_flops = 1, final_tile_flops = 1;
+  std::vector<char> row_finite;  // per row of the last step: its lower-triangle entries are finite
   // Two-time path.
   std::unique_ptr<RecurrentKernelJob> recurrent;
   std::vector<int> times;
@@ -157,32 +217,53 @@ class GpKernelState {
     }
     work_total = entries * (spec.depth + 1.0 + (averaged_readout(spec) ? double(times.size()) : 0.0));
     integrator = std::make_unique<PairIntegrator>(spec.activation, PairFunction::phi);
-    // G = x x^T / d, lower triangle, in fixed blocks of 256 columns (the same arithmetic for any thread
-    // count; wide blocks keep Eigen's matrix product efficient), as K^0.
-    const int block = 256, blocks = (p + block - 1) / block;
-    const double inv_d = 1.0 / static_cast<double>(x.cols());
+    // Lower triangles only until the end: propagate_rows and the readout pass read column a from the
+    // diagonal down, set_variances the diagonal.
     cur.resize(p, p);
-    parallel_for(blocks, [&](int begin, int end) {
-      for (int b = begin; b < end; ++b) {
-        const int c0 = b * block, cols = std::min(block, p - c0);
-        cur.block(c0, c0, p - c0, cols).noalias() = x.middleRows(c0, p - c0) * x.middleRows(c0, cols).transpose();
-      }
-    });
-    symmetrize_from_lower(cur);
-    cur *= inv_d;
-    if (spec.arch == Architecture::recurrent && spec.input_mode == InputMode::every_step) {
-      // As RecurrentKernelJob::input_term: (sigma_in^2 G + sigma_b^2) - sigma_b^2, symmetrised.
-      extra = spec.sigma_in2 * cur;
-      extra.array() += spec.sigma_b2;
-      symmetrize_from_lower(extra);
-      extra.array() -= spec.sigma_b2;
+    if (spec.arch == Architecture::recurrent && spec.input_mode == InputMode::every_step) extra.resize(p, p);
+    if (averaged_readout(spec)) accum.resize(p, p);
+    row_finite.assign(static_cast<std::size_t>(p), 1);
+    const int tiles = block_count(p, kKernelTile);
+    tile_items = tiles * (tiles + 1) / 2;
+    gram_tile_flops = 2.0 * kKernelTile * kKernelTile * double(x.cols());
+    final_tile_flops = 2.0 * kKernelTile * kKernelTile * kMemoryFlops;
+    work_total += tile_items * (gram_tile_flops + final_tile_flops) / kKernelEntryFlops;
+    pass = -1;
+    items.reset(tile_items, gram_tile_flops);
+  }
+
+  // Pass -1, one lower tile of kKernelTile x kKernelTile: G = x x^T / d, the every-step input term
+  // (sigma_in^2 G + sigma_b^2) - sigma_b^2 (as RecurrentKernelJob::input_term), K^0 = sigma_in^2 G +
+  // sigma_b^2 (as DeepKernelJob), and zeros for the readout average.
+  void gram_tile(int q) {
+    const auto [i, j] = lower_tile(q);
+    const Eigen::Index r0 = block_start(i, kKernelTile), c0 = block_start(j, kKernelTile);
+    const Eigen::Index rows = block_size(p, i, kKernelTile), cols = block_size(p, j, kKernelTile);
+    auto g = cur.block(r0, c0, rows, cols);
+    g.noalias() = x.middleRows(r0, rows) * x.middleRows(c0, cols).transpose();
+    g *= 1.0 / static_cast<double>(x.cols());
+    if (extra.size()) extra.block(r0, c0, rows, cols) = ((spec.sigma_in2 * g.array() + spec.sigma_b2) - spec.sigma_b2).matrix();
+    g = (spec.sigma_in2 * g.array() + spec.sigma_b2).matrix();
+    if (accum.size()) accum.block(r0, c0, rows, cols).setZero();
+  }
+
+  // Pass 2, one lower tile: the averaged readout's map from the accumulated E[phi phi] (if any), then
+  // its mirror image above the diagonal (the solve reads whole blocks).
+  void final_tile(int q) {
+    const auto [i, j] = lower_tile(q);
+    const Eigen::Index r0 = block_start(i, kKernelTile), c0 = block_start(j, kKernelTile);
+    const Eigen::Index rows = block_size(p, i, kKernelTile), cols = block_size(p, j, kKernelTile);
+    auto lower = next.block(r0, c0, rows, cols);
+    if (accum.size()) {
+      const double n = static_cast<double>(times.size());
+      lower = ((spec.sigma_w2 / (n * n)) * accum.block(r0, c0, rows, cols).array() + spec.sigma_b2).matrix();
     }
-    // K^0 = sigma_in^2 G + sigma_b^2 (as DeepKernelJob).
-    cur *= spec.sigma_in2;
-    cur.array() += spec.sigma_b2;
-    symmetrize_from_lower(cur);
-    if (averaged_readout(spec)) accum = Eigen::MatrixXd::Zero(p, p);
-    pass = (averaged_readout(spec) && spec.readout_from == 0) ? 0 : 1;
+    if (i > j) {
+      next.block(c0, r0, cols, rows) = lower.transpose();
+    } else {
+      for (Eigen::Index b = 1; b < cols; ++b)
+        for (Eigen::Index a = 0; a < b; ++a) lower(a, b) = lower(b, a);
+    }
   }
 
   // Rows per parallel chunk: about kEntriesPerThread entries per thread (as DeepKernelJob).
@@ -200,9 +281,16 @@ class GpKernelState {
     inexact = std::max(inexact, integrator->inexact_variances());
   }
 
+  void start_final_pass() {
+    pass = 2;
+    items.reset(tile_items, final_tile_flops);
+  }
+
+  // From the lower triangle of the step just done (row_finite) and its diagonal.
   bool diverged(const Eigen::MatrixXd& k, int l) {
     const double q_max = k.diagonal().maxCoeff();
-    if (k.allFinite() && q_max <= kDivergence) return false;
+    const bool finite = std::find(row_finite.begin(), row_finite.end(), 0) == row_finite.end();
+    if (finite && q_max <= kDivergence) return false;
     status = Status::error(StatusCode::diverged,
                            spec.activation.bounded()
                                ? "The kernel left the range of floating point numbers."
@@ -215,6 +303,19 @@ class GpKernelState {
 
   // One chunk of the layered path.
   void layered_chunk() {
+    if (pass == -1 || pass == 2) {
+      work_done += items.run_group([&](int q) { pass == -1 ? gram_tile(q) : final_tile(q); }) / kKernelEntryFlops;
+      if (!items.finished()) return;
+      if (pass == 2) {
+        accum.resize(0, 0);
+        cur.resize(0, 0);
+        done = true;
+        return;
+      }
+      x.resize(0, 0);
+      pass = (averaged_readout(spec) && spec.readout_from == 0) ? 0 : 1;
+      return;
+    }
     const bool final_step = pass == 1 && layer == spec.depth;
     if (!pass_started) {
       prepare_integrator(cur);
@@ -228,6 +329,8 @@ class GpKernelState {
       const Eigen::MatrixXd* add = (!final_step && extra.size()) ? &extra : nullptr;
       parallel_for(chunk, [&](int begin, int end) {
         propagate_rows(cur, *integrator, spec.sigma_w2, spec.sigma_b2, add, first + begin, first + end, next);
+        for (int a = first + begin; a < first + end; ++a)
+          row_finite[static_cast<std::size_t>(a)] = next.col(a).tail(p - a).allFinite();
       });
     } else {
       // accum += E[phi phi] over K^l (lower triangle; each row writes only its own column).
@@ -246,22 +349,16 @@ class GpKernelState {
     pass_started = false;
     if (pass == 0) {
       if (layer == spec.depth) {  // the averaged readout is complete
-        symmetrize_from_lower(accum);
-        const double n = static_cast<double>(times.size());
-        next = ((spec.sigma_w2 / (n * n)) * accum.array() + spec.sigma_b2).matrix();
-        accum.resize(0, 0);
-        cur.resize(0, 0);
-        done = true;
+        next.resize(p, p);
+        start_final_pass();
         return;
       }
       pass = 1;
       return;
     }
-    symmetrize_from_lower(next);
     if (diverged(next, layer + 1)) return;
     if (final_step) {
-      cur.resize(0, 0);
-      done = true;
+      start_final_pass();
       return;
     }
     cur.swap(next);
@@ -343,150 +440,505 @@ class GpKernelState {
 };
 
 // --- 4. Cholesky with jitter escalation, posterior and evidence ---------------------------------------
+// The solve is a resumable state machine (GpSolver) so that a job can stop after any unit of work: a
+// unit is one group of fixed tiles handed to the thread pool at once. The tiles (kCholeskyBlock rows
+// or columns) never depend on the slicing or the thread count, and each tile writes only its own
+// entries, so every digit is the same however the work is cut.
 namespace {
 
-// Block size of the factorisation and of the right-hand-side blocks: fixed, so that the arithmetic (and
-// so every digit) does not depend on the thread count.
-constexpr int kCholeskyBlock = 192;
-
 // Blocked right-looking Cholesky A = L L^T of the lower triangle, in place (Golub & Van Loan 2013,
-// Alg. 4.2.4): each diagonal block by Eigen's LLT, the panel below it by a triangular solve (rows
-// independent), the trailing update A22 -= L21 L21^T by block columns (independent) on the thread pool.
-// False if A is not numerically positive definite. The strict upper triangle is left as scratch.
-bool blocked_cholesky(Eigen::MatrixXd& a) {
-  const int n = static_cast<int>(a.rows()), nb = kCholeskyBlock;
-  for (int k = 0; k < n; k += nb) {
-    const int b = std::min(nb, n - k), rest = n - k - b;
-    Eigen::Ref<Eigen::MatrixXd> diagonal = a.block(k, k, b, b);
-    Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>, Eigen::Lower> llt(diagonal);
-    if (llt.info() != Eigen::Success || !diagonal.diagonal().allFinite()) return false;
-    if (rest == 0) break;
-    const int blocks = (rest + nb - 1) / nb;
-    parallel_for(blocks, [&](int begin, int end) {
-      for (int i = begin; i < end; ++i) {
-        const int r0 = k + b + i * nb;
-        auto panel = a.block(r0, k, std::min(nb, n - r0), b);
-        a.block(k, k, b, b).transpose().triangularView<Eigen::Upper>().solveInPlace<Eigen::OnTheRight>(panel);  // L21 = A21 L11^{-T}
-      }
-    });
-    parallel_for(blocks, [&](int begin, int end) {
-      for (int j = begin; j < end; ++j) {
-        const int c0 = k + b + j * nb, cols = std::min(nb, n - c0);
-        a.block(c0, c0, n - c0, cols).noalias() -= a.block(c0, k, n - c0, b) * a.block(c0, k, cols, b).transpose();
-      }
-    });
+// Alg. 4.2.4), panel by panel: the diagonal block by Eigen's LLT, the panel below it by a triangular
+// solve per row block, the trailing update A22 -= L21 L21^T per lower tile. Fails if A is not
+// numerically positive definite. The strict upper triangle is left as scratch.
+class BlockedCholesky {
+ public:
+  void start(Eigen::MatrixXd* a) {
+    a_ = a;
+    blocks_ = block_count(a->rows());
+    panel_ = 0;
+    phase_ = 0;
+    failed_ = false;
+    work_ = 0;
   }
-  return true;
-}
+  bool finished() const { return failed_ || panel_ >= blocks_; }
+  bool failed() const { return failed_; }
+  double work() const { return work_; }
+  static double total_work(Eigen::Index n) {
+    const double nb = kCholeskyBlock, t = block_count(n);
+    double total = 0;
+    for (int k = 0; k < t; ++k) {
+      const double rest = t - k - 1;
+      total += nb * nb * nb / 3 + rest * nb * nb * nb + rest * (rest + 1) / 2 * 2 * nb * nb * nb;
+    }
+    return total;
+  }
 
-// Estimate of |A^{-1}|_1 from the Cholesky factor (Hager 1984; Higham 1988, the method of LAPACK's
-// xLACON), with Higham's alternating-sign vector as a second guess. Both are lower bounds.
-double inverse_norm1_estimate(const Eigen::MatrixXd& factor_matrix) {
-  const Eigen::Index n = factor_matrix.rows();
-  auto solve = [&](Eigen::VectorXd v) {  // A^{-1} v (A symmetric, so also A^{-T} v)
-    factor_matrix.triangularView<Eigen::Lower>().solveInPlace(v);
-    factor_matrix.transpose().triangularView<Eigen::Upper>().solveInPlace(v);
-    return v;
-  };
-  Eigen::VectorXd x = Eigen::VectorXd::Constant(n, 1.0 / double(n));
-  double estimate = 0;
-  Eigen::Index previous = -1;
-  for (int iteration = 0; iteration < 5; ++iteration) {
-    const Eigen::VectorXd y = solve(x);
-    estimate = std::max(estimate, y.lpNorm<1>());
-    const Eigen::VectorXd z = solve(y.unaryExpr([](double v) { return v >= 0 ? 1.0 : -1.0; }));
-    Eigen::Index j = 0;
-    const double z_max = z.cwiseAbs().maxCoeff(&j);
-    if (iteration > 0 && (z_max <= z.dot(x) || j == previous)) break;
-    x.setZero();
-    x(j) = 1;
-    previous = j;
+  void unit() {
+    Eigen::MatrixXd& a = *a_;
+    const Eigen::Index n = a.rows(), k0 = block_start(panel_), b = block_size(n, panel_);
+    const int rest = blocks_ - panel_ - 1;
+    const double nb3 = double(kCholeskyBlock) * kCholeskyBlock * kCholeskyBlock;
+    if (phase_ == 0) {
+      Eigen::Ref<Eigen::MatrixXd> diagonal = a.block(k0, k0, b, b);
+      Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>, Eigen::Lower> llt(diagonal);
+      work_ += nb3 / 3;
+      if (llt.info() != Eigen::Success || !diagonal.diagonal().allFinite()) {
+        failed_ = true;
+        return;
+      }
+      if (rest == 0) {
+        ++panel_;
+        return;
+      }
+      phase_ = 1;
+      items_.reset(rest, nb3);
+    } else if (phase_ == 1) {
+      work_ += items_.run_group([&](int i) {  // L21 = A21 L11^{-T}, one row block each
+        const int r = panel_ + 1 + i;
+        auto rows = a.block(block_start(r), k0, block_size(n, r), b);
+        a.block(k0, k0, b, b).transpose().triangularView<Eigen::Upper>().solveInPlace<Eigen::OnTheRight>(rows);
+      });
+      if (items_.finished()) {
+        phase_ = 2;
+        items_.reset(rest * (rest + 1) / 2, 2 * nb3);
+      }
+    } else {
+      work_ += items_.run_group([&](int q) {  // A22 -= L21 L21^T, one lower tile each
+        const auto [i, j] = lower_tile(q);
+        const int r = panel_ + 1 + i, c = panel_ + 1 + j;
+        const Eigen::Index r0 = block_start(r), c0 = block_start(c), rows = block_size(n, r), cols = block_size(n, c);
+        a.block(r0, c0, rows, cols).noalias() -= a.block(r0, k0, rows, b) * a.block(c0, k0, cols, b).transpose();
+      });
+      if (items_.finished()) {
+        phase_ = 0;
+        ++panel_;
+      }
+    }
   }
-  Eigen::VectorXd alternating(n);
-  for (Eigen::Index i = 0; i < n; ++i) alternating(i) = (i % 2 ? -1.0 : 1.0) * (1.0 + double(i) / double(std::max<Eigen::Index>(1, n - 1)));
-  return std::max(estimate, 2.0 * solve(alternating).lpNorm<1>() / (3.0 * double(n)));
-}
+
+ private:
+  Eigen::MatrixXd* a_ = nullptr;
+  int blocks_ = 0, panel_ = 0, phase_ = 0;
+  bool failed_ = false;
+  double work_ = 0;
+  ItemSweep items_;
+};
+
+// X := L^{-1} X (forward) or L^{-T} X (backward) in place for the Cholesky factor L (lower triangle of
+// `factor`), tile by tile: for each row block I in order, its diagonal solve per right-hand-side
+// block, then the update of the row blocks still to come, X_R -= L_RI X_I (or L_IR^T X_I).
+class TriangularSweep {
+ public:
+  void start(const Eigen::MatrixXd* factor, Eigen::MatrixXd* x, bool transposed) {
+    factor_ = factor;
+    x_ = x;
+    transposed_ = transposed;
+    blocks_ = block_count(factor->rows());
+    rhs_blocks_ = block_count(x->cols());
+    step_ = 0;
+    phase_ = 0;
+    items_.reset(rhs_blocks_, item_flops(x_->cols()));
+  }
+  bool finished() const { return step_ >= blocks_; }
+  static double total_work(Eigen::Index n, Eigen::Index columns) {
+    const double t = block_count(n);
+    return t * t * block_count(columns) * item_flops(columns);
+  }
+
+  // Returns the nominal flops done.
+  double unit() {
+    const Eigen::MatrixXd& l = *factor_;
+    Eigen::MatrixXd& x = *x_;
+    const Eigen::Index n = l.rows(), w = x.cols();
+    const int i = transposed_ ? blocks_ - 1 - step_ : step_;
+    const Eigen::Index i0 = block_start(i), bi = block_size(n, i);
+    auto rhs = [&](int c) { return std::pair{block_start(c), block_size(w, c)}; };
+    double done = 0;
+    if (phase_ == 0) {
+      done = items_.run_group([&](int c) {
+        const auto [c0, cols] = rhs(c);
+        auto xi = x.block(i0, c0, bi, cols);
+        if (transposed_) l.block(i0, i0, bi, bi).transpose().triangularView<Eigen::Upper>().solveInPlace(xi);
+        else l.block(i0, i0, bi, bi).triangularView<Eigen::Lower>().solveInPlace(xi);
+      });
+      if (!items_.finished()) return done;
+      const int others = transposed_ ? i : blocks_ - 1 - i;
+      if (others == 0) return ++step_, done;
+      phase_ = 1;
+      items_.reset(others * rhs_blocks_, 2 * item_flops(x_->cols()));
+      return done;
+    }
+    done = items_.run_group([&](int q) {
+      const int other = q / rhs_blocks_, c = q % rhs_blocks_;
+      const int r = transposed_ ? other : i + 1 + other;
+      const Eigen::Index r0 = block_start(r), br = block_size(n, r);
+      const auto [c0, cols] = rhs(c);
+      if (transposed_) x.block(r0, c0, br, cols).noalias() -= l.block(i0, r0, bi, br).transpose() * x.block(i0, c0, bi, cols);
+      else x.block(r0, c0, br, cols).noalias() -= l.block(r0, i0, br, bi) * x.block(i0, c0, bi, cols);
+    });
+    if (items_.finished()) {
+      ++step_;
+      phase_ = 0;
+      items_.reset(rhs_blocks_, item_flops(x_->cols()));
+    }
+    return done;
+  }
+
+ private:
+  // A tile's product: a flop per entry of L per right-hand side, but at least the cost of reading L
+  // (a sweep over one vector is bound by memory).
+  static double item_flops(Eigen::Index columns) {
+    return double(kCholeskyBlock) * kCholeskyBlock * std::max(0.5 * kMemoryFlops, double(std::min<Eigen::Index>(kCholeskyBlock, columns)));
+  }
+  const Eigen::MatrixXd* factor_ = nullptr;
+  Eigen::MatrixXd* x_ = nullptr;
+  bool transposed_ = false;
+  int blocks_ = 0, rhs_blocks_ = 0, step_ = 0, phase_ = 0;
+  ItemSweep items_;
+};
 
 }  // namespace
+
+// The solve as stages, each resumable unit by unit:
+//   check       the inputs are finite (column blocks)
+//   copy        A = K + (sigma_n^2 + jitter) I and its 1-norm (column blocks)
+//   factor      A = L L^T (BlockedCholesky)
+//   condition   |A^{-1}|_1 estimated by Hager's method, one triangular sweep per unit; a failed
+//               factorisation or too small a reciprocal condition number escalates the jitter by a
+//               decade and goes back to `copy`
+//   alpha       A^{-1} Y by a forward and a backward sweep, then the evidence
+//   means       K_XX alpha and K_*X alpha (row blocks)
+//   variance    K_X* copied, L^{-1} K_X* by a forward sweep, var_* = k_** - |L^{-1} k_X*|^2
+class GpSolver {
+ public:
+  using ConstMatrixMap = Eigen::Map<const Eigen::MatrixXd, 0, Eigen::OuterStride<>>;
+
+  // The maps must stay valid until the solver is finished.
+  GpSolver(ConstMatrixMap k_train, ConstMatrixMap k_test_train, Eigen::VectorXd k_test_diag, Eigen::MatrixXd targets,
+           double sigma_n2, bool with_variance)
+      : k_train_(k_train), k_test_train_(k_test_train), k_test_diag_(std::move(k_test_diag)), targets_(std::move(targets)),
+        sigma_n2_(sigma_n2), with_variance_(with_variance) {
+    const Eigen::Index n = k_train_.rows(), m = k_test_train_.rows(), k = targets_.cols();
+    if (n == 0 || k_train_.cols() != n || targets_.rows() != n || (m > 0 && k_test_train_.cols() != n) || k_test_diag_.size() != m) {
+      stop(invalid("The kernel blocks and the targets do not match in size."));
+      return;
+    }
+    if (!k_train_.diagonal().allFinite() || !k_test_diag_.allFinite() || !targets_.allFinite()) {
+      stop(non_finite());
+      return;
+    }
+    scale_ = k_train_.diagonal().mean();
+    if (!(scale_ > 0)) {
+      stop(Status::error(StatusCode::numerical, "The training kernel has no positive variance: the prior is degenerate."));
+      return;
+    }
+    // Nominal flops of the two halves, for progress().
+    const double memory_item = double(n) * kMemoryColumns * kMemoryFlops;
+    const int train_chunks = block_count(n, kMemoryColumns), test_chunks = block_count(m, kMemoryColumns);
+    check_work_ = (train_chunks + test_chunks) * memory_item;
+    attempt_work_ = train_chunks * memory_item + BlockedCholesky::total_work(n) + 10 * TriangularSweep::total_work(n, 1);
+    predict_work_ = 2 * TriangularSweep::total_work(n, k) + (block_count(n) + block_count(m)) * means_item_flops(n, k) +
+                    (with_variance_ && m > 0 ? 2 * test_chunks * memory_item + TriangularSweep::total_work(n, m) : 0);
+    stage_ = Stage::check;
+    items_.reset(train_chunks + test_chunks, memory_item);
+    check_failed_.assign(static_cast<std::size_t>(items_.count), 0);
+  }
+
+  bool finished() const { return stage_ == Stage::finished; }
+  bool predicting() const { return stage_ >= Stage::alpha_forward; }
+  GpSolveResult take_result() { return std::move(r_); }
+
+  // In [0, 1]; a jitter retry spreads the rest of the factorisation share over the new attempt.
+  double progress() const {
+    if (finished()) return 1.0;
+    const double total = check_work_ + attempt_work_ + predict_work_;
+    const double attempt = std::min(1.0, attempt_done_ / attempt_work_);
+    const double factor_share = check_done_ + attempt_work_ * (attempt_base_ + (1 - attempt_base_) * attempt);
+    return std::min(1.0, (factor_share + predict_done_) / total);
+  }
+
+  // One unit of work; true when finished (r_.status says how).
+  bool unit() {
+    switch (stage_) {
+      case Stage::check: check_unit(); break;
+      case Stage::copy: copy_unit(); break;
+      case Stage::factor: factor_unit(); break;
+      case Stage::condition: condition_unit(); break;
+      case Stage::alpha_forward:
+      case Stage::alpha_backward: alpha_unit(); break;
+      case Stage::means: means_unit(); break;
+      case Stage::variance_copy:
+      case Stage::variance_sweep:
+      case Stage::variance_norms: variance_unit(); break;
+      case Stage::finished: break;
+    }
+    return finished();
+  }
+
+ private:
+  enum class Stage { check, copy, factor, condition, alpha_forward, alpha_backward, means, variance_copy, variance_sweep, variance_norms, finished };
+
+  // A row block times alpha: 2 k flops per kernel entry, but at least the cost of reading it.
+  static double means_item_flops(Eigen::Index n, Eigen::Index k) {
+    return double(kCholeskyBlock) * double(n) * std::max(2.0 * double(k), kMemoryFlops);
+  }
+
+  static Status non_finite() { return Status::error(StatusCode::numerical, "The kernel or the targets contain a non-finite number."); }
+
+  void stop(Status s) {
+    r_.status = std::move(s);
+    r_.jitter = 0;
+    a_.resize(0, 0);
+    stage_ = Stage::finished;
+  }
+
+  void check_unit() {
+    const Eigen::Index n = k_train_.rows(), m = k_test_train_.rows();
+    const int train_chunks = block_count(n, kMemoryColumns), c = kMemoryColumns;
+    check_done_ += items_.run_group([&](int i) {
+      const bool finite = i < train_chunks ? k_train_.middleCols(block_start(i, c), block_size(n, i, c)).allFinite()
+                                           : k_test_train_.middleRows(block_start(i - train_chunks, c), block_size(m, i - train_chunks, c)).allFinite();
+      check_failed_[static_cast<std::size_t>(i)] = !finite;
+    });
+    if (!items_.finished()) return;
+    if (std::find(check_failed_.begin(), check_failed_.end(), 1) != check_failed_.end()) return stop(non_finite());
+    start_attempt();
+  }
+
+  void start_attempt() {
+    const Eigen::Index n = k_train_.rows();
+    if (a_.rows() != n) a_.resize(n, n);
+    column_norms_.resize(n);
+    attempt_done_ = 0;
+    stage_ = Stage::copy;
+    items_.reset(block_count(n, kMemoryColumns), double(n) * kMemoryColumns * kMemoryFlops);
+  }
+
+  void copy_unit() {
+    const Eigen::Index n = k_train_.rows();
+    const double shift = sigma_n2_ + r_.jitter;
+    attempt_done_ += items_.run_group([&](int i) {
+      const Eigen::Index c0 = block_start(i, kMemoryColumns), cols = block_size(n, i, kMemoryColumns);
+      a_.middleCols(c0, cols) = k_train_.middleCols(c0, cols);
+      for (Eigen::Index c = c0; c < c0 + cols; ++c) {
+        a_(c, c) += shift;
+        column_norms_(c) = a_.col(c).lpNorm<1>();
+      }
+    });
+    if (!items_.finished()) return;
+    norm1_ = column_norms_.maxCoeff();
+    cholesky_.start(&a_);
+    stage_ = Stage::factor;
+  }
+
+  void factor_unit() {
+    const double before = cholesky_.work();
+    cholesky_.unit();
+    attempt_done_ += cholesky_.work() - before;
+    if (!cholesky_.finished()) return;
+    if (cholesky_.failed()) return escalate_jitter();
+    // Hager 1984; Higham 1988 (LAPACK's xLACON): x = (1/n, ..., 1/n) first.
+    const Eigen::Index n = a_.rows();
+    hager_x_ = Eigen::VectorXd::Constant(n, 1.0 / double(n));
+    hager_estimate_ = 0;
+    hager_previous_ = -1;
+    hager_iteration_ = 0;
+    hager_what_ = Hager::y;
+    start_hager_solve(hager_x_);
+    stage_ = Stage::condition;
+  }
+
+  // |A^{-1}|_1 by Hager's method from the factor: y = A^{-1} x, z = A^{-1} sign(y), then x = e_j at
+  // the largest |z_j| until that stops growing (at most five rounds); Higham's alternating-sign vector
+  // gives a second lower bound. A is symmetric, so A^{-T} = A^{-1}.
+  enum class Hager { y, z, alternating };
+
+  void start_hager_solve(const Eigen::VectorXd& v) {
+    hager_v_ = v;
+    hager_backward_ = false;
+    sweep_.start(&a_, &hager_v_, false);
+  }
+
+  void condition_unit() {
+    attempt_done_ += sweep_.unit();
+    if (!sweep_.finished()) return;
+    if (!hager_backward_) {
+      hager_backward_ = true;
+      sweep_.start(&a_, &hager_v_, true);
+      return;
+    }
+    const Eigen::Index n = a_.rows();
+    switch (hager_what_) {
+      case Hager::y:
+        hager_estimate_ = std::max(hager_estimate_, hager_v_.col(0).lpNorm<1>());
+        hager_what_ = Hager::z;
+        start_hager_solve(hager_v_.col(0).unaryExpr([](double v) { return v >= 0 ? 1.0 : -1.0; }));
+        return;
+      case Hager::z: {
+        Eigen::Index j = 0;
+        const double z_max = hager_v_.col(0).cwiseAbs().maxCoeff(&j);
+        const bool converged = hager_iteration_ > 0 && (z_max <= hager_v_.col(0).dot(hager_x_) || j == hager_previous_);
+        if (!converged && hager_iteration_ < 4) {
+          hager_x_.setZero();
+          hager_x_(j) = 1;
+          hager_previous_ = j;
+          ++hager_iteration_;
+          hager_what_ = Hager::y;
+          start_hager_solve(hager_x_);
+          return;
+        }
+        Eigen::VectorXd alternating(n);
+        for (Eigen::Index i = 0; i < n; ++i)
+          alternating(i) = (i % 2 ? -1.0 : 1.0) * (1.0 + double(i) / double(std::max<Eigen::Index>(1, n - 1)));
+        hager_what_ = Hager::alternating;
+        start_hager_solve(alternating);
+        return;
+      }
+      case Hager::alternating: {
+        const double inverse_norm1 = std::max(hager_estimate_, 2.0 * hager_v_.col(0).lpNorm<1>() / (3.0 * double(n)));
+        const double rcond = 1.0 / (norm1_ * inverse_norm1);
+        if (!(rcond >= kMinReciprocalCondition)) return escalate_jitter();
+        r_.condition_number = 1.0 / rcond;
+        hager_v_.resize(0, 0);
+        hager_x_.resize(0);
+        alpha_ = targets_;  // A^{-1} Y = L^{-T} L^{-1} Y
+        sweep_.start(&a_, &alpha_, false);
+        stage_ = Stage::alpha_forward;
+        return;
+      }
+    }
+  }
+
+  void escalate_jitter() {
+    r_.jitter = r_.jitter == 0 ? 1e-12 * scale_ : r_.jitter * 10;
+    ++r_.jitter_attempts;
+    if (r_.jitter > kMaxRelativeJitter * scale_ * 1.0000001)
+      return stop(Status::error(StatusCode::numerical, "The training kernel is not positive definite even with a jitter of " +
+                                                           short_number(kMaxRelativeJitter) +
+                                                           " times its mean variance: raise sigma_n^2 or reduce the depth."));
+    attempt_base_ += (1 - attempt_base_) * std::min(1.0, attempt_done_ / attempt_work_);
+    start_attempt();
+  }
+
+  void alpha_unit() {
+    predict_done_ += sweep_.unit();
+    if (!sweep_.finished()) return;
+    if (stage_ == Stage::alpha_forward) {
+      sweep_.start(&a_, &alpha_, true);
+      stage_ = Stage::alpha_backward;
+      return;
+    }
+    // log p(y_k) = -1/2 y_k^T alpha_k - sum log L_ii - n/2 log 2 pi   (Rasmussen & Williams, Alg. 2.1)
+    const Eigen::Index n = a_.rows(), m = k_test_train_.rows(), k = targets_.cols();
+    double half_log_det = 0;
+    for (Eigen::Index i = 0; i < n; ++i) half_log_det += std::log(a_(i, i));
+    r_.log_evidence = 0;
+    for (Eigen::Index c = 0; c < k; ++c) {
+      const double v = -0.5 * targets_.col(c).dot(alpha_.col(c)) - half_log_det - 0.5 * double(n) * kLog2Pi;
+      r_.log_evidence_per_output.push_back(v);
+      r_.log_evidence += v;
+    }
+    r_.train_mean.resize(n, k);
+    r_.mean.resize(m, k);
+    stage_ = Stage::means;
+    items_.reset(block_count(n) + block_count(m), means_item_flops(n, k));
+  }
+
+  void means_unit() {
+    const Eigen::Index n = k_train_.rows(), m = k_test_train_.rows();
+    const int train_blocks = block_count(n);
+    predict_done_ += items_.run_group([&](int i) {
+      if (i < train_blocks) {
+        const Eigen::Index r0 = block_start(i), rows = block_size(n, i);
+        r_.train_mean.middleRows(r0, rows).noalias() = k_train_.middleRows(r0, rows) * alpha_;
+      } else {
+        const Eigen::Index r0 = block_start(i - train_blocks), rows = block_size(m, i - train_blocks);
+        r_.mean.middleRows(r0, rows).noalias() = k_test_train_.middleRows(r0, rows) * alpha_;
+      }
+    });
+    if (!items_.finished()) return;
+    alpha_.resize(0, 0);
+    if (!with_variance_ || m == 0) return finish();
+    v_.resize(n, m);
+    stage_ = Stage::variance_copy;
+    items_.reset(block_count(m, kMemoryColumns), double(n) * kMemoryColumns * kMemoryFlops);
+  }
+
+  void variance_unit() {
+    const Eigen::Index n = k_train_.rows(), m = k_test_train_.rows();
+    if (stage_ == Stage::variance_copy) {
+      predict_done_ += items_.run_group([&](int i) {
+        const Eigen::Index c0 = block_start(i, kMemoryColumns), cols = block_size(m, i, kMemoryColumns);
+        v_.middleCols(c0, cols) = k_test_train_.middleRows(c0, cols).transpose();
+      });
+      if (!items_.finished()) return;
+      sweep_.start(&a_, &v_, false);  // L^{-1} K_X*: test points are independent right-hand sides
+      stage_ = Stage::variance_sweep;
+    } else if (stage_ == Stage::variance_sweep) {
+      predict_done_ += sweep_.unit();
+      if (!sweep_.finished()) return;
+      r_.variance.resize(m);
+      stage_ = Stage::variance_norms;
+      items_.reset(block_count(m, kMemoryColumns), double(n) * kMemoryColumns * kMemoryFlops);
+    } else {
+      // var_* = k_** - |L^{-1} k_X*|^2
+      predict_done_ += items_.run_group([&](int i) {
+        const Eigen::Index c0 = block_start(i, kMemoryColumns), cols = block_size(m, i, kMemoryColumns);
+        for (Eigen::Index c = c0; c < c0 + cols; ++c) r_.variance(c) = k_test_diag_(c) - v_.col(c).squaredNorm();
+      });
+      if (!items_.finished()) return;
+      v_.resize(0, 0);
+      finish();
+    }
+  }
+
+  void finish() {
+    if (r_.jitter > 0) {
+      std::ostringstream os;
+      os.precision(3);
+      os << "The training kernel needed a jitter of " << r_.jitter << " (" << r_.jitter / scale_
+         << " of its mean variance) on top of sigma_n^2 to factorise; condition number " << r_.condition_number << ".";
+      r_.status = Status{StatusCode::ok, os.str()};
+    }
+    a_.resize(0, 0);
+    stage_ = Stage::finished;
+  }
+
+  ConstMatrixMap k_train_, k_test_train_;
+  Eigen::VectorXd k_test_diag_;
+  Eigen::MatrixXd targets_;
+  double sigma_n2_ = 0;
+  bool with_variance_ = true;
+  GpSolveResult r_;
+  Stage stage_ = Stage::finished;
+  double scale_ = 0, norm1_ = 0;
+  Eigen::MatrixXd a_, alpha_, v_;  // A (then L), A^{-1} Y, L^{-1} K_X*
+  Eigen::VectorXd column_norms_;
+  std::vector<char> check_failed_;
+  ItemSweep items_;
+  BlockedCholesky cholesky_;
+  TriangularSweep sweep_;
+  Eigen::VectorXd hager_x_;
+  Eigen::MatrixXd hager_v_;  // the vector being solved for, as one column
+  double hager_estimate_ = 0;
+  Eigen::Index hager_previous_ = -1;
+  int hager_iteration_ = 0;
+  bool hager_backward_ = false;
+  Hager hager_what_ = Hager::y;
+  double check_work_ = 1, attempt_work_ = 1, predict_work_ = 1;
+  double check_done_ = 0, attempt_done_ = 0, attempt_base_ = 0, predict_done_ = 0;
+};
 
 GpSolveResult gp_solve(const Eigen::Ref<const Eigen::MatrixXd>& k_train, const Eigen::Ref<const Eigen::MatrixXd>& k_test_train,
                        const Eigen::Ref<const Eigen::VectorXd>& k_test_diag, const Eigen::MatrixXd& targets, double sigma_n2,
                        bool with_variance) {
-  GpSolveResult r;
-  const Eigen::Index n = k_train.rows(), m = k_test_train.rows(), k = targets.cols();
-  if (n == 0 || k_train.cols() != n || targets.rows() != n || (m > 0 && k_test_train.cols() != n) || k_test_diag.size() != m) {
-    r.status = invalid("The kernel blocks and the targets do not match in size.");
-    return r;
+  using Map = GpSolver::ConstMatrixMap;
+  GpSolver solver(Map(k_train.data(), k_train.rows(), k_train.cols(), Eigen::OuterStride<>(k_train.outerStride())),
+                  Map(k_test_train.data(), k_test_train.rows(), k_test_train.cols(), Eigen::OuterStride<>(k_test_train.outerStride())),
+                  k_test_diag, targets, sigma_n2, with_variance);
+  while (!solver.unit()) {
   }
-  if (!k_train.allFinite() || !k_test_train.allFinite() || !k_test_diag.allFinite() || !targets.allFinite()) {
-    r.status = Status::error(StatusCode::numerical, "The kernel or the targets contain a non-finite number.");
-    return r;
-  }
-  const double scale = k_train.diagonal().mean();
-  if (!(scale > 0)) {
-    r.status = Status::error(StatusCode::numerical, "The training kernel has no positive variance: the prior is degenerate.");
-    return r;
-  }
-  // Factorise A = K + (sigma_n^2 + jitter) I in place; escalate the jitter by decades while the
-  // factorisation fails or the condition estimate says too few digits would survive.
-  Eigen::MatrixXd a_matrix;
-  double rcond = 0;
-  while (true) {
-    a_matrix = k_train;
-    a_matrix.diagonal().array() += sigma_n2 + r.jitter;
-    const double norm1 = a_matrix.cwiseAbs().colwise().sum().maxCoeff();
-    if (blocked_cholesky(a_matrix)) {
-      rcond = 1.0 / (norm1 * inverse_norm1_estimate(a_matrix));
-      if (rcond >= kMinReciprocalCondition) break;
-    }
-    r.jitter = r.jitter == 0 ? 1e-12 * scale : r.jitter * 10;
-    ++r.jitter_attempts;
-    if (r.jitter > kMaxRelativeJitter * scale * 1.0000001) {
-      r.status = Status::error(StatusCode::numerical,
-                               "The training kernel is not positive definite even with a jitter of " +
-                                   short_number(kMaxRelativeJitter) + " times its mean variance: raise sigma_n^2 or reduce the depth.");
-      r.jitter = 0;
-      return r;
-    }
-  }
-  r.condition_number = 1.0 / rcond;
-  const auto factor = a_matrix.triangularView<Eigen::Lower>();
-  Eigen::MatrixXd alpha = targets;  // A^{-1} Y = L^{-T} L^{-1} Y
-  factor.solveInPlace(alpha);
-  a_matrix.transpose().triangularView<Eigen::Upper>().solveInPlace(alpha);
-  // log p(y_k) = -1/2 y_k^T alpha_k - sum log L_ii - n/2 log 2 pi   (Rasmussen & Williams, Alg. 2.1)
-  double half_log_det = 0;
-  for (Eigen::Index i = 0; i < n; ++i) half_log_det += std::log(a_matrix(i, i));
-  r.log_evidence = 0;
-  for (Eigen::Index c = 0; c < k; ++c) {
-    const double v = -0.5 * targets.col(c).dot(alpha.col(c)) - half_log_det - 0.5 * double(n) * kLog2Pi;
-    r.log_evidence_per_output.push_back(v);
-    r.log_evidence += v;
-  }
-  r.train_mean.noalias() = k_train * alpha;
-  if (m > 0) r.mean.noalias() = k_test_train * alpha;
-  else r.mean.resize(0, k);
-  if (with_variance && m > 0) {
-    // var_* = k_** - |L^{-1} k_X*|^2
-    // Columns are independent right-hand sides: fixed blocks of them go to the thread pool.
-    Eigen::MatrixXd v = k_test_train.transpose();
-    const int blocks = static_cast<int>((m + kCholeskyBlock - 1) / kCholeskyBlock);
-    parallel_for(blocks, [&](int begin, int end) {
-      for (int b = begin; b < end; ++b) {
-        auto columns = v.middleCols(Eigen::Index(b) * kCholeskyBlock, std::min<Eigen::Index>(kCholeskyBlock, m - Eigen::Index(b) * kCholeskyBlock));
-        factor.solveInPlace(columns);
-      }
-    });
-    r.variance = k_test_diag - v.colwise().squaredNorm().transpose();
-  }
-  if (r.jitter > 0) {
-    std::ostringstream os;
-    os.precision(3);
-    os << "The training kernel needed a jitter of " << r.jitter << " (" << r.jitter / scale
-       << " of its mean variance) on top of sigma_n^2 to factorise; condition number " << r.condition_number << ".";
-    r.status = Status{StatusCode::ok, os.str()};
-  }
-  return r;
+  return solver.take_result();
 }
 
 // --- 5. Memory estimate -------------------------------------------------------------------------------
@@ -513,11 +965,16 @@ GpJob::~GpJob() = default;
 void GpJob::fail(Status s) {
   result_.status = std::move(s);
   kernel_.reset();
+  solver_.reset();
   done_ = true;
   phase_ = 2;
 }
 
-GpJob::GpJob(const GpSpec& spec, const GpProblem& problem) : spec_(spec), problem_(problem) {
+GpJob::GpJob(const GpSpec& spec, const GpProblem& problem) : spec_(spec) {
+  // Only the labels are kept here; the points go into the kernel state.
+  problem_.y_train = problem.y_train;
+  problem_.y_test = problem.y_test;
+  problem_.classification = problem.classification;
   result_.accuracy = std::numeric_limits<double>::quiet_NaN();
   if (Status s = check_spec(spec); !s.ok()) { fail(s); return; }
   const Eigen::Index n = problem.x_train.rows(), m = problem.x_test.rows(), d = problem.x_train.cols();
@@ -543,8 +1000,36 @@ GpJob::GpJob(const GpSpec& spec, const GpProblem& problem) : spec_(spec), proble
   x.topRows(n) = problem.x_train;
   if (m > 0) x.bottomRows(m) = problem.x_test;
   kernel_ = std::make_unique<GpKernelState>(spec, std::move(x));
-  problem_.x_train.resize(0, 0);  // the points now live in the kernel state
-  problem_.x_test.resize(0, 0);
+  // Shares of progress() by estimated work in flops: a kernel entry costs about kKernelEntryFlops per
+  // layer/time (a Gaussian integral), the solve n^3/3 + n^2 m (variances) + 2 (n + m) n k.
+  const double p = double(n + m), entries = 0.5 * p * (p + 1), nd = double(n), md = double(m);
+  const double passes = spec.depth + 1.0 + (averaged_readout(spec) ? std::pow(spec.depth + 1.0 - readout_first(spec), 2) : 0.0);
+  const double kernel_work = entries * passes * kKernelEntryFlops + p * p * double(d);
+  const double solve_work = nd * nd * nd / 3 + (spec.with_variance ? nd * nd * md : 0.0) + 2 * (nd + md) * nd * double(targets_.train.cols());
+  kernel_share_ = kernel_work / (kernel_work + solve_work);
+}
+
+void GpJob::start_solve() {
+  const Eigen::Index n = targets_.train.rows(), m = targets_.test.rows(), stride = result_.kernel.rows();
+  const double* k = result_.kernel.data();
+  using Map = GpSolver::ConstMatrixMap;
+  solver_ = std::make_unique<GpSolver>(Map(k, n, n, Eigen::OuterStride<>(stride)), Map(k + n, m, n, Eigen::OuterStride<>(stride)),
+                                       result_.kernel.diagonal().tail(m), targets_.train, spec_.sigma_n2, spec_.with_variance);
+  phase_ = 1;
+}
+
+GpResult GpJob::take_result() {
+  solver_.reset();  // it reads result_.kernel
+  kernel_.reset();
+  done_ = true;
+  phase_ = 2;
+  return std::move(result_);
+}
+
+const char* GpJob::stage() const {
+  if (done_) return "done";
+  if (phase_ == 0) return "kernel";
+  return solver_ && solver_->predicting() ? "predicting" : "factorising";
 }
 
 bool GpJob::step(double budget_seconds) {
@@ -564,9 +1049,11 @@ bool GpJob::step(double budget_seconds) {
         }
         result_.kernel = std::move(kernel_->next);
         kernel_.reset();
-        phase_ = 1;
+        start_solve();
       }
-    } else {
+    } else if (solver_->unit()) {
+      result_.solve = solver_->take_result();
+      solver_.reset();
       finish();
     }
     if (timer.expired()) break;
@@ -576,9 +1063,6 @@ bool GpJob::step(double budget_seconds) {
 
 void GpJob::finish() {
   const Eigen::Index n = targets_.train.rows(), m = targets_.test.rows();
-  const Eigen::MatrixXd& k = result_.kernel;
-  result_.solve = gp_solve(k.topLeftCorner(n, n), k.bottomLeftCorner(m, n), k.diagonal().tail(m), targets_.train, spec_.sigma_n2,
-                           spec_.with_variance);
   phase_ = 2;
   done_ = true;
   result_.status = result_.solve.status;
@@ -609,8 +1093,8 @@ void GpJob::finish() {
 
 double GpJob::progress() const {
   if (done_) return 1.0;
-  if (phase_ == 0 && kernel_) return 0.8 * kernel_->progress();
-  return 0.8;
+  if (phase_ == 0) return kernel_ ? kernel_share_ * kernel_->progress() : 0.0;
+  return kernel_share_ + (1 - kernel_share_) * (solver_ ? solver_->progress() : 1.0);
 }
 
 GpResult gp_run(const GpSpec& spec, const GpProblem& problem) {
@@ -654,6 +1138,7 @@ GpEvidenceCurveJob::GpEvidenceCurveJob(const GpSpec& spec, const GpProblem& prob
 
 bool GpEvidenceCurveJob::step(double budget_seconds) {
   SliceTimer timer(budget_seconds);
+  const auto start = std::chrono::steady_clock::now();
   while (points_.size() < values_.size()) {
     if (cancelled()) return true;
     const double value = values_[points_.size()];
@@ -670,7 +1155,8 @@ bool GpEvidenceCurveJob::step(double budget_seconds) {
       }
       current_ = std::make_unique<GpJob>(s, problem_);
     }
-    const double left = std::max(0.0, budget_seconds);  // each slice shares the caller's budget
+    // The runs share the slice: each gets what is left of it.
+    const double left = std::max(0.0, budget_seconds - std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (current_->step(left)) {
       const GpResult& r = current_->result();
       GpEvidencePoint point;

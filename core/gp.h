@@ -109,19 +109,26 @@ struct GpResult {
 };
 
 class GpKernelState;  // the readout-kernel recursion (gp.cpp)
+class GpSolver;       // the factorisation and the prediction (gp.cpp)
 
-// Kernel, solve and prediction as a job: step() time-slices the kernel recursion row block by row
-// block; the factorisation and the prediction are one step each.
+// Kernel, solve and prediction as a job. step() returns after about its budget in every stage: the
+// kernel recursion goes row block by row block, the factorisation panel by panel (tiles on the thread
+// pool), the condition estimate and the jitter retries one triangular sweep at a time, the prediction
+// block by block. The results are the same to the last bit for any slicing and any thread count.
 class GpJob : public Job {
  public:
   GpJob(const GpSpec& spec, const GpProblem& problem);
   ~GpJob() override;
   bool step(double budget_seconds) override;
-  double progress() const override;
+  double progress() const override;  // the kernel, factorisation and prediction by their estimated work
+  // What step() works on now: "kernel", "factorising" (with the condition estimate and any jitter
+  // retries), "predicting" (solves, means, variances) or "done" (also after a failure or cancel()).
+  const char* stage() const;
   const GpResult& result() const { return result_; }
-  GpResult take_result() { return std::move(result_); }
+  GpResult take_result();  // once done (the solve reads the kernel held in the result)
 
  private:
+  void start_solve();
   void finish();
   void fail(Status s);
 
@@ -130,6 +137,8 @@ class GpJob : public Job {
   GpTargets targets_;
   GpResult result_;
   std::unique_ptr<GpKernelState> kernel_;
+  std::unique_ptr<GpSolver> solver_;
+  double kernel_share_ = 0.5;  // of progress()
   int phase_ = 0;  // 0 kernel, 1 solve, 2 done
   bool done_ = false;
 };

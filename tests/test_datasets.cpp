@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
@@ -413,4 +414,58 @@ TEST_CASE("CSV data sets: seeded split, class filter, separate test file, clear 
   spec.test_path = "";
   spec.path = "/nonexistent.csv";
   CHECK(make_dataset(spec).status.message.find("Could not open") != std::string::npos);
+}
+
+TEST_CASE("Fashion-MNIST from a smaller directory (the web build's subset): a request beyond it is refused clearly") {
+  // Plain (not gzipped) idx files with 30 training and 12 test images; labels cycle through 0..9 and
+  // image a is filled with the byte a.
+  const std::string dir = temp_path("fashion_subset") + ".d";
+  REQUIRE(std::filesystem::create_directories(dir));
+  auto write_idx = [&](const std::string& stem, int items, bool images) {
+    std::string bytes = {0, 0, 8, static_cast<char>(images ? 3 : 1)};
+    auto put32 = [&](std::uint32_t v) {
+      for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<char>((v >> shift) & 0xff));
+    };
+    put32(static_cast<std::uint32_t>(items));
+    if (images) put32(28), put32(28);
+    for (int a = 0; a < items; ++a) {
+      if (images) bytes.append(784, static_cast<char>(a));
+      else bytes.push_back(static_cast<char>(a % 10));
+    }
+    std::ofstream(dir + "/" + stem, std::ios::binary) << bytes;
+  };
+  write_idx("train-images-idx3-ubyte", 30, true);
+  write_idx("train-labels-idx1-ubyte", 30, false);
+  write_idx("t10k-images-idx3-ubyte", 12, true);
+  write_idx("t10k-labels-idx1-ubyte", 12, false);
+  REQUIRE(fashion_mnist_available(dir));
+  DatasetSpec spec;
+  spec.kind = DatasetKind::fashion_mnist;
+  spec.path = dir;
+  spec.train = 30;
+  spec.test = 12;
+  spec.standardize = false;
+  const DatasetSplit all = make_dataset(spec);
+  REQUIRE(all.status.ok());
+  CHECK(all.train.x.rows() == 30);
+  CHECK(all.test.x.rows() == 12);
+  CHECK(all.train.y[13] == 3);
+  CHECK(all.train.x(13, 400) == doctest::Approx(13.0 / 255).epsilon(1e-15));
+  spec.train = 31;
+  const Status too_many = make_dataset(spec).status;
+  CHECK(too_many.code == StatusCode::invalid_input);
+  CHECK(too_many.message.find("training set") != std::string::npos);
+  CHECK(too_many.message.find("only 30 images") != std::string::npos);
+  CHECK(too_many.message.find("31 were asked for") != std::string::npos);
+  CHECK(too_many.message.find("at most 30 training points") != std::string::npos);
+  spec.train = 30;
+  spec.test = 13;
+  CHECK(make_dataset(spec).status.message.find("test set") != std::string::npos);
+  CHECK(make_dataset(spec).status.message.find("at most 12 test points") != std::string::npos);
+  spec.test = 2;
+  spec.train = 4;
+  spec.classes = {0};  // images 0, 10, 20
+  const Status filtered = make_dataset(spec).status;
+  CHECK(filtered.message.find("only 3 images of the chosen classes") != std::string::npos);
+  std::filesystem::remove_all(dir);
 }

@@ -509,3 +509,166 @@ TEST_CASE("Fashion-MNIST: T-shirts against trousers are told apart (skipped with
   const GpResult rnn = gp_run(spec, p);
   CHECK(rnn.solve.mean == deep.solve.mean);
 }
+
+namespace {
+
+// A problem over several of the solver's 192-wide blocks, with ragged last blocks (450 = 2 x 192 + 66
+// training points, 250 = 192 + 58 test points) and four classes (four outputs).
+GpProblem multi_block_problem() {
+  GpProblem p = toy_problem(DatasetKind::moons, 450, 250, 0.1, 11);
+  for (std::size_t a = 0; a < p.y_train.size(); ++a) p.y_train[a] = p.y_train[a] + (a % 3 == 0 ? 2 : 0);
+  for (std::size_t a = 0; a < p.y_test.size(); ++a) p.y_test[a] = p.y_test[a] + (a % 3 == 0 ? 2 : 0);
+  return p;
+}
+
+struct SlicedRun {
+  GpResult result;
+  std::vector<std::string> stages;  // each stage once, in the order seen
+  std::vector<int> slices;          // slices per stage
+  bool monotone = true;
+  std::vector<double> progress_at_stage_change;
+};
+
+SlicedRun run_sliced(const GpSpec& spec, const GpProblem& problem, double budget, int threads) {
+  const int previous_threads = thread_count();
+  set_thread_count(threads);
+  SlicedRun run;
+  GpJob job(spec, problem);
+  double last = job.progress();
+  bool done = false;
+  while (!done) {
+    const std::string stage = job.stage();
+    if (run.stages.empty() || run.stages.back() != stage) {
+      run.stages.push_back(stage);
+      run.slices.push_back(0);
+      run.progress_at_stage_change.push_back(job.progress());
+    }
+    done = job.step(budget);
+    ++run.slices.back();
+    run.monotone = run.monotone && job.progress() >= last && (done || job.progress() < 1.0);
+    last = job.progress();
+  }
+  CHECK(std::string(job.stage()) == "done");
+  CHECK(job.progress() == 1.0);
+  run.result = job.take_result();
+  set_thread_count(previous_threads);
+  return run;
+}
+
+void check_bitwise_equal(const GpResult& a, const GpResult& b) {
+  CHECK(a.status.code == b.status.code);
+  CHECK(a.kernel == b.kernel);
+  CHECK(a.solve.mean == b.solve.mean);
+  CHECK(a.solve.variance == b.solve.variance);
+  CHECK(a.solve.train_mean == b.solve.train_mean);
+  CHECK(a.solve.log_evidence_per_output == b.solve.log_evidence_per_output);
+  CHECK(a.solve.log_evidence == b.solve.log_evidence);
+  CHECK(a.solve.condition_number == b.solve.condition_number);
+  CHECK(a.solve.jitter == b.solve.jitter);
+  CHECK(a.solve.jitter_attempts == b.solve.jitter_attempts);
+  CHECK(a.predicted == b.predicted);
+}
+
+}  // namespace
+
+TEST_CASE("the solve is sliced: the same bits for any budget and thread count, stages in order, progress throughout") {
+  const GpProblem p = multi_block_problem();
+  GpSpec spec = base_spec(ActivationKind::erf, 2);
+  const int threads = std::min(2, max_thread_count());
+  const SlicedRun whole = run_sliced(spec, p, 1e9, threads);
+  REQUIRE(whole.result.status.ok());
+  REQUIRE(whole.result.solve.mean.cols() == 4);
+  CHECK(whole.slices == std::vector<int>{1});  // one step does everything
+
+  // Against a plain dense solve (Eigen's LLT over the whole matrix, Rasmussen & Williams Alg. 2.1).
+  const Eigen::Index n = 450, m = 250;
+  const Eigen::MatrixXd& k = whole.result.kernel;
+  const GpTargets targets = gp_targets(p, false);
+  Eigen::MatrixXd a = k.topLeftCorner(n, n);
+  a.diagonal().array() += spec.sigma_n2;
+  const Eigen::LLT<Eigen::MatrixXd> llt(a);
+  REQUIRE(llt.info() == Eigen::Success);
+  const Eigen::MatrixXd alpha = llt.solve(targets.train);
+  const Eigen::MatrixXd mean = k.bottomLeftCorner(m, n) * alpha;
+  const Eigen::MatrixXd inv_ks = llt.solve(k.bottomLeftCorner(m, n).transpose());
+  const Eigen::MatrixXd l = llt.matrixL();
+  const double log_det = 2 * l.diagonal().array().log().sum();
+  CHECK(max_abs(whole.result.solve.mean - mean) < 1e-9 * max_abs(mean));
+  double evidence = 0;
+  for (int c = 0; c < 4; ++c) evidence += -0.5 * targets.train.col(c).dot(alpha.col(c)) - 0.5 * log_det - 0.5 * double(n) * std::log(2 * kPi);
+  CHECK(whole.result.solve.log_evidence == doctest::Approx(evidence).epsilon(1e-10));
+  for (Eigen::Index i = 0; i < m; i += 7)
+    CHECK(whole.result.solve.variance(i) == doctest::Approx(k(n + i, n + i) - k.row(n + i).head(n).dot(inv_ks.col(i))).epsilon(1e-8));
+  CHECK(max_abs(whole.result.solve.train_mean - k.topLeftCorner(n, n) * alpha) < 1e-9 * max_abs(mean));
+
+  // Tiny budgets (one unit of work per step) on one and on two threads: every bit the same.
+  for (int t : {1, threads}) {
+    CAPTURE(t);
+    const SlicedRun sliced = run_sliced(spec, p, 1e-6, t);
+    check_bitwise_equal(sliced.result, whole.result);
+    CHECK(sliced.monotone);
+    REQUIRE(sliced.stages == std::vector<std::string>{"kernel", "factorising", "predicting"});
+    // Each stage takes many slices, and progress moves through all of them.
+    for (int s : sliced.slices) CHECK(s > 5);
+    CHECK(sliced.progress_at_stage_change[0] == 0.0);
+    CHECK(sliced.progress_at_stage_change[1] > 0.05);
+    CHECK(sliced.progress_at_stage_change[2] > sliced.progress_at_stage_change[1] + 0.01);
+    CHECK(sliced.progress_at_stage_change[2] < 0.99);
+  }
+  const SlicedRun medium = run_sliced(spec, p, 2e-3, threads);
+  check_bitwise_equal(medium.result, whole.result);
+}
+
+TEST_CASE("the sliced solve: jitter retries resume and give the same bits; cancel() stops in any stage") {
+  // Duplicated training points and sigma_n^2 = 0: K_XX is singular over several blocks, so the
+  // factorisation (or the condition test) fails and is retried with jitter.
+  GpProblem p = multi_block_problem();
+  for (int a = 0; a < 60; ++a) {
+    p.x_train.row(390 + a) = p.x_train.row(a);
+    p.y_train[static_cast<std::size_t>(390 + a)] = p.y_train[static_cast<std::size_t>(a)];
+  }
+  GpSpec spec = base_spec(ActivationKind::tanh, 3);
+  spec.sigma_n2 = 0;
+  const int threads = std::min(2, max_thread_count());
+  const SlicedRun whole = run_sliced(spec, p, 1e9, threads);
+  REQUIRE(whole.result.status.ok());
+  CHECK(whole.result.solve.jitter > 0);
+  CHECK(whole.result.solve.jitter_attempts >= 1);
+  const SlicedRun sliced = run_sliced(spec, p, 1e-6, 1);
+  check_bitwise_equal(sliced.result, whole.result);
+  CHECK(sliced.monotone);
+
+  // Cancel in each stage: the job stops at its next slice, reports it, and says "done".
+  for (const std::string stage : {"kernel", "factorising", "predicting"}) {
+    CAPTURE(stage);
+    GpJob job(base_spec(ActivationKind::erf, 2), multi_block_problem());
+    while (job.stage() != stage) REQUIRE_FALSE(job.step(1e-6));
+    REQUIRE_FALSE(job.step(1e-6));  // still inside the stage
+    job.cancel();
+    CHECK(job.step(1e-6));
+    CHECK(job.result().status.code == StatusCode::cancelled);
+    CHECK(std::string(job.stage()) == "done");
+    CHECK(job.step(1.0));  // and stays done
+  }
+}
+
+TEST_CASE("evidence curves stay sliced: tiny budgets give the same bits as one run") {
+  const GpProblem p = multi_block_problem();
+  const GpSpec spec = base_spec(ActivationKind::erf, 2);
+  const std::vector<double> values = {1.0, 2.0};
+  const auto whole = gp_evidence_curve(spec, p, GpSweepParameter::sigma_w2, values);
+  GpEvidenceCurveJob job(spec, p, GpSweepParameter::sigma_w2, values);
+  int slices = 0;
+  double last = 0;
+  while (!job.step(1e-6)) {
+    CHECK(job.progress() >= last);
+    last = job.progress();
+    ++slices;
+  }
+  CHECK(slices > 20);
+  REQUIRE(job.points().size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    CHECK(job.points()[i].status.ok());
+    CHECK(job.points()[i].log_evidence == whole[i].log_evidence);
+  }
+}

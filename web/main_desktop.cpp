@@ -11,6 +11,7 @@
 #include <string>
 
 #include "app/app.h"
+#include "core/datasets.h"  // kFashionMnistDir, fashion_mnist_available
 
 namespace {
 // Inputs files are small (a share link holds at most 32 000 characters of them); a bigger file is
@@ -102,6 +103,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "fieldscope: saved %s\n", name.c_str());
   };
   platform.read_file = read_text_file;
+  platform.data_dir = [](const std::string& name, std::string& error) -> std::string {
+    if (name != "fashion-mnist") {
+      error = "No data set named \"" + fs::echo_user_text(name) + "\" comes with Fieldscope.";
+      return "";
+    }
+    if (fs::fashion_mnist_available()) return fs::kFashionMnistDir;
+    error = std::string("Fashion-MNIST is not installed (looked in ") + fs::kFashionMnistDir +
+            "): install Debian's dataset-fashion-mnist package (sudo apt-get install dataset-fashion-mnist).";
+    return "";
+  };
   fs::ui::App app(platform, loaded.scene, loaded.warnings);
   g_app = &app;
   glfwSetDropCallback(window, on_drop);

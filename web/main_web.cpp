@@ -8,10 +8,16 @@
 #include <imgui_impl_opengl3.h>
 
 #include <cmath>
+#include <fstream>
+#include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "app/app.h"
+#include "core/datasets.h"  // the packaged Fashion-MNIST: idx checks, and the test hook's load
 
 namespace {
 
@@ -155,6 +161,34 @@ EM_JS(void, js_open_file, (const char* accept), {
   input.click();
 });
 
+// --- Data packaged with the site (Platform::data_dir) ---------------------------------------------
+// The files of data set `name` are fetched from the page's own origin (data/<name>/ beside
+// index.html, made by the build: CMakeLists.txt) into the in-memory file system under /data/<name>/;
+// then fs_data_fetched (below) gets the byte counts, or a description of what failed.
+EM_JS(void, js_fetch_data, (const char* name_utf8, const char* files_utf8), {
+  const name = UTF8ToString(name_utf8);
+  const files = UTF8ToString(files_utf8).split(",");
+  const dir = "/data/" + name;
+  function report(error, sizes) {
+    Module._fs_data_fetched(allocateUTF8(name), error ? allocateUTF8(error) : 0, allocateUTF8(sizes || ""));
+  }
+  Promise.all(files.map(function(file) {
+    const url = "data/" + name + "/" + file;
+    return fetch(url).then(function(response) {
+      if (!response.ok) throw new Error(url + " answered HTTP " + response.status);
+      return response.arrayBuffer();
+    }, function() { throw new Error(url + " could not be fetched"); });
+  })).then(function(buffers) {
+    try { FS.mkdirTree(dir); } catch (e) {}
+    const sizes = [];
+    for (let i = 0; i < files.length; ++i) {
+      FS.writeFile(dir + "/" + files[i], new Uint8Array(buffers[i]));
+      sizes.push(buffers[i].byteLength);
+    }
+    report(null, sizes.join(","));
+  }).catch(function(e) { report(String((e && e.message) || e)); });
+});
+
 std::string take(char* s) {
   std::string out = s ? s : "";
   free(s);
@@ -169,8 +203,62 @@ struct WebApp {
   std::string snapshot;
   int frames = 0;
   fs::ui::Platform::FileDone file_done;  // the last open_file request; drops go to the app directly
+  struct PackagedData {
+    enum class State { not_asked, loading, ready, failed } state = State::not_asked;
+    std::string error;
+  };
+  std::map<std::string, PackagedData> packaged;  // by data set name
 };
 WebApp g;
+
+// The names of Debian's dataset-fashion-mnist files, which the site's subset keeps.
+const std::vector<std::string> kFashionMnistFiles = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                                                     "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"};
+
+std::string packaged_dir(const std::string& name) { return "/data/" + name; }
+
+// Platform::data_dir: the first call starts the download; later calls poll.
+std::string data_dir(const std::string& name, std::string& error) {
+  using State = WebApp::PackagedData::State;
+  if (name != "fashion-mnist") {
+    error = "No data set named \"" + fs::echo_user_text(name) + "\" comes with this site.";
+    return "";
+  }
+  WebApp::PackagedData& data = g.packaged[name];
+  if (data.state == State::not_asked) {
+    data.state = State::loading;
+    std::string files;
+    for (const std::string& file : kFashionMnistFiles) files += (files.empty() ? "" : ",") + file;
+    js_fetch_data(name.c_str(), files.c_str());
+  }
+  if (data.state == State::ready) return packaged_dir(name);
+  if (data.state == State::failed) error = data.error;
+  return "";
+}
+
+// The fetched files as the in-memory file system holds them: every byte arrived, and the idx headers
+// describe labels and 28 x 28 images of matching counts.
+std::string check_fashion_mnist(const std::string& dir, const std::string& sizes) {
+  std::istringstream counts(sizes);
+  for (const std::string& file : kFashionMnistFiles) {
+    long long expected = -1;
+    char comma = 0;
+    counts >> expected;
+    counts >> comma;
+    std::ifstream in(dir + "/" + file, std::ios::binary | std::ios::ate);
+    if (!in || expected <= 0 || static_cast<long long>(in.tellg()) != expected) return file + " arrived incomplete";
+  }
+  for (const char* split : {"train", "t10k"}) {
+    const fs::IdxData labels = fs::read_idx_file(dir + "/" + split + "-labels-idx1-ubyte.gz");
+    const fs::IdxData images = fs::read_idx_file(dir + "/" + split + "-images-idx3-ubyte.gz", 1);
+    if (!labels.status.ok()) return labels.status.message;
+    if (!images.status.ok()) return images.status.message;
+    if (labels.dims.size() != 1 || images.dims.size() != 3 || images.dims[0] != labels.dims[0] || images.dims[1] != 28 ||
+        images.dims[2] != 28)
+      return std::string(split) + " files do not hold matching labels and 28 x 28 images";
+  }
+  return "";
+}
 
 void fit_canvas() {
   const double ratio = js_pixel_ratio();
@@ -219,6 +307,46 @@ EMSCRIPTEN_KEEPALIVE void fs_file_loaded(char* name_utf8, char* text_utf8, int f
   if (g.file_done) g.file_done(name, text, error);
   else if (g.app) g.app->load_inputs_csv(name, text, error);
 }
+// The end of js_fetch_data: `error_utf8` is null on success, `sizes_utf8` the byte counts of the
+// files in order. Takes ownership of the strings.
+EMSCRIPTEN_KEEPALIVE void fs_data_fetched(char* name_utf8, char* error_utf8, char* sizes_utf8) {
+  const std::string name = take(name_utf8), error = take(error_utf8), sizes = take(sizes_utf8);
+  WebApp::PackagedData& data = g.packaged[name];
+  const std::string problem = error.empty() ? check_fashion_mnist(packaged_dir(name), sizes) : error;
+  if (problem.empty()) {
+    data.state = WebApp::PackagedData::State::ready;
+    return;
+  }
+  data.state = WebApp::PackagedData::State::failed;
+  data.error = "Fashion-MNIST could not be loaded from this site (" + problem + "); the desktop build reads it from Debian's " +
+               "dataset-fashion-mnist package.";
+}
+// Test hook (tests/e2e): polls data_dir("fashion-mnist") like the app does; once it is ready, loads
+// `train` and `test` points from it as core/datasets.cpp does. JSON: dir, error, and the load's
+// status, sizes and first training labels.
+EMSCRIPTEN_KEEPALIVE const char* fs_test_data_dir(int train, int test) {
+  std::string error;
+  const std::string dir = data_dir("fashion-mnist", error);
+  nlohmann::json j;
+  j["dir"] = dir;
+  j["error"] = error;
+  if (!dir.empty()) {
+    fs::DatasetSpec spec;
+    spec.kind = fs::DatasetKind::fashion_mnist;
+    spec.path = dir;
+    spec.train = train;
+    spec.test = test;
+    const fs::DatasetSplit split = fs::make_dataset(spec);
+    j["status"] = split.status.ok() ? "ok" : split.status.message;
+    j["train"] = split.train.x.rows();
+    j["test"] = split.test.x.rows();
+    j["dim"] = split.train.x.cols();
+    std::vector<double> first(split.train.y.begin(), split.train.y.begin() + std::min<std::size_t>(10, split.train.y.size()));
+    j["first_labels"] = first;
+  }
+  g.snapshot = j.dump();
+  return g.snapshot.c_str();
+}
 // Wheel notches (positive = up / zoom in), from the page's wheel and pinch handlers.
 EMSCRIPTEN_KEEPALIVE void fs_wheel(double dx, double dy) {
   if (g.window) ImGui_ImplGlfw_ScrollCallback(g.window, dx, dy);
@@ -251,6 +379,7 @@ int main() {
   platform.save_file = [](const std::string& name, const std::string& bytes) {
     js_save_file(name.c_str(), bytes.data(), static_cast<int>(bytes.size()));
   };
+  platform.data_dir = data_dir;
   platform.open_file = [](const std::string& accept, fs::ui::Platform::FileDone done) {
     g.file_done = std::move(done);
     js_open_file(accept.c_str());
