@@ -26,8 +26,9 @@ export async function serve(site, isolation = true) {
   return { server, base: `http://127.0.0.1:${port}/` };
 }
 
-export async function startHarness(site, { timeout = 120000 } = {}) {
-  const { server, base } = await serve(site);
+// `isolation` false: serve without the COOP/COEP headers (the page then runs the single-threaded build).
+export async function startHarness(site, { timeout = 120000, isolation = true } = {}) {
+  const { server, base } = await serve(site, isolation);
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--no-sandbox", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",

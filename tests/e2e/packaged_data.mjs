@@ -4,36 +4,15 @@
 // clear sentence; an HTTP failure gives an error sentence. Compares the first labels with the
 // package's own file (decoded by node's zlib, independently of our inflate).
 //   node tests/e2e/packaged_data.mjs SITE_DIR
-import { chromium } from "playwright-core";
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
+import { root, startHarness } from "./harness.mjs";
 
-const root = path.dirname(path.dirname(path.dirname(new URL(import.meta.url).pathname)));
 const site = process.argv[2] || path.join(root, "build", "wasm", "site");
-let passed = 0, failed = 0;
-function check(name, ok, detail = "") {
-  if (ok) passed++;
-  else { failed++; console.log(`FAIL: ${name} ${detail}`); }
-}
-
-const port = await new Promise((resolve) => {
-  const s = createServer();
-  s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
-});
 // Without the threaded build the page would first ask for it (a 404): serve as a plain static host then.
-const isolated = existsSync(path.join(site, "fieldscope-web-mt.js"));
-const server = spawn("python3", [path.join(root, "scripts", "serve.py"), "--port", String(port), "--dir", site,
-                                 ...(isolated ? [] : ["--no-isolation"])], { stdio: ["ignore", "pipe", "inherit"] });
-await new Promise((resolve) => server.stdout.once("data", resolve));
-const base = `http://127.0.0.1:${port}/`;
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--no-sandbox", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-quic", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"],
-});
+const h = await startHarness(site, { isolation: existsSync(path.join(site, "fieldscope-web-mt.js")) });
+const { browser, base, check } = h;
 
 // Opens the explorer; `block` answers the data requests with HTTP 404 instead.
 async function open(block = false) {
@@ -92,11 +71,7 @@ try {
   const again = await poll(blocked.page, 100, 100);
   check("the failure stays reported", again.error === failure.error, JSON.stringify(again));
   console.log(`error sentence: ${failure.error}`);
+  await h.finish("packaged data");
 } catch (e) {
-  failed++;
-  console.log("FAIL: " + (e.stack || e));
+  await h.finish("packaged data", e);
 }
-await browser.close();
-server.kill();
-console.log(`packaged data: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
