@@ -80,7 +80,7 @@ double ensemble_bytes(const EnsembleSpec& spec, int inputs, int input_dim, int i
   // history (4 x N x (L + 1)), and the sampler's own storage.
   double worker = 3 * n * (p + 1) + n * s * p + 4 * n * l1 + 4 * n;
   if (spec.sampler == EnsembleSampler::explicit_weights)
-    worker += n * n + n * d + d * s * p;
+    worker += n * n + n * d + d * s * p + n * (p + 1);  // W, U, X and [Phi, u]
   else if (spec.arch == Architecture::recurrent)
     worker += 2 * n * fast_basis_size(spec, inputs);
   else
@@ -151,7 +151,7 @@ struct Layout {
 // counter range, so no two uses share numbers.
 constexpr std::uint64_t kEnsembleStream = 0x656e73656d626cull;  // "ensembl"
 enum Purpose : std::uint64_t {
-  kWeights = 1,        // W^l (deep) or W (recurrent, index 0): N x N, column-major
+  kWeights = 1,        // W^l (deep) or W (recurrent, index 0): N x N, column-major (weight_stream)
   kInputWeights = 2,   // U: N x d
   kBias = 3,           // b^l (deep, indep) or b (shared, index 0): N
   kFastLayer = 4,      // deep fast sampler: N x (P + 1) standard normals of layer l
@@ -162,6 +162,13 @@ enum Purpose : std::uint64_t {
 
 random::NormalStream stream(std::uint64_t seed, std::uint64_t member, std::uint64_t index, Purpose purpose) {
   return {seed, kEnsembleStream, member, index, purpose};
+}
+
+// The explicit sampler's N x N weight matrices: N^2 normals per layer against 2 N^2 P flops, so they come
+// from the vectorised Philox4x32 stream, in the network's own precision (core/random.h). Key: the seed;
+// counter (member, layer, purpose + "ens" tag, block). Members < 2^32 and layers <= 100000 fit the words.
+random::FastNormalStream weight_stream(std::uint64_t seed, std::uint64_t member, std::uint64_t index) {
+  return {seed, std::uint32_t(member), std::uint32_t(index), std::uint32_t(0x656e7300u | kWeights)};
 }
 
 // L with L L^T = A for a symmetric positive semi-definite A: Cholesky when it succeeds, else the
@@ -210,6 +217,7 @@ class Network {
     history_phi_b_.resize(n, l1);
     if (spec_.sampler == EnsembleSampler::explicit_weights) {
       w_.resize(n, n);
+      act_.resize(n, p + 1);
       u_weights_.resize(n, s_.d);
       x_columns_ = s_.x_columns.cast<Scalar>();
     } else {
@@ -249,7 +257,7 @@ class Network {
     record(0, out);
 
     if (!deep && !fast)  // the recurrent W, shared by every step
-      stream(spec_.seed, member, 0, kWeights).fill(w_.data(), std::size_t(w_.size()), std::sqrt(spec_.sigma_w2 / n));
+      weight_stream(spec_.seed, member, 0).fill(w_.data(), std::size_t(w_.size()), std::sqrt(spec_.sigma_w2 / n));
     double log_growth = 0.0;
     bool lyapunov_alive = true;
     if (s_.lyapunov) {
@@ -262,15 +270,14 @@ class Network {
         for (int i = 0; i < n; ++i)
           u_[i] = static_cast<Scalar>(spec_.activation.dphi(double(h_(i, spec_.input_a)))) * v_[i];
       const int columns = p + (s_.lyapunov ? 1 : 0);
-      if (deep && !fast) {
-        stream(spec_.seed, member, std::uint64_t(l), kWeights).fill(w_.data(), std::size_t(w_.size()), std::sqrt(spec_.sigma_w2 / n));
-        next_.leftCols(p).noalias() = w_ * phi_;
-        if (s_.lyapunov) next_.col(p).noalias() = w_ * u_;
+      if (!fast) {
+        if (deep) weight_stream(spec_.seed, member, std::uint64_t(l)).fill(w_.data(), std::size_t(w_.size()), std::sqrt(spec_.sigma_w2 / n));
+        // One product over the P inputs and the Jacobian vector: W is read once per layer.
+        act_.leftCols(p) = phi_;
+        if (s_.lyapunov) act_.col(p) = u_;
+        next_.leftCols(columns).noalias() = w_ * act_.leftCols(columns);
       } else if (deep) {
         fast_deep_layer(l, columns);
-      } else if (!fast) {
-        next_.leftCols(p).noalias() = w_ * phi_;
-        if (s_.lyapunov) next_.col(p).noalias() = w_ * u_;
       } else {
         for (int a = 0; a < p; ++a) apply_shared(phi_.col(a), a);
         if (s_.lyapunov) apply_shared(u_, p);
@@ -390,7 +397,7 @@ class Network {
   const Setup& s_;
   const EnsembleSpec& spec_;
   std::uint64_t member_ = 0;
-  Mat h_, phi_, next_, projections_, w_, u_weights_, x_columns_, input_root_t_, basis_, images_;
+  Mat h_, phi_, next_, act_, projections_, w_, u_weights_, x_columns_, input_root_t_, basis_, images_;
   Mat history_h_a_, history_h_b_, history_phi_a_, history_phi_b_, gram_, aux_;
   Vec bias_, v_, u_, coeff_, coeff2_;
   int basis_size_ = 0;

@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
-"""Compares two JSON documents: same structure, strings equal, numbers within a relative tolerance."""
+"""Compares two JSON documents: same structure, strings equal, numbers within a relative tolerance.
+
+  compare_json.py A.json B.json TOL [--ignore KEY,KEY...]
+--ignore skips the values of those keys wherever they occur (e.g. a memory estimate that counts threads).
+"""
 import json
 import sys
 
 
-def compare(a, b, tol, path="$"):
+def compare(a, b, tol, path="$", ignore=()):
     if isinstance(a, dict) and isinstance(b, dict):
         if a.keys() != b.keys():
             return f"{path}: keys differ"
         for k in a:
-            r = compare(a[k], b[k], tol, f"{path}.{k}")
+            if k in ignore:
+                continue
+            r = compare(a[k], b[k], tol, f"{path}.{k}", ignore)
             if r:
                 return r
         return None
@@ -17,7 +23,7 @@ def compare(a, b, tol, path="$"):
         if len(a) != len(b):
             return f"{path}: lengths {len(a)} != {len(b)}"
         for i, (x, y) in enumerate(zip(a, b)):
-            r = compare(x, y, tol, f"{path}[{i}]")
+            r = compare(x, y, tol, f"{path}[{i}]", ignore)
             if r:
                 return r
         return None
@@ -36,7 +42,10 @@ def main():
     if not text_a.strip() or not text_b.strip():
         print("empty output")
         return 1
-    problem = compare(json.loads(text_a), json.loads(text_b), float(sys.argv[3]))
+    ignore = ()
+    if len(sys.argv) > 5 and sys.argv[4] == "--ignore":
+        ignore = tuple(sys.argv[5].split(","))
+    problem = compare(json.loads(text_a), json.loads(text_b), float(sys.argv[3]), ignore=ignore)
     if problem:
         print(problem)
         return 1

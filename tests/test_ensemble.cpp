@@ -4,7 +4,9 @@
 // test compares many numbers at once, where the threshold is stated with its family-wise false-alarm rate.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -152,6 +154,121 @@ TEST_CASE("random streams: batched fill = block-wise Box-Muller, = Random123 + l
   double other[4];
   random::normals4(7, 0x656e73656d626cull, 3, 5, 2, 0, other);
   CHECK(other[0] != filled[0]);
+}
+
+TEST_CASE("fast weight stream: Philox4x32 = Random123, any offset, float = double to rounding, normal moments") {
+  const random::FastNormalStream stream{0x1234567890abcdefull, 3, 5, 0x656e7301u};
+  // The batched generator gives the scalar Philox4x32-10 block by block.
+  std::vector<std::uint32_t> words(4 * 64);
+  random::philox4x32_blocks(3, 5, 0x656e7301u, 100, 37, 0x90abcdefu, 0x12345678u, words.data(), 64);
+  bool same_blocks = true;
+  for (int j = 0; j < 37; ++j) {
+    const random::Block4x32 b = random::philox4x32_10({{3, 5, 0x656e7301u, 100u + std::uint32_t(j)}}, 0x90abcdefu, 0x12345678u);
+    for (int k = 0; k < 4; ++k) same_blocks = same_blocks && words[std::size_t(k) * 64 + j] == b.v[k];
+  }
+  CHECK(same_blocks);
+  random::philox4x32_blocks(3, 5, 0x656e7301u, 4000, 64, 0x90abcdefu, 0x12345678u, words.data(), 64);  // all lanes
+  bool same_full = true;
+  for (int j = 0; j < 64; ++j) {
+    const random::Block4x32 b = random::philox4x32_10({{3, 5, 0x656e7301u, 4000u + std::uint32_t(j)}}, 0x90abcdefu, 0x12345678u);
+    for (int k = 0; k < 4; ++k) same_full = same_full && words[std::size_t(k) * 64 + j] == b.v[k];
+  }
+  CHECK(same_full);
+  std::vector<double> filled(1003);
+  stream.fill(filled.data(), filled.size(), 1.0);
+#if FS_HAVE_RANDOM123
+  r123::Philox4x32 philox;
+  bool same_bits = true;
+  double worst = 0;
+  for (std::uint32_t b = 0; b < 192; ++b) {  // the 768 elements of the first three groups
+    const r123::Philox4x32::ctr_type bits = philox({{3, 5, 0x656e7301u, b}}, {{0x90abcdefu, 0x12345678u}});
+    const random::Block4x32 ours = random::philox4x32_10({{3, 5, 0x656e7301u, b}}, 0x90abcdefu, 0x12345678u);
+    for (int k = 0; k < 4; ++k) same_bits = same_bits && bits.v[k] == ours.v[k];
+    for (int pair = 0; pair < 2; ++pair) {  // Box-Muller with libm on the same 32-bit uniforms
+      const double u = (double(bits.v[2 * pair]) + 1.0) * 0x1p-32, v = double(bits.v[2 * pair + 1]) * 0x1p-32;
+      const double r = std::sqrt(-2.0 * std::log(u)), angle = 2.0 * 3.141592653589793 * v;
+      // Element of block b, slot q: 256 (b / 64) + 64 q + b % 64.
+      const std::size_t base = 256 * (b / 64) + b % 64;
+      worst = std::max(worst, std::fabs(filled[base + 64 * (2 * pair)] - r * std::cos(angle)));
+      worst = std::max(worst, std::fabs(filled[base + 64 * (2 * pair + 1)] - r * std::sin(angle)));
+    }
+  }
+  CHECK(same_bits);
+  CHECK(worst < 1e-14);
+#endif
+  // Reading from any offset, in pieces, gives the same elements.
+  bool same_pieces = true;
+  for (std::size_t first : {std::size_t(0), std::size_t(1), std::size_t(3), std::size_t(257), std::size_t(600)}) {
+    std::vector<double> piece(403);
+    stream.fill(piece.data(), piece.size(), 1.0, first);
+    for (std::size_t k = 0; k < piece.size(); ++k) same_pieces = same_pieces && piece[k] == filled[first + k];
+  }
+  CHECK(same_pieces);
+  // Scaled, and in float: the same normals to float accuracy (the float uniforms keep 24 of the 32 bits).
+  std::vector<double> scaled(1003);
+  stream.fill(scaled.data(), scaled.size(), 0.25);
+  std::vector<float> single(1003);
+  stream.fill(single.data(), single.size(), 0.25);
+  double worst_scale = 0, worst_float = 0;
+  for (std::size_t k = 0; k < filled.size(); ++k) {
+    worst_scale = std::max(worst_scale, std::fabs(scaled[k] - 0.25 * filled[k]));
+    worst_float = std::max(worst_float, std::fabs(double(single[k]) - scaled[k]));
+  }
+  CHECK(worst_scale < 1e-16);
+  CHECK(worst_float > 0);  // really float
+  CHECK(worst_float < 1e-5);
+  // Moments of 4e5 draws, double and float: mean 0, variance 1, E z^4 = 3, and the odd E z^3 = 0
+  // (SEs 1/sqrt(n), sqrt(2/n), sqrt(96/n), sqrt(15/n)); neighbouring draws uncorrelated.
+  for (int precision = 0; precision < 2; ++precision) {
+    CAPTURE(precision);
+    std::vector<double> z(400000);
+    const random::FastNormalStream moments{11, 1, 0, 0};
+    if (precision == 0) {
+      moments.fill(z.data(), z.size());
+    } else {
+      std::vector<float> zf(z.size());
+      moments.fill(zf.data(), zf.size());
+      for (std::size_t k = 0; k < z.size(); ++k) z[k] = zf[k];
+    }
+    double m1 = 0, m2 = 0, m3 = 0, m4 = 0, lag = 0;
+    for (std::size_t k = 0; k < z.size(); ++k) {
+      const double x = z[k];
+      m1 += x, m2 += x * x, m3 += x * x * x, m4 += x * x * x * x;
+      if (k > 0) lag += x * z[k - 1];
+    }
+    const double n = double(z.size());
+    CHECK(std::fabs(m1 / n) < 4 / std::sqrt(n));
+    CHECK(std::fabs(m2 / n - 1) < 4 * std::sqrt(2 / n));
+    CHECK(std::fabs(m3 / n) < 4 * std::sqrt(15 / n));
+    CHECK(std::fabs(m4 / n - 3) < 4 * std::sqrt(96 / n));
+    CHECK(std::fabs(lag / n) < 4 / std::sqrt(n));
+  }
+  // Bit-identical everywhere: a hash of 2^20 doubles and 2^20 floats read from offset 5, recorded from the
+  // native build (AVX-512, and -O0) and equal in wasm (SIMD128): this test runs in both.
+  {
+    std::vector<double> d(std::size_t(1) << 20);
+    std::vector<float> f(std::size_t(1) << 20);
+    const random::FastNormalStream golden{0x123456789ull, 5, 7, 0x656e7301u};
+    golden.fill(d.data(), d.size(), 0.3, 5);
+    golden.fill(f.data(), f.size(), 0.3, 5);
+    std::uint64_t hash_d = 1469598103934665603ull, hash_f = hash_d;  // FNV-1a over the bit patterns
+    for (double x : d) {
+      std::uint64_t b;
+      std::memcpy(&b, &x, sizeof b);
+      hash_d = (hash_d ^ b) * 1099511628211ull;
+    }
+    for (float x : f) {
+      std::uint32_t b;
+      std::memcpy(&b, &x, sizeof b);
+      hash_f = (hash_f ^ b) * 1099511628211ull;
+    }
+    CHECK(hash_d == 0x929bc90a4b52ddb4ull);
+    CHECK(hash_f == 0x878ef43cb6b1858eull);
+  }
+  // Different counters, different numbers.
+  double other = 0;
+  random::FastNormalStream{0x1234567890abcdefull, 3, 6, 0x656e7301u}.fill(&other, 1);
+  CHECK(other != filled[0]);
 }
 
 TEST_CASE("exact finite-N variances of the deep aux field: critical ReLU and linear networks (mft.md §5.4)") {
