@@ -355,6 +355,17 @@ AxisMap panned(const AxisMap& map, double pixel_delta) {
   return with_coordinates(map, u0 + shift, u1 + shift);
 }
 
+int nearest_point(const std::vector<double>& px, const std::vector<double>& py, double x, double y, double radius) {
+  int best = -1;
+  double best_d2 = radius * radius;
+  const std::size_t n = std::min(px.size(), py.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const double dx = px[i] - x, dy = py[i] - y, d2 = dx * dx + dy * dy;
+    if (std::isfinite(d2) && (d2 < best_d2 || (best < 0 && d2 == best_d2))) best = static_cast<int>(i), best_d2 = d2;
+  }
+  return best;
+}
+
 void RangeFinder::add(double value) {
   if (!std::isfinite(value) || (log && !(value > 0))) return;
   min = std::min(min, value);

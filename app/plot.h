@@ -11,7 +11,10 @@
 //
 // Interaction (both widgets): the mouse wheel zooms around the cursor (over the plot both axes,
 // over an axis's tick labels that axis only), dragging pans, double-click resets to the
-// automatic view, a click without drag is reported in PlotEvents. Export: the small "CSV" and "PNG"
+// automatic view, a click without drag is reported in PlotEvents. A line plot may make one series
+// editable (PlotSpec::editable): pressing on one of its points and dragging moves that point instead
+// of panning, a right-click or Shift+click on it removes it; PlotEvents reports both, the caller
+// changes its data. Export: the small "CSV" and "PNG"
 // buttons at the right of the title row, or a right-click on the plot, save the plot's data as CSV
 // or its image as PNG (through the app's save_exports; PNG images leave out buttons and read-outs). The view lives in ImGui's state
 // storage under the widget id, so callers pass the same specs every frame and keep no state.
@@ -39,6 +42,7 @@ struct Series {
   float thickness = 2.f;        // pixels at a 13 px font; scaled with ImGui::GetFontSize()
   bool markers = false;         // a dot at every point
   bool dashed = false;
+  bool line = true;             // false: markers only (a scatter)
 };
 
 struct Axis {
@@ -61,13 +65,23 @@ struct PlotSpec {
   std::optional<DataPoint> marker;       // a ring at the current point
   bool legend = true;
   std::string export_name;  // exported files are export_name.csv / .png; empty = "fieldscope-" + id
+  int editable = -1;        // line plots: index of the series whose points the user drags / removes
 };
 
 struct PlotEvents {
   bool hovered = false;    // the mouse is over the plot area
   double x = 0, y = 0;     // data coordinates under the mouse (valid when hovered)
-  bool clicked = false;    // left click released without dragging, inside the plot area
+  bool clicked = false;    // left click released without dragging, inside the plot area, not on an editable point
   int column = -1, row = -1;  // heat maps: the cell under the mouse (-1 outside the grid)
+  // Editable series (PlotSpec::editable): the point under the mouse, the point being dragged and where
+  // to (data coordinates, inside the plot area), the point the user asked to remove; -1 for none.
+  int point = -1;
+  int dragged = -1;
+  double drag_x = 0, drag_y = 0;
+  int removed = -1;
+  // Where the plot area was drawn (ImGui coordinates) and the data range it showed (tests, overlays).
+  ImVec2 area_min{0, 0}, area_max{0, 0};
+  double view_x_min = 0, view_x_max = 1, view_y_min = 0, view_y_max = 1;
 };
 
 PlotEvents line_plot(const PlotSpec& spec, const std::vector<Series>& series);
@@ -194,6 +208,10 @@ double to_value(const AxisMap& map, double pixel);
 AxisMap zoomed(const AxisMap& map, double pixel, double factor);
 // The view moved so that content follows the mouse by `pixel_delta`.
 AxisMap panned(const AxisMap& map, double pixel_delta);
+
+// The point (px[i], py[i]) nearest (x, y) within `radius` (all in pixels), -1 if none; non-finite
+// points never match; the first of equally near points wins.
+int nearest_point(const std::vector<double>& px, const std::vector<double>& py, double x, double y, double radius);
 
 // Range of the finite values fed to it (positive ones only on a log axis).
 struct RangeFinder {

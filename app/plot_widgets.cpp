@@ -201,8 +201,9 @@ Zone zone_at(const Layout& l, const ImVec2& p) {
 
 // The widget's item and its events. Call right after the item was submitted; updates the views
 // (and the layout's maps and ticks) for this frame's wheel, drag and double-click.
+// `allow_pan` false: a drag moves an editable point instead of the view.
 PlotEvents interact(Layout& layout, ViewStore& store, AxisView& x_view, AxisView& y_view, bool pressed,
-                    const Range& x_auto, const Range& y_auto) {
+                    const Range& x_auto, const Range& y_auto, bool allow_pan = true) {
   PlotEvents events;
   if (layout.too_small) return events;
   ImGuiIO& io = ImGui::GetIO();
@@ -221,7 +222,7 @@ PlotEvents interact(Layout& layout, ViewStore& store, AxisView& x_view, AxisView
   const float threshold = io.MouseDragThreshold;
   const bool dragged = io.MouseDragMaxDistanceSqr[0] >= threshold * threshold;
   const Zone press_zone = zone_at(layout, io.MouseClickedPos[0]);
-  if (ImGui::IsItemActive() && dragged && press_zone != Zone::none) {
+  if (allow_pan && ImGui::IsItemActive() && dragged && press_zone != Zone::none) {
     // Content follows the mouse; the movement before the drag threshold is caught up at once.
     const ImVec2 delta = store.panning() ? io.MouseDelta : ImGui::GetMouseDragDelta(0, 0.f);
     store.set_panning(true);
@@ -240,6 +241,9 @@ PlotEvents interact(Layout& layout, ViewStore& store, AxisView& x_view, AxisView
   store.save(1, y_view);
   set_view(layout, {x_view.min, x_view.max}, {y_view.min, y_view.max});
 
+  events.area_min = layout.plot.Min, events.area_max = layout.plot.Max;
+  events.view_x_min = layout.x.min, events.view_x_max = layout.x.max;
+  events.view_y_min = layout.y.min, events.view_y_max = layout.y.max;
   events.hovered = hover_zone == Zone::plot;
   if (events.hovered) {
     events.x = to_value(layout.x, io.MousePos.x);
@@ -540,7 +544,7 @@ void draw_series(ImDrawList* draw, const Layout& l, const std::vector<Series>& s
   for (std::size_t i = 0; i < series.size(); ++i) {
     const Series& s = series[i];
     const ImU32 color = series_color(s, i);
-    stroke_polyline(draw, pixels[i], clip, color, s.thickness * l.scale, s.dashed, l.em);
+    if (s.line) stroke_polyline(draw, pixels[i], clip, color, s.thickness * l.scale, s.dashed, l.em);
     if (!s.markers) continue;
     const float radius = std::max(2.f, 1.2f * s.thickness * l.scale);
     for (std::size_t p = 0; p < pixels[i].x.size(); ++p) {
@@ -590,7 +594,7 @@ void draw_swatch(ImDrawList* draw, ImVec2 pos, float length, float em, const Ser
   const float y = pos.y + 0.5f * em;
   const float thickness = std::max(1.f, s.thickness * scale);
   if (!s.lower.empty()) draw->AddRectFilled({pos.x, y - 0.3f * em}, {pos.x + length, y + 0.3f * em}, with_alpha(color, 0.25f));
-  stroke_run(draw, {ImVec2(pos.x, y), ImVec2(pos.x + length, y)}, color, thickness, s.dashed, 0.6f * em);
+  if (s.line) stroke_run(draw, {ImVec2(pos.x, y), ImVec2(pos.x + length, y)}, color, thickness, s.dashed, 0.6f * em);
   if (s.markers) draw->AddCircleFilled({pos.x + 0.5f * length, y}, std::max(2.f, 1.2f * thickness), color, 12);
 }
 
@@ -730,9 +734,40 @@ PlotEvents line_plot(const PlotSpec& spec, const std::vector<Series>& series) {
   ImageCapture* capture = pending_capture(spec.id);
   DrawnPlot drawn{spec.id, frame.Min, frame.Max, {}, {}, {}, {}};
   ExportRequest request = export_buttons(layout, capture != nullptr, drawn);
+  // Editable points are hit-tested in the view the user pressed on (before this frame's change).
+  const bool editable = spec.editable >= 0 && spec.editable < static_cast<int>(series.size()) && !layout.too_small;
+  ImGuiIO& io = ImGui::GetIO();
+  int hit = -1;
+  if (editable) {
+    const Pixels p = to_pixels(layout, series[static_cast<std::size_t>(spec.editable)].x, series[static_cast<std::size_t>(spec.editable)].y);
+    hit = nearest_point(p.x, p.y, io.MousePos.x, io.MousePos.y, 0.6 * layout.em);
+  }
   const bool pressed = ImGui::InvisibleButton("##plot", frame.GetSize());
-  const PlotEvents events = interact(layout, store, x_view, y_view, pressed, x_auto, y_auto);
-  export_menu(request);
+  ImGuiStorage* storage = ImGui::GetStateStorage();
+  const ImGuiID grab_key = ImGui::GetID("##grabbed");
+  int grabbed = storage->GetInt(grab_key, -1);
+  if (ImGui::IsItemActivated()) grabbed = editable && layout.plot.Contains(io.MouseClickedPos[0]) ? hit : -1;
+  const bool item_hovered = ImGui::IsItemHovered();
+  PlotEvents events = interact(layout, store, x_view, y_view, pressed, x_auto, y_auto, grabbed < 0);
+  if (editable) {
+    const float threshold = io.MouseDragThreshold;
+    const bool dragged = io.MouseDragMaxDistanceSqr[0] >= threshold * threshold;
+    events.point = item_hovered && layout.plot.Contains(io.MousePos) ? hit : -1;
+    if (grabbed >= 0) {
+      events.clicked = false;
+      if (ImGui::IsItemActive() && dragged) {
+        const ImVec2 at = ImClamp(io.MousePos, layout.plot.Min, layout.plot.Max);
+        events.dragged = grabbed;
+        events.drag_x = to_value(layout.x, at.x);
+        events.drag_y = to_value(layout.y, at.y);
+      }
+      if (pressed && !dragged && io.KeyShift) events.removed = grabbed;
+    }
+    if (events.point >= 0 && ImGui::IsMouseReleased(ImGuiMouseButton_Right)) events.removed = events.point;
+    if (events.point >= 0 || events.dragged >= 0) ImGui::SetMouseCursor(ImGuiMouseCursor_Hand);
+    storage->SetInt(grab_key, ImGui::IsItemActive() ? grabbed : -1);
+  }
+  if (events.removed < 0) export_menu(request);  // a right-click on an editable point removes it instead
   const auto finish = [&] {
     finish_exports(spec.id, spec.export_name, frame, capture, request, drawn,
                    [&] { return series_csv(series, spec.x.label.empty() ? "x" : spec.x.label); });
@@ -752,8 +787,15 @@ PlotEvents line_plot(const PlotSpec& spec, const std::vector<Series>& series) {
   std::vector<Pixels> pixels;
   draw_series(draw, layout, series, pixels);
   draw_marker(draw, layout, spec.marker, false);
+  if (editable && !capture) {
+    // The point under the mouse (or being dragged) gets a ring.
+    const int ringed = events.dragged >= 0 ? events.dragged : events.point;
+    const Pixels& p = pixels[static_cast<std::size_t>(spec.editable)];
+    if (ringed >= 0 && ringed < static_cast<int>(p.x.size()) && std::isfinite(p.x[ringed]) && std::isfinite(p.y[ringed]))
+      draw_ring(draw, ImVec2(float(p.x[ringed]), float(p.y[ringed])), 0.5f * layout.em, layout.scale);
+  }
   if (!has_data) draw_no_data(draw, layout);
-  const bool panning = ImGui::IsItemActive() && store.panning();
+  const bool panning = ImGui::IsItemActive() && (store.panning() || grabbed >= 0);
   if (events.hovered && !panning && !capture) line_tooltip(draw, layout, spec, series, pixels, events);
   draw->PopClipRect();
   draw_axes(draw, layout, spec.title, spec.x, spec.y.label);

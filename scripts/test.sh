@@ -27,6 +27,9 @@ stage "wasm build with threads" cmake --build --preset wasm-mt -j "$jobs" --targ
 stage "wasm threads test (node)" node --no-experimental-fetch build/wasm-mt/test_parallel.js
 stage "native == wasm" tests/native_vs_wasm.sh build/native/fieldscope-cli build/wasm/fieldscope-cli.js
 stage "browser end-to-end (headless chromium)" node tests/e2e/explorer.mjs build/wasm/site build/native/fieldscope-cli build/screenshots
+stage "browser: finite-width tab" node tests/e2e/ensemble.mjs build/wasm/site build/native/fieldscope-cli build/screenshots
+stage "browser: GP tab" node tests/e2e/gp.mjs build/wasm/site build/native/fieldscope-cli build/screenshots
+stage "browser: packaged data" node tests/e2e/packaged_data.mjs build/wasm/site
 stage "desktop smoke test (Xvfb)" tests/desktop_smoke.sh build/native/fieldscope build/screenshots
 
 echo

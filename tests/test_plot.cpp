@@ -699,3 +699,15 @@ TEST_CASE("PNG export: screen rectangles to framebuffer pixels (HiDPI scale, y f
   CHECK(flipped_rows(top_first, 2, 3) == bottom_first);
   CHECK(flipped_rows(bottom_first, 3, 3).empty());
 }
+
+TEST_CASE("editable points: the nearest point within the radius, none beyond it, non-finite skipped") {
+  const std::vector<double> px = {10, 20, NAN, 40}, py = {10, 10, 30, 10};
+  CHECK(nearest_point(px, py, 12, 11, 5) == 0);
+  CHECK(nearest_point(px, py, 16, 10, 5) == 1);    // 4 px from point 1, 6 px from point 0
+  CHECK(nearest_point(px, py, 15, 10, 5) == 0);    // equally near: the first wins
+  CHECK(nearest_point(px, py, 30, 30, 5) == -1);   // the non-finite point is never hit
+  CHECK(nearest_point(px, py, 30, 10, 5) == -1);   // 10 px from the nearest
+  CHECK(nearest_point(px, py, 30, 10, 10) == 1);   // on the radius counts, first of the two
+  CHECK(nearest_point({}, {}, 0, 0, 100) == -1);
+  CHECK(nearest_point({1, 2}, {1}, 2, 1, 0.5) == -1);  // only complete pairs
+}
