@@ -609,8 +609,9 @@ void App::signal_panel() {
   }
   help_marker("q^l of both inputs, their covariance and correlation for every layer, as CSV.");
   const float half_w = ImGui::GetContentRegionAvail().x * 0.5f - ImGui::GetStyle().ItemSpacing.x;
-  // Whole pixels, with one to spare: positions round up, and a pixel too many shows a scroll bar.
-  const float h = std::floor((ImGui::GetContentRegionAvail().y - ImGui::GetStyle().ItemSpacing.y) * 0.5f) - 1.0f;
+  // Whole pixels, a few to spare: the two rows measured 1-4 px over the region (a scroll bar appeared)
+  // with the exact split; 5 px less removes it (checked on the desktop build at 1280 x 800).
+  const float h = std::floor((ImGui::GetContentRegionAvail().y - ImGui::GetStyle().ItemSpacing.y) * 0.5f) - 5.0f;
   std::vector<double> layers(tr.q1.size());
   for (std::size_t l = 0; l < layers.size(); ++l) layers[l] = static_cast<double>(l);
   {
