@@ -1128,8 +1128,11 @@ void Panel::grid_view(const Scene& scene) {
   overlays.push_back(std::move(depth_scale));
   heat_map(h, overlays);
   ImGui::PushTextWrapPos(0);
-  ImGui::TextDisabled("σ_in² = %s in every column; single-time readouts at every depth (one kernel recursion per column).",
-                      fmt(scene.input_variance(), "%.4g").c_str());
+  if (scene.sigma_in2)
+    ImGui::TextDisabled("σ_in² = %s in every column; single-time readouts at every depth (one kernel recursion per column).",
+                        fmt(*scene.sigma_in2, "%.4g").c_str());
+  else
+    ImGui::TextDisabled("σ_in² = σ_w² in every column; single-time readouts at every depth (one kernel recursion per column).");
   ImGui::TextDisabled("Near the critical line correlations survive "
                       "to depth ≈ ξ_c; deep in the ordered or chaotic phase the kernel forgets the inputs and accuracy falls "
                       "(Schoenholz et al. 2017: trainable to ≈ 6 ξ_c).");
@@ -1176,7 +1179,10 @@ void Panel::sweep_view(const Scene& scene) {
   spec.size = ImVec2(-1, std::max(ImGui::GetContentRegionAvail().y - ImGui::GetFontSize() * 3.5f, ImGui::GetFontSize() * 16));
   spec.export_name = "fieldscope-gp-sweep";
   line_plot(spec, {curve});
-  if (scene.gp.sweep == "w2") ImGui::TextDisabled("σ_in² stays at %s for every σ_w².", fmt(scene.input_variance(), "%.4g").c_str());
+  if (scene.gp.sweep == "w2") {
+    if (scene.sigma_in2) ImGui::TextDisabled("σ_in² stays at %s for every σ_w².", fmt(*scene.sigma_in2, "%.4g").c_str());
+    else ImGui::TextDisabled("σ_in² = σ_w² at every point (σ_in² is not set separately).");
+  }
   if (best >= 0)
     ImGui::Text("maximum: %s = %s (log evidence %s); dashed line: the scene's value %s", sweep_label(scene.gp.sweep),
                 fmt(curve.x[static_cast<std::size_t>(best)], "%.4g").c_str(), fmt(curve.y[static_cast<std::size_t>(best)], "%.6g").c_str(),

@@ -1145,7 +1145,10 @@ bool GpEvidenceCurveJob::step(double budget_seconds) {
     if (!current_) {
       GpSpec s = spec_;
       switch (parameter_) {
-        case GpSweepParameter::sigma_w2: s.sigma_w2 = value; break;
+        case GpSweepParameter::sigma_w2:
+          s.sigma_w2 = value;
+          if (s.sigma_in2_follows_w2) s.sigma_in2 = value;
+          break;
         case GpSweepParameter::sigma_b2: s.sigma_b2 = value; break;
         case GpSweepParameter::depth:
           s.depth = static_cast<int>(std::lround(value));

@@ -42,6 +42,9 @@ struct GpSpec {
   double sigma_w2 = 1.5;
   double sigma_b2 = 0.05;
   double sigma_in2 = 1.5;
+  // Sweeps over sigma_w^2 (the evidence curve, the sigma_w^2 x depth grid) set sigma_in^2 = sigma_w^2 at
+  // every value: a scene whose sigma_in^2 is unset means exactly that (docs/scene.md).
+  bool sigma_in2_follows_w2 = false;
   int depth = 3;                                  // L layers (deep) or T steps (recurrent)
   BiasMode bias_mode = BiasMode::shared;          // recurrent only
   InputMode input_mode = InputMode::first_step;   // recurrent only: first_step or every_step

@@ -337,6 +337,7 @@ bool GpPhaseGridJob::step(double budget_seconds) {
     if (!current_) {
       GpSpec s = spec_;
       s.sigma_w2 = values_[static_cast<std::size_t>(column_)];
+      if (s.sigma_in2_follows_w2) s.sigma_in2 = s.sigma_w2;
       current_ = std::make_unique<GpDepthScanJob>(s, problem_, max_depth_);
     }
     const bool finished = current_->step(std::max(0.0, budget_seconds));

@@ -71,6 +71,7 @@ GpSpec gp_spec(const Scene& scene) {
   spec.sigma_w2 = scene.sigma_w2;
   spec.sigma_b2 = scene.sigma_b2;
   spec.sigma_in2 = scene.input_variance();
+  spec.sigma_in2_follows_w2 = !scene.sigma_in2.has_value();
   spec.depth = scene.depth;
   spec.bias_mode = scene.bias_mode;
   spec.input_mode = scene.input_mode;

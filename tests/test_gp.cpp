@@ -483,6 +483,15 @@ TEST_CASE("evidence curves: each point is the log evidence of a full run at that
   s5.depth = 5;
   CHECK(depth[2].log_evidence == doctest::Approx(gp_run(s5, p).solve.log_evidence).epsilon(1e-9));
   CHECK(depth[0].log_evidence != depth[2].log_evidence);
+
+  // sigma_in^2 unset in the scene: it follows sigma_w^2 at every point of the curve.
+  GpSpec follows = spec;
+  follows.sigma_in2_follows_w2 = true;
+  const auto tracked = gp_evidence_curve(follows, p, GpSweepParameter::sigma_w2, {0.8, 3.2});
+  GpSpec at = spec;
+  at.sigma_w2 = at.sigma_in2 = 3.2;
+  CHECK(tracked[1].log_evidence == doctest::Approx(gp_run(at, p).solve.log_evidence).epsilon(1e-9));
+  CHECK(tracked[1].log_evidence != doctest::Approx(curve[2].log_evidence).epsilon(1e-6));
 }
 
 TEST_CASE("Fashion-MNIST: T-shirts against trousers are told apart (skipped without the data set)") {

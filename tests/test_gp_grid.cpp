@@ -118,6 +118,13 @@ TEST_CASE("a phase grid runs one scan per sigma_w^2 column; bad labels and budge
   mid.depth = 3;
   const GpResult reference = gp_run(mid, problem);
   CHECK(relative(grid.points()[2][2].log_evidence, reference.solve.log_evidence) < 1e-9);
+  // sigma_in^2 unset in the scene: each column uses sigma_in^2 = sigma_w^2.
+  GpSpec follows = spec_of(ActivationKind::tanh);
+  follows.sigma_in2_follows_w2 = true;
+  GpPhaseGridJob tracked(follows, problem, {0.8, 3.2}, 3);
+  tracked.run();
+  mid.sigma_in2 = 3.2;
+  CHECK(relative(tracked.points()[1][2].log_evidence, gp_run(mid, problem).solve.log_evidence) < 1e-9);
 
   GpProblem one_class = problem;
   for (double& y : one_class.y_train) y = 0;
