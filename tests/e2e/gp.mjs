@@ -180,8 +180,8 @@ try {
     check("grid: critical sigma_w^2 (tanh, b2 = 0.05) ~ 1.76", g && Math.abs(g.critical_sigma_w2 - 1.76) < 0.02, g && g.critical_sigma_w2);
     for (const [col, depth] of [[3, 2], [14, 8]]) {
       const w2 = g.sigma_w2[col];
-      // The grid holds sigma_in^2 at the scene's value (here unset: the scene's sigma_w^2 = 1.5).
-      const ref = runCli(`v=1&act=tanh&w2=${w2}&in2=1.5&b2=0.05&L=${depth}`, ["--dataset", "xor", "--train", "60", "--test", "60", "--sigma-n2", "0.01"]);
+      // sigma_in^2 is unset in the link, so it follows sigma_w^2 in every column (docs/scene.md).
+      const ref = runCli(`v=1&act=tanh&w2=${w2}&b2=0.05&L=${depth}`, ["--dataset", "xor", "--train", "60", "--test", "60", "--sigma-n2", "0.01"]);
       check(`grid (${w2.toFixed(3)}, L=${depth}): accuracy = CLI`, g.accuracy[col][depth - 1] === ref.accuracy, `${g.accuracy[col][depth - 1]} vs ${ref.accuracy}`);
       check(`grid (${w2.toFixed(3)}, L=${depth}): log evidence = CLI`, close(g.log_evidence[col][depth - 1], ref.log_evidence),
             `${g.log_evidence[col][depth - 1]} vs ${ref.log_evidence}`);
