@@ -12,6 +12,7 @@
 #include <limits>
 #include <numbers>
 
+#include "core/fast_math.h"
 #include "core/gaussian.h"
 
 namespace fs {
@@ -83,6 +84,33 @@ double Activation::dphi(double x) const {
   }
   return 0;
 }
+
+namespace {
+template <class T>
+void phi_batch_impl(const Activation& act, const T* x, T* y, std::size_t count) {
+  switch (act.kind) {
+    case ActivationKind::linear:
+      for (std::size_t i = 0; i < count; ++i) y[i] = x[i];
+      return;
+    case ActivationKind::relu:  // as phi(): NaN maps to 0
+      for (std::size_t i = 0; i < count; ++i) y[i] = x[i] > 0 ? x[i] : T(0);
+      return;
+    case ActivationKind::leaky_relu: {
+      const T slope = static_cast<T>(act.param);
+      for (std::size_t i = 0; i < count; ++i) y[i] = x[i] > 0 ? x[i] : slope * x[i];
+      return;
+    }
+    case ActivationKind::tanh:
+      for (std::size_t i = 0; i < count; ++i) y[i] = tanh_vectorizable(x[i]);
+      return;
+    default:
+      for (std::size_t i = 0; i < count; ++i) y[i] = static_cast<T>(act.phi(static_cast<double>(x[i])));
+  }
+}
+}  // namespace
+
+void Activation::phi_batch(const double* x, double* y, std::size_t count) const { phi_batch_impl(*this, x, y, count); }
+void Activation::phi_batch(const float* x, float* y, std::size_t count) const { phi_batch_impl(*this, x, y, count); }
 
 double Activation::d2phi(double x) const {
   switch (kind) {

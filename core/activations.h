@@ -6,6 +6,7 @@
 // Closed forms where they exist (mft.md §2.2); otherwise accurate quadrature (gaussian.h).
 // The vectorised fast path used by the kernel recursions lives in gaussian.h (PairIntegrator).
 #pragma once
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,10 @@ struct Activation {
   double phi(double x) const;
   double dphi(double x) const;   // phi'  (0 at kinks of step/sign: the delta parts are handled analytically)
   double d2phi(double x) const;  // phi'' (smooth activations; 0 for piecewise-linear ones)
+  // y[i] = phi(x[i]) for a batch, in the batch's precision: vectorised for tanh (fast_math.h, a few
+  // ulp) and the piecewise-linear kinds (exact), phi() element by element otherwise. x and y may alias.
+  void phi_batch(const double* x, double* y, std::size_t count) const;
+  void phi_batch(const float* x, float* y, std::size_t count) const;
 
   // Smooth (analytic on the real line): quadrature converges spectrally.
   bool smooth() const;

@@ -321,12 +321,7 @@ class Network {
     stream(spec_.seed, member_, std::uint64_t(index), kBias).fill(bias_.data(), std::size_t(bias_.size()), std::sqrt(spec_.sigma_b2));
   }
 
-  void apply_phi() {
-    const Eigen::Index count = h_.size();
-    const Scalar* h = h_.data();
-    Scalar* f = phi_.data();
-    for (Eigen::Index i = 0; i < count; ++i) f[i] = static_cast<Scalar>(spec_.activation.phi(double(h[i])));
-  }
+  void apply_phi() { spec_.activation.phi_batch(h_.data(), phi_.data(), std::size_t(h_.size())); }
 
   // Layer l's kernels into the row; the pair's columns into the histories.
   void record(int l, double* out) {

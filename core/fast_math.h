@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
 
 namespace fs {
 
@@ -44,6 +47,54 @@ inline double asin_vectorizable(double x) {
   const double r = t * detail::asin_series<0>(t2);
   const double y = far ? 1.5707963267948966 - 2.0 * r : r;
   return std::copysign(y, x);
+}
+
+// tanh(x) to a few ulp in double or float, branch-free. For a = |x|: tanh a = e / (e + 2) with
+// e = expm1(2a), which keeps full relative accuracy near 0 (no 1 - t cancellation). expm1 by Cody-Waite
+// reduction 2a = k ln 2 + r, |r| <= ln2/2: expm1(2a) = 2^k expm1(r) + (2^k - 1), the series of expm1(r)
+// through r^13 (double; the first omitted term is < 2e-17 of expm1 r) or r^8 (float; < 1e-9). a is capped where tanh
+// rounds to 1 (19.1 in double, 9.1 in float), so 2^k stays a normal number; NaN passes through.
+template <class T>
+inline T tanh_vectorizable(T x) {
+  static_assert(std::is_same_v<T, double> || std::is_same_v<T, float>);
+  constexpr bool kDouble = std::is_same_v<T, double>;
+  using Bits = std::conditional_t<kDouble, std::uint64_t, std::uint32_t>;
+  constexpr T kCap = kDouble ? T(19.1) : T(9.1);
+  constexpr T kInvLn2 = T(1.44269504088896340736);
+  // ln 2 split so that k ln2_hi is exact for |k| < 2^10 (fdlibm's split in double, 16 bits in float).
+  constexpr T kLn2Hi = kDouble ? T(6.93147180369123816490e-01) : T(0.693145751953125);
+  constexpr T kLn2Lo = kDouble ? T(1.90821492927058770002e-10) : T(1.428606765330187e-06);
+  const T a = std::abs(x);
+  const T y = 2 * (a < kCap ? a : (a == a ? kCap : a));  // NaN stays NaN
+  const T k = std::floor(y * kInvLn2 + T(0.5));
+  const T r = (y - k * kLn2Hi) - k * kLn2Lo;
+  // expm1(r) = r sum_{n < terms} r^n / (n + 1)!, Horner with the coefficients folded at compile time.
+  constexpr int kTerms = kDouble ? 13 : 8;
+  constexpr auto kCoefficients = [] {
+    std::array<T, kTerms> c{};
+    double f = 1.0;
+    for (int n = 0; n < kTerms; ++n) {
+      f /= (n + 1);
+      c[std::size_t(n)] = T(f);
+    }
+    return c;
+  }();
+  T p = kCoefficients[kTerms - 1];
+  for (int n = kTerms - 2; n >= 0; --n) p = p * r + kCoefficients[std::size_t(n)];
+  p *= r;
+  // 2^k from its bits; k <= 56 (double) or 27 (float). Through a 32-bit integer: wasm SIMD converts f64
+  // lanes to i32 lanes only.
+  const std::int32_t ki = static_cast<std::int32_t>(k == k ? k : T(0));
+  T two_k;
+  if constexpr (kDouble) {
+    const Bits bits = static_cast<Bits>(static_cast<std::uint32_t>(ki + 1023)) << 52;
+    std::memcpy(&two_k, &bits, sizeof two_k);
+  } else {
+    const Bits bits = static_cast<Bits>(ki + 127) << 23;
+    std::memcpy(&two_k, &bits, sizeof two_k);
+  }
+  const T e = two_k * p + (two_k - 1);
+  return std::copysign(e / (e + 2), x);
 }
 
 }  // namespace fs

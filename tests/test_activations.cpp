@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
+#include <vector>
 
 #include "core/activations.h"
 #include "core/gaussian.h"
@@ -152,4 +154,35 @@ TEST_CASE("names round-trip and properties are consistent") {
     }
   }
   CHECK_FALSE(activation_kind_from_name("tanhh").has_value());
+}
+
+TEST_CASE("phi_batch gives phi() for every activation, in double and float, including non-finite inputs") {
+  std::vector<double> xs;
+  for (int i = -4000; i <= 4000; ++i) xs.push_back(i * 0.01);  // [-40, 40]
+  for (double x : {0.0, -0.0, 1e-300, -1e-300, 1e-8, -3e-12, 1e300, -1e300, std::numeric_limits<double>::infinity(),
+                   -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()})
+    xs.push_back(x);
+  std::vector<float> xf(xs.begin(), xs.end());
+  for (const Activation& act : all_activations()) {
+    CAPTURE(act.formula());
+    std::vector<double> yd(xs.size());
+    std::vector<float> yf(xs.size());
+    act.phi_batch(xs.data(), yd.data(), xs.size());
+    act.phi_batch(xf.data(), yf.data(), xf.size());
+    double worst_d = 0, worst_f = 0;
+    bool same_nan = true;
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      const double ref = act.phi(xs[i]), ref_f = act.phi(double(xf[i]));
+      if (std::isnan(ref) || std::isnan(ref_f)) {
+        same_nan = same_nan && std::isnan(yd[i]) == std::isnan(ref) && std::isnan(double(yf[i])) == std::isnan(ref_f);
+        continue;
+      }
+      // Relative error in epsilons, with an absolute floor at the precision's smallest normal number.
+      worst_d = std::max(worst_d, std::abs(yd[i] - ref) / std::max(std::abs(ref), 1e-300) / 2.220446049250313e-16);
+      worst_f = std::max(worst_f, std::abs(double(yf[i]) - ref_f) / std::max(std::abs(ref_f), 1e-37) / 1.1920928955078125e-7);
+    }
+    CHECK(same_nan);
+    CHECK(worst_d <= 4);
+    CHECK(worst_f <= 4);
+  }
 }
