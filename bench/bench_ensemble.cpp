@@ -63,12 +63,14 @@ double gemm_gflops(int rows, int inner, int cols, int threads, int repeats, doub
 }
 
 // Where one deep layer's time goes, each part timed alone on one thread (per thread when several run the
-// same): drawing W (N^2 normals), the product W [Phi, u] (N x N times N x (P + 1)), and phi on N x P
-// pre-activations. From these: the fraction of the GEMM peak the ensemble could reach with a free
-// weight generator, which shows whether the generator or the rest bounds the target.
+// same): drawing W (N^2 normals), of that the Philox4x32-10 words alone, the product W [Phi, u]
+// (N x N times N x (P + 1)), and phi on N x P pre-activations. From these: the fraction of the GEMM peak
+// the ensemble could reach with a free weight generator, and the most it could reach with any transform
+// of the counter-based words into normals (the words alone cost this much).
 template <class Scalar>
 struct LayerParts {
   double weights = 0, gemm = 0, phi = 0;  // seconds per layer
+  double philox = 0;  // of `weights`, the Philox4x32-10 words alone (one 32-bit word per normal)
 };
 
 template <class Scalar>
@@ -92,12 +94,13 @@ LayerParts<Scalar> layer_parts(int n, int p, const fs::Activation& act, double m
   parts.weights = per_call([&](int k) {
     fs::random::FastNormalStream{7, std::uint32_t(k), 1, 1}.fill(w.data(), std::size_t(w.size()), 0.05);
   });
-  parts.gemm = per_call([&](int) { c.noalias() = w * a; });
-  parts.phi = per_call([&](int) {
-    const Scalar* x = h.data();
-    Scalar* y = f.data();
-    for (Eigen::Index i = 0; i < h.size(); ++i) y[i] = static_cast<Scalar>(act.phi(double(x[i])));
+  std::vector<std::uint32_t> words(4 * 64);
+  const std::uint32_t groups = std::uint32_t((std::size_t(n) * std::size_t(n) + 255) / 256);  // 256 words a group
+  parts.philox = per_call([&](int k) {
+    for (std::uint32_t g = 0; g < groups; ++g) fs::random::philox4x32_blocks(std::uint32_t(k), 1, 1, 64 * g, 64, 7, 0, words.data(), 64);
   });
+  parts.gemm = per_call([&](int) { c.noalias() = w * a; });
+  parts.phi = per_call([&](int) { act.phi_batch(h.data(), f.data(), std::size_t(h.size())); });
   return parts;
 }
 
@@ -132,10 +135,12 @@ void run_precision(const Options& o, const fs::InputSet& inputs, const char* pre
   const double layer_flops = 2.0 * o.n * o.n * o.p;
   std::printf("{\"kind\": \"deep_layer_parts\", \"precision\": \"%s\", \"threads\": 1, \"N\": %d, \"P\": %d, \"activation\": \"%s\", "
               "\"weights_ms\": %.6g, \"ns_per_normal\": %.6g, \"gemm_ms\": %.6g, \"phi_ms\": %.6g, "
-              "\"fraction_of_peak_free_weights\": %.4g, \"fraction_of_peak_free_weights_and_phi\": %.4g, \"peak_gflops_1_thread\": %.6g}\n",
+              "\"philox_ms\": %.6g, \"fraction_of_peak_free_weights\": %.4g, \"fraction_of_peak_free_weights_and_phi\": %.4g, "
+              "\"fraction_of_peak_philox_only\": %.4g, \"peak_gflops_1_thread\": %.6g}\n",
               precision_name, o.n, o.p, o.act.c_str(), parts.weights * 1e3, parts.weights * 1e9 / (double(o.n) * o.n), parts.gemm * 1e3,
-              parts.phi * 1e3, layer_flops / (parts.gemm + parts.phi) / 1e9 / (peak / threads),
-              layer_flops / parts.gemm / 1e9 / (peak / threads), peak / threads);
+              parts.phi * 1e3, parts.philox * 1e3, layer_flops / (parts.gemm + parts.phi) / 1e9 / (peak / threads),
+              layer_flops / parts.gemm / 1e9 / (peak / threads), layer_flops / (parts.gemm + parts.philox) / 1e9 / (peak / threads),
+              peak / threads);
   std::fflush(stdout);
   for (const std::string& arch : split(o.arch)) {
     fs::EnsembleSpec spec;
