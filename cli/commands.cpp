@@ -434,10 +434,12 @@ int run_ensemble(const Scene& scene, const Options& options, std::ostream& out) 
   if (!inputs.status.ok()) return report(inputs.status, "inputs");
   const int p = inputs.inputs.count;
   EnsembleSpec spec = ensemble_spec(scene, p);
-  spec.width = options.width;
-  spec.members = options.members;
-  spec.sampler = options.sampler == "explicit" ? EnsembleSampler::explicit_weights : EnsembleSampler::fast;
-  spec.precision = options.precision == "float32" ? EnsemblePrecision::float32 : EnsemblePrecision::float64;
+  // The scene's width, members, sampler and precision (ensemble_spec) unless the flags say otherwise.
+  if (options.width > 0) spec.width = options.width;
+  if (options.members > 0) spec.members = options.members;
+  if (!options.sampler.empty()) spec.sampler = options.sampler == "explicit" ? EnsembleSampler::explicit_weights : EnsembleSampler::fast;
+  if (!options.precision.empty())
+    spec.precision = options.precision == "float32" ? EnsemblePrecision::float32 : EnsemblePrecision::float64;
   spec.histogram_members = std::min(options.histogram, spec.members);
   if (options.threads > 0) set_thread_count(options.threads);
 

@@ -17,10 +17,11 @@ struct Options {
   int steps = 30;                 // qmap / cmap: iterations
   double start = -1;              // qmap / cmap: starting value (default: the scene's first input)
   // ensemble: M networks of width N (core/ensemble.h) and, where it applies, the 1/N theory beside them
-  int width = 128;                   // N
-  int members = 1000;                // M
-  std::string sampler = "fast";      // fast | explicit
-  std::string precision = "float64"; // float64 | float32
+  // N, M, sampler and precision: unset (0 or empty) means the scene's (keys ew, em, es, ep).
+  int width = 0;                     // N
+  int members = 0;                   // M
+  std::string sampler;               // fast | explicit
+  std::string precision;             // float64 | float32
   int threads = 0;                   // 0 = every hardware thread
   int histogram = 0;                 // raw per-member values written for the first this-many networks
   bool theory = true;                // the 1/N theory (core/finite_width.h) for the followed pair

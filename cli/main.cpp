@@ -144,11 +144,14 @@ int main(int argc, char** argv) {
       "the two-time entries and the correlation of the pair (ia, ib); the Lyapunov exponent and xi_c(N)\n"
       "beside their mean-field values; and the 1/N theory (N Var, N shift) for the pair where it applies.\n"
       "The seed is the scene's --seed; the numbers do not depend on --threads.");
-  ensemble->add_option("-N,--width", options.width, "Width N of every layer")->check(CLI::Range(1, 16384));
-  ensemble->add_option("-M,--members", options.members, "Number of networks M")->check(CLI::Range(2, 10000000));
-  ensemble->add_option("--sampler", options.sampler, "fast (mft.md 8.4: no N x N matrices) | explicit (real weight matrices)")
+  ensemble->add_option("-N,--width", options.width, "Width N of every layer (default: the scene's ew, 64)")->check(CLI::Range(1, 16384));
+  ensemble->add_option("-M,--members", options.members, "Number of networks M (default: the scene's em, 256)")
+      ->check(CLI::Range(2, 10000000));
+  ensemble->add_option("--sampler", options.sampler,
+                       "fast (mft.md 8.4: no N x N matrices) | explicit (real weight matrices) (default: the scene's es, fast)")
       ->check(CLI::IsMember({"fast", "explicit"}));
-  ensemble->add_option("--precision", options.precision, "float64 | float32")->check(CLI::IsMember({"float64", "float32"}));
+  ensemble->add_option("--precision", options.precision, "float64 | float32 (default: the scene's ep, float64)")
+      ->check(CLI::IsMember({"float64", "float32"}));
   ensemble->add_option("--threads", options.threads, "Threads (default: all)")->check(CLI::Range(1, 256));
   ensemble->add_option("--histogram", options.histogram, "Write the raw values of the first this-many networks")
       ->check(CLI::Range(0, 1000000));

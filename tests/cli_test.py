@@ -137,6 +137,14 @@ ja, jb = json.loads(a), json.loads(b)
 for x in (ja, jb):
     x["ensemble"].pop("memory_mib")  # the estimate counts each thread's workspace
 check("ensemble: same numbers for any thread count", ja == jb and len(ja["layers"]) == 4)
+# Width, members, sampler and precision come from the scene (ew, em, es, ep) unless a flag is given.
+code, out, err = run("ensemble", "--link", "v=1&act=tanh&L=2&P=2&ew=24&em=40&es=explicit&ep=float32", "--no-theory")
+je = json.loads(out)["ensemble"] if code == 0 else {}
+check("ensemble takes N, M, sampler and precision from the scene",
+      (je.get("width"), je.get("members"), je.get("sampler"), je.get("precision")) == (24, 40, "explicit", "float32"), (code, je, err[:200]))
+code, out, err = run("ensemble", "--link", "v=1&act=tanh&L=2&P=2&ew=24&em=40", "-N", "12", "-M", "30", "--no-theory")
+je = json.loads(out)["ensemble"] if code == 0 else {}
+check("ensemble flags override the scene", (je.get("width"), je.get("members")) == (12, 30), (code, je, err[:200]))
 for args, needle in [
     (["ensemble", "-N", "0"], "width"),
     (["ensemble", "--sampler", "nope"], "sampler"),
