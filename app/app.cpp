@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/plot.h"
+#include "app/widgets.h"
 #include "core/parallel.h"
 #include "core/scene_specs.h"
 
@@ -46,23 +47,7 @@ bool same_recurrent_kernel(const Scene& a, const Scene& b) {
 bool wants_deep(const Scene& s) { return s.arch == Architecture::deep || s.view.kernels == "compare"; }
 bool wants_recurrent(const Scene& s) { return s.arch == Architecture::recurrent || s.view.kernels == "compare"; }
 
-std::string fmt(double v, const char* format = "%.6g") {
-  if (std::isinf(v)) return v > 0 ? "∞" : "-∞";
-  if (std::isnan(v)) return "n/a";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
-
-void help_marker(const char* text) {
-  if (ImGui::IsItemHovered()) {
-    ImGui::BeginTooltip();
-    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 28.0f);
-    ImGui::TextUnformatted(text);
-    ImGui::PopTextWrapPos();
-    ImGui::EndTooltip();
-  }
-}
+std::string fmt(double v, const char* format = "%.6g") { return format_number(v, format); }
 
 // A double slider with a symbol, clamped to its range, with a tooltip; true when changed.
 bool slider(const char* label, double& value, double lo, double hi, const char* tooltip, const char* format = "%.4g",

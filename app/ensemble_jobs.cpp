@@ -85,20 +85,10 @@ EnsemblePoint make_point(const Scene& s, const InputSet& pair, double x) {
   p.scene = s;
   p.spec = ensemble_spec(s, pair.count);
   p.ensemble_key = scene_to_query(s);
-  if (s.arch == Architecture::recurrent && s.input_mode == InputMode::sequence) {
-    p.theory_problem = "The 1/N theory covers input at t = 0 or at every step, not sequences.";
+  if (const Status theory = pair_theory_spec(p.spec, pair.gram(), p.theory); !theory.ok()) {
+    p.theory_problem = theory.message;
     return p;
   }
-  FiniteWidthSpec& fw = p.theory;
-  fw.activation = p.spec.activation;
-  fw.sigma_w2 = p.spec.sigma_w2;
-  fw.sigma_b2 = p.spec.sigma_b2;
-  fw.sigma_in2 = p.spec.sigma_in2;
-  fw.depth = p.spec.depth;
-  fw.architecture = p.spec.arch;
-  fw.bias_mode = p.spec.bias_mode;
-  fw.input_mode = p.spec.input_mode;
-  fw.input_gram = pair.gram();
   p.theory_key = theory_key(s);
   return p;
 }
@@ -322,27 +312,6 @@ bool EnsembleJobs::theory_done(const EnsemblePoint& point) const {
   if (point.theory_key.empty()) return true;
   auto t = theories_.find(point.theory_key);
   return t != theories_.end() && t->second.job->progress() >= 1.0;
-}
-
-// --- 3. the 1/N theory of one entry ----------------------------------------------------------------------
-TheoryEntryValues theory_entry(const FiniteWidthResult& theory, bool gram, int layer, int i, int j) {
-  TheoryEntryValues v;
-  if (layer < 0 || std::size_t(layer) >= theory.layers.size()) return v;
-  const FiniteWidthLayer& l = theory.layers[std::size_t(layer)];
-  const int p = static_cast<int>(l.kernel.rows());
-  if (i >= p || j >= p) return v;
-  const int k = pair_basis_index(i, j, p);
-  if (gram) {
-    v.mean_field = l.kernel(i, j);
-    if (!theory.gram_status.ok()) return v;
-    if (l.gram_covariance.rows() > k) v.n_variance = l.gram_covariance(k, k);
-    if (l.gram_mean_shift.rows() > std::max(i, j)) v.n_shift = l.gram_mean_shift(i, j);
-    return v;
-  }
-  if (l.aux.rows() > std::max(i, j)) v.mean_field = l.aux(i, j);
-  if (l.covariance.rows() > k) v.n_variance = l.covariance(k, k);
-  if (l.mean_shift.rows() > std::max(i, j)) v.n_shift = l.mean_shift(i, j);
-  return v;
 }
 
 }  // namespace fs::ui

@@ -83,14 +83,4 @@ class EnsembleJobs {
   long generation_ = 0;
 };
 
-// The 1/N theory of one kernel entry of the pair at layer/time l, in the scene numbering of the pair
-// (0 = a, 1 = b): N Var (D) and N shift (m); the Gram's for the deep network (mft.md §5.5). NaN where the
-// theory does not give it.
-struct TheoryEntryValues {
-  double mean_field = EnsembleStat::kNaN;  // C-bar (aux) or K (gram) of the theory's own quadrature
-  double n_variance = EnsembleStat::kNaN;  // D
-  double n_shift = EnsembleStat::kNaN;     // m
-};
-TheoryEntryValues theory_entry(const FiniteWidthResult& theory, bool gram, int layer, int i, int j);
-
 }  // namespace fs::ui

@@ -27,6 +27,8 @@
 #include "app/ensemble_jobs.h"
 #include "app/plot.h"
 #include "app/view_panel.h"
+#include "app/widgets.h"
+#include "core/report_json.h"
 
 namespace fs::ui {
 namespace {
@@ -37,34 +39,14 @@ namespace {
 constexpr double kNaN = EnsembleStat::kNaN;
 using Json = nlohmann::ordered_json;
 
-std::string fmt(double v, const char* format = "%.4g") {
-  if (std::isinf(v)) return v > 0 ? "∞" : "-∞";
-  if (std::isnan(v)) return "n/a";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
+std::string fmt(double v, const char* format = "%.4g") { return format_number(v, format); }
 // "value ± se"
 std::string pm(double v, double se, const char* format = "%.4g") {
   if (std::isnan(v)) return "n/a";
   return fmt(v, format) + " ± " + fmt(se, "%.2g");
 }
 
-Json number(double v) {
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  if (std::isnan(v)) return nullptr;
-  return v;
-}
-
-void help_marker(const char* text) {
-  if (ImGui::IsItemHovered()) {
-    ImGui::BeginTooltip();
-    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 28.0f);
-    ImGui::TextUnformatted(text);
-    ImGui::PopTextWrapPos();
-    ImGui::EndTooltip();
-  }
-}
+using json::number;
 
 const ImVec4 kWarn(1, 0.72f, 0.3f, 1), kError(1, 0.5f, 0.4f, 1);
 
@@ -107,7 +89,7 @@ bool has_statistics(const EnsembleResult* r) {
 // One ensemble's numbers for one entry, beside its theory: what the width, sweep and hist views show.
 struct EntryNumbers {
   EnsembleStat stat;          // NaN fields when not available
-  TheoryEntryValues theory;   // NaN where the theory does not give it
+  FiniteWidthEntry theory;   // NaN where the theory does not give it
   double width = 0;
   int members_done = 0;
   bool available = false;
@@ -136,28 +118,12 @@ EntryNumbers entry_numbers(const EnsembleJobs& jobs, const EnsemblePoint& p, con
     }
     n.members_done = r->members_done;
   }
-  if (const FiniteWidthResult* t = jobs.theory(p)) n.theory = theory_entry(*t, e.gram, p.spec.depth, e.i, e.j);
+  if (const FiniteWidthResult* t = jobs.theory(p)) n.theory = finite_width_entry(*t, e.gram, p.spec.depth, e.i, e.j);
   return n;
 }
 
-Json stat_json(const EnsembleStat& s, double width) {
-  Json j;
-  j["mean_field"] = number(s.mean_field);
-  j["mean"] = number(s.mean);
-  j["mean_se"] = number(s.mean_se);
-  j["variance"] = number(s.variance);
-  j["variance_se"] = number(s.variance_se);
-  j["mse"] = number(s.mse);
-  j["mse_se"] = number(s.mse_se);
-  j["n_variance"] = number(width * s.variance);
-  j["n_variance_se"] = number(width * s.variance_se);
-  j["n_shift"] = number(width * (s.mean - s.mean_field));
-  j["n_shift_se"] = number(width * s.mean_se);
-  return j;
-}
-
 Json entry_json(const EntryNumbers& n) {
-  Json j = stat_json(n.stat, n.width);
+  Json j = json::ensemble_stat(n.stat, n.width);
   j["theory_mean_field"] = number(n.theory.mean_field);
   j["theory_n_variance"] = number(n.theory.n_variance);
   j["theory_n_shift"] = number(n.theory.n_shift);
@@ -637,7 +603,7 @@ void Panel::width_view() {
     const ImU32 color = arch_color(arch);
     Series r = series(std::string(arch_label(arch)) + ", ensemble ± SE", color), s = r, m = r;
     r.markers = s.markers = m.markers = true;
-    TheoryEntryValues theory;
+    FiniteWidthEntry theory;
     for (const EnsemblePoint& p : plan_.points) {
       if (p.arch != arch) continue;
       const EntryNumbers n = entry_numbers(jobs_, p, e);
@@ -1028,12 +994,12 @@ Json Panel::snapshot(const Scene& scene) const {
           for (int t : cross_times(p.spec.depth))
             for (int lag = 0; lag <= t; ++lag) {
               const std::size_t k = std::size_t(t) * l1 + (t - lag);
-              curves.push_back({{"t", t}, {"s", t - lag}, {"aux", stat_json(r->aux_two_time[k], p.spec.width)},
-                                {"gram", stat_json(r->gram_two_time[k], p.spec.width)}});
+              curves.push_back({{"t", t}, {"s", t - lag}, {"aux", json::ensemble_stat(r->aux_two_time[k], p.spec.width)},
+                                {"gram", json::ensemble_stat(r->gram_two_time[k], p.spec.width)}});
             }
         q["two_time"] = std::move(curves);
       } else if (v == "chaos") {
-        q["lyapunov"] = stat_json(r->lyapunov, p.spec.width);
+        q["lyapunov"] = json::ensemble_stat(r->lyapunov, p.spec.width);
         q["lyapunov"]["status"] = status_code_name(r->lyapunov_status.code);
         q["lyapunov"]["fixed_point"] = number(r->lyapunov_fixed_point);
         const CorrelationLengthFit& f = r->correlation_length;

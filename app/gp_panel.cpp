@@ -28,10 +28,12 @@
 #include "app/colormap.h"
 #include "app/plot.h"
 #include "app/view_panel.h"
+#include "app/widgets.h"
 #include "core/criticality.h"
 #include "core/datasets.h"
 #include "core/gp.h"
 #include "core/gp_grid.h"
+#include "core/report_json.h"
 #include "core/scene_specs.h"
 
 namespace fs::ui {
@@ -47,24 +49,8 @@ constexpr int kMaxRegressionPoints = 200;
 constexpr std::size_t kMaxLinkQuery = 32000;  // as app.cpp: what a share link carries safely
 constexpr int kStripImages = 24;
 
-std::string fmt(double v, const char* format = "%.6g") {
-  if (std::isinf(v)) return v > 0 ? "∞" : "-∞";
-  if (std::isnan(v)) return "n/a";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
+std::string fmt(double v, const char* format = "%.6g") { return format_number(v, format); }
 std::string mib(double bytes) { return fmt(bytes / 1048576.0, bytes < 10 * 1048576.0 ? "%.2g MiB" : "%.0f MiB"); }
-
-void help_marker(const char* text) {
-  if (ImGui::IsItemHovered()) {
-    ImGui::BeginTooltip();
-    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 28.0f);
-    ImGui::TextUnformatted(text);
-    ImGui::PopTextWrapPos();
-    ImGui::EndTooltip();
-  }
-}
 
 void error_text(const std::string& text) {
   ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 0.5f, 0.4f, 1));
@@ -72,11 +58,6 @@ void error_text(const std::string& text) {
   ImGui::PopStyleColor();
 }
 
-nlohmann::ordered_json num(double v) {
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  if (std::isnan(v)) return nullptr;
-  return v;
-}
 
 bool is_toy(const std::string& d) { return d == "moons" || d == "spirals" || d == "xor" || d == "circles"; }
 
@@ -1323,12 +1304,12 @@ nlohmann::ordered_json Panel::snapshot(const Scene& scene) const {
   if (fit_.done) {
     const GpResult& r = fit_.result;
     f["status"] = r.status.message;
-    f["accuracy"] = num(r.accuracy);
-    f["train_accuracy"] = num(r.train_accuracy);
-    f["mse"] = num(r.mse);
-    f["log_evidence"] = num(r.solve.log_evidence);
-    f["jitter"] = num(r.solve.jitter);
-    f["condition_number"] = num(r.solve.condition_number);
+    f["accuracy"] = json::number(r.accuracy);
+    f["train_accuracy"] = json::number(r.train_accuracy);
+    f["mse"] = json::number(r.mse);
+    f["log_evidence"] = json::number(r.solve.log_evidence);
+    f["jitter"] = json::number(r.solve.jitter);
+    f["condition_number"] = json::number(r.solve.condition_number);
     if (fit_.k > 0) f["classes"] = fit_.k;
   }
   if (fit_.surface_done) f["surface"] = fit_.surface_status.ok() ? std::string("ok") : fit_.surface_status.message;
@@ -1344,20 +1325,20 @@ nlohmann::ordered_json Panel::snapshot(const Scene& scene) const {
     nlohmann::ordered_json acc = nlohmann::ordered_json::array(), ev = nlohmann::ordered_json::array();
     for (const auto& column : grid_.job->points()) {
       nlohmann::ordered_json a = nlohmann::ordered_json::array(), e = nlohmann::ordered_json::array();
-      for (const GpDepthPoint& p : column) a.push_back(num(p.accuracy)), e.push_back(num(p.log_evidence));
+      for (const GpDepthPoint& p : column) a.push_back(json::number(p.accuracy)), e.push_back(json::number(p.log_evidence));
       acc.push_back(a), ev.push_back(e);
     }
     g["accuracy"] = acc;
     g["log_evidence"] = ev;
     const CriticalPoint cp = critical_point(scene.activation, scene.sigma_b2);
-    g["critical_sigma_w2"] = cp.status.ok() ? num(cp.sigma_w2) : nlohmann::ordered_json(nullptr);
+    g["critical_sigma_w2"] = cp.status.ok() ? json::number(cp.sigma_w2) : nlohmann::ordered_json(nullptr);
     j["grid"] = g;
   }
   if (sweep_.job && sweep_.key == sweep_key(scene)) {
     nlohmann::ordered_json s;
     s["parameter"] = scene.gp.sweep;
     nlohmann::ordered_json values = nlohmann::ordered_json::array(), le = nlohmann::ordered_json::array();
-    for (const GpEvidencePoint& p : sweep_.job->points()) values.push_back(p.value), le.push_back(p.status.ok() ? num(p.log_evidence) : nullptr);
+    for (const GpEvidencePoint& p : sweep_.job->points()) values.push_back(p.value), le.push_back(p.status.ok() ? json::number(p.log_evidence) : nullptr);
     s["values"] = values;
     s["log_evidence"] = le;
     j["sweep"] = s;

@@ -10,6 +10,7 @@
 #include "core/ensemble.h"
 #include "core/datasets.h"
 #include "core/finite_width.h"
+#include "core/report_json.h"
 #include "core/gp.h"
 #include "core/parallel.h"
 #include "core/scene_specs.h"
@@ -19,12 +20,7 @@ namespace fs::cli {
 namespace {
 using Json = nlohmann::ordered_json;
 
-// JSON has no infinity: write it as the string "inf" / "-inf" (documented in the README).
-Json number(double v) {
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  if (std::isnan(v)) return nullptr;
-  return v;
-}
+using json::number;  // infinity as "inf" / "-inf", NaN as null (core/report_json.h)
 std::string csv_number(double v) {
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   return format_double(v);
@@ -351,80 +347,37 @@ int run_scene(const Scene& scene, const Options& options, std::ostream& out) {
 // --- ensemble: finite-width Monte Carlo beside the mean field and the 1/N theory ----------------------
 namespace {
 
-// The followed pair's 1/N theory (core/finite_width.h) in the ensemble's packing: N Var and N shift of
-// every equal-time entry among the inputs {a, b}, per layer. NaN where the theory does not apply.
+// The followed pair's 1/N theory (core/finite_width.h), with the map from ensemble inputs to theory inputs.
 struct PairTheory {
-  Status status = Status::error(StatusCode::not_defined, "not computed");
-  std::vector<FiniteWidthLayer> layers;
+  FiniteWidthResult result;
   std::vector<int> members;  // ensemble input index -> theory input index (-1: not in the pair)
-  bool has_gram = false;
 };
 
-PairTheory pair_theory(const Scene& scene, const EnsembleSpec& spec, const InputSet& inputs, bool progress) {
+PairTheory pair_theory(const EnsembleSpec& spec, const InputSet& inputs, bool progress) {
   PairTheory theory;
-  if (spec.arch == Architecture::recurrent && spec.input_mode == InputMode::sequence) {
-    theory.status = Status::error(StatusCode::not_defined, "The 1/N theory covers input at t = 0 or at every step, not sequences.");
-    return theory;
-  }
   std::vector<int> pair = {spec.input_a};
   if (spec.input_b != spec.input_a) pair.push_back(spec.input_b);
   const Eigen::MatrixXd g = inputs.gram();
-  FiniteWidthSpec fw;
-  fw.activation = spec.activation;
-  fw.sigma_w2 = spec.sigma_w2;
-  fw.sigma_b2 = spec.sigma_b2;
-  fw.sigma_in2 = spec.sigma_in2;
-  fw.depth = spec.depth;
-  fw.architecture = spec.arch;
-  fw.bias_mode = spec.bias_mode;
-  fw.input_mode = spec.input_mode;
-  fw.input_gram.resize(int(pair.size()), int(pair.size()));
+  Eigen::MatrixXd pair_gram(int(pair.size()), int(pair.size()));
   for (std::size_t i = 0; i < pair.size(); ++i)
-    for (std::size_t j = 0; j < pair.size(); ++j) fw.input_gram(int(i), int(j)) = g(pair[i], pair[j]);
+    for (std::size_t j = 0; j < pair.size(); ++j) pair_gram(int(i), int(j)) = g(pair[i], pair[j]);
+  FiniteWidthSpec fw;
+  theory.result.status = pair_theory_spec(spec, pair_gram, fw);
+  if (!theory.result.status.ok()) return theory;
   FiniteWidthJob job(fw);
   run_job(job, progress);
-  FiniteWidthResult r = job.take_result();
-  theory.status = r.status;
-  theory.layers = std::move(r.layers);
-  theory.has_gram = r.gram_status.ok();
+  theory.result = job.take_result();
   theory.members.assign(std::size_t(inputs.count), -1);
   for (std::size_t i = 0; i < pair.size(); ++i) theory.members[std::size_t(pair[i])] = int(i);
-  (void)scene;
   return theory;
 }
 
-// Theory values of entry (a, b) at layer l: {N Var, N shift} of the aux field or the Gram.
+// Theory values of entry (a, b) (ensemble numbering) at layer l: {N Var, N shift} of the aux field or the Gram.
 std::pair<double, double> theory_entry(const PairTheory& t, bool gram, int l, int a, int b) {
   constexpr double nan = EnsembleStat::kNaN;
-  if (t.layers.size() <= std::size_t(l) || t.members.empty()) return {nan, nan};
-  const int i = t.members[std::size_t(a)], j = t.members[std::size_t(b)];
-  if (i < 0 || j < 0) return {nan, nan};
-  const FiniteWidthLayer& layer = t.layers[std::size_t(l)];
-  const int p = static_cast<int>(layer.kernel.rows());
-  const int k = pair_basis_index(i, j, p);
-  if (gram) {
-    if (!t.has_gram || layer.gram_covariance.size() == 0) return {nan, nan};
-    return {layer.gram_covariance(k, k), layer.gram_mean_shift.size() ? layer.gram_mean_shift(i, j) : nan};
-  }
-  if (layer.covariance.size() == 0) return {nan, nan};
-  return {layer.covariance(k, k), layer.mean_shift.size() ? layer.mean_shift(i, j) : nan};
-}
-
-Json stat_json(const EnsembleStat& s, double width) {
-  Json j;
-  j["mean_field"] = number(s.mean_field);
-  j["mean"] = number(s.mean);
-  j["mean_se"] = number(s.mean_se);
-  j["variance"] = number(s.variance);
-  j["variance_se"] = number(s.variance_se);
-  j["mse"] = number(s.mse);
-  j["mse_se"] = number(s.mse_se);
-  // The 1/N theory's scale: N Var and N (mean - mean field) (mft.md §5.2-5.3).
-  j["n_variance"] = number(width * s.variance);
-  j["n_variance_se"] = number(width * s.variance_se);
-  j["n_shift"] = number(width * (s.mean - s.mean_field));
-  j["n_shift_se"] = number(width * s.mean_se);
-  return j;
+  if (t.members.empty() || t.members[std::size_t(a)] < 0 || t.members[std::size_t(b)] < 0) return {nan, nan};
+  const FiniteWidthEntry e = finite_width_entry(t.result, gram, l, t.members[std::size_t(a)], t.members[std::size_t(b)]);
+  return {e.n_variance, e.n_shift};
 }
 
 }  // namespace
@@ -450,9 +403,9 @@ int run_ensemble(const Scene& scene, const Options& options, std::ostream& out) 
 
   PairTheory theory;
   if (!options.theory)
-    theory.status = Status::error(StatusCode::not_defined, "not requested (--no-theory)");
+    theory.result.status = Status::error(StatusCode::not_defined, "not requested (--no-theory)");
   else
-    theory = pair_theory(scene, spec, inputs.inputs, options.progress);
+    theory = pair_theory(spec, inputs.inputs, options.progress);
   const double n = spec.width;
   const int l1 = spec.depth + 1;
 
@@ -512,7 +465,7 @@ int run_ensemble(const Scene& scene, const Options& options, std::ostream& out) 
         const KernelEnsemble& k = (kind == 0 ? r.aux : r.gram)[std::size_t(l)];
         for (int a = 0; a < p; ++a)
           for (int b = 0; b <= a; ++b) {
-            Json entry = stat_json(k.at(a, b), n);
+            Json entry = json::ensemble_stat(k.at(a, b), n);
             entry["a"] = a;
             entry["b"] = b;
             const auto th = theory_entry(theory, kind == 1, l, a, b);
@@ -536,15 +489,15 @@ int run_ensemble(const Scene& scene, const Options& options, std::ostream& out) 
         Json b;
         b["t"] = t;
         b["s"] = s;
-        b["aux"] = stat_json(r.aux_two_time[std::size_t(t * l1 + s)], n);
-        b["gram"] = stat_json(r.gram_two_time[std::size_t(t * l1 + s)], n);
+        b["aux"] = json::ensemble_stat(r.aux_two_time[std::size_t(t * l1 + s)], n);
+        b["gram"] = json::ensemble_stat(r.gram_two_time[std::size_t(t * l1 + s)], n);
         two.push_back(std::move(b));
       }
     j["two_time"] = std::move(two);
     Json corr = Json::array();
-    for (const EnsembleStat& c : r.correlation) corr.push_back(stat_json(c, n));
+    for (const EnsembleStat& c : r.correlation) corr.push_back(json::ensemble_stat(c, n));
     j["correlation"] = std::move(corr);
-    Json ly = stat_json(r.lyapunov, n);
+    Json ly = json::ensemble_stat(r.lyapunov, n);
     ly["status"] = status_json(r.lyapunov_status);
     ly["fixed_point"] = number(r.lyapunov_fixed_point);
     ly["convention"] = "amplitude growth per layer/step, (1/L) sum_l ln |J^l v^{l-1}|; mean field: layer average of (1/2) ln chi_1(q^{l-1})";
@@ -561,7 +514,7 @@ int run_ensemble(const Scene& scene, const Options& options, std::ostream& out) 
     xi["last_layer"] = f.last_layer;
     xi["points"] = f.points;
     j["correlation_length"] = std::move(xi);
-    j["theory_status"] = status_json(theory.status);
+    j["theory_status"] = status_json(theory.result.status);
     if (spec.histogram_members > 0) {
       Json h;
       for (std::size_t k = 0; k < r.histograms.size(); ++k) {
@@ -573,7 +526,7 @@ int run_ensemble(const Scene& scene, const Options& options, std::ostream& out) 
     }
     write_json(out, j);
   }
-  if (!theory.status.ok() && options.theory) std::cerr << "note: 1/N theory: " << theory.status.message << "\n";
+  if (!theory.result.status.ok() && options.theory) std::cerr << "note: 1/N theory: " << theory.result.status.message << "\n";
   if (!r.mean_field_status.ok()) std::cerr << "note: mean field: " << r.mean_field_status.message << "\n";
   return report(r.status, "ensemble");
 }

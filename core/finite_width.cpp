@@ -1066,4 +1066,24 @@ CorrelationLength finite_width_correlation_length(const FiniteWidthResult& resul
   return out;
 }
 
+FiniteWidthEntry finite_width_entry(const FiniteWidthResult& result, bool gram, int layer, int i, int j) {
+  FiniteWidthEntry v;
+  if (layer < 0 || std::size_t(layer) >= result.layers.size()) return v;
+  const FiniteWidthLayer& l = result.layers[std::size_t(layer)];
+  const int p = static_cast<int>(l.kernel.rows());
+  if (i < 0 || j < 0 || i >= p || j >= p) return v;
+  const int k = pair_basis_index(i, j, p);
+  if (gram) {
+    v.mean_field = l.kernel(i, j);
+    if (!result.gram_status.ok()) return v;
+    if (l.gram_covariance.rows() > k) v.n_variance = l.gram_covariance(k, k);
+    if (l.gram_mean_shift.rows() > std::max(i, j)) v.n_shift = l.gram_mean_shift(i, j);
+    return v;
+  }
+  if (l.aux.rows() > std::max(i, j)) v.mean_field = l.aux(i, j);
+  if (l.covariance.rows() > k) v.n_variance = l.covariance(k, k);
+  if (l.mean_shift.rows() > std::max(i, j)) v.n_shift = l.mean_shift(i, j);
+  return v;
+}
+
 }  // namespace fs

@@ -25,6 +25,7 @@
 // Derivatives dF/dC, F'' and the tau directional derivatives are central differences of these fixed
 // rules (smooth in the covariance).
 #pragma once
+#include <limits>
 #include <Eigen/Core>
 #include <cstddef>
 #include <memory>
@@ -99,6 +100,16 @@ class FiniteWidthJob : public Job {
 };
 
 FiniteWidthResult finite_width(const FiniteWidthSpec& spec);
+
+// The theory of one kernel entry (i, j) (theory input numbering) at layer/time l: the mean field, N Var
+// (D) and N shift (m) of the aux field, or of the Gram (deep only, mft.md §5.5). NaN where the result
+// does not give it (layer not reached, m not computed, recurrent Gram).
+struct FiniteWidthEntry {
+  double mean_field = std::numeric_limits<double>::quiet_NaN();  // C-bar (aux) or K (gram)
+  double n_variance = std::numeric_limits<double>::quiet_NaN();  // D
+  double n_shift = std::numeric_limits<double>::quiet_NaN();     // m
+};
+FiniteWidthEntry finite_width_entry(const FiniteWidthResult& result, bool gram, int layer, int i, int j);
 
 // Finite-width correction of the correlation length (mft.md §5.6, the doc's DERIVED heuristic, not
 // Grosvenor & Jefferson's formula): for P = 2, add m^l / N to each entry of the MFT aux field,

@@ -64,6 +64,22 @@ EnsembleSpec ensemble_spec(const Scene& scene, int inputs) {
   return spec;
 }
 
+Status pair_theory_spec(const EnsembleSpec& spec, const Eigen::MatrixXd& input_gram, FiniteWidthSpec& out) {
+  if (spec.arch == Architecture::recurrent && spec.input_mode == InputMode::sequence)
+    return Status::error(StatusCode::not_defined, "The 1/N theory covers input at t = 0 or at every step, not sequences.");
+  out = FiniteWidthSpec{};
+  out.activation = spec.activation;
+  out.sigma_w2 = spec.sigma_w2;
+  out.sigma_b2 = spec.sigma_b2;
+  out.sigma_in2 = spec.sigma_in2;
+  out.depth = spec.depth;
+  out.architecture = spec.arch;
+  out.bias_mode = spec.bias_mode;
+  out.input_mode = spec.input_mode;
+  out.input_gram = input_gram;
+  return Status{};
+}
+
 GpSpec gp_spec(const Scene& scene) {
   GpSpec spec;
   spec.arch = scene.arch;

@@ -5,6 +5,7 @@
 #include "core/datasets.h"
 #include "core/deep_kernel.h"
 #include "core/ensemble.h"
+#include "core/finite_width.h"
 #include "core/gp.h"
 #include "core/recurrent_kernel.h"
 #include "core/scene.h"
@@ -18,6 +19,9 @@ PhaseDiagramSpec phase_diagram_spec(const Scene& scene);
 // The network of the scene (architecture, activation, variances, depth, bias and input modes) with the
 // ensemble panel's width, members, sampler and precision; the followed pair clamped to the inputs.
 EnsembleSpec ensemble_spec(const Scene& scene, int inputs);
+// The 1/N theory (core/finite_width.h) of an ensemble's network for inputs with Gram matrix `input_gram`
+// (the followed pair). Not defined for recurrent networks fed a sequence: the status says so.
+Status pair_theory_spec(const EnsembleSpec& spec, const Eigen::MatrixXd& input_gram, FiniteWidthSpec& out);
 // The network of the scene with the GP panel's noise and readout.
 GpSpec gp_spec(const Scene& scene);
 // The GP panel's data set for the toy sets and Fashion-MNIST (`fashion_mnist_dir`: where its idx files

@@ -1,0 +1,38 @@
+// JSON as the CLI writes it and the explorer's snapshots repeat it: numbers (JSON has no infinity or
+// NaN) and the statistics of one ensemble kernel entry.
+#pragma once
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "core/ensemble.h"
+
+namespace fs::json {
+
+using Json = nlohmann::ordered_json;
+
+// Infinity as the string "inf" / "-inf" (documented in the README), NaN as null.
+inline Json number(double v) {
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (std::isnan(v)) return nullptr;
+  return v;
+}
+
+// Mean field, mean, variance and mean squared distance with their standard errors, and on the 1/N
+// theory's scale N Var and N (mean - mean field) (mft.md §5.2-5.3).
+inline Json ensemble_stat(const EnsembleStat& s, double width) {
+  Json j;
+  j["mean_field"] = number(s.mean_field);
+  j["mean"] = number(s.mean);
+  j["mean_se"] = number(s.mean_se);
+  j["variance"] = number(s.variance);
+  j["variance_se"] = number(s.variance_se);
+  j["mse"] = number(s.mse);
+  j["mse_se"] = number(s.mse_se);
+  j["n_variance"] = number(width * s.variance);
+  j["n_variance_se"] = number(width * s.variance_se);
+  j["n_shift"] = number(width * (s.mean - s.mean_field));
+  j["n_shift_se"] = number(width * s.mean_se);
+  return j;
+}
+
+}  // namespace fs::json
