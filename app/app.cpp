@@ -604,6 +604,7 @@ void App::signal_panel() {
     spec.id = "q-layers";
     spec.title = "Length q^l of inputs a and b";
     spec.x.label = "layer l";
+    spec.x.integer = true;
     spec.y.label = "q^l";
     spec.size = ImVec2(half_w, h);
     if (std::isfinite(d.fixed.q_star)) spec.y_lines = {d.fixed.q_star};
@@ -615,6 +616,7 @@ void App::signal_panel() {
     spec.id = "c-layers";
     spec.title = "Correlation c^l of the pair";
     spec.x.label = "layer l";
+    spec.x.integer = true;
     spec.y.label = "c^l";
     spec.size = ImVec2(half_w, h);
     spec.y_lines = {d.fixed.c_star};
@@ -673,6 +675,7 @@ HeatMapSpec kernel_map_spec(const char* id, std::string title, const char* value
   spec.title = std::move(title);
   spec.x.label = "input b";
   spec.y.label = "input a";
+  spec.x.integer = spec.y.integer = true;
   spec.x.min = spec.y.min = 0;
   spec.x.max = spec.y.max = std::max(p - 1, 1);
   spec.value_label = value_label;
@@ -775,6 +778,7 @@ void App::kernel_panel() {
     spec.title = "Recurrent two-time kernel K(t, s) of input a = " + std::to_string(a);
     spec.x.label = "s";
     spec.y.label = "t";
+    spec.x.integer = spec.y.integer = true;
     spec.x.min = spec.y.min = 0;
     spec.x.max = spec.y.max = T;
     spec.value_label = "K(t,s)";

@@ -937,6 +937,7 @@ void Panel::fashion_view(const Scene& scene) {
     h.title = "Confusion matrix (each row: one true class)";
     h.x.label = "predicted class (index)";
     h.y.label = "true class (index)";
+    h.x.integer = h.y.integer = true;
     h.x.min = h.y.min = 0;
     h.x.max = h.y.max = std::max(1, fit_.k - 1);
     h.value_label = "fraction";
@@ -1075,6 +1076,7 @@ void Panel::grid_view(const Scene& scene) {
   h.title = evidence ? "Log evidence per training point over σ_w² and depth" : "Test accuracy over σ_w² and depth";
   h.x.label = "σ_w²";
   h.y.label = "depth L";
+  h.y.integer = true;
   h.x.min = job.sigma_w2_values().front(), h.x.max = job.sigma_w2_values().back();
   h.y.min = 1, h.y.max = std::max(2, rows);
   h.value_label = evidence ? "log p(y)/n" : "accuracy";

@@ -258,11 +258,17 @@ std::vector<double> log_ticks(double min, double max, int target_count) {
   return log_ticks_detailed(min, max, target_count).values;
 }
 
-std::vector<Tick> axis_ticks(double min, double max, bool log, int target_count) {
+std::vector<Tick> axis_ticks(double min, double max, bool log, int target_count, bool integer) {
   std::vector<Tick> ticks;
   if (!log) {
-    const std::vector<double> values = nice_ticks(min, max, target_count);
-    const double step = values.size() >= 2 ? values[1] - values[0] : nice_step(std::abs(max - min), target_count);
+    std::vector<double> values = nice_ticks(min, max, target_count);
+    double step = values.size() >= 2 ? values[1] - values[0] : nice_step(std::abs(max - min), target_count);
+    if (integer && !(step >= 1)) {  // finer than whole numbers: the whole numbers in view, or none
+      values.clear();
+      const double lo = std::ceil(std::min(min, max)), hi = std::floor(std::max(min, max));
+      for (double v = lo; v <= hi && values.size() <= std::size_t(std::max(target_count, 1)) * 2; ++v) values.push_back(v);
+      step = 1;
+    }
     const std::vector<std::string> labels = tick_labels(values, step);
     for (std::size_t i = 0; i < values.size(); ++i) ticks.push_back({values[i], labels[i], true});
     return ticks;

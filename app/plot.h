@@ -50,6 +50,7 @@ struct Axis {
   bool log = false;
   bool fixed = false;  // line plots: use [min, max] instead of the data's range
   double min = 0, max = 1;
+  bool integer = false;  // ticks at whole numbers only (an index axis: inputs, layers)
 };
 
 struct DataPoint {
@@ -181,8 +182,9 @@ struct Tick {
   std::string label;  // empty for minor ticks
   bool major = true;
 };
-// Major ticks with labels, and for log axes minor ticks (2..9 x 10^k) for the grid.
-std::vector<Tick> axis_ticks(double min, double max, bool log, int target_count);
+// Major ticks with labels, and for log axes minor ticks (2..9 x 10^k) for the grid. `integer` (linear
+// axes): whole numbers only, however far the view is zoomed in.
+std::vector<Tick> axis_ticks(double min, double max, bool log, int target_count, bool integer = false);
 // Labels for linear ticks with the given step, with the same number of decimals for all of them;
 // scientific ("2.5e7") when the largest magnitude is >= 1e7 or < 1e-3, or fixed notation would
 // need more than 16 digits.

@@ -110,6 +110,7 @@ struct Layout {
   bool has_title = false, has_label_row = false, has_x_label = false;
   bool too_small = false;
   AxisMap x, y;
+  bool x_integer = false, y_integer = false;  // Axis::integer
   std::vector<Tick> x_ticks, y_ticks;
 };
 
@@ -126,10 +127,10 @@ float widest_label(const std::vector<Tick>& ticks) {
 void place_ticks(Layout& layout) {
   const float height = layout.plot.GetHeight(), width = layout.plot.GetWidth();
   const int y_target = std::clamp(static_cast<int>(height / (layout.em * 2.6f)), 2, 10);
-  layout.y_ticks = axis_ticks(layout.y.min, layout.y.max, layout.y.log, y_target);
+  layout.y_ticks = axis_ticks(layout.y.min, layout.y.max, layout.y.log, y_target, layout.y_integer);
   int x_target = std::clamp(static_cast<int>(width / (layout.em * 6)), 2, 10);
   for (int attempt = 0; attempt < 4; ++attempt) {
-    layout.x_ticks = axis_ticks(layout.x.min, layout.x.max, layout.x.log, x_target);
+    layout.x_ticks = axis_ticks(layout.x.min, layout.x.max, layout.x.log, x_target, layout.x_integer);
     bool collide = false;
     double previous_right = -INFINITY;
     for (const Tick& t : layout.x_ticks) {
@@ -160,6 +161,8 @@ Layout make_layout(const ImRect& frame, const std::string& title, const Axis& x_
   l.tick_length = std::round(l.em * 0.3f);
   l.x = {x_view.min, x_view.max, x_axis.log, 0, 1};
   l.y = {y_view.min, y_view.max, y_axis.log, 0, 1};
+  l.x_integer = x_axis.integer;
+  l.y_integer = y_axis.integer;
 
   float top = frame.Min.y + l.pad;
   l.has_title = !title.empty();
@@ -176,7 +179,7 @@ Layout make_layout(const ImRect& frame, const std::string& title, const Axis& x_
   l.plot = ImRect(frame.Min.x, top, frame.Max.x, bottom);
   l.y.pixel_min = bottom, l.y.pixel_max = top;
   const int y_target = std::clamp(static_cast<int>((bottom - top) / (l.em * 2.6f)), 2, 10);
-  const float y_labels = widest_label(axis_ticks(y_view.min, y_view.max, y_axis.log, y_target));
+  const float y_labels = widest_label(axis_ticks(y_view.min, y_view.max, y_axis.log, y_target, y_axis.integer));
   const float left = frame.Min.x + l.pad + y_labels + l.tick_length + 0.5f * l.pad;
   const float right = frame.Max.x - l.pad - right_reserve - 0.8f * l.em;
   l.plot = ImRect(left, top, right, bottom);

@@ -175,6 +175,22 @@ TEST_CASE("axis ticks: labels for majors, unlabelled minor ticks on log axes") {
   CHECK(linear[5].label == "1.0");
 }
 
+TEST_CASE("axis ticks on an index axis: whole numbers only") {
+  auto values = [](const std::vector<Tick>& ticks) {
+    std::vector<std::string> labels;
+    for (const Tick& t : ticks) labels.push_back(t.label);
+    return labels;
+  };
+  // Two inputs drawn as cells over [-0.5, 1.5]: plain ticks would be -0.4, 0, 0.4, ...
+  CHECK(values(axis_ticks(-0.5, 1.5, false, 6, true)) == std::vector<std::string>{"0", "1"});
+  CHECK(values(axis_ticks(-0.5, 1.5, false, 6, false)).size() > 2);
+  // Coarse enough already: the usual 1-2-5 steps.
+  CHECK(values(axis_ticks(0, 100, false, 5, true)) == std::vector<std::string>{"0", "20", "40", "60", "80", "100"});
+  // Zoomed between two whole numbers: no tick at all rather than fractions.
+  CHECK(axis_ticks(2.2, 2.8, false, 5, true).empty());
+  CHECK(values(axis_ticks(-0.5, 6.5, false, 10, true)) == std::vector<std::string>{"0", "1", "2", "3", "4", "5", "6"});
+}
+
 TEST_CASE("tick labels: distinct, and read back to their tick within half a step") {
   for (const auto& range : std::vector<std::pair<double, double>>{
            {0, 1}, {-7.3, 12.9}, {1e-9, 3e-9}, {0, 2e5}, {0, 2e7}, {1e8, 1e8 + 1e-3}, {123456, 123457},
