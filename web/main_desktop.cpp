@@ -11,6 +11,7 @@
 #include <string>
 
 #include "app/app.h"
+#include "app/plot.h"
 #include "core/datasets.h"  // kFashionMnistDir, fashion_mnist_available
 
 namespace {
@@ -133,6 +134,7 @@ int main(int argc, char** argv) {
     glfwSwapBuffers(window);
   }
   g_app = nullptr;
+  fs::ui::release_plot_resources();  // heat-map textures and shaders, while their GL context still exists
   ImGui_ImplOpenGL3_Shutdown();
   ImGui_ImplGlfw_Shutdown();
   ImGui::DestroyContext();
