@@ -547,11 +547,13 @@ Status fashion_split(const std::string& dir, const char* images_stem, const char
         out.x(a, r * side + c) = sum / (255.0 * pool * pool);
       }
     if (standardize) {
-      // Zero mean, unit mean square: G_aa = x_a . x_a / d = 1.
+      // Zero mean, unit mean square: G_aa = x_a . x_a / d = 1. A (nearly) constant image has no spread
+      // to scale: what the centring leaves is rounding (~1e-17 of a pixel), so it becomes zeros.
       const double mean = out.x.row(a).mean();
       out.x.row(a).array() -= mean;
       const double rms = std::sqrt(out.x.row(a).squaredNorm() / dim);
-      if (rms > 0) out.x.row(a) /= rms;
+      if (rms > 1e-9) out.x.row(a) /= rms;
+      else out.x.row(a).setZero();
     }
     out.y[static_cast<std::size_t>(a)] = labels.values[index];
   }

@@ -451,6 +451,12 @@ TEST_CASE("Fashion-MNIST from a smaller directory (the web build's subset): a re
   CHECK(all.test.x.rows() == 12);
   CHECK(all.train.y[13] == 3);
   CHECK(all.train.x(13, 400) == doctest::Approx(13.0 / 255).epsilon(1e-15));
+  // A constant image has nothing to standardise: it becomes zeros, not rounding noise blown up to +-1.
+  spec.standardize = true;
+  const DatasetSplit flat = make_dataset(spec);
+  REQUIRE(flat.status.ok());
+  CHECK(flat.train.x.cwiseAbs().maxCoeff() == 0.0);
+  spec.standardize = false;
   spec.train = 31;
   const Status too_many = make_dataset(spec).status;
   CHECK(too_many.code == StatusCode::invalid_input);
