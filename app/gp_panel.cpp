@@ -58,7 +58,6 @@ void error_text(const std::string& text) {
   ImGui::PopStyleColor();
 }
 
-
 bool is_toy(const std::string& d) { return d == "moons" || d == "spirals" || d == "xor" || d == "circles"; }
 
 int effective_readout_from(const Scene& s) { return s.gp.readout_from >= 0 && s.gp.readout_from < s.depth ? s.gp.readout_from : -1; }
