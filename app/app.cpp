@@ -30,22 +30,22 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // Scenes that agree on everything a result depends on.
 bool same_mean_field(const Scene& a, const Scene& b) {
-  return a.activation == b.activation && a.sigma_w2 == b.sigma_w2 && a.sigma_b2 == b.sigma_b2 && a.sigma_in2 == b.sigma_in2 &&
-         a.depth == b.depth && a.inputs == b.inputs && a.seed == b.seed && a.view.input_a == b.view.input_a &&
+  return a.network.activation == b.network.activation && a.network.sigma_w2 == b.network.sigma_w2 && a.network.sigma_b2 == b.network.sigma_b2 && a.network.sigma_in2 == b.network.sigma_in2 &&
+         a.network.depth == b.network.depth && a.inputs == b.inputs && a.seed == b.seed && a.view.input_a == b.view.input_a &&
          a.view.input_b == b.view.input_b;
 }
-bool same_phase(const Scene& a, const Scene& b) { return a.activation == b.activation && a.phase == b.phase; }
+bool same_phase(const Scene& a, const Scene& b) { return a.network.activation == b.network.activation && a.phase == b.phase; }
 // The deep kernel ignores the recurrent switches, except that the input mode can change how many
 // steps of generated inputs are drawn (scene_inputs); the deep network reads step 0.
 bool same_deep_kernel(const Scene& a, const Scene& b) {
-  return a.activation == b.activation && a.sigma_w2 == b.sigma_w2 && a.sigma_b2 == b.sigma_b2 && a.sigma_in2 == b.sigma_in2 &&
-         a.depth == b.depth && a.input_mode == b.input_mode && a.inputs == b.inputs && a.seed == b.seed;
+  return a.network.activation == b.network.activation && a.network.sigma_w2 == b.network.sigma_w2 && a.network.sigma_b2 == b.network.sigma_b2 && a.network.sigma_in2 == b.network.sigma_in2 &&
+         a.network.depth == b.network.depth && a.network.input_mode == b.network.input_mode && a.inputs == b.inputs && a.seed == b.seed;
 }
 bool same_recurrent_kernel(const Scene& a, const Scene& b) {
-  return same_deep_kernel(a, b) && a.bias_mode == b.bias_mode;
+  return same_deep_kernel(a, b) && a.network.bias_mode == b.network.bias_mode;
 }
-bool wants_deep(const Scene& s) { return s.arch == Architecture::deep || s.view.kernels == "compare"; }
-bool wants_recurrent(const Scene& s) { return s.arch == Architecture::recurrent || s.view.kernels == "compare"; }
+bool wants_deep(const Scene& s) { return s.network.arch == Architecture::deep || s.view.kernels == "compare"; }
+bool wants_recurrent(const Scene& s) { return s.network.arch == Architecture::recurrent || s.view.kernels == "compare"; }
 
 std::string fmt(double v, const char* format = "%.6g") { return format_number(v, format); }
 
@@ -155,7 +155,7 @@ bool App::busy() const {
 void App::update_derived(double budget_seconds) {
   Derived& d = derived_;
   if (!d.signal_valid || !same_mean_field(d.signal_for, scene_)) {
-    const MeanFieldParams p = mean_field_params(scene_);
+    const Network& p = scene_.network;
     d.fixed = fixed_point(p);
     InputsResult inputs = scene_inputs(scene_);
     d.inputs_status = inputs.status;
@@ -166,12 +166,12 @@ void App::update_derived(double budget_seconds) {
       const Eigen::MatrixXd g = inputs.inputs.gram();
       const int a = std::clamp(scene_.view.input_a, 0, inputs.inputs.count - 1);
       const int b = std::clamp(scene_.view.input_b, 0, inputs.inputs.count - 1);
-      const double s = scene_.input_variance();
-      d.signal = signal_trajectory(p, s * g(a, a) + scene_.sigma_b2, s * g(b, b) + scene_.sigma_b2, s * g(a, b) + scene_.sigma_b2,
-                                   scene_.depth);
-      d.q_iterates = q_iterates(p, s * g(a, a) + scene_.sigma_b2, std::min(scene_.depth, 60));
+      const double s = scene_.network.input_variance();
+      d.signal = signal_trajectory(p, s * g(a, a) + scene_.network.sigma_b2, s * g(b, b) + scene_.network.sigma_b2, s * g(a, b) + scene_.network.sigma_b2,
+                                   scene_.network.depth);
+      d.q_iterates = q_iterates(p, s * g(a, a) + scene_.network.sigma_b2, std::min(scene_.network.depth, 60));
       if (d.fixed.phase != Phase::diverged && d.fixed.q_star > 0 && !d.signal.correlation.empty())
-        d.c_iterates = c_iterates(p, d.fixed.q_star, d.signal.correlation.front(), std::min(scene_.depth, 60));
+        d.c_iterates = c_iterates(p, d.fixed.q_star, d.signal.correlation.front(), std::min(scene_.network.depth, 60));
     }
     d.signal_for = scene_;
     d.signal_valid = true;
@@ -210,7 +210,7 @@ void App::update_derived(double budget_seconds) {
     while (d.critical_next < kCriticalSamples) {
       const double u = static_cast<double>(d.critical_next++) / (kCriticalSamples - 1);
       const double b2 = scene_.phase.sigma_b2_min + (scene_.phase.sigma_b2_max - scene_.phase.sigma_b2_min) * u * u;
-      const CriticalPoint cp = critical_point(scene_.activation, b2);
+      const CriticalPoint cp = critical_point(scene_.network.activation, b2);
       if (cp.status.ok()) {
         d.critical_b2.push_back(b2);
         d.critical_w2.push_back(cp.sigma_w2);
@@ -292,46 +292,46 @@ void App::controls_panel() {
   Scene before = scene_;
   ImGui::TextUnformatted("Network");
   ImGui::Separator();
-  int arch = scene_.arch == Architecture::deep ? 0 : 1;
+  int arch = scene_.network.arch == Architecture::deep ? 0 : 1;
   const char* archs[] = {"deep", "recurrent"};
-  if (ImGui::Combo("architecture", &arch, archs, 2)) scene_.arch = arch == 0 ? Architecture::deep : Architecture::recurrent;
+  if (ImGui::Combo("architecture", &arch, archs, 2)) scene_.network.arch = arch == 0 ? Architecture::deep : Architecture::recurrent;
   help_marker("Deep: h^l = W^l φ(h^{l-1}) + b^l with independent W^l. Recurrent: h^t = W φ(h^{t-1}) + b with one W for all t.");
 
   const auto& names = activation_names();
   int act = 0;
   for (std::size_t i = 0; i < names.size(); ++i)
-    if (names[i] == scene_.activation.name()) act = static_cast<int>(i);
+    if (names[i] == scene_.network.activation.name()) act = static_cast<int>(i);
   if (ImGui::BeginCombo("φ activation", names[act].c_str())) {
     for (std::size_t i = 0; i < names.size(); ++i)
       if (ImGui::Selectable(names[i].c_str(), static_cast<int>(i) == act)) {
-        scene_.activation.kind = *activation_kind_from_name(names[i]);
-        scene_.activation.param = default_activation_param(scene_.activation.kind);
+        scene_.network.activation.kind = *activation_kind_from_name(names[i]);
+        scene_.network.activation.param = default_activation_param(scene_.network.activation.kind);
       }
     ImGui::EndCombo();
   }
-  help_marker(("φ(x) = " + scene_.activation.formula()).c_str());
-  if (activation_has_param(scene_.activation.kind)) {
-    if (scene_.activation.kind == ActivationKind::erf)
-      slider("a (erf scale)", scene_.activation.param, 0.05, 5.0, "φ(x) = erf(a x). a = √π/2 ≈ 0.886 has slope 1 at 0, like tanh.");
+  help_marker(("φ(x) = " + scene_.network.activation.formula()).c_str());
+  if (activation_has_param(scene_.network.activation.kind)) {
+    if (scene_.network.activation.kind == ActivationKind::erf)
+      slider("a (erf scale)", scene_.network.activation.param, 0.05, 5.0, "φ(x) = erf(a x). a = √π/2 ≈ 0.886 has slope 1 at 0, like tanh.");
     else
-      slider("α (leaky slope)", scene_.activation.param, 0.0, 0.99, "φ(x) = x for x > 0, α x for x < 0.");
+      slider("α (leaky slope)", scene_.network.activation.param, 0.0, 0.99, "φ(x) = x for x > 0, α x for x < 0.");
   }
-  slider("σ_w²", scene_.sigma_w2, 0.01, 8.0, "Weight variance: W_ij ~ N(0, σ_w²/N).");
-  slider("σ_b²", scene_.sigma_b2, 0.0, 2.0, "Bias variance: b_i ~ N(0, σ_b²).");
-  bool own_input = scene_.sigma_in2.has_value();
-  if (ImGui::Checkbox("separate σ_in²", &own_input)) scene_.sigma_in2 = own_input ? std::optional<double>(scene_.sigma_w2) : std::nullopt;
+  slider("σ_w²", scene_.network.sigma_w2, 0.01, 8.0, "Weight variance: W_ij ~ N(0, σ_w²/N).");
+  slider("σ_b²", scene_.network.sigma_b2, 0.0, 2.0, "Bias variance: b_i ~ N(0, σ_b²).");
+  bool own_input = scene_.network.sigma_in2.has_value();
+  if (ImGui::Checkbox("separate σ_in²", &own_input)) scene_.network.sigma_in2 = own_input ? std::optional<double>(scene_.network.sigma_w2) : std::nullopt;
   help_marker("Input-layer weights U_ij ~ N(0, σ_in²/d). Unchecked: σ_in² = σ_w².");
-  if (scene_.sigma_in2) slider("σ_in²", *scene_.sigma_in2, 0.0, 8.0, "Input-layer weight variance.");
-  slider_int(scene_.arch == Architecture::deep ? "L layers" : "T steps", scene_.depth, 1, 200,
+  if (scene_.network.sigma_in2) slider("σ_in²", *scene_.network.sigma_in2, 0.0, 8.0, "Input-layer weight variance.");
+  slider_int(scene_.network.arch == Architecture::deep ? "L layers" : "T steps", scene_.network.depth, 1, 200,
              "Depth L of the deep network, or number of time steps T of the recurrent one.");
-  if (scene_.arch == Architecture::recurrent) {
-    int bias = scene_.bias_mode == BiasMode::shared ? 0 : 1;
+  if (scene_.network.arch == Architecture::recurrent) {
+    int bias = scene_.network.bias_mode == BiasMode::shared ? 0 : 1;
     const char* biases[] = {"shared over time", "independent each step"};
-    if (ImGui::Combo("bias", &bias, biases, 2)) scene_.bias_mode = bias == 0 ? BiasMode::shared : BiasMode::independent;
+    if (ImGui::Combo("bias", &bias, biases, 2)) scene_.network.bias_mode = bias == 0 ? BiasMode::shared : BiasMode::independent;
     help_marker("Shared: one b for all t (the standard RNN). Independent: a fresh b at every step (acts like noise).");
-    int input = static_cast<int>(scene_.input_mode);
+    int input = static_cast<int>(scene_.network.input_mode);
     const char* inputs[] = {"at t = 0 only", "at every step", "a sequence"};
-    if (ImGui::Combo("input", &input, inputs, 3)) scene_.input_mode = static_cast<InputMode>(input);
+    if (ImGui::Combo("input", &input, inputs, 3)) scene_.network.input_mode = static_cast<InputMode>(input);
   }
 
   ImGui::Spacing();
@@ -460,8 +460,8 @@ void App::load_inputs_csv(const std::string& name, const std::string& text, cons
     return;
   }
   // A sequence input needs T + 1 steps per row (docs/scene.md); otherwise one step per row.
-  const bool sequence = scene_.arch == Architecture::recurrent && scene_.input_mode == InputMode::sequence;
-  const int steps = sequence ? scene_.depth + 1 : 1;
+  const bool sequence = scene_.network.arch == Architecture::recurrent && scene_.network.input_mode == InputMode::sequence;
+  const int steps = sequence ? scene_.network.depth + 1 : 1;
   const InputsResult parsed = parse_inputs_csv(text, steps);
   if (!parsed.status.ok()) {
     csv_message_ = file + ": " + parsed.status.message + " The inputs were not changed.";
@@ -539,7 +539,7 @@ void App::phase_panel() {
 
   HeatMapSpec spec;
   spec.id = "phase-map";
-  spec.title = std::string(kQuantityLabels[quantity]) + " for " + scene_.activation.name();
+  spec.title = std::string(kQuantityLabels[quantity]) + " for " + scene_.network.activation.name();
   spec.x.label = "σ_w²";
   spec.y.label = "σ_b²";
   spec.x.min = scene_.phase.sigma_w2_min;
@@ -554,7 +554,7 @@ void App::phase_panel() {
   spec.log_values = quantity == 0 || quantity == 1;
   spec.diverging = quantity == 0 || quantity == 2;  // chi_1 about 1 (log scale), lambda about 0: order vs chaos
   spec.size = ImVec2(-1, ImGui::GetContentRegionAvail().y - ImGui::GetTextLineHeightWithSpacing() * 2);
-  spec.marker = DataPoint{scene_.sigma_w2, scene_.sigma_b2};
+  spec.marker = DataPoint{scene_.network.sigma_w2, scene_.network.sigma_b2};
   std::vector<Series> overlays;
   if (!d.critical_w2.empty()) {
     Series line;
@@ -567,8 +567,8 @@ void App::phase_panel() {
   }
   const PlotEvents ev = heat_map(spec, overlays);
   if (ev.clicked && std::isfinite(ev.x) && std::isfinite(ev.y)) {
-    scene_.sigma_w2 = std::clamp(ev.x, 0.01, SceneLimits::max_variance);
-    scene_.sigma_b2 = std::clamp(ev.y, 0.0, SceneLimits::max_variance);
+    scene_.network.sigma_w2 = std::clamp(ev.x, 0.01, SceneLimits::max_variance);
+    scene_.network.sigma_b2 = std::clamp(ev.y, 0.0, SceneLimits::max_variance);
     scene_changed();
   }
   ImGui::TextDisabled("Click to set (σ_w², σ_b²) for every view. Dark line: the critical line χ₁ = 1, where ξ_c diverges.");
@@ -622,7 +622,7 @@ void App::signal_panel() {
     spec.y_lines = {d.fixed.c_star};
     line_plot(spec, {make_series("c^l", layers, tr.correlation)});
   }
-  const MeanFieldParams p = mean_field_params(scene_);
+  const Network& p = scene_.network;
   double qmax = 1.0;
   for (double v : d.q_iterates) qmax = std::max(qmax, 1.2 * v);
   if (std::isfinite(d.fixed.q_star)) qmax = std::max(qmax, 1.5 * d.fixed.q_star);
@@ -645,7 +645,7 @@ namespace {
 // at every t, which this deep network (no skip inputs) does not.
 
 const char* agreement_sentence(const Scene& s) {
-  switch (s.input_mode) {
+  switch (s.network.input_mode) {
     case InputMode::first_step:
       return "Equal here: with the input at t = 0 only, K^{tt} depends on K^{t−1,t−1} alone and follows the deep "
              "recursion layer by layer, for either bias (mft.md §4.2). The two differ only off the diagonal in "
@@ -723,16 +723,16 @@ void App::kernel_panel() {
     scene_.view.kernels = mode == 1 ? "compare" : "single";
     scene_changed();
   }
-  int layer = scene_.view.layer < 0 ? scene_.depth : std::min(scene_.view.layer, scene_.depth);
+  int layer = scene_.view.layer < 0 ? scene_.network.depth : std::min(scene_.view.layer, scene_.network.depth);
   ImGui::SameLine();
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 12);
-  const char* slider_label = compare ? "layer l = time t" : (scene_.arch == Architecture::deep ? "layer l" : "time t");
-  if (ImGui::SliderInt(slider_label, &layer, 0, scene_.depth, "%d", ImGuiSliderFlags_AlwaysClamp)) {
-    scene_.view.layer = layer == scene_.depth ? -1 : layer;
+  const char* slider_label = compare ? "layer l = time t" : (scene_.network.arch == Architecture::deep ? "layer l" : "time t");
+  if (ImGui::SliderInt(slider_label, &layer, 0, scene_.network.depth, "%d", ImGuiSliderFlags_AlwaysClamp)) {
+    scene_.view.layer = layer == scene_.network.depth ? -1 : layer;
     scene_changed();
   }
   help_marker("The layer l (deep) or time t (recurrent) whose P x P kernel is shown; 0 is the input layer.");
-  const bool show_recurrent = compare || scene_.arch == Architecture::recurrent;
+  const bool show_recurrent = compare || scene_.network.arch == Architecture::recurrent;
   if (show_recurrent) {
     ImGui::SameLine();
     bool corr = scene_.view.cross == "corr";
@@ -790,7 +790,7 @@ void App::kernel_panel() {
     ImGui::SameLine();
     cross_time_panel(width - half_w - style.ItemSpacing.x, bottom);
     ImGui::TextDisabled("Where the curves coincide the kernel depends on the lag only (stationary).%s",
-                        scene_.input_mode == InputMode::first_step && scene_.bias_mode == BiasMode::shared
+                        scene_.network.input_mode == InputMode::first_step && scene_.network.bias_mode == BiasMode::shared
                             ? " Dashed: the limit c* q* for t ≠ s (mft.md §4.3)."
                             : "");
   } else if (d.recurrent_job && !d.recurrent_job->result().status.ok() &&
@@ -809,12 +809,12 @@ void App::kernel_maps(int layer, float width, float height) {
   const ImGuiStyle& style = ImGui::GetStyle();
   Eigen::MatrixXd deep, recurrent;
   std::string deep_problem, recurrent_problem;
-  if (d.deep_job && (compare || scene_.arch == Architecture::deep)) {
+  if (d.deep_job && (compare || scene_.network.arch == Architecture::deep)) {
     const DeepKernelResult& r = d.deep_job->result();
     if (layer < deep_layers_done(*d.deep_job)) deep = r.kernel[static_cast<std::size_t>(layer)];
     else if (!r.status.ok() && r.status.code != StatusCode::cancelled) deep_problem = r.status.message;
   }
-  if (d.recurrent_job && (compare || scene_.arch == Architecture::recurrent)) {
+  if (d.recurrent_job && (compare || scene_.network.arch == Architecture::recurrent)) {
     const RecurrentKernelResult& r = d.recurrent_job->result();
     if (recurrent_done(*d.recurrent_job)) recurrent = r.block(layer, layer);
     else if (!r.status.ok() && r.status.code != StatusCode::cancelled) recurrent_problem = r.status.message;
@@ -837,10 +837,10 @@ void App::kernel_maps(int layer, float width, float height) {
     heat_map(spec, {});
   };
   const std::string at = std::to_string(layer);
-  if (compare || scene_.arch == Architecture::deep)
+  if (compare || scene_.network.arch == Architecture::deep)
     draw("deep-kernel-map", deep, d.deep_cells, "Deep K^l_ab, layer l = " + at, deep_problem);
   if (compare) ImGui::SameLine();
-  if (compare || scene_.arch == Architecture::recurrent)
+  if (compare || scene_.network.arch == Architecture::recurrent)
     draw("recurrent-kernel-map", recurrent, d.recurrent_cells, "Recurrent K^{tt}_ab, t = " + at, recurrent_problem);
   if (!compare) return;
   ImGui::SameLine();
@@ -904,7 +904,7 @@ void App::cross_time_panel(float width, float height) {
   spec.y.label = corr ? "C(t, t − τ)" : "K(t, t − τ)";
   spec.size = ImVec2(width, height);
   const FixedPoint& fp = d.fixed;
-  if (scene_.input_mode == InputMode::first_step && scene_.bias_mode == BiasMode::shared && fp.status.ok() &&
+  if (scene_.network.input_mode == InputMode::first_step && scene_.network.bias_mode == BiasMode::shared && fp.status.ok() &&
       fp.phase != Phase::diverged && std::isfinite(fp.c_star) && std::isfinite(fp.q_star))
     spec.y_lines = {corr ? fp.c_star : fp.c_star * fp.q_star};
   line_plot(spec, series);
@@ -931,8 +931,8 @@ void App::status_bar() {
   } else {
     const int threads = thread_count();
     ImGui::TextDisabled("Fieldscope · %s · %d %s · %s, σ_w² = %s, σ_b² = %s", platform_.name.c_str(), threads,
-                        threads == 1 ? "thread" : "threads", scene_.activation.name().c_str(), fmt(scene_.sigma_w2, "%.4g").c_str(),
-                        fmt(scene_.sigma_b2, "%.4g").c_str());
+                        threads == 1 ? "thread" : "threads", scene_.network.activation.name().c_str(), fmt(scene_.network.sigma_w2, "%.4g").c_str(),
+                        fmt(scene_.network.sigma_b2, "%.4g").c_str());
   }
 }
 
@@ -969,7 +969,7 @@ std::string App::snapshot_json() const {
                  {"pair_a_slider", {pair_slider_[0], pair_slider_[1], pair_slider_[2], pair_slider_[3]}}};
   nlohmann::ordered_json k;
   k["view"] = scene_.view.kernels;
-  k["layer"] = scene_.view.layer < 0 ? scene_.depth : std::min(scene_.view.layer, scene_.depth);
+  k["layer"] = scene_.view.layer < 0 ? scene_.network.depth : std::min(scene_.view.layer, scene_.network.depth);
   const DeepKernelResult* deep = deep_current() && derived_.deep_job->progress() >= 1.0 && derived_.deep_job->result().status.ok()
                                      ? &derived_.deep_job->result() : nullptr;
   const RecurrentKernelResult* rec =

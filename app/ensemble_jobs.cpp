@@ -46,14 +46,14 @@ namespace {
 // The scene reduced to what one ensemble depends on, with the pair as explicit inputs (0 = a, 1 = b).
 Scene pair_scene(const Scene& scene, const InputSet& pair) {
   Scene s;
-  s.arch = scene.arch;
-  s.activation = scene.activation;
-  s.sigma_w2 = scene.sigma_w2;
-  s.sigma_b2 = scene.sigma_b2;
-  s.sigma_in2 = scene.sigma_in2;
-  s.depth = scene.depth;
-  s.bias_mode = scene.bias_mode;
-  s.input_mode = scene.input_mode;
+  s.network.arch = scene.network.arch;
+  s.network.activation = scene.network.activation;
+  s.network.sigma_w2 = scene.network.sigma_w2;
+  s.network.sigma_b2 = scene.network.sigma_b2;
+  s.network.sigma_in2 = scene.network.sigma_in2;
+  s.network.depth = scene.network.depth;
+  s.network.bias_mode = scene.network.bias_mode;
+  s.network.input_mode = scene.network.input_mode;
   s.seed = scene.seed;
   s.inputs.kind = InputKind::points;
   s.inputs.count = pair.count;
@@ -80,7 +80,7 @@ std::string theory_key(const Scene& s) {
 
 EnsemblePoint make_point(const Scene& s, const InputSet& pair, double x) {
   EnsemblePoint p;
-  p.arch = s.arch;
+  p.arch = s.network.arch;
   p.x = x;
   p.scene = s;
   p.spec = ensemble_spec(s, pair.count);
@@ -126,7 +126,7 @@ EnsemblePlan make_ensemble_plan(const Scene& scene) {
     for (Architecture arch : {Architecture::deep, Architecture::recurrent})
       for (int n : plan.widths) {
         Scene s = base;
-        s.arch = arch;
+        s.network.arch = arch;
         s.ensemble.width = n;
         plan.points.push_back(make_point(s, plan.pair, n));
       }
@@ -136,10 +136,10 @@ EnsemblePlan make_ensemble_plan(const Scene& scene) {
     for (Architecture arch : {Architecture::deep, Architecture::recurrent})
       for (double v : plan.sweep_values) {
         Scene s = base;
-        s.arch = arch;
-        if (plan.sweep == "w2") s.sigma_w2 = v;
-        else if (plan.sweep == "b2") s.sigma_b2 = v;
-        else s.depth = static_cast<int>(v);
+        s.network.arch = arch;
+        if (plan.sweep == "w2") s.network.sigma_w2 = v;
+        else if (plan.sweep == "b2") s.network.sigma_b2 = v;
+        else s.network.depth = static_cast<int>(v);
         plan.points.push_back(make_point(s, plan.pair, v));
       }
   } else {

@@ -118,7 +118,7 @@ EntryNumbers entry_numbers(const EnsembleJobs& jobs, const EnsemblePoint& p, con
     }
     n.members_done = r->members_done;
   }
-  if (const FiniteWidthResult* t = jobs.theory(p)) n.theory = finite_width_entry(*t, e.gram, p.spec.depth, e.i, e.j);
+  if (const FiniteWidthResult* t = jobs.theory(p)) n.theory = finite_width_entry(*t, e.gram, p.spec.network.depth, e.i, e.j);
   return n;
 }
 
@@ -166,8 +166,8 @@ void placeholder(const char* id, ImVec2 size, const std::string& text, bool erro
 // Scenes with the same plan: the network, its inputs, the followed pair and the tab's own settings
 // (the other tabs' settings do not matter; compared field by field, without copying the scene).
 bool same_plan(const Scene& a, const Scene& b) {
-  return a.arch == b.arch && a.activation == b.activation && a.sigma_w2 == b.sigma_w2 && a.sigma_b2 == b.sigma_b2 &&
-         a.sigma_in2 == b.sigma_in2 && a.depth == b.depth && a.bias_mode == b.bias_mode && a.input_mode == b.input_mode &&
+  return a.network.arch == b.network.arch && a.network.activation == b.network.activation && a.network.sigma_w2 == b.network.sigma_w2 && a.network.sigma_b2 == b.network.sigma_b2 &&
+         a.network.sigma_in2 == b.network.sigma_in2 && a.network.depth == b.network.depth && a.network.bias_mode == b.network.bias_mode && a.network.input_mode == b.network.input_mode &&
          a.seed == b.seed && a.view.input_a == b.view.input_a && a.view.input_b == b.view.input_b && a.ensemble == b.ensemble &&
          a.inputs == b.inputs;
 }
@@ -438,7 +438,7 @@ void Panel::histogram_plot(const char* id, const EntryId& e, const EnsemblePoint
   PlotSpec spec;
   spec.id = id;
   spec.title = std::string(e.label) + ", " + (p.arch == Architecture::deep ? "layer L = " : "time T = ") +
-               std::to_string(p.spec.depth) + ", N = " + std::to_string(p.spec.width);
+               std::to_string(p.spec.network.depth) + ", N = " + std::to_string(p.spec.width);
   spec.x.label = e.gram ? "G-hat" : "C-hat";
   spec.y.label = "density";
   spec.size = size;
@@ -763,7 +763,7 @@ std::vector<int> Panel::cross_times(int depth) const {
 
 void Panel::cross_plot(const char* id, bool gram, const EnsemblePoint& p, ImVec2 size) {
   const EnsembleResult* r = jobs_.ensemble(p);
-  const int l1 = p.spec.depth + 1;
+  const int l1 = p.spec.network.depth + 1;
   const std::string name = gram ? "G-hat" : "C-hat";
   PlotSpec spec;
   spec.id = id;
@@ -778,7 +778,7 @@ void Panel::cross_plot(const char* id, bool gram, const EnsemblePoint& p, ImVec2
   const std::vector<EnsembleStat>& two = gram ? r->gram_two_time : r->aux_two_time;
   std::vector<Series> out;
   int index = 0;
-  for (int t : cross_times(p.spec.depth)) {
+  for (int t : cross_times(p.spec.network.depth)) {
     const ImU32 color = qualitative_color(index++);
     Series sd = series("t = " + std::to_string(t) + ": mean ± 1 SD", color), se = series("", color),
            mf = series("t = " + std::to_string(t) + ": mean field", color);
@@ -806,7 +806,7 @@ void Panel::cross_view() {
   const ImGuiStyle& style = ImGui::GetStyle();
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float text_h = ImGui::GetTextLineHeightWithSpacing();
-  if (p.spec.depth < 1) {
+  if (p.spec.network.depth < 1) {
     ImGui::TextWrapped("Cross-time curves need at least one layer or time step.");
     return;
   }
@@ -948,7 +948,7 @@ Json Panel::snapshot(const Scene& scene) const {
     q["x"] = p.x;
     q["width"] = p.spec.width;
     q["members"] = p.spec.members;
-    q["depth"] = p.spec.depth;
+    q["depth"] = p.spec.network.depth;
     q["sampler"] = ensemble_sampler_name(p.spec.sampler);
     q["precision"] = ensemble_precision_name(p.spec.precision);
     q["link"] = scene_to_query(p.scene);
@@ -988,10 +988,10 @@ Json Panel::snapshot(const Scene& scene) const {
         }
         q["entries"] = std::move(entries);
       } else if (v == "cross") {
-        const int l1 = p.spec.depth + 1;
+        const int l1 = p.spec.network.depth + 1;
         Json curves = Json::array();
         if (r->aux_two_time.size() == std::size_t(l1) * l1)
-          for (int t : cross_times(p.spec.depth))
+          for (int t : cross_times(p.spec.network.depth))
             for (int lag = 0; lag <= t; ++lag) {
               const std::size_t k = std::size_t(t) * l1 + (t - lag);
               curves.push_back({{"t", t}, {"s", t - lag}, {"aux", json::ensemble_stat(r->aux_two_time[k], p.spec.width)},

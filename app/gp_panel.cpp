@@ -60,7 +60,7 @@ void error_text(const std::string& text) {
 
 bool is_toy(const std::string& d) { return d == "moons" || d == "spirals" || d == "xor" || d == "circles"; }
 
-int effective_readout_from(const Scene& s) { return s.gp.readout_from >= 0 && s.gp.readout_from < s.depth ? s.gp.readout_from : -1; }
+int effective_readout_from(const Scene& s) { return s.gp.readout_from >= 0 && s.gp.readout_from < s.network.depth ? s.gp.readout_from : -1; }
 
 // Keys: a Scene holding only the fields a result depends on (everything else at its default), so that
 // == tells whether a result is still current.
@@ -76,13 +76,13 @@ Scene data_key(const Scene& s) {
   return k;
 }
 Scene network_key(const Scene& s, Scene k) {
-  k.arch = s.arch;
-  k.activation = s.activation;
-  k.sigma_w2 = s.sigma_w2;
-  k.sigma_b2 = s.sigma_b2;
-  k.sigma_in2 = s.sigma_in2;
-  k.depth = s.depth;
-  if (s.arch == Architecture::recurrent) k.bias_mode = s.bias_mode, k.input_mode = s.input_mode;
+  k.network.arch = s.network.arch;
+  k.network.activation = s.network.activation;
+  k.network.sigma_w2 = s.network.sigma_w2;
+  k.network.sigma_b2 = s.network.sigma_b2;
+  k.network.sigma_in2 = s.network.sigma_in2;
+  k.network.depth = s.network.depth;
+  if (s.network.arch == Architecture::recurrent) k.network.bias_mode = s.network.bias_mode, k.network.input_mode = s.network.input_mode;
   k.gp.sigma_n2 = s.gp.sigma_n2;
   k.gp.readout_from = effective_readout_from(s);
   return k;
@@ -90,7 +90,7 @@ Scene network_key(const Scene& s, Scene k) {
 Scene fit_key(const Scene& s) { return network_key(s, data_key(s)); }
 Scene grid_key(const Scene& s) {
   Scene k = fit_key(s);
-  k.sigma_w2 = 0, k.depth = 0, k.gp.readout_from = -1;  // the grid spans sigma_w^2 and depth, single-time readouts
+  k.network.sigma_w2 = 0, k.network.depth = 0, k.gp.readout_from = -1;  // the grid spans sigma_w^2 and depth, single-time readouts
   k.phase.sigma_w2_min = s.phase.sigma_w2_min, k.phase.sigma_w2_max = s.phase.sigma_w2_max;
   k.gp.grid_depth = s.gp.grid_depth;
   return k;
@@ -126,7 +126,7 @@ std::vector<double> sweep_values(const Scene& s) {
 }
 double scene_sweep_value(const Scene& s) {
   const std::string& p = s.gp.sweep;
-  return p == "b2" ? s.sigma_b2 : p == "L" ? double(s.depth) : p == "sn2" ? s.gp.sigma_n2 : s.sigma_w2;
+  return p == "b2" ? s.network.sigma_b2 : p == "L" ? double(s.network.depth) : p == "sn2" ? s.gp.sigma_n2 : s.network.sigma_w2;
 }
 const char* sweep_label(const std::string& p) { return p == "b2" ? "σ_b²" : p == "L" ? "depth L" : p == "sn2" ? "σ_n²" : "σ_w²"; }
 
@@ -696,18 +696,18 @@ void Panel::controls(Scene& scene) {
     g.sigma_n2 = sn2;
   help_marker("Observation noise (ridge) added to the training kernel's diagonal: mean f* = K*X (KXX + σ_n² I)⁻¹ y.");
   bool averaged = g.readout_from >= 0;
-  const char* arch = scene.arch == Architecture::deep ? "layer" : "time";
+  const char* arch = scene.network.arch == Architecture::deep ? "layer" : "time";
   if (ImGui::RadioButton((std::string("single ") + arch + " L").c_str(), !averaged)) g.readout_from = -1;
   help_marker("Readout y = w·φ(h^L) + b from the last layer (deep) or the last time step (recurrent): identical kernels for both (mft.md §4.2).");
   ImGui::SameLine();
-  if (ImGui::RadioButton("averaged", averaged) && !averaged) g.readout_from = std::max(0, scene.depth / 2);
+  if (ImGui::RadioButton("averaged", averaged) && !averaged) g.readout_from = std::max(0, scene.network.depth / 2);
   help_marker("Readout from the average of φ(h^t) over layers/times from the first one chosen to L.");
   if (g.readout_from >= 0) {
-    int from = std::min(g.readout_from, scene.depth);
-    if (ImGui::SliderInt("from", &from, 0, std::max(0, scene.depth - 1), "%d", ImGuiSliderFlags_AlwaysClamp)) g.readout_from = from;
+    int from = std::min(g.readout_from, scene.network.depth);
+    if (ImGui::SliderInt("from", &from, 0, std::max(0, scene.network.depth - 1), "%d", ImGuiSliderFlags_AlwaysClamp)) g.readout_from = from;
     help_marker("First layer/time of the averaged readout.");
     ImGui::PushTextWrapPos(0);
-    ImGui::TextDisabled("%s", scene.arch == Architecture::recurrent
+    ImGui::TextDisabled("%s", scene.network.arch == Architecture::recurrent
                                   ? "Averaged over times, the recurrent net's readout includes cross-time covariances: its predictions differ "
                                     "from the deep net's (set architecture to deep to compare)."
                                   : "Averaged over layers, the deep net's readout has no cross-layer terms: its predictions differ from the "
@@ -1083,13 +1083,13 @@ void Panel::grid_view(const Scene& scene) {
   h.columns = columns, h.rows = rows;
   if (rows == 1) h.y.max = 1;
   h.size = ImVec2(-1, std::max(ImGui::GetContentRegionAvail().y - ImGui::GetFontSize() * 5.5f, ImGui::GetFontSize() * 16));
-  h.marker = DataPoint{scene.sigma_w2, double(scene.depth)};
+  h.marker = DataPoint{scene.network.sigma_w2, double(scene.network.depth)};
   h.export_name = "fieldscope-gp-grid";
   std::vector<Series> overlays;
-  const CriticalPoint cp = critical_point(scene.activation, scene.sigma_b2);
+  const CriticalPoint cp = critical_point(scene.network.activation, scene.network.sigma_b2);
   if (cp.status.ok()) {
     Series line;
-    line.label = "critical σ_w² at σ_b² = " + fmt(scene.sigma_b2, "%.3g");
+    line.label = "critical σ_w² at σ_b² = " + fmt(scene.network.sigma_b2, "%.3g");
     line.x = {cp.sigma_w2, cp.sigma_w2};
     line.y = {0.5, rows + 0.5};
     line.color = IM_COL32(255, 255, 255, 235);
@@ -1101,7 +1101,7 @@ void Panel::grid_view(const Scene& scene) {
   depth_scale.color = IM_COL32(120, 230, 255, 240);
   for (int i = 0; i <= 160; ++i) {
     const double w2 = h.x.min + (h.x.max - h.x.min) * i / 160.0;
-    const FixedPoint fp = fixed_point(MeanFieldParams{scene.activation, w2, scene.sigma_b2});
+    const FixedPoint fp = fixed_point(make_network(scene.network.activation, w2, scene.network.sigma_b2));
     double v = 6 * fp.xi_c;
     if (!std::isfinite(v) || v > 100.0 * rows) v = 100.0 * rows;  // off the top: keeps the curve continuous
     depth_scale.x.push_back(w2);
@@ -1110,9 +1110,9 @@ void Panel::grid_view(const Scene& scene) {
   overlays.push_back(std::move(depth_scale));
   heat_map(h, overlays);
   ImGui::PushTextWrapPos(0);
-  if (scene.sigma_in2)
+  if (scene.network.sigma_in2)
     ImGui::TextDisabled("σ_in² = %s in every column; single-time readouts at every depth (one kernel recursion per column).",
-                        fmt(*scene.sigma_in2, "%.4g").c_str());
+                        fmt(*scene.network.sigma_in2, "%.4g").c_str());
   else
     ImGui::TextDisabled("σ_in² = σ_w² in every column; single-time readouts at every depth (one kernel recursion per column).");
   ImGui::TextDisabled("Near the critical line correlations survive "
@@ -1162,7 +1162,7 @@ void Panel::sweep_view(const Scene& scene) {
   spec.export_name = "fieldscope-gp-sweep";
   line_plot(spec, {curve});
   if (scene.gp.sweep == "w2") {
-    if (scene.sigma_in2) ImGui::TextDisabled("σ_in² stays at %s for every σ_w².", fmt(*scene.sigma_in2, "%.4g").c_str());
+    if (scene.network.sigma_in2) ImGui::TextDisabled("σ_in² stays at %s for every σ_w².", fmt(*scene.network.sigma_in2, "%.4g").c_str());
     else ImGui::TextDisabled("σ_in² = σ_w² at every point (σ_in² is not set separately).");
   }
   if (best >= 0)
@@ -1331,7 +1331,7 @@ nlohmann::ordered_json Panel::snapshot(const Scene& scene) const {
     }
     g["accuracy"] = acc;
     g["log_evidence"] = ev;
-    const CriticalPoint cp = critical_point(scene.activation, scene.sigma_b2);
+    const CriticalPoint cp = critical_point(scene.network.activation, scene.network.sigma_b2);
     g["critical_sigma_w2"] = cp.status.ok() ? json::number(cp.sigma_w2) : nlohmann::ordered_json(nullptr);
     j["grid"] = g;
   }

@@ -144,11 +144,11 @@ void run_precision(const Options& o, const fs::InputSet& inputs, const char* pre
   std::fflush(stdout);
   for (const std::string& arch : split(o.arch)) {
     fs::EnsembleSpec spec;
-    spec.arch = arch == "recurrent" ? fs::Architecture::recurrent : fs::Architecture::deep;
-    spec.activation = {*fs::activation_kind_from_name(o.act), 1.0};
-    spec.sigma_w2 = spec.sigma_in2 = 1.5;
-    spec.sigma_b2 = 0.05;
-    spec.depth = o.depth;
+    spec.network.arch = arch == "recurrent" ? fs::Architecture::recurrent : fs::Architecture::deep;
+    spec.network.activation = {*fs::activation_kind_from_name(o.act), 1.0};
+    spec.network.sigma_w2 = 1.5;  // and sigma_in^2, left unset
+    spec.network.sigma_b2 = 0.05;
+    spec.network.depth = o.depth;
     spec.width = o.n;
     spec.members = o.members;
     spec.sampler = fs::EnsembleSampler::explicit_weights;

@@ -60,10 +60,10 @@ int main(int argc, char** argv) {
       return 1;
     }
     fs::GpSpec spec;
-    spec.activation = {*kind, 1.0};
-    spec.sigma_w2 = spec.sigma_in2 = 2.0;
-    spec.sigma_b2 = 0.1;
-    spec.depth = depth;
+    spec.network.activation = {*kind, 1.0};
+    spec.network.sigma_w2 = 2.0;  // and sigma_in^2, left unset
+    spec.network.sigma_b2 = 0.1;
+    spec.network.depth = depth;
     spec.sigma_n2 = 0.01;
     spec.memory_budget_bytes = std::size_t(3) << 30;
     const fs::GpProblem problem{split.train.x, split.test.x, split.train.y, split.test.y, true};

@@ -48,10 +48,10 @@ int main(int argc, char** argv) {
     const auto kind = fs::activation_kind_from_name(name);
     if (!kind) continue;
     fs::DeepKernelSpec spec;
-    spec.activation = {*kind, 1.0};
-    spec.sigma_w2 = spec.sigma_in2 = 1.5;
-    spec.sigma_b2 = 0.05;
-    spec.depth = layers;
+    spec.network.activation = {*kind, 1.0};
+    spec.network.sigma_w2 = 1.5;  // and sigma_in^2, left unset
+    spec.network.sigma_b2 = 0.05;
+    spec.network.depth = layers;
     double best = 1e300;
     fs::DeepKernelResult result;
     for (int r = 0; r < repeats; ++r) {

@@ -82,7 +82,7 @@ int run_kernel(const Scene& scene, const Options& options, std::ostream& out) {
   InputsResult inputs = scene_inputs(scene);
   if (!inputs.status.ok()) return report(inputs.status, "inputs");
   Json j = header(scene, "kernel");
-  if (scene.arch == Architecture::deep) {
+  if (scene.network.arch == Architecture::deep) {
     DeepKernelJob job(deep_kernel_spec(scene, options.with_ntk), inputs.inputs.gram());
     run_job(job, options.progress);
     const DeepKernelResult& r = job.result();
@@ -148,18 +148,18 @@ int run_kernel(const Scene& scene, const Options& options, std::ostream& out) {
 }
 
 int run_fixed_point(const Scene& scene, const Options& options, std::ostream& out) {
-  const FixedPoint fp = fixed_point(mean_field_params(scene));
+  const FixedPoint fp = fixed_point(scene.network);
   if (options.format == Format::csv) {
     out << "sigma_w2,sigma_b2,q_star,c_star,chi_1,chi_c,xi_q,xi_c,lambda_max,phase\n";
-    out << format_double(scene.sigma_w2) << ',' << format_double(scene.sigma_b2) << ',' << csv_number(fp.q_star) << ','
+    out << format_double(scene.network.sigma_w2) << ',' << format_double(scene.network.sigma_b2) << ',' << csv_number(fp.q_star) << ','
         << csv_number(fp.c_star) << ',' << csv_number(fp.chi_1) << ',' << csv_number(fp.chi_c) << ',' << csv_number(fp.xi_q)
         << ',' << csv_number(fp.xi_c) << ',' << csv_number(fp.lambda_max) << ',' << phase_name(fp.phase) << '\n';
   } else {
     Json j = header(scene, "fixed-point");
     j["status"] = status_json(fp.status);
-    j["activation"] = scene.activation.name();
-    j["sigma_w2"] = scene.sigma_w2;
-    j["sigma_b2"] = scene.sigma_b2;
+    j["activation"] = scene.network.activation.name();
+    j["sigma_w2"] = scene.network.sigma_w2;
+    j["sigma_b2"] = scene.network.sigma_b2;
     j["phase"] = phase_name(fp.phase);
     j["q_star"] = number(fp.q_star);
     j["c_star"] = number(fp.c_star);
@@ -180,9 +180,9 @@ int run_signal(const Scene& scene, const Options& options, std::ostream& out) {
   const Eigen::MatrixXd g = inputs.inputs.gram();
   const int a = std::min(scene.view.input_a, inputs.inputs.count - 1);
   const int b = std::min(scene.view.input_b, inputs.inputs.count - 1);
-  const double s_in = scene.input_variance();
-  const SignalTrajectory tr = signal_trajectory(mean_field_params(scene), s_in * g(a, a) + scene.sigma_b2,
-                                                s_in * g(b, b) + scene.sigma_b2, s_in * g(a, b) + scene.sigma_b2, scene.depth);
+  const double s_in = scene.network.input_variance();
+  const SignalTrajectory tr = signal_trajectory(scene.network, s_in * g(a, a) + scene.network.sigma_b2,
+                                                s_in * g(b, b) + scene.network.sigma_b2, s_in * g(a, b) + scene.network.sigma_b2, scene.network.depth);
   if (options.format == Format::csv) {
     out << "layer,q_a,q_b,covariance,correlation\n";
     for (std::size_t l = 0; l < tr.q1.size(); ++l)
@@ -227,7 +227,7 @@ int run_critical_line(const Scene& scene, const Options& options, std::ostream& 
     for (int r = 0; r < spec.rows; ++r)
       b2.push_back(spec.rows > 1 ? spec.sigma_b2_min + (spec.sigma_b2_max - spec.sigma_b2_min) * r / (spec.rows - 1) : spec.sigma_b2_min);
   }
-  const auto line = critical_line(scene.activation, b2);
+  const auto line = critical_line(scene.network.activation, b2);
   if (options.format == Format::csv) {
     out << "sigma_b2,sigma_w2_crit,status\n";
     for (const auto& cp : line)
@@ -235,7 +235,7 @@ int run_critical_line(const Scene& scene, const Options& options, std::ostream& 
           << status_code_name(cp.status.code) << '\n';
   } else {
     Json j = header(scene, "critical-line");
-    j["activation"] = scene.activation.name();
+    j["activation"] = scene.network.activation.name();
     Json points = Json::array();
     for (const auto& cp : line) {
       Json p;
@@ -269,7 +269,7 @@ int run_phase(const Scene& scene, const Options& options, std::ostream& out) {
   } else {
     Json j = header(scene, "phase");
     j["status"] = status_json(job.status());
-    j["activation"] = scene.activation.name();
+    j["activation"] = scene.network.activation.name();
     Json w = Json::array(), b = Json::array();
     for (int i = 0; i < d.spec.columns; ++i) w.push_back(d.sigma_w2(i));
     for (int r = 0; r < d.spec.rows; ++r) b.push_back(d.sigma_b2(r));
@@ -314,20 +314,20 @@ int write_iterates(const Scene& scene, const Options& options, std::ostream& out
 }  // namespace
 
 int run_qmap(const Scene& scene, const Options& options, std::ostream& out) {
-  const MeanFieldParams p = mean_field_params(scene);
+  const Network& p = scene.network;
   const FixedPoint fp = fixed_point(p);
   double q0 = options.start;
   if (q0 < 0) {
     InputsResult inputs = scene_inputs(scene);
     if (!inputs.status.ok()) return report(inputs.status, "inputs");
-    q0 = scene.input_variance() * inputs.inputs.gram()(0, 0) + scene.sigma_b2;
+    q0 = scene.network.input_variance() * inputs.inputs.gram()(0, 0) + scene.network.sigma_b2;
   }
   write_iterates(scene, options, out, "qmap", "q", q_iterates(p, q0, options.steps), fp.q_star);
   return report(fp.status, "q-map");
 }
 
 int run_cmap(const Scene& scene, const Options& options, std::ostream& out) {
-  const MeanFieldParams p = mean_field_params(scene);
+  const Network& p = scene.network;
   const FixedPoint fp = fixed_point(p);
   if (fp.phase == Phase::diverged) return report(fp.status, "c-map");
   const double c0 = options.start < 0 ? 0.5 : std::min(options.start, 1.0);
@@ -407,7 +407,7 @@ int run_ensemble(const Scene& scene, const Options& options, std::ostream& out) 
   else
     theory = pair_theory(spec, inputs.inputs, options.progress);
   const double n = spec.width;
-  const int l1 = spec.depth + 1;
+  const int l1 = spec.network.depth + 1;
 
   if (options.format == Format::csv) {
     out << "kernel,t,s,a,b,mean_field,mean,mean_se,variance,variance_se,mse,mse_se,n_variance,n_variance_se,n_shift,"
@@ -432,13 +432,13 @@ int run_ensemble(const Scene& scene, const Options& options, std::ostream& out) 
           row(kind == 0 ? "aux_two_time" : "gram_two_time", t, s, spec.input_a, spec.input_b,
               (kind == 0 ? r.aux_two_time : r.gram_two_time)[std::size_t(t * l1 + s)], none);
     for (int l = 0; l < int(r.correlation.size()); ++l) row("correlation", l, l, spec.input_a, spec.input_b, r.correlation[std::size_t(l)], none);
-    if (r.lyapunov_status.ok()) row("lyapunov", spec.depth, 0, spec.input_a, spec.input_a, r.lyapunov, none);
+    if (r.lyapunov_status.ok()) row("lyapunov", spec.network.depth, 0, spec.input_a, spec.input_a, r.lyapunov, none);
   } else {
     Json j = header(scene, "ensemble");
     j["status"] = status_json(r.status);
     j["mean_field_status"] = status_json(r.mean_field_status);
     Json e;
-    e["architecture"] = architecture_name(spec.arch);
+    e["architecture"] = architecture_name(spec.network.arch);
     e["width"] = spec.width;
     e["members"] = spec.members;
     e["members_done"] = r.members_done;
@@ -655,9 +655,9 @@ int run_gp(const Scene& scene, const Options& options, std::ostream& out) {
     }
     j["dataset"] = std::move(d);
     Json readout;
-    readout["from"] = spec.readout_from >= 0 && spec.readout_from < spec.depth ? spec.readout_from : spec.depth;
-    readout["to"] = spec.depth;
-    readout["kind"] = spec.readout_from >= 0 && spec.readout_from < spec.depth ? "time average" : "single";
+    readout["from"] = spec.readout_from >= 0 && spec.readout_from < spec.network.depth ? spec.readout_from : spec.network.depth;
+    readout["to"] = spec.network.depth;
+    readout["kind"] = spec.readout_from >= 0 && spec.readout_from < spec.network.depth ? "time average" : "single";
     j["readout"] = std::move(readout);
     j["sigma_n2"] = spec.sigma_n2;
     j["task"] = o.regression ? "regression" : "classification";

@@ -102,16 +102,16 @@ double brent_root(const std::function<double(double)>& f, double a, double b, do
 // ---------------------------------------------------------------------------------------------------
 // 2. maps and trajectories
 // ---------------------------------------------------------------------------------------------------
-double q_map(const MeanFieldParams& p, double q) {
+double q_map(const Network& p, double q) {
   return p.sigma_b2 + p.sigma_w2 * mean_phi_sq(p.activation, q);
 }
 
-double c_map(const MeanFieldParams& p, double q, double c) {
+double c_map(const Network& p, double q, double c) {
   if (!(q > 0)) return 1.0;
   return (p.sigma_b2 + p.sigma_w2 * pair_expectation(p.activation, q, q, c * q)) / q;
 }
 
-SignalTrajectory signal_trajectory(const MeanFieldParams& p, double q1, double q2, double covariance, int layers) {
+SignalTrajectory signal_trajectory(const Network& p, double q1, double q2, double covariance, int layers) {
   SignalTrajectory out;
   auto push = [&](double a, double b, double c) {
     out.q1.push_back(a);
@@ -136,7 +136,7 @@ SignalTrajectory signal_trajectory(const MeanFieldParams& p, double q1, double q
   return out;
 }
 
-std::vector<double> q_iterates(const MeanFieldParams& p, double q0, int steps) {
+std::vector<double> q_iterates(const Network& p, double q0, int steps) {
   std::vector<double> out{q0};
   for (int i = 0; i < steps; ++i) {
     const double next = q_map(p, out.back());
@@ -146,7 +146,7 @@ std::vector<double> q_iterates(const MeanFieldParams& p, double q0, int steps) {
   return out;
 }
 
-std::vector<double> c_iterates(const MeanFieldParams& p, double q_star, double c0, int steps) {
+std::vector<double> c_iterates(const Network& p, double q_star, double c0, int steps) {
   std::vector<double> out{c0};
   for (int i = 0; i < steps; ++i) out.push_back(c_map(p, q_star, out.back()));
   return out;
@@ -158,7 +158,7 @@ std::vector<double> c_iterates(const MeanFieldParams& p, double q_star, double c
 namespace {
 
 // The stable fixed point of the length map reached from small q, or a diverged status.
-Status solve_q_star(const MeanFieldParams& p, double& q_star) {
+Status solve_q_star(const Network& p, double& q_star) {
   const Activation& act = p.activation;
   double kappa = 0;
   if (homogeneous(act, kappa)) {
@@ -217,11 +217,11 @@ Status solve_q_star(const MeanFieldParams& p, double& q_star) {
 
 }  // namespace
 
-FixedPoint fixed_point(const MeanFieldParams& p) {
+FixedPoint fixed_point(const Network& p) {
   FixedPoint fp;
   const Activation& act = p.activation;
-  if (!(p.sigma_w2 >= 0) || !(p.sigma_b2 >= 0) || !std::isfinite(p.sigma_w2) || !std::isfinite(p.sigma_b2)) {
-    fp.status = Status::error(StatusCode::invalid_input, "sigma_w^2 and sigma_b^2 must be finite and non-negative.");
+  if (Status bad = p.validate(); !bad.ok()) {
+    fp.status = std::move(bad);
     fp.phase = Phase::diverged;
     return fp;
   }
@@ -302,7 +302,7 @@ CriticalPoint critical_point(const Activation& act, double sigma_b2) {
     return cp;
   }
   auto chi = [&](double w2) {
-    const FixedPoint fp = fixed_point({act, w2, sigma_b2});
+    const FixedPoint fp = fixed_point(make_network(act, w2, sigma_b2));
     return fp.phase == Phase::diverged ? kInfinity : fp.chi_1;
   };
   double lo = 1e-6, hi = 1.0;
@@ -335,7 +335,7 @@ CriticalPoint critical_point(const Activation& act, double sigma_b2) {
     return std::isfinite(c) ? c - 1 : 1.0;
   };
   cp.sigma_w2 = brent_root(f, lo, hi, 1e-13);
-  const FixedPoint fp = fixed_point({act, cp.sigma_w2, sigma_b2});
+  const FixedPoint fp = fixed_point(make_network(act, cp.sigma_w2, sigma_b2));
   if (fp.phase == Phase::diverged || std::abs(fp.chi_1 - 1) > 1e-6)
     cp.status = Status::error(StatusCode::diverged, "q diverges at sigma_w^2 = " + num(cp.sigma_w2) + " before chi_1 reaches 1.");
   return cp;
@@ -392,7 +392,7 @@ bool PhaseDiagramJob::step(double budget_seconds) {
     parallel_for(count, [&](int begin, int end) {
       for (int k = first + begin; k < first + end; ++k) {
         const int i = k % result_.spec.columns, j = k / result_.spec.columns;
-        const FixedPoint fp = fixed_point({result_.spec.activation, result_.sigma_w2(i), result_.sigma_b2(j)});
+        const FixedPoint fp = fixed_point(make_network(result_.spec.activation, result_.sigma_w2(i), result_.sigma_b2(j)));
         result_.q_star[k] = fp.q_star;
         result_.c_star[k] = fp.c_star;
         result_.chi_1[k] = fp.chi_1;

@@ -8,15 +8,13 @@
 
 #include "core/activations.h"
 #include "core/job.h"
+#include "core/network.h"
 #include "core/status.h"
 
 namespace fs {
 
-struct MeanFieldParams {
-  Activation activation;
-  double sigma_w2 = 1.5;
-  double sigma_b2 = 0.05;
-};
+// The maps read the network's activation, sigma_w^2 and sigma_b^2 (the fixed point does not depend on the
+// input layer or the depth).
 
 enum class Phase { ordered, critical, chaotic, diverged };
 const char* phase_name(Phase phase);
@@ -37,22 +35,22 @@ struct FixedPoint {
 };
 
 // Length map q -> sigma_b^2 + sigma_w^2 E[phi(sqrt(q) z)^2].
-double q_map(const MeanFieldParams& p, double q);
+double q_map(const Network& p, double q);
 // Correlation map at fixed variance q: c -> (sigma_b^2 + sigma_w^2 E[phi(u1) phi(u2)]) / q, corr(u1,u2) = c.
-double c_map(const MeanFieldParams& p, double q, double c);
+double c_map(const Network& p, double q, double c);
 
-FixedPoint fixed_point(const MeanFieldParams& p);
+FixedPoint fixed_point(const Network& p);
 
 // Two inputs propagated through the mean-field recursion: q^l of each and their correlation c^l.
 struct SignalTrajectory {
   std::vector<double> q1, q2, covariance, correlation;  // index = layer 0..L
   Status status;
 };
-SignalTrajectory signal_trajectory(const MeanFieldParams& p, double q1, double q2, double covariance, int layers);
+SignalTrajectory signal_trajectory(const Network& p, double q1, double q2, double covariance, int layers);
 
 // Iterates of a one-dimensional map (the cobweb of the q-map or the c-map at q*).
-std::vector<double> q_iterates(const MeanFieldParams& p, double q0, int steps);
-std::vector<double> c_iterates(const MeanFieldParams& p, double q_star, double c0, int steps);
+std::vector<double> q_iterates(const Network& p, double q0, int steps);
+std::vector<double> c_iterates(const Network& p, double q_star, double c0, int steps);
 
 // sigma_w^2 at which chi_1 = 1 for this sigma_b^2.
 struct CriticalPoint {

@@ -51,31 +51,27 @@ DeepKernelJob::DeepKernelJob(const DeepKernelSpec& spec, const Eigen::MatrixXd& 
   };
   if (input_gram.rows() != input_gram.cols() || p_ == 0) { fail(StatusCode::invalid_input, "The input Gram matrix must be square and non-empty."); return; }
   if (!input_gram.allFinite()) { fail(StatusCode::invalid_input, "The inputs contain a non-finite number."); return; }
-  if (!(spec.sigma_w2 >= 0) || !(spec.sigma_b2 >= 0) || !(spec.sigma_in2 >= 0) || !std::isfinite(spec.sigma_w2) ||
-      !std::isfinite(spec.sigma_b2) || !std::isfinite(spec.sigma_in2))
-    { fail(StatusCode::invalid_input, "The variances sigma_w^2, sigma_b^2 and sigma_in^2 must be finite and non-negative."); return; }
-  if (spec.depth < 0) { fail(StatusCode::invalid_input, "The depth L must be at least 0."); return; }
-  const double bytes = deep_kernel_bytes(p_, spec.depth, spec.with_ntk);
+  if (Status bad = spec.network.validate(); !bad.ok()) { fail(bad.code, std::move(bad.message)); return; }
+  const double bytes = deep_kernel_bytes(p_, spec.network.depth, spec.with_ntk);
   if (bytes > double(spec.memory_budget_bytes))
-    { fail(StatusCode::too_large, "Storing " + std::to_string(spec.depth + 1) + " kernels of " + std::to_string(p_) + " x " +
+    { fail(StatusCode::too_large, "Storing " + std::to_string(spec.network.depth + 1) + " kernels of " + std::to_string(p_) + " x " +
                                            std::to_string(p_) + " entries needs " + short_number(bytes / 1048576.0) +
                                            " MiB, over the budget of " + short_number(spec.memory_budget_bytes / 1048576.0) +
                                            " MiB: use fewer inputs or layers."); return; }
-  Eigen::MatrixXd k0 = spec.sigma_in2 * input_gram;
-  k0.array() += spec.sigma_b2;
+  Eigen::MatrixXd k0 = spec.network.input_kernel(input_gram);
   symmetrize_from_lower(k0);
   result_.kernel.push_back(k0);
   if (spec.with_ntk) {
-    if (!spec.activation.has_derivative())
-      result_.ntk_status = Status::error(StatusCode::not_defined, "The NTK of " + spec.activation.name() +
+    if (!spec.network.activation.has_derivative())
+      result_.ntk_status = Status::error(StatusCode::not_defined, "The NTK of " + spec.network.activation.name() +
                                                                       " is not defined: its derivative is a delta function.");
     else
       result_.ntk.push_back(k0);  // Theta^0 = K^0: the input layer's own parameters
   }
-  phi_ = std::make_unique<PairIntegrator>(spec.activation, PairFunction::phi);
+  phi_ = std::make_unique<PairIntegrator>(spec.network.activation, PairFunction::phi);
   if (spec.with_ntk && result_.ntk_status.ok())
-    dphi_ = std::make_unique<PairIntegrator>(spec.activation, PairFunction::dphi);
-  if (spec.depth == 0) done_ = true;
+    dphi_ = std::make_unique<PairIntegrator>(spec.network.activation, PairFunction::dphi);
+  if (spec.network.depth == 0) done_ = true;
 }
 
 void DeepKernelJob::start_layer() {
@@ -99,17 +95,17 @@ void DeepKernelJob::finish_layer() {
   if (dphi_) {
     symmetrize_from_lower(dot_);
     // Theta^l = K^l + sigma_w^2 E[phi' phi'] (.) Theta^{l-1}   (Jacot et al. 2018; Lee et al. 2019, eq. 7)
-    Eigen::MatrixXd theta = k + spec_.sigma_w2 * dot_.cwiseProduct(result_.ntk.back());
+    Eigen::MatrixXd theta = k + spec_.network.sigma_w2 * dot_.cwiseProduct(result_.ntk.back());
     result_.ntk.push_back(std::move(theta));
   }
   layer_started_ = false;
   const double q_max = k.diagonal().maxCoeff();
   if (!k.allFinite() || q_max > kDivergence) {
-    std::string why = spec_.activation.bounded()
+    std::string why = spec_.network.activation.bounded()
                           ? "The kernel left the range of floating point numbers."
                           : "The variance q grows without bound (q = " + short_number(q_max) + " at layer " +
-                                std::to_string(layer_) + "): for " + spec_.activation.name() +
-                                " with sigma_w^2 = " + short_number(spec_.sigma_w2) +
+                                std::to_string(layer_) + "): for " + spec_.network.activation.name() +
+                                " with sigma_w^2 = " + short_number(spec_.network.sigma_w2) +
                                 " the length map has no finite fixed point.";
     result_.kernel.pop_back();
     if (!result_.ntk.empty() && result_.ntk.size() > result_.kernel.size()) result_.ntk.pop_back();
@@ -122,7 +118,7 @@ void DeepKernelJob::finish_layer() {
     dphi_.reset();
   }
   ++layer_;
-  if (layer_ > spec_.depth) done_ = true;
+  if (layer_ > spec_.network.depth) done_ = true;
 }
 
 bool DeepKernelJob::step(double budget_seconds) {
@@ -144,7 +140,7 @@ bool DeepKernelJob::step(double budget_seconds) {
     const int first = row_;
     Eigen::MatrixXd& next = result_.kernel.back();
     parallel_for(chunk, [&](int begin, int end) {
-      propagate_rows(prev, *phi_, spec_.sigma_w2, spec_.sigma_b2, nullptr, first + begin, first + end, next);
+      propagate_rows(prev, *phi_, spec_.network.sigma_w2, spec_.network.sigma_b2, nullptr, first + begin, first + end, next);
       if (dphi_) propagate_rows(prev, *dphi_, 1.0, 0.0, nullptr, first + begin, first + end, dot_);
     });
     row_ += chunk;
@@ -156,10 +152,10 @@ bool DeepKernelJob::step(double budget_seconds) {
 
 double DeepKernelJob::progress() const {
   if (done_) return 1.0;
-  if (spec_.depth <= 0 || p_ == 0) return 0.0;
+  if (spec_.network.depth <= 0 || p_ == 0) return 0.0;
   // Row a of a layer holds P - a entries.
   const double done_in_layer = layer_started_ ? (double(row_) * p_ - 0.5 * double(row_) * (row_ - 1)) / (0.5 * p_ * (p_ + 1.0)) : 0.0;
-  return std::min(1.0, (layer_ - 1 + done_in_layer) / spec_.depth);
+  return std::min(1.0, (layer_ - 1 + done_in_layer) / spec_.network.depth);
 }
 
 DeepKernelResult deep_kernel(const DeepKernelSpec& spec, const Eigen::MatrixXd& input_gram) {

@@ -8,6 +8,7 @@
 #include "core/activations.h"
 #include "core/gaussian.h"
 #include "core/job.h"
+#include "core/network.h"
 #include "core/status.h"
 
 namespace fs {
@@ -18,11 +19,7 @@ namespace fs {
 inline constexpr double kEntriesPerThread = 65536;
 
 struct DeepKernelSpec {
-  Activation activation;
-  double sigma_w2 = 1.5;
-  double sigma_b2 = 0.05;
-  double sigma_in2 = 1.5;  // input-layer weight variance (mft.md §1: defaults to sigma_w2)
-  int depth = 10;          // L hidden layers after the input layer
+  Network network;  // layers 0..L (the architecture and the recurrent fields are not read)
   bool with_ntk = false;
   std::size_t memory_budget_bytes = std::size_t(1) << 30;
 };

@@ -29,6 +29,7 @@
 #include "core/gaussian.h"
 #include "core/parallel.h"
 #include "core/random.h"
+#include "core/recurrent_kernel.h"
 
 namespace fs {
 
@@ -55,12 +56,12 @@ std::string short_number(double v) {
 
 // Distinct input time steps the network reads: every step of a sequence, else only x^0.
 int used_input_steps(const EnsembleSpec& spec, int available) {
-  return spec.arch == Architecture::recurrent && spec.input_mode == InputMode::sequence ? std::min(available, spec.depth + 1) : 1;
+  return spec.network.arch == Architecture::recurrent && spec.network.input_mode == InputMode::sequence ? std::min(available, spec.network.depth + 1) : 1;
 }
 
 // Basis size of the recurrent fast sampler: every column of h^0 .. h^{T-1} plus one Jacobian vector per step.
 int fast_basis_size(const EnsembleSpec& spec, int inputs) {
-  const double k = double(inputs) * spec.depth + spec.depth + 1;
+  const double k = double(inputs) * spec.network.depth + spec.network.depth + 1;
   return static_cast<int>(std::min<double>(spec.width, k));
 }
 
@@ -73,15 +74,15 @@ int batch_cap(int observables, int threads) {
 }  // namespace
 
 double ensemble_bytes(const EnsembleSpec& spec, int inputs, int input_dim, int input_steps, int threads) {
-  const double n = spec.width, p = inputs, d = input_dim, l1 = spec.depth + 1.0;
-  const double s = spec.arch == Architecture::recurrent && spec.input_mode == InputMode::sequence ? input_steps : 1;
+  const double n = spec.width, p = inputs, d = input_dim, l1 = spec.network.depth + 1.0;
+  const double s = spec.network.arch == Architecture::recurrent && spec.network.input_mode == InputMode::sequence ? input_steps : 1;
   const double scalar = spec.precision == EnsemblePrecision::float32 ? 4 : 8;
   // Per thread: layer matrices (h, phi, next h: N x (P + 1) each), input projections N x sP, the pair's
   // history (4 x N x (L + 1)), and the sampler's own storage.
   double worker = 3 * n * (p + 1) + n * s * p + 4 * n * l1 + 4 * n;
   if (spec.sampler == EnsembleSampler::explicit_weights)
     worker += n * n + n * d + d * s * p + n * (p + 1);  // W, U, X and [Phi, u]
-  else if (spec.arch == Architecture::recurrent)
+  else if (spec.network.arch == Architecture::recurrent)
     worker += 2 * n * fast_basis_size(spec, inputs);
   else
     worker += n * (p + 1);
@@ -103,10 +104,8 @@ namespace {
 Status invalid(std::string message) { return Status::error(StatusCode::invalid_input, std::move(message)); }
 
 Status check_spec(const EnsembleSpec& spec, const InputSet& inputs) {
-  auto finite_nonneg = [](double v) { return std::isfinite(v) && v >= 0; };
-  if (!finite_nonneg(spec.sigma_w2) || !finite_nonneg(spec.sigma_b2) || !finite_nonneg(spec.sigma_in2))
-    return invalid("The variances sigma_w^2, sigma_b^2 and sigma_in^2 must be finite and non-negative.");
-  if (spec.depth < 0 || spec.depth > 100000) return invalid("The depth L (or T) must be in 0..100000.");
+  if (Status bad = spec.network.validate(); !bad.ok()) return bad;
+  if (spec.network.depth > 100000) return invalid("The depth L (or T) must be in 0..100000.");
   if (spec.width < 1 || spec.width > EnsembleLimits::max_width)
     return invalid("The width N must be an integer in 1.." + std::to_string(EnsembleLimits::max_width) + " (it is " +
                    std::to_string(spec.width) + ").");
@@ -122,8 +121,8 @@ Status check_spec(const EnsembleSpec& spec, const InputSet& inputs) {
   if (spec.input_a < 0 || spec.input_a >= inputs.count || spec.input_b < 0 || spec.input_b >= inputs.count)
     return invalid("The followed inputs a = " + std::to_string(spec.input_a) + ", b = " + std::to_string(spec.input_b) +
                    " must be in 0.." + std::to_string(inputs.count - 1) + ".");
-  if (spec.arch == Architecture::recurrent && spec.input_mode == InputMode::sequence && inputs.steps() != spec.depth + 1)
-    return invalid("Sequence input needs T + 1 = " + std::to_string(spec.depth + 1) +
+  if (spec.network.arch == Architecture::recurrent && spec.network.input_mode == InputMode::sequence && inputs.steps() != spec.network.depth + 1)
+    return invalid("Sequence input needs T + 1 = " + std::to_string(spec.network.depth + 1) +
                    " time steps per input; the inputs have " + std::to_string(inputs.steps()) + ".");
   return Status::success();
 }
@@ -198,13 +197,13 @@ struct Setup {
 };
 
 template <class Scalar>
-class Network {
+class SimulatedNetwork {
  public:
   using Mat = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
   using Vec = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
 
-  explicit Network(const Setup& setup) : s_(setup), spec_(setup.spec) {
-    const int n = s_.n, p = s_.p, l1 = spec_.depth + 1;
+  explicit SimulatedNetwork(const Setup& setup) : s_(setup), spec_(setup.spec) {
+    const int n = s_.n, p = s_.p, l1 = spec_.network.depth + 1;
     h_.resize(n, p);
     phi_.resize(n, p);
     next_.resize(n, p + 1);
@@ -222,7 +221,7 @@ class Network {
       x_columns_ = s_.x_columns.cast<Scalar>();
     } else {
       input_root_t_ = s_.input_root.transpose().cast<Scalar>();
-      if (spec_.arch == Architecture::recurrent) {
+      if (spec_.network.arch == Architecture::recurrent) {
         const int k = fast_basis_size(spec_, p);
         basis_.resize(n, k);
         images_.resize(n, k);
@@ -235,8 +234,8 @@ class Network {
   // Simulates network `member` and writes its row of observables.
   void run(std::uint64_t member, double* out) {
     member_ = member;
-    const int n = s_.n, p = s_.p, depth = spec_.depth;
-    const bool deep = spec_.arch == Architecture::deep;
+    const int n = s_.n, p = s_.p, depth = spec_.network.depth;
+    const bool deep = spec_.network.arch == Architecture::deep;
     const bool fast = spec_.sampler == EnsembleSampler::fast;
     basis_size_ = 0;
 
@@ -247,7 +246,7 @@ class Network {
       projections_.noalias() = z * input_root_t_;
     } else {
       stream(spec_.seed, member, 0, kInputWeights).fill(u_weights_.data(), std::size_t(u_weights_.size()),
-                                                         std::sqrt(spec_.sigma_in2 / s_.d));
+                                                         std::sqrt(spec_.network.input_variance() / s_.d));
       projections_.noalias() = u_weights_ * x_columns_;
     }
     draw_bias(0);
@@ -257,7 +256,7 @@ class Network {
     record(0, out);
 
     if (!deep && !fast)  // the recurrent W, shared by every step
-      weight_stream(spec_.seed, member, 0).fill(w_.data(), std::size_t(w_.size()), std::sqrt(spec_.sigma_w2 / n));
+      weight_stream(spec_.seed, member, 0).fill(w_.data(), std::size_t(w_.size()), std::sqrt(spec_.network.sigma_w2 / n));
     double log_growth = 0.0;
     bool lyapunov_alive = true;
     if (s_.lyapunov) {
@@ -268,10 +267,10 @@ class Network {
       // u = phi'(h^{l-1}_a) (.) v: the Jacobian J^l = W^l diag(phi'(h^{l-1})) acts on v through W^l.
       if (s_.lyapunov)
         for (int i = 0; i < n; ++i)
-          u_[i] = static_cast<Scalar>(spec_.activation.dphi(double(h_(i, spec_.input_a)))) * v_[i];
+          u_[i] = static_cast<Scalar>(spec_.network.activation.dphi(double(h_(i, spec_.input_a)))) * v_[i];
       const int columns = p + (s_.lyapunov ? 1 : 0);
       if (!fast) {
-        if (deep) weight_stream(spec_.seed, member, std::uint64_t(l)).fill(w_.data(), std::size_t(w_.size()), std::sqrt(spec_.sigma_w2 / n));
+        if (deep) weight_stream(spec_.seed, member, std::uint64_t(l)).fill(w_.data(), std::size_t(w_.size()), std::sqrt(spec_.network.sigma_w2 / n));
         // One product over the P inputs and the Jacobian vector: W is read once per layer.
         act_.leftCols(p) = phi_;
         if (s_.lyapunov) act_.col(p) = u_;
@@ -282,11 +281,11 @@ class Network {
         for (int a = 0; a < p; ++a) apply_shared(phi_.col(a), a);
         if (s_.lyapunov) apply_shared(u_, p);
       }
-      if (deep || spec_.bias_mode == BiasMode::independent) draw_bias(l);
+      if (deep || spec_.network.bias_mode == BiasMode::independent) draw_bias(l);
       h_ = next_.leftCols(p);
       h_.colwise() += bias_;
-      if (!deep && spec_.input_mode == InputMode::every_step) h_ += projections_.leftCols(p);
-      if (!deep && spec_.input_mode == InputMode::sequence) h_ += projections_.middleCols(Eigen::Index(l) * p, p);
+      if (!deep && spec_.network.input_mode == InputMode::every_step) h_ += projections_.leftCols(p);
+      if (!deep && spec_.network.input_mode == InputMode::sequence) h_ += projections_.middleCols(Eigen::Index(l) * p, p);
       if (s_.lyapunov) {
         // A dead layer (phi' = 0 on every neuron, e.g. narrow ReLU nets) kills the perturbation: this
         // member has no finite exponent; v stays a unit vector so the kernels are not touched.
@@ -307,7 +306,7 @@ class Network {
     const int l1 = depth + 1;
     const Mat aux2 = history_phi_a_.transpose() * history_phi_b_;
     const Mat gram2 = history_h_a_.transpose() * history_h_b_;
-    const double aux_scale = spec_.sigma_w2 / n, gram_scale = 1.0 / n;
+    const double aux_scale = spec_.network.sigma_w2 / n, gram_scale = 1.0 / n;
     for (int t = 0; t < l1; ++t)
       for (int s = 0; s < l1; ++s) {
         out[s_.layout.aux_two_time + t * l1 + s] = aux_scale * double(aux2(t, s));
@@ -318,10 +317,10 @@ class Network {
 
  private:
   void draw_bias(int index) {
-    stream(spec_.seed, member_, std::uint64_t(index), kBias).fill(bias_.data(), std::size_t(bias_.size()), std::sqrt(spec_.sigma_b2));
+    stream(spec_.seed, member_, std::uint64_t(index), kBias).fill(bias_.data(), std::size_t(bias_.size()), std::sqrt(spec_.network.sigma_b2));
   }
 
-  void apply_phi() { spec_.activation.phi_batch(h_.data(), phi_.data(), std::size_t(h_.size())); }
+  void apply_phi() { spec_.network.activation.phi_batch(h_.data(), phi_.data(), std::size_t(h_.size())); }
 
   // Layer l's kernels into the row; the pair's columns into the histories.
   void record(int l, double* out) {
@@ -329,7 +328,7 @@ class Network {
     const Layout& layout = s_.layout;
     gram_.noalias() = h_.transpose() * h_;
     aux_.noalias() = phi_.transpose() * phi_;
-    const double aux_scale = spec_.sigma_w2 / s_.n, gram_scale = 1.0 / s_.n;
+    const double aux_scale = spec_.network.sigma_w2 / s_.n, gram_scale = 1.0 / s_.n;
     for (int a = 0; a < p; ++a)
       for (int b = 0; b <= a; ++b) {
         const int k = KernelEnsemble::index(a, b);
@@ -352,7 +351,7 @@ class Network {
     Mat a(n, columns);
     a.leftCols(p) = phi_;
     if (columns > p) a.col(p) = u_;
-    const Eigen::MatrixXd cov = (a.transpose() * a).template cast<double>() * (spec_.sigma_w2 / n);
+    const Eigen::MatrixXd cov = (a.transpose() * a).template cast<double>() * (spec_.network.sigma_w2 / n);
     const Mat root_t = psd_sqrt(cov).transpose().cast<Scalar>();
     Mat z(n, columns);
     stream(spec_.seed, member_, std::uint64_t(l), kFastLayer).fill(z.data(), std::size_t(z.size()));
@@ -383,7 +382,7 @@ class Network {
     if (k < basis_.cols() && rho > kDrop * size && rho > 0) {
       basis_.col(k) = r / static_cast<Scalar>(rho);
       stream(spec_.seed, member_, std::uint64_t(k), kFastDirection)
-          .fill(images_.col(k).data(), std::size_t(s_.n), std::sqrt(spec_.sigma_w2 / s_.n));
+          .fill(images_.col(k).data(), std::size_t(s_.n), std::sqrt(spec_.network.sigma_w2 / s_.n));
       out += static_cast<Scalar>(rho) * images_.col(k);
       ++basis_size_;
     }
@@ -498,12 +497,12 @@ struct MeanField {
 // K^{l+1} - sigma_b^2, computed by the same code as the kernel recursion).
 Eigen::MatrixXd aux_mean_field(const EnsembleSpec& spec, const Eigen::MatrixXd& k) {
   const int p = static_cast<int>(k.rows());
-  PairIntegrator integrator(spec.activation, PairFunction::phi);
+  PairIntegrator integrator(spec.network.activation, PairFunction::phi);
   std::vector<double> q(p);
   for (int a = 0; a < p; ++a) q[a] = k(a, a);
   integrator.set_variances(q);
   Eigen::MatrixXd out(p, p);
-  propagate_rows(k, integrator, spec.sigma_w2, 0.0, nullptr, 0, p, out);
+  propagate_rows(k, integrator, spec.network.sigma_w2, 0.0, nullptr, 0, p, out);
   symmetrize_from_lower(out);
   return out;
 }
@@ -511,17 +510,13 @@ Eigen::MatrixXd aux_mean_field(const EnsembleSpec& spec, const Eigen::MatrixXd& 
 MeanField mean_field(const EnsembleSpec& spec, const InputSet& inputs, const Layout& layout) {
   MeanField mf;
   mf.values.assign(std::size_t(layout.count), kNaN);
-  const int depth = spec.depth, l1 = depth + 1, p = inputs.count, ia = spec.input_a, ib = spec.input_b;
+  const int depth = spec.network.depth, l1 = depth + 1, p = inputs.count, ia = spec.input_a, ib = spec.input_b;
   // Equal-time kernels K^l and the pair's two-time kernel K^{ts}_ab (0 across layers of the deep net).
   std::vector<Eigen::MatrixXd> equal;
   Eigen::MatrixXd two_time = Eigen::MatrixXd::Constant(l1, l1, kNaN);
-  if (spec.arch == Architecture::deep) {
+  if (spec.network.arch == Architecture::deep) {
     DeepKernelSpec ds;
-    ds.activation = spec.activation;
-    ds.sigma_w2 = spec.sigma_w2;
-    ds.sigma_b2 = spec.sigma_b2;
-    ds.sigma_in2 = spec.sigma_in2;
-    ds.depth = depth;
+    ds.network = spec.network;
     ds.memory_budget_bytes = spec.memory_budget_bytes;
     DeepKernelResult r = deep_kernel(ds, inputs.gram());
     mf.status = r.status;
@@ -530,13 +525,7 @@ MeanField mean_field(const EnsembleSpec& spec, const InputSet& inputs, const Lay
       for (int s = 0; s < int(equal.size()); ++s) two_time(t, s) = t == s ? equal[t](ia, ib) : 0.0;
   } else {
     RecurrentKernelSpec rs;
-    rs.activation = spec.activation;
-    rs.sigma_w2 = spec.sigma_w2;
-    rs.sigma_b2 = spec.sigma_b2;
-    rs.sigma_in2 = spec.sigma_in2;
-    rs.steps = depth;
-    rs.bias_mode = spec.bias_mode;
-    rs.input_mode = spec.input_mode;
+    rs.network = spec.network;
     rs.memory_budget_bytes = spec.memory_budget_bytes;
     const RecurrentKernelResult r = recurrent_kernel(rs, inputs);
     mf.status = r.status;
@@ -564,20 +553,20 @@ MeanField mean_field(const EnsembleSpec& spec, const InputSet& inputs, const Lay
       double c;
       if (t == s) {
         c = aux[t](ia, ib);
-      } else if (spec.arch == Architecture::deep) {  // independent layers: E[phi] E[phi]
-        c = spec.sigma_w2 * mean_phi(spec.activation, equal[t](ia, ia)) * mean_phi(spec.activation, equal[s](ib, ib));
+      } else if (spec.network.arch == Architecture::deep) {  // independent layers: E[phi] E[phi]
+        c = spec.network.sigma_w2 * mean_phi(spec.network.activation, equal[t](ia, ia)) * mean_phi(spec.network.activation, equal[s](ib, ib));
       } else {
-        c = spec.sigma_w2 * pair_expectation(spec.activation, equal[t](ia, ia), equal[s](ib, ib), two_time(t, s));
+        c = spec.network.sigma_w2 * pair_expectation(spec.network.activation, equal[t](ia, ia), equal[s](ib, ib), two_time(t, s));
       }
       mf.values[std::size_t(layout.aux_two_time + t * l1 + s)] = c;
     }
   // Lyapunov: the layer average of (1/2) ln chi_1(q^{l-1}) over l = 1..L for input a (mft.md §3).
-  if (known == l1 && depth > 0 && spec.activation.has_derivative()) {
+  if (known == l1 && depth > 0 && spec.network.activation.has_derivative()) {
     double sum = 0.0;
-    for (int l = 1; l <= depth; ++l) sum += 0.5 * std::log(spec.sigma_w2 * mean_dphi_sq(spec.activation, equal[l - 1](ia, ia)));
+    for (int l = 1; l <= depth; ++l) sum += 0.5 * std::log(spec.network.sigma_w2 * mean_dphi_sq(spec.network.activation, equal[l - 1](ia, ia)));
     mf.values[std::size_t(layout.lyapunov)] = sum / depth;
   }
-  const FixedPoint fp = fixed_point({spec.activation, spec.sigma_w2, spec.sigma_b2});
+  const FixedPoint fp = fixed_point(spec.network);
   if (fp.status.ok() || fp.phase != Phase::diverged) {
     mf.lyapunov_fixed_point = fp.lambda_max;
     mf.c_star = fp.c_star;
@@ -607,12 +596,12 @@ CorrelationLengthFit correlation_length_fit(const EnsembleSpec& spec, const Ense
   CorrelationLengthFit fit;
   fit.xi_mean_field = mf.xi_c;
   fit.c_star = mf.c_star;
-  const int depth = spec.depth;
+  const int depth = spec.network.depth;
   if (spec.input_a == spec.input_b) {
     fit.status = Status::error(StatusCode::not_defined, "xi_c needs two different inputs a and b.");
     return fit;
   }
-  if (spec.arch == Architecture::recurrent && spec.input_mode != InputMode::first_step) {
+  if (spec.network.arch == Architecture::recurrent && spec.network.input_mode != InputMode::first_step) {
     fit.status = Status::error(StatusCode::not_defined,
                                "xi_c is fitted only with input at t = 0 (inputs at later steps move the fixed point).");
     return fit;
@@ -696,7 +685,7 @@ EnsembleJob::EnsembleJob(const EnsembleSpec& spec, const InputSet& inputs) : spe
   result_.members = spec.members;
   result_.width = spec.width;
   result_.inputs = inputs.count;
-  result_.depth = spec.depth;
+  result_.depth = spec.network.depth;
   result_.input_a = spec.input_a;
   result_.input_b = spec.input_b;
   if (Status s = check_spec(spec, inputs); !s.ok()) {
@@ -710,7 +699,7 @@ EnsembleJob::EnsembleJob(const EnsembleSpec& spec, const InputSet& inputs) : spe
     result_.status = Status::error(
         StatusCode::too_large, "The ensemble needs about " + short_number(result_.memory_bytes / 1048576.0) + " MiB (N = " +
                                    std::to_string(spec.width) + ", P = " + std::to_string(p) + ", L = " +
-                                   std::to_string(spec.depth) + ", " + std::to_string(thread_count()) +
+                                   std::to_string(spec.network.depth) + ", " + std::to_string(thread_count()) +
                                    " threads), over the budget of " + short_number(spec.memory_budget_bytes / 1048576.0) +
                                    " MiB: use a smaller width, fewer inputs or layers, the fast sampler, or float32.");
     done_ = true;
@@ -719,23 +708,23 @@ EnsembleJob::EnsembleJob(const EnsembleSpec& spec, const InputSet& inputs) : spe
   state_ = std::make_unique<State>();
   Setup& s = state_->setup;
   s.spec = spec;
-  s.layout = Layout(p, spec.depth);
+  s.layout = Layout(p, spec.network.depth);
   s.n = spec.width;
   s.p = p;
   s.d = inputs.dim;
   s.steps = steps;
-  s.lyapunov = spec.depth > 0 && spec.activation.has_derivative();
+  s.lyapunov = spec.network.depth > 0 && spec.network.activation.has_derivative();
   s.x_columns.resize(inputs.dim, Eigen::Index(steps) * p);
   for (int t = 0; t < steps; ++t) s.x_columns.middleCols(Eigen::Index(t) * p, p) = inputs.x[std::size_t(t)].transpose();
   if (spec.sampler == EnsembleSampler::fast) {
     // Rows of U x^t_a are iid N(0, sigma_in^2 G^{ts}_ab) across neurons (mft.md §1: U ~ N(0, sigma_in^2/d)).
     const Eigen::MatrixXd g = s.x_columns.transpose() * s.x_columns / double(inputs.dim);
-    s.input_root = psd_sqrt(spec.sigma_in2 * g);
+    s.input_root = psd_sqrt(spec.network.input_variance() * g);
   }
   if (!s.lyapunov)
     result_.lyapunov_status = Status::error(
-        StatusCode::not_defined, spec.depth == 0 ? "The Lyapunov exponent needs at least one layer."
-                                                 : "The Lyapunov exponent of " + spec.activation.name() +
+        StatusCode::not_defined, spec.network.depth == 0 ? "The Lyapunov exponent needs at least one layer."
+                                                 : "The Lyapunov exponent of " + spec.network.activation.name() +
                                                        " is not defined: its derivative is a delta function.");
 
   // Accumulator layout: covariances within each layer (small P), jackknife groups over the correlation.
@@ -836,10 +825,10 @@ bool EnsembleJob::step(double budget_seconds) {
     const int grain = std::max(1, count / (4 * thread_count()));
     parallel_for(count, [&](int b0, int b1) {
       if (spec_.precision == EnsemblePrecision::float32) {
-        Network<float> net(st.setup);
+        SimulatedNetwork<float> net(st.setup);
         for (int b = b0; b < b1; ++b) net.run(std::uint64_t(begin + b), st.rows.data() + std::size_t(b) * layout.count);
       } else {
-        Network<double> net(st.setup);
+        SimulatedNetwork<double> net(st.setup);
         for (int b = b0; b < b1; ++b) net.run(std::uint64_t(begin + b), st.rows.data() + std::size_t(b) * layout.count);
       }
     }, grain);

@@ -29,8 +29,7 @@
 #include "core/activations.h"
 #include "core/inputs.h"
 #include "core/job.h"
-#include "core/recurrent_kernel.h"  // BiasMode, InputMode
-#include "core/scene.h"             // Architecture
+#include "core/network.h"
 #include "core/status.h"
 
 namespace fs {
@@ -48,14 +47,7 @@ struct EnsembleLimits {
 };
 
 struct EnsembleSpec {
-  Architecture arch = Architecture::deep;
-  Activation activation;
-  double sigma_w2 = 1.5;
-  double sigma_b2 = 0.05;
-  double sigma_in2 = 1.5;  // input weights U ~ N(0, sigma_in^2 / d)
-  int depth = 10;          // L layers after the input layer (deep) or T steps (recurrent): h^0 .. h^depth
-  BiasMode bias_mode = BiasMode::shared;          // recurrent only
-  InputMode input_mode = InputMode::first_step;   // recurrent only
+  Network network;  // h^0 .. h^depth; input weights U ~ N(0, sigma_in^2 / d)
   int width = 128;                                // N
   int members = 256;                              // M
   std::uint64_t seed = 1;

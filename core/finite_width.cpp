@@ -436,22 +436,22 @@ struct FiniteWidthJob::Impl {
   // The deterministic part of K between sites x and y: bias and input terms (mft.md §4.1).
   double base_kernel(int x, int y) const {
     const int t = site_time(x), s = site_time(y), a = site_input(x), b = site_input(y);
-    const bool deep = spec.architecture == Architecture::deep;
+    const bool deep = spec.network.arch == Architecture::deep;
     double k = 0;
     if (deep) {
       if (t != s) return 0;  // independent layers
-      k = spec.sigma_b2;
-      if (t == 0) k += spec.sigma_in2 * spec.input_gram(a, b);
+      k = spec.network.sigma_b2;
+      if (t == 0) k += spec.network.input_variance() * spec.input_gram(a, b);
       return k;
     }
-    k = (spec.bias_mode == BiasMode::shared || t == s) ? spec.sigma_b2 : 0.0;
-    if (spec.input_mode == InputMode::every_step || (t == 0 && s == 0)) k += spec.sigma_in2 * spec.input_gram(a, b);
+    k = (spec.network.bias_mode == BiasMode::shared || t == s) ? spec.network.sigma_b2 : 0.0;
+    if (spec.network.input_mode == InputMode::every_step || (t == 0 && s == 0)) k += spec.network.input_variance() * spec.input_gram(a, b);
     return k;
   }
   // The pair of C that feeds K(x, y), or -1 (mft.md §5.1: K(C) is linear in C).
   int feeding_pair(int x, int y) const {
     if (site_time(x) == 0 || site_time(y) == 0) return -1;
-    if (spec.architecture == Architecture::deep && site_time(x) != site_time(y)) return -1;
+    if (spec.network.arch == Architecture::deep && site_time(x) != site_time(y)) return -1;
     return pair_index(x - P, y - P);
   }
   double kernel_at(int x, int y) const {
@@ -474,8 +474,8 @@ bool FiniteWidthJob::Impl::validate() {
   const FiniteWidthSpec& s = spec;
   P = static_cast<int>(s.input_gram.rows());
   result.inputs = P;
-  result.architecture = s.architecture;
-  depth = s.depth;
+  result.architecture = s.network.arch;
+  depth = s.network.depth;
   if (s.input_gram.rows() != s.input_gram.cols() || P < 1) {
     fail(StatusCode::invalid_input, "The input Gram matrix must be square with 1 or 2 inputs.");
     return false;
@@ -499,22 +499,17 @@ bool FiniteWidthJob::Impl::validate() {
     fail(StatusCode::invalid_input, "The input Gram matrix must be symmetric and positive semi-definite.");
     return false;
   }
-  if (!(s.sigma_w2 >= 0) || !(s.sigma_b2 >= 0) || !(s.sigma_in2 >= 0) || !std::isfinite(s.sigma_w2) ||
-      !std::isfinite(s.sigma_b2) || !std::isfinite(s.sigma_in2)) {
-    fail(StatusCode::invalid_input, "The variances sigma_w^2, sigma_b^2 and sigma_in^2 must be finite and non-negative.");
+  if (Status bad = s.network.validate(); !bad.ok()) {
+    fail(bad.code, std::move(bad.message));
     return false;
   }
-  if (s.depth < 0) {
-    fail(StatusCode::invalid_input, "The depth (or number of time steps) must be at least 0.");
-    return false;
-  }
-  if (s.architecture == Architecture::recurrent && s.input_mode == InputMode::sequence) {
+  if (s.network.arch == Architecture::recurrent && s.network.input_mode == InputMode::sequence) {
     fail(StatusCode::not_defined, "The 1/N theory supports input at t = 0 or at every step, not input sequences.");
     return false;
   }
   Q = P * (P + 1) / 2;
-  const Activation& act = s.activation;
-  if (s.architecture == Architecture::deep) {
+  const Activation& act = s.network.activation;
+  if (s.network.arch == Architecture::deep) {
     const double layers = depth + 1.0;
     // Per layer: the jets (about 1 + 6 + 12 evaluations of each of Q pairs) and Q (Q + 1) / 2 Sigma entries.
     work_total = layers * (Q * 19.0 * nodes_for_rank(act, P) + Q * (Q + 1) / 2.0 * nodes_for_rank(act, P));
@@ -599,17 +594,17 @@ void FiniteWidthJob::Impl::fill_relative(FiniteWidthLayer& layer) const {
 // Roberts-Yaida-Hanin). The Gram: N Cov(G-hat^l) = D^{l-1} + K K + K K, N (E G-hat^l - K^l) = m^{l-1} (§5.5).
 void FiniteWidthJob::Impl::deep_step() {
   const int l = layer;
-  const Activation& act = spec.activation;
+  const Activation& act = spec.network.activation;
   FiniteWidthLayer out;
   out.kernel.resize(P, P);
   for (int a = 0; a < P; ++a)
     for (int b = 0; b < P; ++b) {
-      double k = spec.sigma_b2 + (l == 0 ? spec.sigma_in2 * spec.input_gram(a, b) : result.layers[l - 1].aux(a, b));
+      double k = spec.network.sigma_b2 + (l == 0 ? spec.network.input_variance() * spec.input_gram(a, b) : result.layers[l - 1].aux(a, b));
       out.kernel(a, b) = k;
     }
   if (!out.kernel.allFinite() || out.kernel.cwiseAbs().maxCoeff() > kDivergence) {
     fail(StatusCode::diverged, "The kernel diverges at layer " + std::to_string(l) + " (sigma_w^2 = " +
-                                   number_text(spec.sigma_w2) + " is beyond the stable range of " + act.name() + ").");
+                                   number_text(spec.network.sigma_w2) + " is beyond the stable range of " + act.name() + ").");
     return;
   }
   // Jets of F_p at K^l; entries (aa, ab, bb) map to pairs (aa), (ab), (bb) of the previous layer.
@@ -619,7 +614,7 @@ void FiniteWidthJob::Impl::deep_step() {
   for (int a = 0; a < P; ++a)
     for (int b = a; b < P; ++b) {
       const int p = pair_basis_index(a, b, P);
-      const std::string problem = pair_jet(act, spec.sigma_w2, a == b, out.kernel(a, a), out.kernel(a, b),
+      const std::string problem = pair_jet(act, spec.network.sigma_w2, a == b, out.kernel(a, a), out.kernel(a, b),
                                            out.kernel(b, b), l > 0, jets[p]);
       if (!problem.empty()) {
         fail(StatusCode::numerical, "At layer " + std::to_string(l) + " " + problem + ".");
@@ -643,7 +638,7 @@ void FiniteWidthJob::Impl::deep_step() {
           for (int u = 0; u < block.sites; ++u)
             for (int v = 0; v < block.sites; ++v) block.cov[u][v] = out.kernel(block.global[u], block.global[v]);
           double v = 0;
-          pair_covariance(act, spec.sigma_w2, block.cov, block.sites, la, lb, lc, ld, v);
+          pair_covariance(act, spec.network.sigma_w2, block.cov, block.sites, la, lb, lc, ld, v);
           sigma(p, q) = sigma(q, p) = v;
         }
   Eigen::MatrixXd mean(Q, 1);
@@ -704,12 +699,12 @@ void FiniteWidthJob::Impl::recurrent_pairs_step() {
   const double kxx = kernel_at(x, x), kxy = kernel_at(x, y), kyy = kernel_at(y, y);
   if (!std::isfinite(kxx) || !std::isfinite(kyy) || kxx > kDivergence || kyy > kDivergence) {
     fail(StatusCode::diverged, "The kernel diverges by time " + std::to_string(site_time(y)) + " (sigma_w^2 = " +
-                                   number_text(spec.sigma_w2) + " is beyond the stable range of " +
-                                   spec.activation.name() + ").");
+                                   number_text(spec.network.sigma_w2) + " is beyond the stable range of " +
+                                   spec.network.activation.name() + ").");
     return;
   }
   PairJet jet;
-  const std::string problem = pair_jet(spec.activation, spec.sigma_w2, x == y, kxx, kxy, kyy, eq, jet);
+  const std::string problem = pair_jet(spec.network.activation, spec.network.sigma_w2, x == y, kxx, kxy, kyy, eq, jet);
   if (!problem.empty()) {
     fail(StatusCode::numerical, "At time " + std::to_string(site_time(y)) + " " + problem + ".");
     return;
@@ -722,7 +717,7 @@ void FiniteWidthJob::Impl::recurrent_pairs_step() {
     const int t = site_time(y);
     eq_jet[t * Q + pair_basis_index(site_input(x), site_input(y), P)] = jet;
   }
-  work_done += 7.0 * nodes_for_rank(spec.activation, 2);
+  work_done += 7.0 * nodes_for_rank(spec.network.activation, 2);
   if (++next_pair == pairs) phase = Phase::inverse;
 }
 
@@ -756,7 +751,7 @@ double FiniteWidthJob::Impl::sigma_unit(int i, int j) const {
   for (int u = 0; u < block.sites; ++u)
     for (int v = 0; v < block.sites; ++v) block.cov[u][v] = kernel_at(block.global[u], block.global[v]);
   double out = 0;
-  pair_covariance(spec.activation, spec.sigma_w2, block.cov, block.sites, a, b, c, d, out);
+  pair_covariance(spec.network.activation, spec.network.sigma_w2, block.cov, block.sites, a, b, c, d, out);
   return out;
 }
 
@@ -788,12 +783,12 @@ void FiniteWidthJob::Impl::recurrent_tau_setup() {
       LocalBlock block;
       for (int s : sites) block.add(s);
       distinct = block.sites;
-      work += 2 * nodes_for_rank(spec.activation, distinct);
+      work += 2 * nodes_for_rank(spec.network.activation, distinct);
     }
   }
   tau_values.assign(tau_units.size(), 0.0);
   // Replace the upper bound of the estimate by the pruned count.
-  const double tau_bound = eq * double(pairs) * 2.0 * nodes_for_rank(spec.activation, std::min(4, 2 + P));
+  const double tau_bound = eq * double(pairs) * 2.0 * nodes_for_rank(spec.network.activation, std::min(4, 2 + P));
   work_total += work - tau_bound;
   if (work_done + work > spec.max_node_visits * 1.0000001 + 1) {
     want_mean = false;
@@ -856,8 +851,8 @@ double FiniteWidthJob::Impl::tau_unit(const TauUnit& u, bool& ok) const {
     }
   double vp = 0, vm = 0;
   const SiteOrder order = canonical_order(base, n);
-  ok = pair_covariance(spec.activation, spec.sigma_w2, plus, n, a1, a2, a3, a4, vp, &order) &&
-       pair_covariance(spec.activation, spec.sigma_w2, minus, n, a1, a2, a3, a4, vm, &order);
+  ok = pair_covariance(spec.network.activation, spec.network.sigma_w2, plus, n, a1, a2, a3, a4, vp, &order) &&
+       pair_covariance(spec.network.activation, spec.network.sigma_w2, minus, n, a1, a2, a3, a4, vm, &order);
   return (vp - vm) / (2 * eps);
 }
 
@@ -914,7 +909,7 @@ FiniteWidthJob::FiniteWidthJob(const FiniteWidthSpec& spec) : impl_(std::make_un
   Impl& m = *impl_;
   m.spec = spec;
   if (!m.validate()) return;
-  if (spec.architecture == Architecture::recurrent) {
+  if (spec.network.arch == Architecture::recurrent) {
     m.pairs = m.S * (m.S + 1) / 2;
     m.cbar.assign(m.pairs, 0.0);
     m.jacobian.assign(m.pairs, {});
@@ -944,7 +939,7 @@ bool FiniteWidthJob::step(double budget_seconds) {
       m.fail(StatusCode::cancelled, "Cancelled.");
       break;
     }
-    if (m.spec.architecture == Architecture::deep) {
+    if (m.spec.network.arch == Architecture::deep) {
       m.deep_step();
     } else {
       switch (m.phase) {
@@ -963,7 +958,7 @@ bool FiniteWidthJob::step(double budget_seconds) {
           for (int k = 0; k < batch; ++k) {
             const auto [i, j] = m.sigma_units[first + k];
             const int ti = i / m.Q, tj = j / m.Q;
-            m.work_done += nodes_for_rank(m.spec.activation, ti == tj ? m.P : 2 * m.P);
+            m.work_done += nodes_for_rank(m.spec.network.activation, ti == tj ? m.P : 2 * m.P);
           }
           m.next_sigma += batch;
           if (m.next_sigma == m.sigma_units.size()) m.phase = m.want_mean ? Impl::Phase::tau_setup : Impl::Phase::finish;
@@ -989,7 +984,7 @@ bool FiniteWidthJob::step(double budget_seconds) {
                                 "The recurrent mean shift needs derivatives at a (nearly) singular kernel of several "
                                 "times, which could not be evaluated.");
             }
-          m.work_done += batch * 2.0 * nodes_for_rank(m.spec.activation, 3);
+          m.work_done += batch * 2.0 * nodes_for_rank(m.spec.network.activation, 3);
           m.next_tau += batch;
           if (m.next_tau == m.tau_units.size()) m.phase = Impl::Phase::finish;
           break;

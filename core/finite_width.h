@@ -34,23 +34,15 @@
 
 #include "core/activations.h"
 #include "core/job.h"
-#include "core/recurrent_kernel.h"
-#include "core/scene.h"  // Architecture, architecture_name
+#include "core/network.h"
 #include "core/status.h"
 
 namespace fs {
 
 struct FiniteWidthSpec {
-  Activation activation;
-  double sigma_w2 = 2.0;
-  double sigma_b2 = 0.1;
-  double sigma_in2 = 2.0;  // input weights U ~ N(0, sigma_in^2 / d) (mft.md §1)
-  // Deep: layers l = 0..depth (h^0 is the input layer). Recurrent: times t = 0..depth (T = depth).
-  // The readout aux field is C-hat^depth (so mft.md §5.4's "T = 6" is depth = 6).
-  int depth = 6;
-  Architecture architecture = Architecture::deep;
-  BiasMode bias_mode = BiasMode::shared;            // recurrent only
-  InputMode input_mode = InputMode::first_step;     // recurrent only: first_step or every_step
+  // Deep: layers l = 0..depth (h^0 is the input layer). Recurrent: times t = 0..depth (T = depth), input at
+  // t = 0 or at every step. The readout aux field is C-hat^depth (so mft.md §5.4's "T = 6" is depth = 6).
+  Network network;
   // Input Gram G = x x^T / d, P x P with P = 1 or 2.
   Eigen::MatrixXd input_gram = Eigen::MatrixXd::Ones(1, 1);
   // Work and memory limits; beyond them the status is too_large (with a sentence) before any work.

@@ -44,18 +44,17 @@ Status invalid(std::string message) { return Status::error(StatusCode::invalid_i
 
 bool finite_non_negative(double v) { return std::isfinite(v) && v >= 0; }
 
-bool averaged_readout(const GpSpec& spec) { return spec.readout_from >= 0 && spec.readout_from < spec.depth; }
-int readout_first(const GpSpec& spec) { return averaged_readout(spec) ? spec.readout_from : spec.depth; }
+bool averaged_readout(const GpSpec& spec) { return spec.readout_from >= 0 && spec.readout_from < spec.network.depth; }
+int readout_first(const GpSpec& spec) { return averaged_readout(spec) ? spec.readout_from : spec.network.depth; }
 
 Status check_spec(const GpSpec& spec) {
-  if (!finite_non_negative(spec.sigma_w2) || !finite_non_negative(spec.sigma_b2) || !finite_non_negative(spec.sigma_in2))
-    return invalid("The variances sigma_w^2, sigma_b^2 and sigma_in^2 must be finite and non-negative.");
+  if (Status bad = spec.network.validate(); !bad.ok()) return bad;
   if (!finite_non_negative(spec.sigma_n2) || spec.sigma_n2 > 1e6)
     return invalid("The noise sigma_n^2 must be a finite number in 0..1e6.");
-  if (spec.depth < 0 || spec.depth > 1000) return invalid("The depth L (or the number of steps T) must be in 0..1000.");
-  if (spec.readout_from < -1 || spec.readout_from > spec.depth)
-    return invalid("The first readout layer/time must be in 0.." + std::to_string(spec.depth) + " (or -1 for the last one only).");
-  if (spec.arch == Architecture::recurrent && spec.input_mode == InputMode::sequence)
+  if (spec.network.depth < 0 || spec.network.depth > 1000) return invalid("The depth L (or the number of steps T) must be in 0..1000.");
+  if (spec.readout_from < -1 || spec.readout_from > spec.network.depth)
+    return invalid("The first readout layer/time must be in 0.." + std::to_string(spec.network.depth) + " (or -1 for the last one only).");
+  if (spec.network.arch == Architecture::recurrent && spec.network.input_mode == InputMode::sequence)
     return invalid("GP inference takes static points: use input at t = 0 or at every step, not a sequence.");
   return Status::success();
 }
@@ -194,9 +193,9 @@ class GpKernelState {
 
   GpKernelState(const GpSpec& s, Eigen::MatrixXd points) : spec(s), x(std::move(points)) {
     p = static_cast<int>(x.rows());
-    two_time = spec.arch == Architecture::recurrent && (averaged_readout(spec) || spec.two_time_kernel);
+    two_time = spec.network.arch == Architecture::recurrent && (averaged_readout(spec) || spec.two_time_kernel);
     const int first = readout_first(spec);
-    for (int t = first; t <= spec.depth; ++t) times.push_back(t);
+    for (int t = first; t <= spec.network.depth; ++t) times.push_back(t);
     const double entries = 0.5 * double(p) * (p + 1);
     if (two_time) {
       InputSet inputs;
@@ -204,23 +203,17 @@ class GpKernelState {
       inputs.dim = static_cast<int>(x.cols());
       inputs.x = {x};
       RecurrentKernelSpec rs;
-      rs.activation = spec.activation;
-      rs.sigma_w2 = spec.sigma_w2;
-      rs.sigma_b2 = spec.sigma_b2;
-      rs.sigma_in2 = spec.sigma_in2;
-      rs.steps = spec.depth;
-      rs.bias_mode = spec.bias_mode;
-      rs.input_mode = spec.input_mode;
+      rs.network = spec.network;
       rs.memory_budget_bytes = spec.memory_budget_bytes;
       recurrent = std::make_unique<RecurrentKernelJob>(rs, inputs);
       return;
     }
-    work_total = entries * (spec.depth + 1.0 + (averaged_readout(spec) ? double(times.size()) : 0.0));
-    integrator = std::make_unique<PairIntegrator>(spec.activation, PairFunction::phi);
+    work_total = entries * (spec.network.depth + 1.0 + (averaged_readout(spec) ? double(times.size()) : 0.0));
+    integrator = std::make_unique<PairIntegrator>(spec.network.activation, PairFunction::phi);
     // Lower triangles only until the end: propagate_rows and the readout pass read column a from the
     // diagonal down, set_variances the diagonal.
     cur.resize(p, p);
-    if (spec.arch == Architecture::recurrent && spec.input_mode == InputMode::every_step) extra.resize(p, p);
+    if (spec.network.arch == Architecture::recurrent && spec.network.input_mode == InputMode::every_step) extra.resize(p, p);
     if (averaged_readout(spec)) accum.resize(p, p);
     row_finite.assign(static_cast<std::size_t>(p), 1);
     const int tiles = block_count(p, kKernelTile);
@@ -242,8 +235,8 @@ class GpKernelState {
     auto g = cur.block(r0, c0, rows, cols);
     g.noalias() = x.middleRows(r0, rows) * x.middleRows(c0, cols).transpose();
     g *= 1.0 / static_cast<double>(x.cols());
-    if (extra.size()) extra.block(r0, c0, rows, cols) = ((spec.sigma_in2 * g.array() + spec.sigma_b2) - spec.sigma_b2).matrix();
-    g = (spec.sigma_in2 * g.array() + spec.sigma_b2).matrix();
+    if (extra.size()) extra.block(r0, c0, rows, cols) = ((spec.network.input_variance() * g.array() + spec.network.sigma_b2) - spec.network.sigma_b2).matrix();
+    g = (spec.network.input_variance() * g.array() + spec.network.sigma_b2).matrix();
     if (accum.size()) accum.block(r0, c0, rows, cols).setZero();
   }
 
@@ -256,7 +249,7 @@ class GpKernelState {
     auto lower = next.block(r0, c0, rows, cols);
     if (accum.size()) {
       const double n = static_cast<double>(times.size());
-      lower = ((spec.sigma_w2 / (n * n)) * accum.block(r0, c0, rows, cols).array() + spec.sigma_b2).matrix();
+      lower = ((spec.network.sigma_w2 / (n * n)) * accum.block(r0, c0, rows, cols).array() + spec.network.sigma_b2).matrix();
     }
     if (i > j) {
       next.block(c0, r0, cols, rows) = lower.transpose();
@@ -292,11 +285,11 @@ class GpKernelState {
     const bool finite = std::find(row_finite.begin(), row_finite.end(), 0) == row_finite.end();
     if (finite && q_max <= kDivergence) return false;
     status = Status::error(StatusCode::diverged,
-                           spec.activation.bounded()
+                           spec.network.activation.bounded()
                                ? "The kernel left the range of floating point numbers."
                                : "The variance q grows without bound (q = " + short_number(q_max) + " at layer/time " +
-                                     std::to_string(l) + "): for " + spec.activation.name() + " with sigma_w^2 = " +
-                                     short_number(spec.sigma_w2) + " the length map has no finite fixed point.");
+                                     std::to_string(l) + "): for " + spec.network.activation.name() + " with sigma_w^2 = " +
+                                     short_number(spec.network.sigma_w2) + " the length map has no finite fixed point.");
     done = true;
     return true;
   }
@@ -316,7 +309,7 @@ class GpKernelState {
       pass = (averaged_readout(spec) && spec.readout_from == 0) ? 0 : 1;
       return;
     }
-    const bool final_step = pass == 1 && layer == spec.depth;
+    const bool final_step = pass == 1 && layer == spec.network.depth;
     if (!pass_started) {
       prepare_integrator(cur);
       if (pass == 1) next.resize(p, p);
@@ -328,7 +321,7 @@ class GpKernelState {
       // K^{l+1} = sigma_b^2 [+ sigma_in^2 G] + sigma_w^2 E[phi phi] over K^l; the final step has no input term.
       const Eigen::MatrixXd* add = (!final_step && extra.size()) ? &extra : nullptr;
       parallel_for(chunk, [&](int begin, int end) {
-        propagate_rows(cur, *integrator, spec.sigma_w2, spec.sigma_b2, add, first + begin, first + end, next);
+        propagate_rows(cur, *integrator, spec.network.sigma_w2, spec.network.sigma_b2, add, first + begin, first + end, next);
         for (int a = first + begin; a < first + end; ++a)
           row_finite[static_cast<std::size_t>(a)] = next.col(a).tail(p - a).allFinite();
       });
@@ -348,7 +341,7 @@ class GpKernelState {
     if (row < p) return;
     pass_started = false;
     if (pass == 0) {
-      if (layer == spec.depth) {  // the averaged readout is complete
+      if (layer == spec.network.depth) {  // the averaged readout is complete
         next.resize(p, p);
         start_final_pass();
         return;
@@ -373,7 +366,7 @@ class GpKernelState {
     const int n = static_cast<int>(times.size());
     if (pair == 0 && accum.size() == 0) {
       // One integrator over the variances of all readout times: variable (i, a) = i * P + a.
-      integrator = std::make_unique<PairIntegrator>(spec.activation, PairFunction::phi);
+      integrator = std::make_unique<PairIntegrator>(spec.network.activation, PairFunction::phi);
       std::vector<double> q(static_cast<std::size_t>(n) * p);
       for (int i = 0; i < n; ++i)
         for (int a = 0; a < p; ++a) q[static_cast<std::size_t>(i) * p + a] = r.at(times[static_cast<std::size_t>(i)], times[static_cast<std::size_t>(i)], a, a);
@@ -400,7 +393,7 @@ class GpKernelState {
     if (++pair < n * (n + 1) / 2) return;
     // Exact symmetry, then the readout map.
     next = 0.5 * (accum + accum.transpose());
-    next = ((spec.sigma_w2 / (double(n) * n)) * next.array() + spec.sigma_b2).matrix();
+    next = ((spec.network.sigma_w2 / (double(n) * n)) * next.array() + spec.network.sigma_b2).matrix();
     accum.resize(0, 0);
     recurrent.reset();
     done = true;
@@ -946,11 +939,11 @@ GpSolveResult gp_solve(const Eigen::Ref<const Eigen::MatrixXd>& k_train, const E
 double gp_memory_bytes(const GpSpec& spec, int train, int test, int outputs, int dim) {
   const double p = double(train) + test, pp = p * p, n = train, m = test;
   double kernel_phase = 0;
-  const bool two_time = spec.arch == Architecture::recurrent && (averaged_readout(spec) || spec.two_time_kernel);
+  const bool two_time = spec.network.arch == Architecture::recurrent && (averaged_readout(spec) || spec.two_time_kernel);
   if (two_time) {
-    kernel_phase = recurrent_kernel_bytes(static_cast<int>(p), spec.depth) + 8.0 * (3 * pp + p * dim);
+    kernel_phase = recurrent_kernel_bytes(static_cast<int>(p), spec.network.depth) + 8.0 * (3 * pp + p * dim);
   } else {
-    const bool extra = spec.arch == Architecture::recurrent && spec.input_mode == InputMode::every_step;
+    const bool extra = spec.network.arch == Architecture::recurrent && spec.network.input_mode == InputMode::every_step;
     kernel_phase = 8.0 * pp * (2 + (extra ? 1 : 0) + (averaged_readout(spec) ? 1 : 0));
   }
   // Solve: the kept kernel, A (factorised in place), the blocks copied out, L^{-1} K_X*, small vectors.
@@ -995,7 +988,7 @@ GpJob::GpJob(const GpSpec& spec, const GpProblem& problem) : spec_(spec) {
                               "GP inference with " + std::to_string(n) + " training and " + std::to_string(m) +
                                   " test points needs about " + mib(result_.memory_bytes) + ", over the budget of " +
                                   mib(double(spec.memory_budget_bytes)) + ": use fewer points" +
-                                  (spec.arch == Architecture::recurrent && averaged_readout(spec) ? " or fewer time steps." : "."))); return; }
+                                  (spec.network.arch == Architecture::recurrent && averaged_readout(spec) ? " or fewer time steps." : "."))); return; }
   Eigen::MatrixXd x(n + m, d);
   x.topRows(n) = problem.x_train;
   if (m > 0) x.bottomRows(m) = problem.x_test;
@@ -1003,7 +996,7 @@ GpJob::GpJob(const GpSpec& spec, const GpProblem& problem) : spec_(spec) {
   // Shares of progress() by estimated work in flops: a kernel entry costs about kKernelEntryFlops per
   // layer/time (a Gaussian integral), the solve n^3/3 + n^2 m (variances) + 2 (n + m) n k.
   const double p = double(n + m), entries = 0.5 * p * (p + 1), nd = double(n), md = double(m);
-  const double passes = spec.depth + 1.0 + (averaged_readout(spec) ? std::pow(spec.depth + 1.0 - readout_first(spec), 2) : 0.0);
+  const double passes = spec.network.depth + 1.0 + (averaged_readout(spec) ? std::pow(spec.network.depth + 1.0 - readout_first(spec), 2) : 0.0);
   const double kernel_work = entries * passes * kKernelEntryFlops + p * p * double(d);
   const double solve_work = nd * nd * nd / 3 + (spec.with_variance ? nd * nd * md : 0.0) + 2 * (nd + md) * nd * double(targets_.train.cols());
   kernel_share_ = kernel_work / (kernel_work + solve_work);
@@ -1146,13 +1139,12 @@ bool GpEvidenceCurveJob::step(double budget_seconds) {
       GpSpec s = spec_;
       switch (parameter_) {
         case GpSweepParameter::sigma_w2:
-          s.sigma_w2 = value;
-          if (s.sigma_in2_follows_w2) s.sigma_in2 = value;
+          s.network.sigma_w2 = value;  // an unset sigma_in^2 follows it
           break;
-        case GpSweepParameter::sigma_b2: s.sigma_b2 = value; break;
+        case GpSweepParameter::sigma_b2: s.network.sigma_b2 = value; break;
         case GpSweepParameter::depth:
-          s.depth = static_cast<int>(std::lround(value));
-          if (s.readout_from > s.depth) s.readout_from = -1;
+          s.network.depth = static_cast<int>(std::lround(value));
+          if (s.readout_from > s.network.depth) s.readout_from = -1;
           break;
         case GpSweepParameter::sigma_n2: s.sigma_n2 = value; break;
       }

@@ -25,8 +25,8 @@
 #include "core/activations.h"
 #include "core/gaussian.h"
 #include "core/job.h"
-#include "core/recurrent_kernel.h"  // BiasMode, InputMode, RecurrentKernelJob
-#include "core/scene.h"             // Architecture
+#include "core/network.h"
+#include "core/recurrent_kernel.h"  // RecurrentKernelJob
 #include "core/status.h"
 
 namespace fs {
@@ -37,17 +37,10 @@ inline constexpr double kMinReciprocalCondition = 1e-12;
 inline constexpr double kMaxRelativeJitter = 1e-2;
 
 struct GpSpec {
-  Architecture arch = Architecture::deep;
-  Activation activation;
-  double sigma_w2 = 1.5;
-  double sigma_b2 = 0.05;
-  double sigma_in2 = 1.5;
-  // Sweeps over sigma_w^2 (the evidence curve, the sigma_w^2 x depth grid) set sigma_in^2 = sigma_w^2 at
-  // every value: a scene whose sigma_in^2 is unset means exactly that (docs/scene.md).
-  bool sigma_in2_follows_w2 = false;
-  int depth = 3;                                  // L layers (deep) or T steps (recurrent)
-  BiasMode bias_mode = BiasMode::shared;          // recurrent only
-  InputMode input_mode = InputMode::first_step;   // recurrent only: first_step or every_step
+  // The network read out: L layers (deep) or T steps (recurrent; input at t = 0 or at every step). An
+  // unset sigma_in^2 follows sigma_w^2, also along sweeps of sigma_w^2 (the evidence curve, the
+  // sigma_w^2 x depth grid), as the scene defines it (docs/scene.md).
+  Network network;
   // Readout: from layer/time `readout_from` through `depth`, averaged (mft.md §7); -1 (or = depth):
   // the single layer/time `depth`.
   int readout_from = -1;

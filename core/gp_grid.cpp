@@ -33,11 +33,9 @@ std::string short_number(double v) {
 }
 
 Status check_common(const GpSpec& spec, const GpProblem& problem) {
-  if (!(spec.sigma_w2 >= 0 && spec.sigma_b2 >= 0 && spec.sigma_in2 >= 0 && std::isfinite(spec.sigma_w2) && std::isfinite(spec.sigma_b2) &&
-        std::isfinite(spec.sigma_in2)))
-    return invalid("The variances sigma_w^2, sigma_b^2 and sigma_in^2 must be finite and non-negative.");
+  if (Status bad = spec.network.validate(); !bad.ok()) return bad;
   if (!(spec.sigma_n2 >= 0 && spec.sigma_n2 <= 1e6)) return invalid("The noise sigma_n^2 must be a finite number in 0..1e6.");
-  if (spec.arch == Architecture::recurrent && spec.input_mode == InputMode::sequence)
+  if (spec.network.arch == Architecture::recurrent && spec.network.input_mode == InputMode::sequence)
     return invalid("GP inference takes static points: use input at t = 0 or at every step, not a sequence.");
   if (problem.x_train.rows() < 1 || problem.x_train.cols() < 1) return invalid("There are no training points.");
   if (problem.x_test.rows() > 0 && problem.x_test.cols() != problem.x_train.cols())
@@ -71,16 +69,16 @@ class GpBlockKernels {
     c_ *= inv_d;
     d_.resize(m_);
     for (int s = 0; s < m_; ++s) d_(s) = x.row(n_ + s).squaredNorm() * inv_d;
-    if (spec.arch == Architecture::recurrent && spec.input_mode == InputMode::every_step) {
+    if (spec.network.arch == Architecture::recurrent && spec.network.input_mode == InputMode::every_step) {
       // As gp.cpp: (sigma_in^2 G + sigma_b^2) - sigma_b^2.
-      extra_c_ = ((spec.sigma_in2 * c_).array() + spec.sigma_b2 - spec.sigma_b2).matrix();
-      extra_d_ = ((spec.sigma_in2 * d_).array() + spec.sigma_b2 - spec.sigma_b2).matrix();
+      extra_c_ = ((spec.network.input_variance() * c_).array() + spec.network.sigma_b2 - spec.network.sigma_b2).matrix();
+      extra_d_ = ((spec.network.input_variance() * d_).array() + spec.network.sigma_b2 - spec.network.sigma_b2).matrix();
     }
-    c_ *= spec.sigma_in2;
-    c_.array() += spec.sigma_b2;
-    d_ *= spec.sigma_in2;
-    d_.array() += spec.sigma_b2;
-    integrator_ = std::make_unique<PairIntegrator>(spec.activation, PairFunction::phi);
+    c_ *= spec.network.input_variance();
+    c_.array() += spec.network.sigma_b2;
+    d_ *= spec.network.input_variance();
+    d_.array() += spec.network.sigma_b2;
+    integrator_ = std::make_unique<PairIntegrator>(spec.network.activation, PairFunction::phi);
     if (averaged_) accum_c_ = Eigen::MatrixXd::Zero(p_, n_), accum_d_ = Eigen::VectorXd::Zero(m_);
     const double entries = 0.5 * double(n_) * (n_ + 1) + double(n_) * m_ + m_;
     const double readouts = averaged_ ? (last_ - first_readout_ + 1.0) : 0.0;
@@ -132,7 +130,7 @@ class GpBlockKernels {
       row_ = 0;
       started_ = true;
     }
-    const double scale = pass_ == 1 ? spec_.sigma_w2 : 1.0, shift = pass_ == 1 ? spec_.sigma_b2 : 0.0;
+    const double scale = pass_ == 1 ? spec_.network.sigma_w2 : 1.0, shift = pass_ == 1 ? spec_.network.sigma_b2 : 0.0;
     if (row_ < n_) {
       const int rows = chunk_rows(row_), first = row_;
       parallel_for(rows, [&](int begin, int end) {
@@ -163,10 +161,10 @@ class GpBlockKernels {
     started_ = false;
     if (pass_ == 0) {  // averaged readout: E[phi phi] of layer_ accumulated
       if (layer_ == last_) {
-        const double count = last_ - first_readout_ + 1.0, w = spec_.sigma_w2 / (count * count);
+        const double count = last_ - first_readout_ + 1.0, w = spec_.network.sigma_w2 / (count * count);
         // As gp.cpp: symmetric lower triangle, then w * accum + sigma_b^2.
-        out_c_ = ((w * accum_c_.array()) + spec_.sigma_b2).matrix();
-        out_d_ = ((w * accum_d_.array()) + spec_.sigma_b2).matrix();
+        out_c_ = ((w * accum_c_.array()) + spec_.network.sigma_b2).matrix();
+        out_d_ = ((w * accum_d_.array()) + spec_.network.sigma_b2).matrix();
         readout_depth_ = last_;
         ready_ = true;
         finished_ = true;
@@ -182,11 +180,11 @@ class GpBlockKernels {
     if (m_ > 0) q_max = std::max(q_max, next_d_.maxCoeff());
     if (!finite || !(q_max <= kDivergence) || !next_c_.allFinite()) {
       status_ = Status::error(StatusCode::diverged,
-                              spec_.activation.bounded()
+                              spec_.network.activation.bounded()
                                   ? "The kernel left the range of floating point numbers."
                                   : "The variance q grows without bound (q = " + short_number(q_max) + " at layer/time " +
-                                        std::to_string(layer_ + 1) + "): for " + spec_.activation.name() + " with sigma_w^2 = " +
-                                        short_number(spec_.sigma_w2) + " the length map has no finite fixed point.");
+                                        std::to_string(layer_ + 1) + "): for " + spec_.network.activation.name() + " with sigma_w^2 = " +
+                                        short_number(spec_.network.sigma_w2) + " the length map has no finite fixed point.");
       finished_ = true;
       return;
     }
@@ -336,8 +334,7 @@ bool GpPhaseGridJob::step(double budget_seconds) {
     }
     if (!current_) {
       GpSpec s = spec_;
-      s.sigma_w2 = values_[static_cast<std::size_t>(column_)];
-      if (s.sigma_in2_follows_w2) s.sigma_in2 = s.sigma_w2;
+      s.network.sigma_w2 = values_[static_cast<std::size_t>(column_)];  // an unset sigma_in^2 follows it
       current_ = std::make_unique<GpDepthScanJob>(s, problem_, max_depth_);
     }
     const bool finished = current_->step(std::max(0.0, budget_seconds));
@@ -360,8 +357,8 @@ double GpPhaseGridJob::progress() const {
 // --- 4. GpSurfaceJob ----------------------------------------------------------------------------------
 
 bool GpSurfaceJob::supports(const GpSpec& spec) {
-  const bool averaged = spec.readout_from >= 0 && spec.readout_from < spec.depth;
-  return !(averaged && spec.arch == Architecture::recurrent) && !spec.two_time_kernel;
+  const bool averaged = spec.readout_from >= 0 && spec.readout_from < spec.network.depth;
+  return !(averaged && spec.network.arch == Architecture::recurrent) && !spec.two_time_kernel;
 }
 
 GpSurfaceJob::GpSurfaceJob(const GpSpec& spec, const GpProblem& problem, bool with_variance)
@@ -371,8 +368,8 @@ GpSurfaceJob::GpSurfaceJob(const GpSpec& spec, const GpProblem& problem, bool wi
     done_ = true;
   };
   if (!supports(spec)) { fail(invalid("The recurrent network's time-averaged readout needs the two-time kernel: use GpJob.")); return; }
-  if (spec.depth < 0 || spec.depth > 1000) { fail(invalid("The depth L (or the number of steps T) must be in 0..1000.")); return; }
-  if (spec.readout_from < -1 || spec.readout_from > spec.depth) { fail(invalid("The first readout layer/time is out of range.")); return; }
+  if (spec.network.depth < 0 || spec.network.depth > 1000) { fail(invalid("The depth L (or the number of steps T) must be in 0..1000.")); return; }
+  if (spec.readout_from < -1 || spec.readout_from > spec.network.depth) { fail(invalid("The first readout layer/time is out of range.")); return; }
   if (Status s = check_common(spec, problem); !s.ok()) { fail(s); return; }
   // Labels of the query points are not used: targets from the training labels only.
   GpProblem train_only = problem_;
@@ -381,7 +378,7 @@ GpSurfaceJob::GpSurfaceJob(const GpSpec& spec, const GpProblem& problem, bool wi
   targets_ = gp_targets(train_only, spec.centred_targets);
   if (!targets_.status.ok()) { fail(targets_.status); return; }
   result_.classes = targets_.classes;
-  const bool averaged = spec.readout_from >= 0 && spec.readout_from < spec.depth;
+  const bool averaged = spec.readout_from >= 0 && spec.readout_from < spec.network.depth;
   const int n = static_cast<int>(problem.x_train.rows()), m = static_cast<int>(problem.x_test.rows());
   const double bytes = gp_block_kernel_bytes(n, m, static_cast<int>(problem.x_train.cols()), averaged);
   if (bytes > double(spec.memory_budget_bytes))
@@ -390,8 +387,8 @@ GpSurfaceJob::GpSurfaceJob(const GpSpec& spec, const GpProblem& problem, bool wi
                                                   short_number(double(spec.memory_budget_bytes) / 1048576.0) + " MiB."));
     return;
   }
-  kernels_ = std::make_unique<GpBlockKernels>(spec_, problem_.x_train, problem_.x_test, spec.depth,
-                                              averaged ? spec.readout_from : spec.depth, averaged);
+  kernels_ = std::make_unique<GpBlockKernels>(spec_, problem_.x_train, problem_.x_test, spec.network.depth,
+                                              averaged ? spec.readout_from : spec.network.depth, averaged);
 }
 
 GpSurfaceJob::~GpSurfaceJob() = default;

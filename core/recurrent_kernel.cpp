@@ -36,7 +36,7 @@ double RecurrentKernelResult::at(int t, int s, int a, int b) const {
 RecurrentKernelJob::RecurrentKernelJob(const RecurrentKernelSpec& spec, const InputSet& inputs)
     : spec_(spec), inputs_(inputs) {
   p_ = inputs.count;
-  const int T = spec.steps;
+  const int T = spec.network.depth;
   result_.steps = T;
   result_.inputs = p_;
   auto fail = [&](StatusCode code, std::string message) {
@@ -44,11 +44,8 @@ RecurrentKernelJob::RecurrentKernelJob(const RecurrentKernelSpec& spec, const In
     done_ = true;
   };
   if (p_ <= 0 || inputs.steps() == 0) { fail(StatusCode::invalid_input, "There are no inputs."); return; }
-  if (T < 0) { fail(StatusCode::invalid_input, "The number of time steps T must be at least 0."); return; }
-  if (!(spec.sigma_w2 >= 0) || !(spec.sigma_b2 >= 0) || !(spec.sigma_in2 >= 0) || !std::isfinite(spec.sigma_w2) ||
-      !std::isfinite(spec.sigma_b2) || !std::isfinite(spec.sigma_in2))
-    { fail(StatusCode::invalid_input, "The variances sigma_w^2, sigma_b^2 and sigma_in^2 must be finite and non-negative."); return; }
-  if (spec.input_mode == InputMode::sequence && inputs.steps() != T + 1)
+  if (Status bad = spec.network.validate(); !bad.ok()) { fail(bad.code, std::move(bad.message)); return; }
+  if (spec.network.input_mode == InputMode::sequence && inputs.steps() != T + 1)
   {
     fail(StatusCode::invalid_input, "Sequence input needs T + 1 = " + std::to_string(T + 1) +
                                         " time steps per input; the inputs have " + std::to_string(inputs.steps()) + ".");
@@ -67,21 +64,21 @@ RecurrentKernelJob::RecurrentKernelJob(const RecurrentKernelSpec& spec, const In
   result_.blocks.assign(static_cast<std::size_t>(T + 1) * (T + 2) / 2, Eigen::MatrixXd());
   block_ref(0, 0) = input_term(0, 0);
   for (int t = 1; t <= T; ++t) block_ref(t, 0) = input_term(t, 0);  // h^0 has no W factor
-  equal_time_ = std::make_unique<PairIntegrator>(spec.activation, PairFunction::phi);
-  cross_time_ = std::make_unique<PairIntegrator>(spec.activation, PairFunction::phi);
+  equal_time_ = std::make_unique<PairIntegrator>(spec.network.activation, PairFunction::phi);
+  cross_time_ = std::make_unique<PairIntegrator>(spec.network.activation, PairFunction::phi);
   rows_total_ = static_cast<long long>(T) * p_ + static_cast<long long>(T - 1) * T / 2 * p_;
   if (T == 0) done_ = true;
 }
 
 Eigen::MatrixXd RecurrentKernelJob::input_term(int t, int s) const {
-  const double bias = (spec_.bias_mode == BiasMode::shared || t == s) ? spec_.sigma_b2 : 0.0;
+  const double bias = (spec_.network.bias_mode == BiasMode::shared || t == s) ? spec_.network.sigma_b2 : 0.0;
   Eigen::MatrixXd m;
-  switch (spec_.input_mode) {
+  switch (spec_.network.input_mode) {
     case InputMode::first_step:
-      m = (t == 0 && s == 0) ? Eigen::MatrixXd(spec_.sigma_in2 * inputs_.gram(0, 0)) : Eigen::MatrixXd::Zero(p_, p_);
+      m = (t == 0 && s == 0) ? Eigen::MatrixXd(spec_.network.input_variance() * inputs_.gram(0, 0)) : Eigen::MatrixXd::Zero(p_, p_);
       break;
-    case InputMode::every_step: m = spec_.sigma_in2 * inputs_.gram(0, 0); break;
-    case InputMode::sequence: m = spec_.sigma_in2 * inputs_.gram(t, s); break;
+    case InputMode::every_step: m = spec_.network.input_variance() * inputs_.gram(0, 0); break;
+    case InputMode::sequence: m = spec_.network.input_variance() * inputs_.gram(t, s); break;
   }
   m.array() += bias;
   if (t == s) symmetrize_from_lower(m);
@@ -91,7 +88,7 @@ Eigen::MatrixXd RecurrentKernelJob::input_term(int t, int s) const {
 bool RecurrentKernelJob::step(double budget_seconds) {
   if (done_) return true;
   SliceTimer timer(budget_seconds);
-  const int T = spec_.steps;
+  const int T = spec_.network.depth;
   while (!done_) {
     if (cancelled()) {
       result_.status = Status::error(StatusCode::cancelled, "Cancelled.");
@@ -113,16 +110,16 @@ bool RecurrentKernelJob::step(double budget_seconds) {
       const double entries_wanted = kEntriesPerThread * thread_count();
       int chunk = 0;
       for (double entries = 0; row_ + chunk < p_ && entries < entries_wanted; ++chunk) entries += p_ - (row_ + chunk);
-      const bool has_input = spec_.input_mode != InputMode::first_step;
+      const bool has_input = spec_.network.input_mode != InputMode::first_step;
       Eigen::MatrixXd extra;
       if (has_input) {
         extra = input_term(t_, t_);
-        extra.array() -= spec_.sigma_b2;
+        extra.array() -= spec_.network.sigma_b2;
       }
       const int first = row_;
       Eigen::MatrixXd& next = block_ref(t_, t_);
       parallel_for(chunk, [&](int begin, int end) {
-        propagate_rows(prev, *equal_time_, spec_.sigma_w2, spec_.sigma_b2, has_input ? &extra : nullptr, first + begin,
+        propagate_rows(prev, *equal_time_, spec_.network.sigma_w2, spec_.network.sigma_b2, has_input ? &extra : nullptr, first + begin,
                        first + end, next);
       });
       row_ += chunk;
@@ -135,7 +132,7 @@ bool RecurrentKernelJob::step(double budget_seconds) {
           std::ostringstream os;
           os.precision(4);
           os << "The variance q grows without bound (q = " << k.diagonal().maxCoeff() << " at t = " << t_ << "): for "
-             << spec_.activation.name() << " with sigma_w^2 = " << spec_.sigma_w2 << " the length map has no finite fixed point.";
+             << spec_.network.activation.name() << " with sigma_w^2 = " << spec_.network.sigma_w2 << " the length map has no finite fixed point.";
           result_.status = Status::error(StatusCode::diverged, os.str());
           done_ = true;
           break;
@@ -172,7 +169,7 @@ bool RecurrentKernelJob::step(double budget_seconds) {
           Eigen::MatrixXd& k = block_ref(t, s);
           for (int b = 0; b < p_; ++b) cov[b] = prev(a, b);
           cross_time_->row((t - 1) * p_ + a, (s - 1) * p_, p_, cov.data(), out.data());
-          for (int b = 0; b < p_; ++b) k(a, b) += spec_.sigma_w2 * out[b];
+          for (int b = 0; b < p_; ++b) k(a, b) += spec_.network.sigma_w2 * out[b];
         }
       });
       row_ += chunk;

@@ -8,21 +8,13 @@
 #include "core/gaussian.h"
 #include "core/inputs.h"
 #include "core/job.h"
+#include "core/network.h"
 #include "core/status.h"
 
 namespace fs {
 
-enum class BiasMode { shared, independent };                // one b for every t, or a fresh b each step
-enum class InputMode { first_step, every_step, sequence };  // "t0", "every", "seq" (mft.md §1)
-
 struct RecurrentKernelSpec {
-  Activation activation;
-  double sigma_w2 = 1.5;
-  double sigma_b2 = 0.05;
-  double sigma_in2 = 1.5;
-  int steps = 10;  // T: times 0..T
-  BiasMode bias_mode = BiasMode::shared;
-  InputMode input_mode = InputMode::first_step;
+  Network network;  // its depth is T: times 0..T (the architecture field is not read)
   std::size_t memory_budget_bytes = std::size_t(1) << 30;
 };
 

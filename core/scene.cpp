@@ -31,21 +31,9 @@ static_assert(SceneLimits::max_inputs == InputLimits::max_inputs && SceneLimits:
               "scene and input limits must agree");
 static_assert(SceneLimits::max_steps == SceneLimits::max_depth + 1, "a sequence has depth + 1 steps");
 
-// --- 1. Names of the enums ------------------------------------------------------------------------
+// --- 1. Names of the enums (the network's own: core/network.cpp) ------------------------------------------------------------------------
 namespace {
 
-const std::vector<std::string>& architecture_names() {
-  static const std::vector<std::string> names{"deep", "recurrent"};
-  return names;
-}
-const std::vector<std::string>& bias_mode_names() {
-  static const std::vector<std::string> names{"shared", "independent"};
-  return names;
-}
-const std::vector<std::string>& input_mode_names() {
-  static const std::vector<std::string> names{"t0", "every", "seq"};
-  return names;
-}
 const std::vector<std::string>& input_kind_names() {
   static const std::vector<std::string> names{"circle", "gaussian", "points", "csv"};
   return names;
@@ -123,9 +111,6 @@ bool one_of(std::string_view name, const std::vector<std::string>& names) {
 
 }  // namespace
 
-const char* architecture_name(Architecture a) { return enum_name(a, architecture_names()); }
-const char* bias_mode_name(BiasMode m) { return enum_name(m, bias_mode_names()); }
-const char* input_mode_name(InputMode m) { return enum_name(m, input_mode_names()); }
 const char* input_kind_name(InputKind k) { return enum_name(k, input_kind_names()); }
 
 double default_activation_param(ActivationKind kind) { return kind == ActivationKind::leaky_relu ? 0.1 : 1.0; }
@@ -391,9 +376,9 @@ constexpr std::size_t kMaxPathBytes = 4096;
 
 double* number_ref(Scene& s, Field f) {
   switch (f) {
-    case Field::act_param: return &s.activation.param;
-    case Field::sigma_w2: return &s.sigma_w2;
-    case Field::sigma_b2: return &s.sigma_b2;
+    case Field::act_param: return &s.network.activation.param;
+    case Field::sigma_w2: return &s.network.sigma_w2;
+    case Field::sigma_b2: return &s.network.sigma_b2;
     case Field::radius: return &s.inputs.radius;
     case Field::angle_span: return &s.inputs.angle_span;
     case Field::w2_min: return &s.phase.sigma_w2_min;
@@ -409,7 +394,7 @@ double* number_ref(Scene& s, Field f) {
 }
 int* integer_ref(Scene& s, Field f) {
   switch (f) {
-    case Field::depth: return &s.depth;
+    case Field::depth: return &s.network.depth;
     case Field::count: return &s.inputs.count;
     case Field::dim: return &s.inputs.dim;
     case Field::steps: return &s.inputs.steps;
@@ -479,24 +464,24 @@ const std::vector<std::string>& choice_names(Field f) {
 }
 std::string choice_of(const Scene& s, Field f) {
   switch (f) {
-    case Field::arch: return architecture_name(s.arch);
-    case Field::act: return s.activation.name();
-    case Field::bias_mode: return bias_mode_name(s.bias_mode);
-    case Field::input_mode: return input_mode_name(s.input_mode);
+    case Field::arch: return architecture_name(s.network.arch);
+    case Field::act: return s.network.activation.name();
+    case Field::bias_mode: return bias_mode_name(s.network.bias_mode);
+    case Field::input_mode: return input_mode_name(s.network.input_mode);
     case Field::input_kind: return input_kind_name(s.inputs.kind);
     default: return *choice_string_ref(const_cast<Scene&>(s), f);
   }
 }
 bool set_choice(Scene& s, Field f, std::string_view name) {
   switch (f) {
-    case Field::arch: return enum_from_name(name, architecture_names(), s.arch);
-    case Field::bias_mode: return enum_from_name(name, bias_mode_names(), s.bias_mode);
-    case Field::input_mode: return enum_from_name(name, input_mode_names(), s.input_mode);
+    case Field::arch: return enum_from_name(name, architecture_names(), s.network.arch);
+    case Field::bias_mode: return enum_from_name(name, bias_mode_names(), s.network.bias_mode);
+    case Field::input_mode: return enum_from_name(name, input_mode_names(), s.network.input_mode);
     case Field::input_kind: return enum_from_name(name, input_kind_names(), s.inputs.kind);
     case Field::act: {
       const std::optional<ActivationKind> kind = activation_kind_from_name(name);
       if (!kind) return false;
-      s.activation.kind = *kind;
+      s.network.activation.kind = *kind;
       return true;
     }
     default:
@@ -529,7 +514,7 @@ std::string value_text(const Scene& s, Field f) {
   switch (info(f).type) {
     case Type::version: return std::to_string(Scene::kFormatVersion);
     case Type::number: return format_double(number_of(s, f));
-    case Type::optional_number: return s.sigma_in2 ? format_double(*s.sigma_in2) : std::string();
+    case Type::optional_number: return s.network.sigma_in2 ? format_double(*s.network.sigma_in2) : std::string();
     case Type::integer: return std::to_string(integer_of(s, f));
     case Type::seed: return std::to_string(s.seed);
     case Type::choice: return choice_of(s, f);
@@ -552,8 +537,8 @@ Interval number_interval(const Scene& s, Field f) {
   constexpr double kMaxVar = SceneLimits::max_variance;
   switch (f) {
     case Field::act_param:
-      if (s.activation.kind == ActivationKind::erf) return {0.0, 100.0, true, false};
-      if (s.activation.kind == ActivationKind::leaky_relu) return {0.0, 1.0, false, true};
+      if (s.network.activation.kind == ActivationKind::erf) return {0.0, 100.0, true, false};
+      if (s.network.activation.kind == ActivationKind::leaky_relu) return {0.0, 1.0, false, true};
       return {-DBL_MAX, DBL_MAX, false, false};  // unused by this activation: any finite number
     case Field::sigma_w2:
     case Field::w2_min:
@@ -614,8 +599,8 @@ std::string rule_text(const Scene& s, Field f, Form form) {
     case Type::version: return "an integer >= 1";
     case Type::number: {
       std::string text = interval_text(number_interval(s, f));
-      if (f == Field::act_param && s.activation.kind == ActivationKind::erf) text += " for erf";
-      if (f == Field::act_param && s.activation.kind == ActivationKind::leaky_relu) text += " for leaky_relu";
+      if (f == Field::act_param && s.network.activation.kind == ActivationKind::erf) text += " for erf";
+      if (f == Field::act_param && s.network.activation.kind == ActivationKind::leaky_relu) text += " for leaky_relu";
       return text;
     }
     case Type::optional_number:
@@ -671,7 +656,7 @@ bool field_ok(const Scene& s, Field f) {
   switch (info(f).type) {
     case Type::version: return true;
     case Type::number: return number_interval(s, f).contains(number_of(s, f));
-    case Type::optional_number: return !s.sigma_in2 || number_interval(s, f).contains(*s.sigma_in2);
+    case Type::optional_number: return !s.network.sigma_in2 || number_interval(s, f).contains(*s.network.sigma_in2);
     case Type::integer: {
       const IntegerRange r = integer_range(f);
       const int v = integer_of(s, f);
@@ -690,20 +675,20 @@ bool field_ok(const Scene& s, Field f) {
 // fields: the parameter on the activation, the steps on the input mode (seq: depth + 1).
 Scene context_defaults(const Scene& s) {
   Scene d;
-  d.activation.param = default_activation_param(s.activation.kind);
-  const bool sequence = s.input_mode == InputMode::sequence && s.depth >= 0 && s.depth < SceneLimits::max_depth + 1;
-  d.inputs.steps = sequence ? s.depth + 1 : 1;
+  d.network.activation.param = default_activation_param(s.network.activation.kind);
+  const bool sequence = s.network.input_mode == InputMode::sequence && s.network.depth >= 0 && s.network.depth < SceneLimits::max_depth + 1;
+  d.inputs.steps = sequence ? s.network.depth + 1 : 1;
   return d;
 }
 
 void copy_field(Scene& to, const Scene& from, Field f) {
   switch (f) {
     case Field::version: return;
-    case Field::arch: to.arch = from.arch; return;
-    case Field::act: to.activation.kind = from.activation.kind; return;
-    case Field::sigma_in2: to.sigma_in2 = from.sigma_in2; return;
-    case Field::bias_mode: to.bias_mode = from.bias_mode; return;
-    case Field::input_mode: to.input_mode = from.input_mode; return;
+    case Field::arch: to.network.arch = from.network.arch; return;
+    case Field::act: to.network.activation.kind = from.network.activation.kind; return;
+    case Field::sigma_in2: to.network.sigma_in2 = from.network.sigma_in2; return;
+    case Field::bias_mode: to.network.bias_mode = from.network.bias_mode; return;
+    case Field::input_mode: to.network.input_mode = from.network.input_mode; return;
     case Field::input_kind: to.inputs.kind = from.inputs.kind; return;
     case Field::points: to.inputs.points = from.inputs.points; return;
     case Field::gp_points: to.gp.points = from.gp.points; return;
@@ -757,14 +742,14 @@ std::optional<Issue> cross_issue(const Scene& s, Form form) {
     return Issue{{Field::b2_min, Field::b2_max}, StatusCode::invalid_input,
                  k(Field::b2_min) + " must be less than " + k(Field::b2_max) + " (got " +
                      format_double(s.phase.sigma_b2_min) + " and " + format_double(s.phase.sigma_b2_max) + ")"};
-  if (s.input_mode == InputMode::sequence && s.arch != Architecture::recurrent)
+  if (s.network.input_mode == InputMode::sequence && s.network.arch != Architecture::recurrent)
     return Issue{{Field::input_mode}, StatusCode::invalid_input,
                  assignment(s, Field::input_mode, form) + " (a sequence input) needs " + k(Field::arch) +
                      (form == Form::query ? "=recurrent" : " = recurrent")};
-  if (s.input_mode == InputMode::sequence && static_cast<std::int64_t>(s.inputs.steps) != std::int64_t{s.depth} + 1)
+  if (s.network.input_mode == InputMode::sequence && static_cast<std::int64_t>(s.inputs.steps) != std::int64_t{s.network.depth} + 1)
     return Issue{{Field::input_mode}, StatusCode::invalid_input,
                  assignment(s, Field::input_mode, form) + " needs " + k(Field::steps) + " = " + k(Field::depth) +
-                     " + 1 = " + std::to_string(std::int64_t{s.depth} + 1) + " (got " + std::to_string(s.inputs.steps) +
+                     " + 1 = " + std::to_string(std::int64_t{s.network.depth} + 1) + " (got " + std::to_string(s.inputs.steps) +
                      ")"};
   if (!s.inputs.points.empty()) {
     const std::size_t width = s.inputs.points[0].size();
@@ -811,9 +796,9 @@ std::optional<Issue> cross_issue(const Scene& s, Form form) {
   if (28 % s.gp.downsample != 0)
     return Issue{{Field::gp_downsample}, StatusCode::invalid_input,
                  k(Field::gp_downsample) + " must divide 28: 1, 2, 4, 7 or 14 (got " + std::to_string(s.gp.downsample) + ")"};
-  if (s.gp.readout_from > s.depth)
+  if (s.gp.readout_from > s.network.depth)
     return Issue{{Field::gp_readout}, StatusCode::invalid_input,
-                 k(Field::gp_readout) + " must be in -1.." + k(Field::depth) + " = " + std::to_string(s.depth) + " (got " +
+                 k(Field::gp_readout) + " must be in -1.." + k(Field::depth) + " = " + std::to_string(s.network.depth) + " (got " +
                      std::to_string(s.gp.readout_from) + ")"};
   if (s.gp.dataset == "points" && !s.gp.points.empty() && s.gp.points[0].size() != 2)
     return Issue{{Field::gp_points}, StatusCode::invalid_input,
@@ -822,9 +807,9 @@ std::optional<Issue> cross_issue(const Scene& s, Form form) {
   if (s.gp.dataset == "csv" && s.gp.points.size() < 2)
     return Issue{{Field::gp_dataset}, StatusCode::invalid_input,
                  assignment(s, Field::gp_dataset, form) + " needs at least two labelled rows in " + k(Field::gp_points)};
-  if (s.view.layer > s.depth)
+  if (s.view.layer > s.network.depth)
     return Issue{{Field::layer}, StatusCode::invalid_input,
-                 k(Field::layer) + " must be in -1.." + k(Field::depth) + " = " + std::to_string(s.depth) + " (got " +
+                 k(Field::layer) + " must be in -1.." + k(Field::depth) + " = " + std::to_string(s.network.depth) + " (got " +
                      std::to_string(s.view.layer) + ")"};
   return std::nullopt;
 }
@@ -887,7 +872,7 @@ bool assign_text(Scene& s, Field f, std::string_view text) {
     case Type::optional_number: {
       double v = 0.0;
       if (!parse_finite(text, v)) return false;
-      s.sigma_in2 = v;
+      s.network.sigma_in2 = v;
       return true;
     }
     case Type::integer: {
@@ -958,11 +943,11 @@ bool assign_json(Scene& s, Field f, const Json& node) {
       return true;
     case Type::optional_number:
       if (node.is_null()) {
-        s.sigma_in2.reset();
+        s.network.sigma_in2.reset();
         return true;
       }
       if (!node.is_number()) return false;
-      s.sigma_in2 = node.get<double>();
+      s.network.sigma_in2 = node.get<double>();
       return true;
     case Type::integer: {
       if (!node.is_number_integer()) return false;
@@ -1147,16 +1132,16 @@ int field_by_json_path(std::string_view path) {
 std::string scene_to_json(const Scene& s) {
   OrderedJson j;
   j["fieldscope"] = Scene::kFormatVersion;
-  j["arch"] = architecture_name(s.arch);
+  j["arch"] = architecture_name(s.network.arch);
   j["activation"] = OrderedJson::object();
-  j["activation"]["name"] = s.activation.name();
-  j["activation"]["param"] = s.activation.param;
-  j["sigma_w2"] = s.sigma_w2;
-  j["sigma_b2"] = s.sigma_b2;
-  j["sigma_in2"] = s.sigma_in2 ? OrderedJson(*s.sigma_in2) : OrderedJson(nullptr);
-  j["depth"] = s.depth;
-  j["bias_mode"] = bias_mode_name(s.bias_mode);
-  j["input_mode"] = input_mode_name(s.input_mode);
+  j["activation"]["name"] = s.network.activation.name();
+  j["activation"]["param"] = s.network.activation.param;
+  j["sigma_w2"] = s.network.sigma_w2;
+  j["sigma_b2"] = s.network.sigma_b2;
+  j["sigma_in2"] = s.network.sigma_in2 ? OrderedJson(*s.network.sigma_in2) : OrderedJson(nullptr);
+  j["depth"] = s.network.depth;
+  j["bias_mode"] = bias_mode_name(s.network.bias_mode);
+  j["input_mode"] = input_mode_name(s.network.input_mode);
   OrderedJson& inputs = j["inputs"] = OrderedJson::object();
   inputs["kind"] = input_kind_name(s.inputs.kind);
   inputs["count"] = s.inputs.count;

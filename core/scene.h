@@ -9,12 +9,10 @@
 
 #include "core/activations.h"
 #include "core/inputs.h"
-#include "core/recurrent_kernel.h"  // BiasMode, InputMode
+#include "core/network.h"
 #include "core/status.h"
 
 namespace fs {
-
-enum class Architecture { deep, recurrent };
 
 struct PhaseGrid {
   double sigma_w2_min = 0.5, sigma_w2_max = 4.0;
@@ -69,14 +67,7 @@ struct GpViewSpec {
 struct Scene {
   static constexpr int kFormatVersion = 1;
 
-  Architecture arch = Architecture::deep;
-  Activation activation{ActivationKind::tanh, 1.0};
-  double sigma_w2 = 1.5;
-  double sigma_b2 = 0.05;
-  std::optional<double> sigma_in2;  // input-layer weight variance; unset = sigma_w2
-  int depth = 10;                   // L layers (deep) or T steps (recurrent)
-  BiasMode bias_mode = BiasMode::shared;
-  InputMode input_mode = InputMode::first_step;
+  Network network;
   InputsSpec inputs;
   PhaseGrid phase;
   std::uint64_t seed = 1;
@@ -85,7 +76,6 @@ struct Scene {
   GpViewSpec gp;
 
   bool operator==(const Scene&) const = default;
-  double input_variance() const { return sigma_in2.value_or(sigma_w2); }
 };
 
 // Limits that keep a scene computable (and a hostile link harmless).
@@ -117,10 +107,7 @@ SceneResult scene_from_json(std::string_view json_text);
 std::string scene_to_query(const Scene& scene);          // "v=1&arch=deep&act=tanh&w2=1.5&..."
 SceneResult scene_from_query(std::string_view query);   // accepts a leading '?' or a full URL
 
-// Enum names used by both forms.
-const char* architecture_name(Architecture a);
-const char* bias_mode_name(BiasMode m);
-const char* input_mode_name(InputMode m);
+// Enum names used by both forms (the network's own: core/network.h).
 const char* input_kind_name(InputKind k);
 
 // The activation parameter a scene gets when none is given (the query form omits it when equal):

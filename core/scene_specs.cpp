@@ -6,34 +6,20 @@ namespace fs {
 
 DeepKernelSpec deep_kernel_spec(const Scene& scene, bool with_ntk) {
   DeepKernelSpec spec;
-  spec.activation = scene.activation;
-  spec.sigma_w2 = scene.sigma_w2;
-  spec.sigma_b2 = scene.sigma_b2;
-  spec.sigma_in2 = scene.input_variance();
-  spec.depth = scene.depth;
+  spec.network = scene.network;
   spec.with_ntk = with_ntk;
   return spec;
 }
 
 RecurrentKernelSpec recurrent_kernel_spec(const Scene& scene) {
   RecurrentKernelSpec spec;
-  spec.activation = scene.activation;
-  spec.sigma_w2 = scene.sigma_w2;
-  spec.sigma_b2 = scene.sigma_b2;
-  spec.sigma_in2 = scene.input_variance();
-  spec.steps = scene.depth;
-  spec.bias_mode = scene.bias_mode;
-  spec.input_mode = scene.input_mode;
+  spec.network = scene.network;
   return spec;
-}
-
-MeanFieldParams mean_field_params(const Scene& scene) {
-  return {scene.activation, scene.sigma_w2, scene.sigma_b2};
 }
 
 PhaseDiagramSpec phase_diagram_spec(const Scene& scene) {
   PhaseDiagramSpec spec;
-  spec.activation = scene.activation;
+  spec.activation = scene.network.activation;
   spec.sigma_w2_min = scene.phase.sigma_w2_min;
   spec.sigma_w2_max = scene.phase.sigma_w2_max;
   spec.sigma_b2_min = scene.phase.sigma_b2_min;
@@ -45,14 +31,7 @@ PhaseDiagramSpec phase_diagram_spec(const Scene& scene) {
 
 EnsembleSpec ensemble_spec(const Scene& scene, int inputs) {
   EnsembleSpec spec;
-  spec.arch = scene.arch;
-  spec.activation = scene.activation;
-  spec.sigma_w2 = scene.sigma_w2;
-  spec.sigma_b2 = scene.sigma_b2;
-  spec.sigma_in2 = scene.input_variance();
-  spec.depth = scene.depth;
-  spec.bias_mode = scene.bias_mode;
-  spec.input_mode = scene.input_mode;
+  spec.network = scene.network;
   spec.width = scene.ensemble.width;
   spec.members = scene.ensemble.members;
   spec.seed = scene.seed;
@@ -65,32 +44,17 @@ EnsembleSpec ensemble_spec(const Scene& scene, int inputs) {
 }
 
 Status pair_theory_spec(const EnsembleSpec& spec, const Eigen::MatrixXd& input_gram, FiniteWidthSpec& out) {
-  if (spec.arch == Architecture::recurrent && spec.input_mode == InputMode::sequence)
+  if (spec.network.arch == Architecture::recurrent && spec.network.input_mode == InputMode::sequence)
     return Status::error(StatusCode::not_defined, "The 1/N theory covers input at t = 0 or at every step, not sequences.");
   out = FiniteWidthSpec{};
-  out.activation = spec.activation;
-  out.sigma_w2 = spec.sigma_w2;
-  out.sigma_b2 = spec.sigma_b2;
-  out.sigma_in2 = spec.sigma_in2;
-  out.depth = spec.depth;
-  out.architecture = spec.arch;
-  out.bias_mode = spec.bias_mode;
-  out.input_mode = spec.input_mode;
+  out.network = spec.network;
   out.input_gram = input_gram;
   return Status{};
 }
 
 GpSpec gp_spec(const Scene& scene) {
   GpSpec spec;
-  spec.arch = scene.arch;
-  spec.activation = scene.activation;
-  spec.sigma_w2 = scene.sigma_w2;
-  spec.sigma_b2 = scene.sigma_b2;
-  spec.sigma_in2 = scene.input_variance();
-  spec.sigma_in2_follows_w2 = !scene.sigma_in2.has_value();
-  spec.depth = scene.depth;
-  spec.bias_mode = scene.bias_mode;
-  spec.input_mode = scene.input_mode;
+  spec.network = scene.network;
   spec.readout_from = scene.gp.readout_from;
   spec.sigma_n2 = scene.gp.sigma_n2;
   return spec;
@@ -116,8 +80,9 @@ std::vector<std::vector<double>> gp_regression_points(const Scene& scene) {
 
 InputsResult scene_inputs(const Scene& scene) {
   InputsSpec spec = scene.inputs;
-  if (scene.arch == Architecture::recurrent && scene.input_mode == InputMode::sequence && spec.kind == InputKind::gaussian)
-    spec.steps = scene.depth + 1;
+  if (scene.network.arch == Architecture::recurrent && scene.network.input_mode == InputMode::sequence &&
+      spec.kind == InputKind::gaussian)
+    spec.steps = scene.network.depth + 1;
   return make_inputs(spec, scene.seed);
 }
 

@@ -14,7 +14,6 @@ namespace fs {
 
 DeepKernelSpec deep_kernel_spec(const Scene& scene, bool with_ntk = false);
 RecurrentKernelSpec recurrent_kernel_spec(const Scene& scene);
-MeanFieldParams mean_field_params(const Scene& scene);
 PhaseDiagramSpec phase_diagram_spec(const Scene& scene);
 // The network of the scene (architecture, activation, variances, depth, bias and input modes) with the
 // ensemble panel's width, members, sampler and precision; the followed pair clamped to the inputs.

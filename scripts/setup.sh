@@ -58,12 +58,12 @@ fi
 
 export NODE_PATH=/usr/share/nodejs
 targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=(native wasm)
-werror="${FIELDSCOPE_WERROR:-OFF}"
 for t in "${targets[@]}"; do
   case "$t" in
     native|asan|wasm|wasm-mt)
-      # Reconfiguring an existing build only refreshes the cache: quick.
-      cmake --preset "$t" -DFIELDSCOPE_WERROR="$werror" >/dev/null ;;
+      # Reconfiguring an existing build only refreshes the cache: quick. Warnings are errors in every
+      # build, so that `run`, `test` and `bench` share one configuration and never rebuild each other's.
+      cmake --preset "$t" -DFIELDSCOPE_WERROR=ON >/dev/null ;;
     *) echo "setup: unknown build '$t' (native, asan, wasm, wasm-mt)" >&2; exit 2 ;;
   esac
 done

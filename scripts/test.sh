@@ -6,7 +6,6 @@ set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export NODE_PATH=/usr/share/nodejs
-export FIELDSCOPE_WERROR=ON
 jobs="$(nproc 2>/dev/null || echo 2)"
 scripts/setup.sh native asan wasm wasm-mt || { echo "setup failed"; exit 1; }
 

@@ -26,7 +26,7 @@ TEST_CASE("critical line: tanh and erf reference points (mft.md §3)") {
   // On the line chi_1 = 1 (an independent check of the root, at a value not tabulated).
   const CriticalPoint cp = critical_point(kTanh, 1.0);
   REQUIRE(cp.status.ok());
-  CHECK(fixed_point({kTanh, cp.sigma_w2, 1.0}).chi_1 == doctest::Approx(1.0).epsilon(1e-9));
+  CHECK(fixed_point(make_network(kTanh, cp.sigma_w2, 1.0)).chi_1 == doctest::Approx(1.0).epsilon(1e-9));
   // ReLU: a single critical point (2, 0); with a bias q diverges first.
   CHECK(critical_point(kRelu, 0.0).sigma_w2 == doctest::Approx(2.0).epsilon(1e-15));
   CHECK(critical_point(kRelu, 0.1).status.code == StatusCode::diverged);
@@ -35,7 +35,7 @@ TEST_CASE("critical line: tanh and erf reference points (mft.md §3)") {
 }
 
 TEST_CASE("fixed points: tanh ordered and chaotic, ReLU (mft.md §3 sample values)") {
-  FixedPoint fp = fixed_point({kTanh, 1.5, 0.05});
+  FixedPoint fp = fixed_point(make_network(kTanh, 1.5, 0.05));
   CHECK(fp.phase == Phase::ordered);
   CHECK(fp.q_star == doctest::Approx(0.418037).epsilon(2e-6));
   CHECK(fp.chi_1 == doctest::Approx(0.938636).epsilon(2e-6));
@@ -43,7 +43,7 @@ TEST_CASE("fixed points: tanh ordered and chaotic, ReLU (mft.md §3 sample value
   CHECK(fp.xi_q == doctest::Approx(1.683).epsilon(1e-3));
   CHECK(fp.c_star == 1.0);
 
-  fp = fixed_point({kTanh, 4.0, 0.05});
+  fp = fixed_point(make_network(kTanh, 4.0, 0.05));
   CHECK(fp.phase == Phase::chaotic);
   CHECK(fp.q_star == doctest::Approx(2.195494).epsilon(1e-6));
   CHECK(fp.c_star == doctest::Approx(0.165065).epsilon(1e-5));
@@ -52,29 +52,29 @@ TEST_CASE("fixed points: tanh ordered and chaotic, ReLU (mft.md §3 sample value
   CHECK(fp.xi_c == doctest::Approx(6.980).epsilon(1e-3));
   CHECK(fp.lambda_max == doctest::Approx(0.5 * std::log(1.342402)).epsilon(1e-6));
 
-  fp = fixed_point({kRelu, 1.5, 0.05});
+  fp = fixed_point(make_network(kRelu, 1.5, 0.05));
   CHECK(fp.q_star == doctest::Approx(0.2).epsilon(1e-14));
   CHECK(fp.chi_1 == doctest::Approx(0.75).epsilon(1e-14));
 
   // Odd phi without bias in the chaotic phase: c* = 0 exactly.
-  fp = fixed_point({kTanh, 2.0, 0.0});
+  fp = fixed_point(make_network(kTanh, 2.0, 0.0));
   CHECK(fp.phase == Phase::chaotic);
   CHECK(std::abs(fp.c_star) < 1e-12);
   // Ordered without bias: q* = 0 and chi_1 = sigma_w^2 phi'(0)^2.
-  fp = fixed_point({kTanh, 0.8, 0.0});
+  fp = fixed_point(make_network(kTanh, 0.8, 0.0));
   CHECK(fp.q_star == 0.0);
   CHECK(fp.chi_1 == doctest::Approx(0.8));
 }
 
 TEST_CASE("depth scales and Lyapunov exponent agree with the iterated maps") {
   // Ordered: 1 - c^l shrinks by chi_1 per layer near c = 1 (perturbations decay like exp(2 lambda l)).
-  const MeanFieldParams ordered{kTanh, 1.5, 0.05};
+  const Network ordered = make_network(kTanh, 1.5, 0.05);
   const FixedPoint fp = fixed_point(ordered);
   const std::vector<double> c = c_iterates(ordered, fp.q_star, 1 - 1e-4, 3);
   CHECK((1 - c[3]) / (1 - c[2]) == doctest::Approx(fp.chi_1).epsilon(1e-3));
   CHECK(std::exp(2 * fp.lambda_max) == doctest::Approx(fp.chi_1).epsilon(1e-14));
   // Chaotic: |c^l - c*| shrinks by chi_c per layer, i.e. exp(-1/xi_c).
-  const MeanFieldParams chaotic{kTanh, 4.0, 0.05};
+  const Network chaotic = make_network(kTanh, 4.0, 0.05);
   const FixedPoint fc = fixed_point(chaotic);
   const std::vector<double> cc = c_iterates(chaotic, fc.q_star, fc.c_star + 1e-4, 2);
   CHECK((cc[2] - fc.c_star) / (cc[1] - fc.c_star) == doctest::Approx(std::exp(-1 / fc.xi_c)).epsilon(1e-3));
@@ -84,27 +84,27 @@ TEST_CASE("depth scales and Lyapunov exponent agree with the iterated maps") {
 }
 
 TEST_CASE("signal trajectory converges to (q*, c*)") {
-  const MeanFieldParams p{kTanh, 4.0, 0.05};
+  const Network p = make_network(kTanh, 4.0, 0.05);
   const FixedPoint fp = fixed_point(p);
   const SignalTrajectory tr = signal_trajectory(p, 1.0, 2.0, 0.9, 200);
   REQUIRE(tr.status.ok());
   CHECK(tr.q1.back() == doctest::Approx(fp.q_star).epsilon(1e-10));
   CHECK(tr.correlation.back() == doctest::Approx(fp.c_star).epsilon(1e-8));
-  const SignalTrajectory diverging = signal_trajectory({kRelu, 3.0, 0.1}, 1, 1, 0.5, 2000);
+  const SignalTrajectory diverging = signal_trajectory(make_network(kRelu, 3.0, 0.1), 1, 1, 0.5, 2000);
   CHECK(diverging.status.code == StatusCode::diverged);
 }
 
 TEST_CASE("divergence and degenerate cases are statuses") {
-  FixedPoint fp = fixed_point({kRelu, 2.5, 0.1});
+  FixedPoint fp = fixed_point(make_network(kRelu, 2.5, 0.1));
   CHECK(fp.phase == Phase::diverged);
   CHECK(fp.status.code == StatusCode::diverged);
   CHECK_FALSE(fp.status.message.empty());
-  fp = fixed_point({{ActivationKind::sign, 1}, 1.0, 0.1});
+  fp = fixed_point(make_network({ActivationKind::sign, 1}, 1.0, 0.1));
   CHECK(fp.phase == Phase::chaotic);
   CHECK(std::isinf(fp.chi_1));
   CHECK_FALSE(fp.status.message.empty());
   CHECK(fp.c_star < 1);
-  fp = fixed_point({kTanh, -1.0, 0.1});
+  fp = fixed_point(make_network(kTanh, -1.0, 0.1));
   CHECK(fp.status.code == StatusCode::invalid_input);
 }
 
@@ -129,7 +129,7 @@ TEST_CASE("phase diagram: cells equal fixed_point, and chi_1 crosses 1 at the cr
       CHECK(d.done[k]);
       CHECK((d.chi_1[k] < 1) == (d.sigma_w2(i) < crit));
     }
-    const FixedPoint fp = fixed_point({kTanh, d.sigma_w2(7), d.sigma_b2(j)});
+    const FixedPoint fp = fixed_point(make_network(kTanh, d.sigma_w2(7), d.sigma_b2(j)));
     CHECK(d.chi_1[j * spec.columns + 7] == fp.chi_1);
     CHECK(d.xi_c[j * spec.columns + 7] == fp.xi_c);
   }
@@ -144,7 +144,7 @@ TEST_CASE("linearly growing activations: the critical search stops at the diverg
   const CriticalPoint g = critical_point(gelu, 0.5);
   REQUIRE(g.status.ok());
   CHECK(g.sigma_w2 < 2.0);
-  CHECK(fixed_point({gelu, g.sigma_w2, 0.5}).chi_1 == doctest::Approx(1.0).epsilon(1e-9));
+  CHECK(fixed_point(make_network(gelu, g.sigma_w2, 0.5)).chi_1 == doctest::Approx(1.0).epsilon(1e-9));
   // Beyond the edge the fixed point reports divergence instead of integrating at huge q.
-  CHECK(fixed_point({softplus, 2.5, 0.1}).phase == Phase::diverged);
+  CHECK(fixed_point(make_network(softplus, 2.5, 0.1)).phase == Phase::diverged);
 }

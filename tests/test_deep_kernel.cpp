@@ -32,23 +32,24 @@ Eigen::MatrixXd random_gram(int p, int d, unsigned seed) {
 
 TEST_CASE("tanh at (1.5, 0.05): K^10 matches the reference and converges to q*") {
   DeepKernelSpec spec;
-  spec.activation = {ActivationKind::tanh, 1};
-  spec.sigma_w2 = spec.sigma_in2 = 1.5;
-  spec.sigma_b2 = 0.05;
-  spec.depth = 10;
+  spec.network.activation = {ActivationKind::tanh, 1};
+  spec.network.sigma_w2 = 1.5;
+  spec.network.sigma_in2 = 1.5;
+  spec.network.sigma_b2 = 0.05;
+  spec.network.depth = 10;
   const auto r = deep_kernel(spec, example_gram());
   REQUIRE(r.status.ok());
   REQUIRE(r.kernel.size() == 11);
   CHECK(r.kernel[10](0, 0) == doctest::Approx(0.41877).epsilon(2e-5));
   CHECK(r.kernel[10](1, 1) == doctest::Approx(0.41908).epsilon(2e-5));
   CHECK(r.kernel[10](2, 2) == doctest::Approx(0.41899).epsilon(2e-5));
-  spec.depth = 200;
+  spec.network.depth = 200;
   const auto deep = deep_kernel(spec, example_gram());
-  const double q_star = fixed_point({spec.activation, 1.5, 0.05}).q_star;
+  const double q_star = fixed_point(make_network(spec.network.activation, 1.5, 0.05)).q_star;
   CHECK(q_star == doctest::Approx(0.418037).epsilon(1e-6));
   for (int a = 0; a < 3; ++a) CHECK(deep.kernel[200](a, a) == doctest::Approx(q_star).epsilon(1e-10));
   // Ordered phase: every pair becomes fully correlated, the gap closing by chi_1 per layer.
-  const double chi_1 = fixed_point({spec.activation, 1.5, 0.05}).chi_1;
+  const double chi_1 = fixed_point(make_network(spec.network.activation, 1.5, 0.05)).chi_1;
   // (asymptotically: at layer 150 the gap is ~1e-5 of q*, so both the curvature of the c-map and
   // the 1e-10 accuracy of the entries enter at ~1e-5)
   CHECK((q_star - deep.kernel[150](0, 1)) / (q_star - deep.kernel[149](0, 1)) == doctest::Approx(chi_1).epsilon(2e-4));
@@ -57,17 +58,17 @@ TEST_CASE("tanh at (1.5, 0.05): K^10 matches the reference and converges to q*")
 TEST_CASE("ReLU and linear: the diagonal follows the closed-form length map") {
   for (auto kind : {ActivationKind::relu, ActivationKind::linear}) {
     DeepKernelSpec spec;
-    spec.activation = {kind, 1};
-    spec.sigma_w2 = 0.9;
-    spec.sigma_in2 = 1.1;
-    spec.sigma_b2 = 0.2;
-    spec.depth = 12;
+    spec.network.activation = {kind, 1};
+    spec.network.sigma_w2 = 0.9;
+    spec.network.sigma_in2 = 1.1;
+    spec.network.sigma_b2 = 0.2;
+    spec.network.depth = 12;
     const Eigen::MatrixXd g = example_gram();
     const auto r = deep_kernel(spec, g);
     const double kappa = kind == ActivationKind::relu ? 0.5 : 1.0;
-    double q = spec.sigma_in2 * g(1, 1) + spec.sigma_b2;
+    double q = spec.network.input_variance() * g(1, 1) + spec.network.sigma_b2;
     for (int l = 1; l <= 12; ++l) {
-      q = spec.sigma_b2 + spec.sigma_w2 * kappa * q;
+      q = spec.network.sigma_b2 + spec.network.sigma_w2 * kappa * q;
       CHECK(r.kernel[l](1, 1) == doctest::Approx(q).epsilon(1e-14));
     }
   }
@@ -77,11 +78,12 @@ TEST_CASE("kernels are exactly symmetric and positive semi-definite for every ac
   const Eigen::MatrixXd g = random_gram(24, 5, 7);
   for (const auto& name : activation_names()) {
     DeepKernelSpec spec;
-    spec.activation = {*activation_kind_from_name(name), 1};
-    spec.sigma_w2 = spec.sigma_in2 = 1.7;
-    spec.sigma_b2 = 0.1;
-    spec.depth = 6;
-    spec.with_ntk = spec.activation.has_derivative();
+    spec.network.activation = {*activation_kind_from_name(name), 1};
+    spec.network.sigma_w2 = 1.7;
+    spec.network.sigma_in2 = 1.7;
+    spec.network.sigma_b2 = 0.1;
+    spec.network.depth = 6;
+    spec.with_ntk = spec.network.activation.has_derivative();
     const auto r = deep_kernel(spec, g);
     INFO(name, " ", r.status.message);
     REQUIRE(r.status.ok());
@@ -102,31 +104,31 @@ TEST_CASE("kernels are exactly symmetric and positive semi-definite for every ac
 TEST_CASE("NTK of linear and ReLU networks follows the closed-form recursion") {
   const Eigen::MatrixXd g = example_gram();
   DeepKernelSpec spec;
-  spec.sigma_w2 = 1.3;
-  spec.sigma_in2 = 0.8;
-  spec.sigma_b2 = 0.1;
-  spec.depth = 5;
+  spec.network.sigma_w2 = 1.3;
+  spec.network.sigma_in2 = 0.8;
+  spec.network.sigma_b2 = 0.1;
+  spec.network.depth = 5;
   spec.with_ntk = true;
-  spec.activation = {ActivationKind::linear, 1};
+  spec.network.activation = {ActivationKind::linear, 1};
   auto r = deep_kernel(spec, g);
-  Eigen::MatrixXd k = spec.sigma_in2 * g;
-  k.array() += spec.sigma_b2;
+  Eigen::MatrixXd k = spec.network.input_variance() * g;
+  k.array() += spec.network.sigma_b2;
   Eigen::MatrixXd theta = k;
   for (int l = 1; l <= 5; ++l) {
-    k = (spec.sigma_w2 * k).array() + spec.sigma_b2;
-    theta = k + spec.sigma_w2 * theta;  // E[phi' phi'] = 1
+    k = (spec.network.sigma_w2 * k).array() + spec.network.sigma_b2;
+    theta = k + spec.network.sigma_w2 * theta;  // E[phi' phi'] = 1
     CHECK((r.ntk[l] - theta).cwiseAbs().maxCoeff() <= 1e-12 * theta.cwiseAbs().maxCoeff());
   }
   // ReLU, one input: Theta^l = q^l + sigma_w^2 / 2 * Theta^{l-1}.
-  spec.activation = {ActivationKind::relu, 1};
+  spec.network.activation = {ActivationKind::relu, 1};
   r = deep_kernel(spec, g);
   double q = r.kernel[0](0, 0), th = q;
   for (int l = 1; l <= 5; ++l) {
-    q = spec.sigma_b2 + spec.sigma_w2 * q / 2;
-    th = q + spec.sigma_w2 / 2 * th;
+    q = spec.network.sigma_b2 + spec.network.sigma_w2 * q / 2;
+    th = q + spec.network.sigma_w2 / 2 * th;
     CHECK(r.ntk[l](0, 0) == doctest::Approx(th).epsilon(1e-13));
   }
-  spec.activation = {ActivationKind::step, 1};
+  spec.network.activation = {ActivationKind::step, 1};
   r = deep_kernel(spec, g);
   CHECK(r.status.ok());
   CHECK(r.ntk_status.code == StatusCode::not_defined);
@@ -135,35 +137,36 @@ TEST_CASE("NTK of linear and ReLU networks follows the closed-form recursion") {
 
 TEST_CASE("divergence and size limits come back as a status, never as inf or NaN") {
   DeepKernelSpec spec;
-  spec.activation = {ActivationKind::relu, 1};
-  spec.sigma_w2 = spec.sigma_in2 = 2.5;
-  spec.sigma_b2 = 0.1;
-  spec.depth = 2000;
+  spec.network.activation = {ActivationKind::relu, 1};
+  spec.network.sigma_w2 = 2.5;
+  spec.network.sigma_in2 = 2.5;
+  spec.network.sigma_b2 = 0.1;
+  spec.network.depth = 2000;
   auto r = deep_kernel(spec, example_gram());
   CHECK(r.status.code == StatusCode::diverged);
   CHECK(r.status.message.find("relu") != std::string::npos);
   for (const auto& k : r.kernel) CHECK(k.allFinite());
   CHECK(r.kernel.size() < 2001);
 
-  spec.depth = 100;
+  spec.network.depth = 100;
   r = deep_kernel(spec, Eigen::MatrixXd::Identity(5000, 5000));
   CHECK(r.status.code == StatusCode::too_large);
   CHECK(r.kernel.empty());
 
   Eigen::MatrixXd bad = example_gram();
   bad(0, 1) = std::nan("");
-  spec.depth = 3;
+  spec.network.depth = 3;
   r = deep_kernel(spec, bad);
   CHECK(r.status.code == StatusCode::invalid_input);
-  spec.sigma_w2 = -1;
+  spec.network.sigma_w2 = -1;
   r = deep_kernel(spec, example_gram());
   CHECK(r.status.code == StatusCode::invalid_input);
 }
 
 TEST_CASE("the job: time-sliced steps give the same numbers as one run; progress grows; cancel stops") {
   DeepKernelSpec spec;
-  spec.activation = {ActivationKind::tanh, 1};
-  spec.depth = 4;
+  spec.network.activation = {ActivationKind::tanh, 1};
+  spec.network.depth = 4;
   spec.with_ntk = true;
   const Eigen::MatrixXd g = random_gram(256, 4, 3);
   const auto whole = deep_kernel(spec, g);
@@ -175,7 +178,7 @@ TEST_CASE("the job: time-sliced steps give the same numbers as one run; progress
     last = job.progress();
     ++slices;
   }
-  CHECK(slices >= spec.depth - 1);  // a zero budget returns after every chunk of rows (a layer or less)
+  CHECK(slices >= spec.network.depth - 1);  // a zero budget returns after every chunk of rows (a layer or less)
   CHECK(job.progress() == 1.0);
   for (int l = 0; l <= 4; ++l) {
     CHECK(job.result().kernel[l] == whole.kernel[l]);

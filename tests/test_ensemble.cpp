@@ -51,11 +51,12 @@ InputSet example_inputs(int count) {
 
 EnsembleSpec spec_of(Architecture arch, ActivationKind kind, double w2, double b2, int depth, int width, int members) {
   EnsembleSpec s;
-  s.arch = arch;
-  s.activation = {kind, 1.0};
-  s.sigma_w2 = s.sigma_in2 = w2;
-  s.sigma_b2 = b2;
-  s.depth = depth;
+  s.network.arch = arch;
+  s.network.activation = {kind, 1.0};
+  s.network.sigma_w2 = w2;
+  s.network.sigma_in2 = w2;
+  s.network.sigma_b2 = b2;
+  s.network.depth = depth;
   s.width = width;
   s.members = members;
   s.input_a = s.input_b = 0;
@@ -318,7 +319,7 @@ TEST_CASE("tanh (2, 0.1), T = L = 6, shared bias, input at t = 0: the 1/N theory
   EnsembleSpec deep = spec_of(Architecture::deep, ActivationKind::tanh, 2.0, 0.1, 6, 256, 8000);
   const EnsembleResult d = run_ensemble(deep, in);
   EnsembleSpec rec = deep;
-  rec.arch = Architecture::recurrent;
+  rec.network.arch = Architecture::recurrent;
   const EnsembleResult r = run_ensemble(rec, in);
   REQUIRE(d.status.ok());
   REQUIRE(r.status.ok());
@@ -396,8 +397,8 @@ TEST_CASE("fast samplers equal explicit weight matrices in distribution (mft.md 
       for (int t = 0; t <= c.depth; ++t) in.x.push_back(example_inputs(3).x[0].topRows(c.inputs) * (1.0 - 0.2 * t) + Eigen::MatrixXd::Constant(c.inputs, 3, 0.1 * t));
     }
     EnsembleSpec s = spec_of(c.arch, c.kind, 1.8, 0.2, c.depth, c.width, 6000);
-    s.bias_mode = c.bias;
-    s.input_mode = c.input;
+    s.network.bias_mode = c.bias;
+    s.network.input_mode = c.input;
     s.input_b = 1;
     s.sampler = EnsembleSampler::fast;
     const EnsembleResult fast = run_ensemble(s, in);
@@ -503,8 +504,8 @@ TEST_CASE("cross-time aux field of odd activations: zero in deep nets at any N, 
   // O(1), the same at N = 32 and N = 128 up to O(1/N).
   EnsembleSpec s = spec_of(Architecture::deep, ActivationKind::tanh, 2.0, 0.1, 4, 32, 4000);
   const EnsembleResult deep = run_ensemble(s, single_input());
-  s.arch = Architecture::recurrent;
-  s.bias_mode = BiasMode::independent;
+  s.network.arch = Architecture::recurrent;
+  s.network.bias_mode = BiasMode::independent;
   const EnsembleResult r32 = run_ensemble(s, single_input());
   s.width = 128;
   const EnsembleResult r128 = run_ensemble(s, single_input());
@@ -523,7 +524,7 @@ TEST_CASE("cross-time aux field of odd activations: zero in deep nets at any N, 
   CHECK(std::fabs(r32.aux_two_time[1 * 5 + 0].mean) < 4 * r32.aux_two_time[1 * 5 + 0].mean_se);
   CHECK(r32.aux_two_time[2 * 5 + 0].mean > 4 * r32.aux_two_time[2 * 5 + 0].mean_se);
   // With a shared bias the cross-time correlations are O(1) already in the mean field, and the ensemble finds them.
-  s.bias_mode = BiasMode::shared;
+  s.network.bias_mode = BiasMode::shared;
   s.width = 32;
   const EnsembleStat shared = run_ensemble(s, single_input()).aux_two_time[4 * 5 + 3];
   CHECK(shared.mean_field > 0.2);
@@ -564,9 +565,9 @@ TEST_CASE("bad input, memory refusal and cancellation come back as a status with
   s.input_b = 3;
   CHECK(run_ensemble(s, in).status.code == StatusCode::invalid_input);
   s.input_b = 0;
-  s.sigma_w2 = std::nan("");
+  s.network.sigma_w2 = std::nan("");
   CHECK(run_ensemble(s, in).status.code == StatusCode::invalid_input);
-  s.sigma_w2 = 1.5;
+  s.network.sigma_w2 = 1.5;
 
   s.width = 16384;
   s.sampler = EnsembleSampler::explicit_weights;
@@ -591,7 +592,7 @@ TEST_CASE("bad input, memory refusal and cancellation come back as a status with
   CHECK(std::isfinite(job.result().aux[3].at(0, 0).mean));  // the partial result is usable
 
   // Sign has no derivative: no Lyapunov exponent, everything else works.
-  s.activation = {ActivationKind::sign, 1};
+  s.network.activation = {ActivationKind::sign, 1};
   s.members = 50;
   r = run_ensemble(s, in);
   CHECK(r.status.ok());

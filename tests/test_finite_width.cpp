@@ -30,11 +30,12 @@ Eigen::MatrixXd gram_x1_x2() {
 FiniteWidthSpec spec_of(ActivationKind kind, double w2, double b2, int depth, Architecture arch,
                         Eigen::MatrixXd gram = gram_x1()) {
   FiniteWidthSpec s;
-  s.activation = {kind, 1.0};
-  s.sigma_w2 = s.sigma_in2 = w2;
-  s.sigma_b2 = b2;
-  s.depth = depth;
-  s.architecture = arch;
+  s.network.activation = {kind, 1.0};
+  s.network.sigma_w2 = w2;
+  s.network.sigma_in2 = w2;
+  s.network.sigma_b2 = b2;
+  s.network.depth = depth;
+  s.network.arch = arch;
   s.input_gram = gram;
   return s;
 }
@@ -248,10 +249,11 @@ TEST_CASE("the MFT kernel equals deep_kernel() and recurrent_kernel() (independe
   for (ActivationKind kind : {ActivationKind::tanh, ActivationKind::relu}) {
     const double w2 = kind == ActivationKind::relu ? 1.5 : 2.0;
     DeepKernelSpec ds;
-    ds.activation = {kind, 1};
-    ds.sigma_w2 = ds.sigma_in2 = w2;
-    ds.sigma_b2 = 0.1;
-    ds.depth = 6;
+    ds.network.activation = {kind, 1};
+    ds.network.sigma_w2 = w2;
+    ds.network.sigma_in2 = w2;
+    ds.network.sigma_b2 = 0.1;
+    ds.network.depth = 6;
     const DeepKernelResult dk = deep_kernel(ds, G);
     const FiniteWidthResult fw = finite_width(spec_of(kind, w2, 0.1, 6, Architecture::deep, G));
     REQUIRE(fw.status.ok());
@@ -259,18 +261,19 @@ TEST_CASE("the MFT kernel equals deep_kernel() and recurrent_kernel() (independe
     for (int l = 0; l <= 6; ++l) CHECK((fw.layers[l].kernel - dk.kernel[l]).cwiseAbs().maxCoeff() < 2e-8);
 
     RecurrentKernelSpec rs;
-    rs.activation = {kind, 1};
-    rs.sigma_w2 = rs.sigma_in2 = w2;
-    rs.sigma_b2 = 0.1;
-    rs.steps = 4;
-    rs.input_mode = InputMode::every_step;
+    rs.network.activation = {kind, 1};
+    rs.network.sigma_w2 = w2;
+    rs.network.sigma_in2 = w2;
+    rs.network.sigma_b2 = 0.1;
+    rs.network.depth = 4;
+    rs.network.input_mode = InputMode::every_step;
     InputSet in;
     in.count = 1;
     in.dim = 3;
     in.x = {Eigen::RowVector3d(1.2, 0, -0.6)};
     const RecurrentKernelResult rk = recurrent_kernel(rs, in);
     FiniteWidthSpec fs_spec = spec_of(kind, w2, 0.1, 4, Architecture::recurrent);
-    fs_spec.input_mode = InputMode::every_step;
+    fs_spec.network.input_mode = InputMode::every_step;
     const FiniteWidthResult fr = finite_width(fs_spec);
     REQUIRE(fr.status.ok());
     for (int t = 0; t <= 4; ++t) CHECK(std::fabs(fr.layers[t].kernel(0, 0) - rk.at(t, t, 0, 0)) < 2e-8);
@@ -306,7 +309,7 @@ TEST_CASE("odd phi with independent bias, input at t = 0: the recurrent 1/N term
   for (ActivationKind kind : {ActivationKind::tanh, ActivationKind::erf}) {
     const FiniteWidthResult deep = finite_width(spec_of(kind, 2, 0.1, 6, Architecture::deep));
     FiniteWidthSpec s = spec_of(kind, 2, 0.1, 6, Architecture::recurrent);
-    s.bias_mode = BiasMode::independent;
+    s.network.bias_mode = BiasMode::independent;
     const FiniteWidthResult rnn = finite_width(s);
     REQUIRE(rnn.status.ok());
     REQUIRE(rnn.mean_shift_status.ok());
@@ -437,7 +440,7 @@ TEST_CASE("correlation length: the MFT fit recovers -1/ln chi_c, the finite-N sh
   // Chaotic tanh (4, 0.05): xi_c = 6.980 (mft.md §3).
   const FiniteWidthResult r = finite_width(spec_of(ActivationKind::tanh, 4, 0.05, 40, Architecture::deep, gram_x1_x2()));
   REQUIRE(r.status.ok());
-  const FixedPoint fp = fixed_point({{ActivationKind::tanh, 1}, 4, 0.05});
+  const FixedPoint fp = fixed_point(make_network({ActivationKind::tanh, 1}, 4, 0.05));
   const CorrelationLength at_64 = finite_width_correlation_length(r, 64);
   const CorrelationLength at_1000 = finite_width_correlation_length(r, 1000);
   const CorrelationLength at_2000 = finite_width_correlation_length(r, 2000);
@@ -470,7 +473,7 @@ TEST_CASE("bad input and unsupported settings come back as a status with a sente
   s = spec_of(ActivationKind::tanh, 2, 0.1, -1, Architecture::deep);
   expect(s, StatusCode::invalid_input);
   s = spec_of(ActivationKind::tanh, 2, 0.1, 3, Architecture::recurrent);
-  s.input_mode = InputMode::sequence;
+  s.network.input_mode = InputMode::sequence;
   expect(s, StatusCode::not_defined);
   expect(spec_of(ActivationKind::relu, 1.5, 0.1, 3, Architecture::recurrent, gram_x1_x2()), StatusCode::not_defined);
   s = spec_of(ActivationKind::tanh, 2, 0.1, 400, Architecture::recurrent);

@@ -19,10 +19,11 @@ constexpr double kPi = 3.14159265358979323846;
 
 GpSpec base_spec(ActivationKind kind = ActivationKind::tanh, int depth = 3) {
   GpSpec spec;
-  spec.activation = {kind, 1.0};
-  spec.sigma_w2 = spec.sigma_in2 = 1.5;
-  spec.sigma_b2 = 0.1;
-  spec.depth = depth;
+  spec.network.activation = {kind, 1.0};
+  spec.network.sigma_w2 = 1.5;
+  spec.network.sigma_in2 = 1.5;
+  spec.network.sigma_b2 = 0.1;
+  spec.network.depth = depth;
   spec.sigma_n2 = 1e-2;
   return spec;
 }
@@ -104,9 +105,9 @@ TEST_CASE("a linear network's GP by hand: readout kernel, posterior and evidence
   // phi(x) = x: K^0 = sigma_in^2 G + sigma_b^2, K^1 = sigma_b^2 + sigma_w^2 K^0, readout
   // K_y = sigma_b^2 + sigma_w^2 K^1 (mft.md §2, §7), G = x x^T / d with d = 2.
   GpSpec spec = base_spec(ActivationKind::linear, 1);
-  spec.sigma_w2 = 0.8;
-  spec.sigma_in2 = 1.2;
-  spec.sigma_b2 = 0.3;
+  spec.network.sigma_w2 = 0.8;
+  spec.network.sigma_in2 = 1.2;
+  spec.network.sigma_b2 = 0.3;
   spec.sigma_n2 = 0.25;
   GpProblem p;
   p.x_train.resize(2, 2);
@@ -150,11 +151,11 @@ TEST_CASE("ReLU readout kernel at depth 0 is the arc-cosine kernel (Cho & Saul 2
   double worst = 0;
   for (int a = 0; a < 12; ++a)
     for (int b = 0; b < 12; ++b) {
-      const auto k0 = [&](int i, int j) { return spec.sigma_in2 * p.x_train.row(i).dot(p.x_train.row(j)) / 2 + spec.sigma_b2; };
+      const auto k0 = [&](int i, int j) { return spec.network.input_variance() * p.x_train.row(i).dot(p.x_train.row(j)) / 2 + spec.network.sigma_b2; };
       const double q1 = k0(a, a), q2 = k0(b, b), c = k0(a, b);
       const double theta = std::acos(std::clamp(c / std::sqrt(q1 * q2), -1.0, 1.0));
       const double e = std::sqrt(q1 * q2) / (2 * kPi) * (std::sin(theta) + (kPi - theta) * std::cos(theta));
-      worst = std::max(worst, std::fabs(r.kernel(a, b) - (spec.sigma_b2 + spec.sigma_w2 * e)));
+      worst = std::max(worst, std::fabs(r.kernel(a, b) - (spec.network.sigma_b2 + spec.network.sigma_w2 * e)));
     }
   CHECK(worst < 1e-13);
 }
@@ -166,11 +167,11 @@ TEST_CASE("the single readout kernel is the deep kernel of the next layer, K^{L+
     const GpKernelResult r = gp_readout_kernel(spec, p.x_train);
     REQUIRE(r.status.ok());
     DeepKernelSpec ds;
-    ds.activation = spec.activation;
-    ds.sigma_w2 = spec.sigma_w2;
-    ds.sigma_b2 = spec.sigma_b2;
-    ds.sigma_in2 = spec.sigma_in2;
-    ds.depth = spec.depth + 1;
+    ds.network.activation = spec.network.activation;
+    ds.network.sigma_w2 = spec.network.sigma_w2;
+    ds.network.sigma_b2 = spec.network.sigma_b2;
+    ds.network.sigma_in2 = spec.network.input_variance();
+    ds.network.depth = spec.network.depth + 1;
     InputSet in;
     in.count = 15;
     in.dim = 2;
@@ -188,19 +189,19 @@ TEST_CASE("the averaged deep readout is sigma_b^2 + (1/n^2) sum over layers of (
   const GpKernelResult r = gp_readout_kernel(spec, p.x_train);
   REQUIRE(r.status.ok());
   DeepKernelSpec ds;
-  ds.activation = spec.activation;
-  ds.sigma_w2 = spec.sigma_w2;
-  ds.sigma_b2 = spec.sigma_b2;
-  ds.sigma_in2 = spec.sigma_in2;
-  ds.depth = 6;
+  ds.network.activation = spec.network.activation;
+  ds.network.sigma_w2 = spec.network.sigma_w2;
+  ds.network.sigma_b2 = spec.network.sigma_b2;
+  ds.network.sigma_in2 = spec.network.input_variance();
+  ds.network.depth = 6;
   InputSet in;
   in.count = 10;
   in.dim = 2;
   in.x = {p.x_train};
   const DeepKernelResult deep = deep_kernel(ds, in.gram());
   Eigen::MatrixXd expected = Eigen::MatrixXd::Zero(10, 10);
-  for (int l = 2; l <= 5; ++l) expected += (deep.kernel[static_cast<std::size_t>(l + 1)].array() - spec.sigma_b2).matrix();
-  expected = (expected.array() / 16.0 + spec.sigma_b2).matrix();
+  for (int l = 2; l <= 5; ++l) expected += (deep.kernel[static_cast<std::size_t>(l + 1)].array() - spec.network.sigma_b2).matrix();
+  expected = (expected.array() / 16.0 + spec.network.sigma_b2).matrix();
   CHECK(max_abs(r.kernel - expected) < 1e-13);
 }
 
@@ -266,8 +267,8 @@ TEST_CASE("deep and recurrent networks give identical GP predictions at a single
     REQUIRE(d.status.ok());
     for (auto bias : {BiasMode::shared, BiasMode::independent}) {
       GpSpec rnn = deep;
-      rnn.arch = Architecture::recurrent;
-      rnn.bias_mode = bias;
+      rnn.network.arch = Architecture::recurrent;
+      rnn.network.bias_mode = bias;
       const GpResult r = gp_run(rnn, p);
       REQUIRE(r.status.ok());
       CHECK(r.solve.mean == d.solve.mean);  // bitwise
@@ -291,9 +292,9 @@ TEST_CASE("a time-averaged readout separates the architectures, unless the cross
   GpSpec deep = base_spec(ActivationKind::tanh, 6);
   deep.readout_from = 2;
   GpSpec rnn = deep;
-  rnn.arch = Architecture::recurrent;
+  rnn.network.arch = Architecture::recurrent;
   // Shared bias: O(1) cross-time covariance, so the recurrent prior (and posterior) differs.
-  rnn.bias_mode = BiasMode::shared;
+  rnn.network.bias_mode = BiasMode::shared;
   const GpResult d = gp_run(deep, p), r = gp_run(rnn, p);
   REQUIRE(d.status.ok());
   REQUIRE(r.status.ok());
@@ -301,7 +302,7 @@ TEST_CASE("a time-averaged readout separates the architectures, unless the cross
   CHECK(max_abs(r.solve.mean - d.solve.mean) > 1e-3);
   CHECK(r.solve.log_evidence != doctest::Approx(d.solve.log_evidence).epsilon(1e-6));
   // Odd phi, independent biases, input at t = 0: K^{ts} = 0 for t != s, so the averages agree.
-  rnn.bias_mode = BiasMode::independent;
+  rnn.network.bias_mode = BiasMode::independent;
   const GpResult same = gp_run(rnn, p);
   REQUIRE(same.status.ok());
   CHECK(max_abs(same.kernel - d.kernel) < 1e-10 * max_abs(d.kernel));  // series truncation, as above
@@ -392,8 +393,8 @@ TEST_CASE("bad problems and the memory budget give a sentence, not a crash") {
   CHECK(gp_memory_bytes(spec, 4000, 1000, 1, 2) / gp_memory_bytes(spec, 2000, 500, 1, 2) == doctest::Approx(4).epsilon(0.05));
 
   spec = base_spec();
-  spec.arch = Architecture::recurrent;
-  spec.input_mode = InputMode::sequence;
+  spec.network.arch = Architecture::recurrent;
+  spec.network.input_mode = InputMode::sequence;
   CHECK(gp_run(spec, p).status.code == StatusCode::invalid_input);
   spec = base_spec();
   spec.sigma_n2 = -1;
@@ -411,7 +412,7 @@ TEST_CASE("bad problems and the memory budget give a sentence, not a crash") {
   nan_points.x_train(2, 1) = std::nan("");
   CHECK(gp_run(base_spec(), nan_points).status.code == StatusCode::invalid_input);
   GpSpec relu = base_spec(ActivationKind::relu, 1000);  // q grows like 1.5^l: past 1e100
-  relu.sigma_w2 = 3;
+  relu.network.sigma_w2 = 3;
   CHECK(gp_run(relu, p).status.code == StatusCode::diverged);
 }
 
@@ -470,7 +471,7 @@ TEST_CASE("evidence curves: each point is the log evidence of a full run at that
   REQUIRE(curve.size() == 3);
   for (std::size_t i = 0; i < 3; ++i) {
     GpSpec s = spec;
-    s.sigma_w2 = values[i];
+    s.network.sigma_w2 = values[i];
     const GpResult r = gp_run(s, p);
     REQUIRE(r.status.ok());
     CHECK(curve[i].status.ok());
@@ -480,16 +481,17 @@ TEST_CASE("evidence curves: each point is the log evidence of a full run at that
   const auto depth = gp_evidence_curve(spec, p, GpSweepParameter::depth, {1, 2, 5});
   REQUIRE(depth.size() == 3);
   GpSpec s5 = spec;
-  s5.depth = 5;
+  s5.network.depth = 5;
   CHECK(depth[2].log_evidence == doctest::Approx(gp_run(s5, p).solve.log_evidence).epsilon(1e-9));
   CHECK(depth[0].log_evidence != depth[2].log_evidence);
 
   // sigma_in^2 unset in the scene: it follows sigma_w^2 at every point of the curve.
   GpSpec follows = spec;
-  follows.sigma_in2_follows_w2 = true;
+  follows.network.sigma_in2.reset();
   const auto tracked = gp_evidence_curve(follows, p, GpSweepParameter::sigma_w2, {0.8, 3.2});
   GpSpec at = spec;
-  at.sigma_w2 = at.sigma_in2 = 3.2;
+  at.network.sigma_w2 = 3.2;
+  at.network.sigma_in2 = 3.2;
   CHECK(tracked[1].log_evidence == doctest::Approx(gp_run(at, p).solve.log_evidence).epsilon(1e-9));
   CHECK(tracked[1].log_evidence != doctest::Approx(curve[2].log_evidence).epsilon(1e-6));
 }
@@ -509,12 +511,13 @@ TEST_CASE("Fashion-MNIST: T-shirts against trousers are told apart (skipped with
   REQUIRE(split.status.ok());
   GpProblem p{split.train.x, split.test.x, split.train.y, split.test.y, true};
   GpSpec spec = base_spec(ActivationKind::relu, 3);
-  spec.sigma_w2 = spec.sigma_in2 = 2.0;
+  spec.network.sigma_w2 = 2.0;
+  spec.network.sigma_in2 = 2.0;
   const GpResult deep = gp_run(spec, p);
   REQUIRE(deep.status.ok());
   // Trousers and T-shirts differ in their silhouettes: linear classifiers reach ~99% on this pair.
   CHECK(deep.accuracy > 0.9);
-  spec.arch = Architecture::recurrent;
+  spec.network.arch = Architecture::recurrent;
   const GpResult rnn = gp_run(spec, p);
   CHECK(rnn.solve.mean == deep.solve.mean);
 }

@@ -15,10 +15,12 @@ namespace {
 
 GpSpec spec_of(ActivationKind kind, Architecture arch = Architecture::deep) {
   GpSpec spec;
-  spec.arch = arch;
-  spec.activation = {kind, 1.0};
-  spec.sigma_w2 = spec.sigma_in2 = 1.6;
-  spec.sigma_b2 = 0.1;
+  spec.network.arch = arch;
+  spec.network.activation = {kind, 1.0};
+  spec.network.sigma_w2 = 1.6;
+  spec.network.sigma_in2 = 1.6;
+  spec.network.sigma_b2 = 0.1;
+  spec.network.depth = 3;
   spec.sigma_n2 = 1e-2;
   return spec;
 }
@@ -43,7 +45,7 @@ void check_scan_against_gp_run(const GpSpec& spec, const GpProblem& problem, int
   REQUIRE(scan.points().size() == static_cast<std::size_t>(max_depth));
   for (int depth : {1, 2, max_depth}) {
     GpSpec single = spec;
-    single.depth = depth;
+    single.network.depth = depth;
     const GpResult reference = gp_run(single, problem);
     REQUIRE(reference.status.ok());
     const GpDepthPoint& p = scan.points()[static_cast<std::size_t>(depth - 1)];
@@ -66,7 +68,7 @@ TEST_CASE("a depth scan equals GpJob at every depth (deep, tanh, two classes)") 
 TEST_CASE("a depth scan equals GpJob for relu, four classes and the recurrent net with input at every step") {
   check_scan_against_gp_run(spec_of(ActivationKind::relu), toy(DatasetKind::circles, 50, 30), 4);
   GpSpec rec = spec_of(ActivationKind::erf, Architecture::recurrent);
-  rec.input_mode = InputMode::every_step;
+  rec.network.input_mode = InputMode::every_step;
   check_scan_against_gp_run(rec, toy(DatasetKind::xor_, 40, 30), 4);
 }
 
@@ -74,7 +76,7 @@ TEST_CASE("a surface on query points equals GpJob's test predictions, single and
   const GpProblem problem = toy(DatasetKind::moons, 50, 35);
   for (int from : {-1, 1}) {
     GpSpec spec = spec_of(ActivationKind::tanh);
-    spec.depth = 4;
+    spec.network.depth = 4;
     spec.readout_from = from;
     CAPTURE(from);
     REQUIRE(GpSurfaceJob::supports(spec));
@@ -91,14 +93,14 @@ TEST_CASE("a surface on query points equals GpJob's test predictions, single and
     CHECK(relative(surface.result().solve.log_evidence, reference.solve.log_evidence) < 1e-9);
   }
   GpSpec recurrent = spec_of(ActivationKind::tanh, Architecture::recurrent);
-  recurrent.depth = 3;
+  recurrent.network.depth = 3;
   recurrent.readout_from = 1;
   CHECK_FALSE(GpSurfaceJob::supports(recurrent));
 }
 
 TEST_CASE("a diverging relu scan reports the divergence at the depths it cannot reach") {
   GpSpec spec = spec_of(ActivationKind::relu);
-  spec.sigma_w2 = 1e4;  // q grows by 5000x per layer: past 1e100 within about 30 layers
+  spec.network.sigma_w2 = 1e4;  // q grows by 5000x per layer: past 1e100 within about 30 layers
   GpDepthScanJob scan(spec, toy(DatasetKind::moons, 20, 10), 60);
   scan.run();
   REQUIRE(scan.points().size() == 60u);
@@ -114,16 +116,16 @@ TEST_CASE("a phase grid runs one scan per sigma_w^2 column; bad labels and budge
   CHECK(grid.progress() == 1.0);
   REQUIRE(grid.points().size() == 3u);
   GpSpec mid = spec_of(ActivationKind::tanh);
-  mid.sigma_w2 = 3.2;
-  mid.depth = 3;
+  mid.network.sigma_w2 = 3.2;
+  mid.network.depth = 3;
   const GpResult reference = gp_run(mid, problem);
   CHECK(relative(grid.points()[2][2].log_evidence, reference.solve.log_evidence) < 1e-9);
   // sigma_in^2 unset in the scene: each column uses sigma_in^2 = sigma_w^2.
   GpSpec follows = spec_of(ActivationKind::tanh);
-  follows.sigma_in2_follows_w2 = true;
+  follows.network.sigma_in2.reset();
   GpPhaseGridJob tracked(follows, problem, {0.8, 3.2}, 3);
   tracked.run();
-  mid.sigma_in2 = 3.2;
+  mid.network.sigma_in2 = 3.2;
   CHECK(relative(tracked.points()[1][2].log_evidence, gp_run(mid, problem).solve.log_evidence) < 1e-9);
 
   GpProblem one_class = problem;

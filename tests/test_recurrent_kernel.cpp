@@ -23,12 +23,13 @@ InputSet example_inputs(int count = 3) {
 
 RecurrentKernelSpec reference_spec(BiasMode bias, InputMode input) {
   RecurrentKernelSpec spec;
-  spec.activation = {ActivationKind::tanh, 1};
-  spec.sigma_w2 = spec.sigma_in2 = 2.0;
-  spec.sigma_b2 = 0.1;
-  spec.steps = 5;
-  spec.bias_mode = bias;
-  spec.input_mode = input;
+  spec.network.activation = {ActivationKind::tanh, 1};
+  spec.network.sigma_w2 = 2.0;
+  spec.network.sigma_in2 = 2.0;
+  spec.network.sigma_b2 = 0.1;
+  spec.network.depth = 5;
+  spec.network.bias_mode = bias;
+  spec.network.input_mode = input;
   return spec;
 }
 }  // namespace
@@ -37,17 +38,17 @@ TEST_CASE("equal-time blocks equal the deep kernel exactly, for both bias modes 
   for (auto kind : {ActivationKind::tanh, ActivationKind::relu, ActivationKind::gelu}) {
     for (auto bias : {BiasMode::shared, BiasMode::independent}) {
       RecurrentKernelSpec rs = reference_spec(bias, InputMode::first_step);
-      rs.activation = {kind, 1};
-      rs.steps = 7;
+      rs.network.activation = {kind, 1};
+      rs.network.depth = 7;
       const InputSet in = example_inputs();
       const auto rnn = recurrent_kernel(rs, in);
       REQUIRE(rnn.status.ok());
       DeepKernelSpec ds;
-      ds.activation = rs.activation;
-      ds.sigma_w2 = rs.sigma_w2;
-      ds.sigma_b2 = rs.sigma_b2;
-      ds.sigma_in2 = rs.sigma_in2;
-      ds.depth = 7;
+      ds.network.activation = rs.network.activation;
+      ds.network.sigma_w2 = rs.network.sigma_w2;
+      ds.network.sigma_b2 = rs.network.sigma_b2;
+      ds.network.sigma_in2 = rs.network.input_variance();
+      ds.network.depth = 7;
       const auto dnn = deep_kernel(ds, in.gram());
       for (int t = 0; t <= 7; ++t) CHECK(rnn.block(t, t) == dnn.kernel[t]);
     }
@@ -76,10 +77,10 @@ TEST_CASE("linear network: every input mode follows the closed-form two-time rec
   for (auto mode : {InputMode::first_step, InputMode::every_step, InputMode::sequence}) {
     for (auto bias : {BiasMode::shared, BiasMode::independent}) {
       RecurrentKernelSpec spec = reference_spec(bias, mode);
-      spec.activation = {ActivationKind::linear, 1};
-      spec.sigma_w2 = 0.7;
-      spec.sigma_in2 = 1.3;
-      spec.steps = 4;
+      spec.network.activation = {ActivationKind::linear, 1};
+      spec.network.sigma_w2 = 0.7;
+      spec.network.sigma_in2 = 1.3;
+      spec.network.depth = 4;
       InputSet in = example_inputs(2);
       if (mode == InputMode::sequence) {
         in.x.clear();
@@ -89,15 +90,15 @@ TEST_CASE("linear network: every input mode follows the closed-form two-time rec
       REQUIRE(r.status.ok());
       auto input = [&](int t, int s) -> Eigen::MatrixXd {
         Eigen::MatrixXd m = Eigen::MatrixXd::Zero(2, 2);
-        if (mode == InputMode::every_step || (t == 0 && s == 0)) m = spec.sigma_in2 * in.gram(0, 0);
-        if (mode == InputMode::sequence) m = spec.sigma_in2 * in.gram(t, s);
-        return (m.array() + ((bias == BiasMode::shared || t == s) ? spec.sigma_b2 : 0.0)).matrix();
+        if (mode == InputMode::every_step || (t == 0 && s == 0)) m = spec.network.input_variance() * in.gram(0, 0);
+        if (mode == InputMode::sequence) m = spec.network.input_variance() * in.gram(t, s);
+        return (m.array() + ((bias == BiasMode::shared || t == s) ? spec.network.sigma_b2 : 0.0)).matrix();
       };
       // K^{ts} = B + I + sigma_w^2 K^{t-1,s-1} for t, s >= 1 (E[phi phi] = covariance for phi = x)
       for (int t = 0; t <= 4; ++t)
         for (int s = 0; s <= t; ++s) {
           Eigen::MatrixXd expected = input(t, s);
-          if (s >= 1) expected += spec.sigma_w2 * r.block(t - 1, s - 1);
+          if (s >= 1) expected += spec.network.sigma_w2 * r.block(t - 1, s - 1);
           CHECK((r.block(t, s) - expected).cwiseAbs().maxCoeff() < 1e-13);
         }
     }
@@ -108,9 +109,9 @@ TEST_CASE("the full two-time kernel is positive semi-definite") {
   for (auto bias : {BiasMode::shared, BiasMode::independent}) {
     for (auto mode : {InputMode::first_step, InputMode::every_step}) {
       RecurrentKernelSpec spec = reference_spec(bias, mode);
-      spec.activation = {ActivationKind::relu, 1};
-      spec.sigma_w2 = 1.6;
-      spec.steps = 6;
+      spec.network.activation = {ActivationKind::relu, 1};
+      spec.network.sigma_w2 = 1.6;
+      spec.network.depth = 6;
       const auto r = recurrent_kernel(spec, example_inputs());
       const int p = 3, n = 7 * p;
       Eigen::MatrixXd big(n, n);
@@ -126,7 +127,7 @@ TEST_CASE("Monte Carlo: wide random RNNs with one shared W reproduce K^{ts} with
   const RecurrentKernelSpec spec = reference_spec(BiasMode::shared, InputMode::first_step);
   const InputSet in = example_inputs(2);
   const auto theory = recurrent_kernel(spec, in);
-  const int n = 1000, networks = 40, T = spec.steps;
+  const int n = 1000, networks = 40, T = spec.network.depth;
   std::mt19937_64 rng(12345);
   std::normal_distribution<double> normal;
   // Per-network estimates of K^{ts}_{01} and K^{ts}_{00}: mean over neurons of h^t_0 h^s_b.
@@ -135,9 +136,9 @@ TEST_CASE("Monte Carlo: wide random RNNs with one shared W reproduce K^{ts} with
     Eigen::MatrixXd w(n, n), u(n, 3);
     Eigen::VectorXd b(n);
     for (int i = 0; i < n; ++i) {
-      for (int j = 0; j < n; ++j) w(i, j) = normal(rng) * std::sqrt(spec.sigma_w2 / n);
-      for (int j = 0; j < 3; ++j) u(i, j) = normal(rng) * std::sqrt(spec.sigma_in2 / 3);
-      b[i] = normal(rng) * std::sqrt(spec.sigma_b2);
+      for (int j = 0; j < n; ++j) w(i, j) = normal(rng) * std::sqrt(spec.network.sigma_w2 / n);
+      for (int j = 0; j < 3; ++j) u(i, j) = normal(rng) * std::sqrt(spec.network.input_variance() / 3);
+      b[i] = normal(rng) * std::sqrt(spec.network.sigma_b2);
     }
     std::vector<Eigen::MatrixXd> h(T + 1);  // n x 2
     h[0] = u * in.x[0].transpose();
@@ -174,16 +175,16 @@ TEST_CASE("bad input: sequence length, size budget, divergence") {
   auto r = recurrent_kernel(spec, example_inputs());
   CHECK(r.status.code == StatusCode::invalid_input);
   CHECK(r.status.message.find("T + 1") != std::string::npos);
-  spec.input_mode = InputMode::first_step;
-  spec.steps = 400;
+  spec.network.input_mode = InputMode::first_step;
+  spec.network.depth = 400;
   InputSet many = example_inputs();
   many.count = 300;
   many.x = {Eigen::MatrixXd::Ones(300, 3)};
   r = recurrent_kernel(spec, many);
   CHECK(r.status.code == StatusCode::too_large);
-  spec.steps = 700;  // q grows like 1.5^t and passes 1e100 near t = 570
-  spec.activation = {ActivationKind::relu, 1};
-  spec.sigma_w2 = 3.0;
+  spec.network.depth = 700;  // q grows like 1.5^t and passes 1e100 near t = 570
+  spec.network.activation = {ActivationKind::relu, 1};
+  spec.network.sigma_w2 = 3.0;
   r = recurrent_kernel(spec, example_inputs());
   CHECK(r.status.code == StatusCode::diverged);
   for (const auto& block : r.blocks)

@@ -74,9 +74,9 @@ const std::vector<ActivationKind> kAllActivations = {
 
 Scene recurrent_sequence(int depth) {
   Scene s;
-  s.arch = Architecture::recurrent;
-  s.input_mode = InputMode::sequence;
-  s.depth = depth;
+  s.network.arch = Architecture::recurrent;
+  s.network.input_mode = InputMode::sequence;
+  s.network.depth = depth;
   s.inputs.steps = depth + 1;
   return s;
 }
@@ -84,27 +84,27 @@ Scene recurrent_sequence(int depth) {
 // A valid scene with every field drawn at random, doubles at full precision.
 Scene random_scene(TestRandom& rng) {
   Scene s;
-  s.arch = rng.next() % 2 ? Architecture::deep : Architecture::recurrent;
-  s.activation.kind = kAllActivations[rng.next() % kAllActivations.size()];
-  if (s.activation.kind == ActivationKind::erf) s.activation.param = rng.in(1e-3, 100.0);
-  else if (s.activation.kind == ActivationKind::leaky_relu) s.activation.param = rng.in(0.0, 1.0);
-  else s.activation.param = rng.next() % 2 ? 1.0 : rng.in(-5.0, 5.0);
-  s.sigma_w2 = rng.in(1e-6, SceneLimits::max_variance);
-  s.sigma_b2 = rng.next() % 4 == 0 ? 0.0 : rng.in(0.0, 3.0);
-  if (rng.next() % 2) s.sigma_in2 = rng.in(0.0, 10.0);
-  s.depth = rng.integer(1, SceneLimits::max_depth);
-  s.bias_mode = rng.next() % 2 ? BiasMode::shared : BiasMode::independent;
-  s.input_mode = static_cast<InputMode>(rng.next() % 3);
-  if (s.input_mode == InputMode::sequence) {
-    s.arch = Architecture::recurrent;
-    s.depth = rng.integer(1, 30);
+  s.network.arch = rng.next() % 2 ? Architecture::deep : Architecture::recurrent;
+  s.network.activation.kind = kAllActivations[rng.next() % kAllActivations.size()];
+  if (s.network.activation.kind == ActivationKind::erf) s.network.activation.param = rng.in(1e-3, 100.0);
+  else if (s.network.activation.kind == ActivationKind::leaky_relu) s.network.activation.param = rng.in(0.0, 1.0);
+  else s.network.activation.param = rng.next() % 2 ? 1.0 : rng.in(-5.0, 5.0);
+  s.network.sigma_w2 = rng.in(1e-6, SceneLimits::max_variance);
+  s.network.sigma_b2 = rng.next() % 4 == 0 ? 0.0 : rng.in(0.0, 3.0);
+  if (rng.next() % 2) s.network.sigma_in2 = rng.in(0.0, 10.0);
+  s.network.depth = rng.integer(1, SceneLimits::max_depth);
+  s.network.bias_mode = rng.next() % 2 ? BiasMode::shared : BiasMode::independent;
+  s.network.input_mode = static_cast<InputMode>(rng.next() % 3);
+  if (s.network.input_mode == InputMode::sequence) {
+    s.network.arch = Architecture::recurrent;
+    s.network.depth = rng.integer(1, 30);
   }
   s.inputs.kind = static_cast<InputKind>(rng.next() % 4);
   s.inputs.count = rng.integer(1, SceneLimits::max_inputs);
   s.inputs.dim = rng.integer(1, 64);
   s.inputs.radius = rng.in(0.0, 1000.0);
   s.inputs.angle_span = rng.in(0.0, 6.283185307179586);
-  s.inputs.steps = s.input_mode == InputMode::sequence ? s.depth + 1 : rng.integer(1, 5);
+  s.inputs.steps = s.network.input_mode == InputMode::sequence ? s.network.depth + 1 : rng.integer(1, 5);
   if (s.inputs.kind == InputKind::points || rng.next() % 4 == 0) {
     const int rows = rng.integer(1, 6), dim = rng.integer(1, 4);
     s.inputs.points.assign(static_cast<std::size_t>(rows), {});
@@ -124,7 +124,7 @@ Scene random_scene(TestRandom& rng) {
   const char* quantities[] = {"chi1", "xi_c", "lambda", "q_star", "c_star"};
   s.view.panel = panels[rng.next() % 4];
   s.view.quantity = quantities[rng.next() % 5];
-  s.view.layer = rng.integer(-1, s.depth);
+  s.view.layer = rng.integer(-1, s.network.depth);
   s.view.input_a = rng.integer(0, 10);
   s.view.input_b = rng.integer(0, 10);
   s.view.kernels = rng.next() % 2 ? "compare" : "single";
@@ -160,7 +160,7 @@ Scene random_scene(TestRandom& rng) {
     const int downsample[] = {1, 2, 4, 7, 14};
     s.gp.downsample = downsample[rng.next() % 5];
     s.gp.sigma_n2 = rng.next() % 4 == 0 ? 0.0 : rng.in(0.0, 10.0);
-    s.gp.readout_from = rng.integer(-1, s.depth);
+    s.gp.readout_from = rng.integer(-1, s.network.depth);
     s.gp.show = shows[rng.next() % 3];
     s.gp.grid_quantity = rng.next() % 2 ? "accuracy" : "evidence";
     s.gp.grid_depth = rng.integer(1, SceneLimits::max_gp_grid_depth);
@@ -261,27 +261,27 @@ TEST_CASE("hand-picked scenes round-trip exactly through JSON and query") {
   scenes.push_back(Scene{});
   for (ActivationKind kind : kAllActivations) {
     Scene s;
-    s.activation.kind = kind;
-    s.activation.param = default_activation_param(kind);
+    s.network.activation.kind = kind;
+    s.network.activation.param = default_activation_param(kind);
     scenes.push_back(s);
-    if (kind == ActivationKind::erf) s.activation.param = 2.5051272;
-    else if (kind == ActivationKind::leaky_relu) s.activation.param = 0.0;
-    else s.activation.param = -0.75;
+    if (kind == ActivationKind::erf) s.network.activation.param = 2.5051272;
+    else if (kind == ActivationKind::leaky_relu) s.network.activation.param = 0.0;
+    else s.network.activation.param = -0.75;
     scenes.push_back(s);
   }
   for (double v : {0.1, 1.0 / 3.0, 1e-300, 2.5051272, 9999.999999999998, 5e-324}) {
     Scene s;
-    s.sigma_w2 = v;
-    s.sigma_b2 = v;
+    s.network.sigma_w2 = v;
+    s.network.sigma_b2 = v;
     s.inputs.radius = v * 0.1;
     s.phase.sigma_b2_min = v * 1e-4;  // below the default maximum 1
     scenes.push_back(s);
   }
   {
     Scene s;
-    s.sigma_in2 = 0.0;  // set, and equal to a "zero" default elsewhere: must survive as set
+    s.network.sigma_in2 = 0.0;  // set, and equal to a "zero" default elsewhere: must survive as set
     scenes.push_back(s);
-    s.sigma_in2 = 1.0 / 3.0;
+    s.network.sigma_in2 = 1.0 / 3.0;
     scenes.push_back(s);
   }
   for (int arch = 0; arch < 2; ++arch)
@@ -289,9 +289,9 @@ TEST_CASE("hand-picked scenes round-trip exactly through JSON and query") {
       for (int mode = 0; mode < 2; ++mode)
         for (int kind = 0; kind < 4; ++kind) {
           Scene s;
-          s.arch = static_cast<Architecture>(arch);
-          s.bias_mode = static_cast<BiasMode>(bias);
-          s.input_mode = static_cast<InputMode>(mode);
+          s.network.arch = static_cast<Architecture>(arch);
+          s.network.bias_mode = static_cast<BiasMode>(bias);
+          s.network.input_mode = static_cast<InputMode>(mode);
           s.inputs.kind = static_cast<InputKind>(kind);
           if (s.inputs.kind == InputKind::points) s.inputs.points = {{1.2, 0, -0.6}, {0.3, 1.5, 0.9}};
           if (s.inputs.kind == InputKind::csv) s.inputs.csv_path = "inputs.csv";
@@ -327,21 +327,21 @@ TEST_CASE("random scenes round-trip exactly through JSON and query") {
 
 TEST_CASE("query text of a changed scene names only what differs, in a fixed order") {
   Scene s;
-  s.arch = Architecture::recurrent;
-  s.activation = {ActivationKind::erf, 2.0};
-  s.sigma_w2 = 2.0;
-  s.depth = 20;
+  s.network.arch = Architecture::recurrent;
+  s.network.activation = {ActivationKind::erf, 2.0};
+  s.network.sigma_w2 = 2.0;
+  s.network.depth = 20;
   s.inputs.kind = InputKind::points;
   s.inputs.points = {{1.2, 0, -0.6}, {0.3, 1.5, 0.9}};
   s.view.quantity = "xi_c";
   CHECK(scene_to_query(s) == "v=1&arch=recurrent&act=erf&ap=2&w2=2&L=20&x=points&pts=1.2,0,-0.6;0.3,1.5,0.9&q=xi_c");
 
   Scene leaky;
-  leaky.activation = {ActivationKind::leaky_relu, default_activation_param(ActivationKind::leaky_relu)};
+  leaky.network.activation = {ActivationKind::leaky_relu, default_activation_param(ActivationKind::leaky_relu)};
   CHECK(scene_to_query(leaky) == "v=1&act=leaky_relu");
   const SceneResult r = scene_from_query("v=1&act=leaky_relu");
   CHECK(r.status.ok());
-  CHECK(r.scene.activation.param == 0.1);
+  CHECK(r.scene.network.activation.param == 0.1);
   CHECK(validate_scene(r.scene).ok());
 
   // In a sequence scene the steps follow the depth and are left out.
@@ -355,27 +355,27 @@ TEST_CASE("query text of a changed scene names only what differs, in a fixed ord
 TEST_CASE("query form: leading '?', full URLs, fragments, percent-escapes") {
   SceneResult r = scene_from_query("?v=1&L=20&w2=2.5");
   CHECK(r.status.ok());
-  CHECK(r.scene.depth == 20);
-  CHECK(r.scene.sigma_w2 == 2.5);
+  CHECK(r.scene.network.depth == 20);
+  CHECK(r.scene.network.sigma_w2 == 2.5);
 
   r = scene_from_query("https://example.org/fieldscope/index.html?v=1&act=relu&L=3#panel-2");
   CHECK(r.status.ok());
-  CHECK(r.scene.activation.kind == ActivationKind::relu);
-  CHECK(r.scene.depth == 3);
+  CHECK(r.scene.network.activation.kind == ActivationKind::relu);
+  CHECK(r.scene.network.depth == 3);
 
   r = scene_from_query("v=1&%77%32=1%2E25&csv=a%20b%2Bc.csv&w2min=1e%2B0");
   CHECK(r.status.ok());
-  CHECK(r.scene.sigma_w2 == 1.25);
+  CHECK(r.scene.network.sigma_w2 == 1.25);
   CHECK(r.scene.inputs.csv_path == "a b+c.csv");
   CHECK(r.scene.phase.sigma_w2_min == 1.0);
 
   r = scene_from_query("v=1&b2=1e+0&&");  // a literal '+' is a plus; empty segments are skipped
   CHECK(r.status.ok());
-  CHECK(r.scene.sigma_b2 == 1.0);
+  CHECK(r.scene.network.sigma_b2 == 1.0);
 
   r = scene_from_query("  https://example.org/?v=1&L=4\r\n");  // pasted with spaces and a line break
   CHECK(r.status.ok());
-  CHECK(r.scene.depth == 4);
+  CHECK(r.scene.network.depth == 4);
 
   r = scene_from_query("https://example.org/fieldscope/");  // a URL without a query: no version
   CHECK_FALSE(r.status.ok());
@@ -383,9 +383,9 @@ TEST_CASE("query form: leading '?', full URLs, fragments, percent-escapes") {
 
   r = scene_from_query("v=1&in2=0.5");
   CHECK(r.status.ok());
-  REQUIRE(r.scene.sigma_in2.has_value());
-  CHECK(*r.scene.sigma_in2 == 0.5);
-  CHECK(r.scene.input_variance() == 0.5);
+  REQUIRE(r.scene.network.sigma_in2.has_value());
+  CHECK(*r.scene.network.sigma_in2 == 0.5);
+  CHECK(r.scene.network.input_variance() == 0.5);
 }
 
 TEST_CASE("hostile links: each bad field falls back to its default, the rest loads") {
@@ -419,17 +419,17 @@ TEST_CASE("hostile links: each bad field falls back to its default, the rest loa
     CHECK(r.status.message == r.warnings.at(0));
     CHECK(warnings_are_plain(r));
     // The other fields are intact...
-    if (std::string(c.key) != "L") CHECK(r.scene.depth == 7);
+    if (std::string(c.key) != "L") CHECK(r.scene.network.depth == 7);
     if (std::string(c.key) != "P") CHECK(r.scene.inputs.count == 5);
     if (std::string(c.key) != "seed") CHECK(r.scene.seed == 9);
     CHECK(r.scene.view.input_b == 3);
     // ...and the bad one is at its default, so the scene is usable.
     CHECK(validate_scene(r.scene).ok());
   }
-  CHECK(scene_from_query("v=1&w2=abc").scene.sigma_w2 == defaults.sigma_w2);
-  CHECK(scene_from_query("v=1&L=999999999999").scene.depth == defaults.depth);
+  CHECK(scene_from_query("v=1&w2=abc").scene.network.sigma_w2 == defaults.network.sigma_w2);
+  CHECK(scene_from_query("v=1&L=999999999999").scene.network.depth == defaults.network.depth);
   CHECK(scene_from_query("v=1&P=100000").scene.inputs.count == defaults.inputs.count);
-  CHECK(scene_from_query("v=1&w2=2&w2=3").scene.sigma_w2 == defaults.sigma_w2);
+  CHECK(scene_from_query("v=1&w2=2&w2=3").scene.network.sigma_w2 == defaults.network.sigma_w2);
 }
 
 TEST_CASE("hostile links: versions, sizes, escapes, unknown keys") {
@@ -437,7 +437,7 @@ TEST_CASE("hostile links: versions, sizes, escapes, unknown keys") {
   SceneResult r = scene_from_query("v=99&L=7&P=5");
   CHECK(r.status.code == StatusCode::invalid_input);
   CHECK(r.warnings[0].rfind("v=99 is a newer scene format", 0) == 0);
-  CHECK(r.scene.depth == 7);
+  CHECK(r.scene.network.depth == 7);
   CHECK(r.scene.inputs.count == 5);
 
   for (const char* link : {"v=0&L=7", "v=abc&L=7", "v=-1&L=7", "v=1&v=1&L=7"}) {
@@ -445,7 +445,7 @@ TEST_CASE("hostile links: versions, sizes, escapes, unknown keys") {
     r = scene_from_query(link);
     CHECK_FALSE(r.status.ok());
     CHECK(first_warning_names(r, "v"));
-    CHECK(r.scene.depth == 7);
+    CHECK(r.scene.network.depth == 7);
   }
 
   // No version: read as version 1, but flagged.
@@ -453,7 +453,7 @@ TEST_CASE("hostile links: versions, sizes, escapes, unknown keys") {
   CHECK_FALSE(r.status.ok());
   REQUIRE(r.warnings.size() == 1);
   CHECK(r.warnings[0].find("(v)") != std::string::npos);
-  CHECK(r.scene.depth == 7);
+  CHECK(r.scene.network.depth == 7);
   CHECK(r.scene.inputs.count == 5);
 
   // Oversize text: refused whole, defaults, a sentence with the limit.
@@ -469,8 +469,8 @@ TEST_CASE("hostile links: versions, sizes, escapes, unknown keys") {
   CHECK(first_warning_names(r, "w2"));
   CHECK(r.warnings[0].find("...") != std::string::npos);
   CHECK(r.warnings[0].size() < 300);
-  CHECK(r.scene.depth == 7);
-  CHECK(r.scene.activation.kind == ActivationKind::relu);
+  CHECK(r.scene.network.depth == 7);
+  CHECK(r.scene.network.activation.kind == ActivationKind::relu);
 
   // Markup in keys and values is never echoed.
   r = scene_from_query("v=1&%3Cimg%20src%3Dx%3E=1&act=%3Cscript%3Ealert(1)%3C%2Fscript%3E");
@@ -485,7 +485,7 @@ TEST_CASE("hostile links: versions, sizes, escapes, unknown keys") {
   CHECK_FALSE(r.status.ok());
   CHECK(r.warnings.size() == 3);
   CHECK(r.warnings[2].find("colour") != std::string::npos);
-  CHECK(r.scene.depth == 7);
+  CHECK(r.scene.network.depth == 7);
 
   // Thousands of problems: the list stays short, the count is reported.
   std::string many = "v=1";
@@ -500,15 +500,15 @@ TEST_CASE("inconsistent links: the dependent field falls back") {
   SceneResult r = scene_from_query("v=1&in=seq&L=5");  // a sequence needs a recurrent network
   CHECK_FALSE(r.status.ok());
   CHECK(first_warning_names(r, "in=seq"));
-  CHECK(r.scene.input_mode == InputMode::first_step);
-  CHECK(r.scene.depth == 5);
+  CHECK(r.scene.network.input_mode == InputMode::first_step);
+  CHECK(r.scene.network.depth == 5);
   CHECK(r.scene.inputs.steps == 1);  // derived from the mode, so it follows the repair
   CHECK(scene_to_query(r.scene) == "v=1&L=5");
   CHECK(validate_scene(r.scene).ok());
 
   r = scene_from_query("v=1&arch=recurrent&in=seq&L=5&steps=3");
   CHECK_FALSE(r.status.ok());
-  CHECK(r.scene.input_mode == InputMode::first_step);
+  CHECK(r.scene.network.input_mode == InputMode::first_step);
   CHECK(r.scene.inputs.steps == 3);
   CHECK(validate_scene(r.scene).ok());
 
@@ -520,7 +520,7 @@ TEST_CASE("inconsistent links: the dependent field falls back") {
   r = scene_from_query("v=1&x=points&L=4");
   CHECK_FALSE(r.status.ok());
   CHECK(r.scene.inputs.kind == InputKind::circle);
-  CHECK(r.scene.depth == 4);
+  CHECK(r.scene.network.depth == 4);
 
   r = scene_from_query("v=1&x=points&steps=2&pts=1,2,3");  // 3 numbers do not split into 2 steps
   CHECK_FALSE(r.status.ok());
@@ -539,12 +539,12 @@ TEST_CASE("inconsistent links: the dependent field falls back") {
   CHECK_FALSE(r.status.ok());
   CHECK(first_warning_names(r, "ap"));
   CHECK(r.warnings[0].find("(0, 100]") != std::string::npos);
-  CHECK(r.scene.activation == Activation{ActivationKind::erf, 1.0});
+  CHECK(r.scene.network.activation == Activation{ActivationKind::erf, 1.0});
 
   r = scene_from_query("v=1&act=leaky_relu&ap=1");
   CHECK_FALSE(r.status.ok());
   CHECK(r.warnings[0].find("[0, 1)") != std::string::npos);
-  CHECK(r.scene.activation == Activation{ActivationKind::leaky_relu, 0.1});
+  CHECK(r.scene.network.activation == Activation{ActivationKind::leaky_relu, 0.1});
 
   r = scene_from_query("v=1&x=gaussian&P=4096&d=4096&steps=2");  // 33 M numbers: too large
   CHECK(r.status.code == StatusCode::too_large);
@@ -605,9 +605,9 @@ TEST_CASE("ensemble and GP panel fields: both forms, defaults, bad values and in
     const SceneResult r = scene_from_query(std::string("v=1&w2=2&") + b.query);
     CHECK_FALSE(r.status.ok());
     CHECK(first_warning_names(r, b.key));
-    CHECK(r.scene.sigma_w2 == 2.0);
+    CHECK(r.scene.network.sigma_w2 == 2.0);
     Scene expected;
-    expected.sigma_w2 = 2.0;
+    expected.network.sigma_w2 = 2.0;
     CHECK(r.scene == expected);
   }
   // Inconsistent combinations: the dependent fields fall back.
@@ -647,16 +647,16 @@ TEST_CASE("JSON form: layout and optional sigma_in2") {
 
   SceneResult r = scene_from_json(R"({"fieldscope": 1, "sigma_in2": 0.5, "depth": 3})");
   CHECK(r.status.ok());
-  CHECK(r.scene.sigma_in2 == std::optional<double>(0.5));
-  CHECK(r.scene.depth == 3);
+  CHECK(r.scene.network.sigma_in2 == std::optional<double>(0.5));
+  CHECK(r.scene.network.depth == 3);
   r = scene_from_json(R"({"fieldscope": 1, "sigma_in2": null})");
   CHECK(r.status.ok());
-  CHECK_FALSE(r.scene.sigma_in2.has_value());
+  CHECK_FALSE(r.scene.network.sigma_in2.has_value());
   // Integers are fine where doubles are expected; an absent key keeps its default.
   r = scene_from_json(R"({"fieldscope": 1, "sigma_w2": 2, "activation": {"name": "leaky_relu"}})");
   CHECK(r.status.ok());
-  CHECK(r.scene.sigma_w2 == 2.0);
-  CHECK(r.scene.activation.param == 0.1);
+  CHECK(r.scene.network.sigma_w2 == 2.0);
+  CHECK(r.scene.network.activation.param == 0.1);
 }
 
 TEST_CASE("hostile JSON: wrong types, unknown and repeated keys, versions, size, nesting") {
@@ -696,7 +696,7 @@ TEST_CASE("hostile JSON: wrong types, unknown and repeated keys, versions, size,
     CHECK(r.status.code == StatusCode::invalid_input);
     CHECK(first_warning_names(r, c.key));
     CHECK(warnings_are_plain(r));
-    CHECK(r.scene.bias_mode == BiasMode::independent);
+    CHECK(r.scene.network.bias_mode == BiasMode::independent);
     if (std::string(c.key) != "seed") CHECK(r.scene.seed == 9);
     CHECK(validate_scene(r.scene).ok());
   }
@@ -704,24 +704,24 @@ TEST_CASE("hostile JSON: wrong types, unknown and repeated keys, versions, size,
   SceneResult r = scene_from_json(R"({"fieldscope": 2, "depth": 4})");
   CHECK_FALSE(r.status.ok());
   CHECK(r.warnings[0].rfind("fieldscope = 2 is a newer scene format", 0) == 0);
-  CHECK(r.scene.depth == 4);
+  CHECK(r.scene.network.depth == 4);
 
   r = scene_from_json(R"({"depth": 4})");
   CHECK_FALSE(r.status.ok());
   CHECK(r.warnings[0].find("(fieldscope)") != std::string::npos);
-  CHECK(r.scene.depth == 4);
+  CHECK(r.scene.network.depth == 4);
 
   r = scene_from_json(R"({"fieldscope": 1, "depth": 4, "colour": "red", "inputs": {"count": 3, "size": 2},
                           "inputs.count": 7})");
   CHECK_FALSE(r.status.ok());
   CHECK(r.warnings.size() == 3);
-  CHECK(r.scene.depth == 4);
+  CHECK(r.scene.network.depth == 4);
   CHECK(r.scene.inputs.count == 3);
 
   r = scene_from_json(R"({"fieldscope": 1, "inputs": {"count": 3}, "inputs": {"count": 4}, "depth": 4})");
   CHECK_FALSE(r.status.ok());
   CHECK(r.scene.inputs.count == InputsSpec{}.count);
-  CHECK(r.scene.depth == 4);
+  CHECK(r.scene.network.depth == 4);
 
   r = scene_from_json(R"({"fieldscope": 1, "view": "phase"})");
   CHECK_FALSE(r.status.ok());
@@ -744,23 +744,23 @@ TEST_CASE("hostile JSON: wrong types, unknown and repeated keys, versions, size,
 TEST_CASE("validate_scene names the first problem") {
   const auto problem = [](const Scene& s) { return validate_scene(s).message; };
   Scene s;
-  s.sigma_w2 = 0.0;
+  s.network.sigma_w2 = 0.0;
   CHECK(problem(s).rfind("sigma_w2 must be a number in (0, 10000]", 0) == 0);
   s = Scene{};
-  s.sigma_b2 = std::nan("");
+  s.network.sigma_b2 = std::nan("");
   CHECK(problem(s).rfind("sigma_b2 ", 0) == 0);
   s = Scene{};
-  s.sigma_in2 = -1.0;
+  s.network.sigma_in2 = -1.0;
   CHECK(problem(s).rfind("sigma_in2 ", 0) == 0);
   s = Scene{};
-  s.depth = SceneLimits::max_depth + 1;
+  s.network.depth = SceneLimits::max_depth + 1;
   CHECK(problem(s).rfind("depth ", 0) == 0);
   s = Scene{};
-  s.activation = {ActivationKind::erf, 100.5};
+  s.network.activation = {ActivationKind::erf, 100.5};
   CHECK(problem(s).rfind("activation.param ", 0) == 0);
-  s.activation = {ActivationKind::erf, 100.0};
+  s.network.activation = {ActivationKind::erf, 100.0};
   CHECK(validate_scene(s).ok());
-  s.activation = {ActivationKind::leaky_relu, 1.0};
+  s.network.activation = {ActivationKind::leaky_relu, 1.0};
   CHECK_FALSE(validate_scene(s).ok());
   s = Scene{};
   s.inputs.count = SceneLimits::max_inputs + 1;
@@ -781,12 +781,12 @@ TEST_CASE("validate_scene names the first problem") {
   CHECK(validate_scene(s).ok());
 
   s = Scene{};
-  s.input_mode = InputMode::sequence;
-  s.inputs.steps = s.depth + 1;
+  s.network.input_mode = InputMode::sequence;
+  s.inputs.steps = s.network.depth + 1;
   CHECK(problem(s).find("arch") != std::string::npos);  // deep network
-  s.arch = Architecture::recurrent;
+  s.network.arch = Architecture::recurrent;
   CHECK(validate_scene(s).ok());
-  s.inputs.steps = s.depth;
+  s.inputs.steps = s.network.depth;
   CHECK(problem(s).find("inputs.steps") != std::string::npos);
 
   s = Scene{};
