@@ -28,18 +28,22 @@ namespace fs::ui {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Scenes that agree on everything a result depends on.
+// Scenes that agree on everything a result depends on. The mean-field views read neither the
+// architecture nor the recurrent switches; the deep kernel reads the input mode only through the number
+// of steps of generated inputs drawn (scene_inputs), as the deep network reads step 0.
+Network without_recurrence(Network n, bool keep_input_mode) {
+  n.arch = Architecture::deep;
+  n.bias_mode = BiasMode::shared;
+  if (!keep_input_mode) n.input_mode = InputMode::first_step;
+  return n;
+}
 bool same_mean_field(const Scene& a, const Scene& b) {
-  return a.network.activation == b.network.activation && a.network.sigma_w2 == b.network.sigma_w2 && a.network.sigma_b2 == b.network.sigma_b2 && a.network.sigma_in2 == b.network.sigma_in2 &&
-         a.network.depth == b.network.depth && a.inputs == b.inputs && a.seed == b.seed && a.view.input_a == b.view.input_a &&
-         a.view.input_b == b.view.input_b;
+  return without_recurrence(a.network, false) == without_recurrence(b.network, false) && a.inputs == b.inputs &&
+         a.seed == b.seed && a.view.input_a == b.view.input_a && a.view.input_b == b.view.input_b;
 }
 bool same_phase(const Scene& a, const Scene& b) { return a.network.activation == b.network.activation && a.phase == b.phase; }
-// The deep kernel ignores the recurrent switches, except that the input mode can change how many
-// steps of generated inputs are drawn (scene_inputs); the deep network reads step 0.
 bool same_deep_kernel(const Scene& a, const Scene& b) {
-  return a.network.activation == b.network.activation && a.network.sigma_w2 == b.network.sigma_w2 && a.network.sigma_b2 == b.network.sigma_b2 && a.network.sigma_in2 == b.network.sigma_in2 &&
-         a.network.depth == b.network.depth && a.network.input_mode == b.network.input_mode && a.inputs == b.inputs && a.seed == b.seed;
+  return without_recurrence(a.network, true) == without_recurrence(b.network, true) && a.inputs == b.inputs && a.seed == b.seed;
 }
 bool same_recurrent_kernel(const Scene& a, const Scene& b) {
   return same_deep_kernel(a, b) && a.network.bias_mode == b.network.bias_mode;
@@ -322,8 +326,9 @@ void App::controls_panel() {
   if (ImGui::Checkbox("separate σ_in²", &own_input)) scene_.network.sigma_in2 = own_input ? std::optional<double>(scene_.network.sigma_w2) : std::nullopt;
   help_marker("Input-layer weights U_ij ~ N(0, σ_in²/d). Unchecked: σ_in² = σ_w².");
   if (scene_.network.sigma_in2) slider("σ_in²", *scene_.network.sigma_in2, 0.0, 8.0, "Input-layer weight variance.");
-  slider_int(scene_.network.arch == Architecture::deep ? "L layers" : "T steps", scene_.network.depth, 1, 200,
-             "Depth L of the deep network, or number of time steps T of the recurrent one.");
+  slider_int(scene_.network.arch == Architecture::deep ? "L layers" : "T steps", scene_.network.depth, 0, 200,
+             "Depth L: the weight layers after the input layer (deep), or the time steps after t = 0 (recurrent). "
+             "The hidden layers are h^0 .. h^L and a readout reads φ(h^L); L = 0 is the network with one hidden layer.");
   if (scene_.network.arch == Architecture::recurrent) {
     int bias = scene_.network.bias_mode == BiasMode::shared ? 0 : 1;
     const char* biases[] = {"shared over time", "independent each step"};

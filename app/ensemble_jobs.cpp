@@ -46,14 +46,7 @@ namespace {
 // The scene reduced to what one ensemble depends on, with the pair as explicit inputs (0 = a, 1 = b).
 Scene pair_scene(const Scene& scene, const InputSet& pair) {
   Scene s;
-  s.network.arch = scene.network.arch;
-  s.network.activation = scene.network.activation;
-  s.network.sigma_w2 = scene.network.sigma_w2;
-  s.network.sigma_b2 = scene.network.sigma_b2;
-  s.network.sigma_in2 = scene.network.sigma_in2;
-  s.network.depth = scene.network.depth;
-  s.network.bias_mode = scene.network.bias_mode;
-  s.network.input_mode = scene.network.input_mode;
+  s.network = scene.network;
   s.seed = scene.seed;
   s.inputs.kind = InputKind::points;
   s.inputs.count = pair.count;

@@ -166,9 +166,7 @@ void placeholder(const char* id, ImVec2 size, const std::string& text, bool erro
 // Scenes with the same plan: the network, its inputs, the followed pair and the tab's own settings
 // (the other tabs' settings do not matter; compared field by field, without copying the scene).
 bool same_plan(const Scene& a, const Scene& b) {
-  return a.network.arch == b.network.arch && a.network.activation == b.network.activation && a.network.sigma_w2 == b.network.sigma_w2 && a.network.sigma_b2 == b.network.sigma_b2 &&
-         a.network.sigma_in2 == b.network.sigma_in2 && a.network.depth == b.network.depth && a.network.bias_mode == b.network.bias_mode && a.network.input_mode == b.network.input_mode &&
-         a.seed == b.seed && a.view.input_a == b.view.input_a && a.view.input_b == b.view.input_b && a.ensemble == b.ensemble &&
+  return a.network == b.network && a.seed == b.seed && a.view.input_a == b.view.input_a && a.view.input_b == b.view.input_b && a.ensemble == b.ensemble &&
          a.inputs == b.inputs;
 }
 

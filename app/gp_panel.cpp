@@ -76,13 +76,10 @@ Scene data_key(const Scene& s) {
   return k;
 }
 Scene network_key(const Scene& s, Scene k) {
-  k.network.arch = s.network.arch;
-  k.network.activation = s.network.activation;
-  k.network.sigma_w2 = s.network.sigma_w2;
-  k.network.sigma_b2 = s.network.sigma_b2;
-  k.network.sigma_in2 = s.network.sigma_in2;
-  k.network.depth = s.network.depth;
-  if (s.network.arch == Architecture::recurrent) k.network.bias_mode = s.network.bias_mode, k.network.input_mode = s.network.input_mode;
+  const Network defaults = k.network;
+  k.network = s.network;
+  if (s.network.arch != Architecture::recurrent)  // the deep network reads neither switch
+    k.network.bias_mode = defaults.bias_mode, k.network.input_mode = defaults.input_mode;
   k.gp.sigma_n2 = s.gp.sigma_n2;
   k.gp.readout_from = effective_readout_from(s);
   return k;
@@ -137,13 +134,6 @@ std::string packaged_data_dir(const Platform& platform, const std::string& name,
   return "";
 }
 
-// Labels that are all integers: a classification set; otherwise regression.
-bool integer_labels(const std::vector<double>& y) {
-  for (double v : y)
-    if (!(std::isfinite(v) && v == std::round(v) && std::abs(v) < 1e9)) return false;
-  return true;
-}
-
 // ---- 2. data ---------------------------------------------------------------------------------------
 
 struct Data {
@@ -158,13 +148,6 @@ struct Data {
   bool surface = false;
   double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
 };
-
-// The 1-D regression view's x range: [-3, 3] widened to hold every point with a margin.
-Range regression_range(const std::vector<std::vector<double>>& points) {
-  Range r{-3, 3};
-  for (const auto& p : points) r.min = std::min(r.min, p[0] - 0.75), r.max = std::max(r.max, p[0] + 0.75);
-  return r;
-}
 
 void add_surface_grid(Data& d, const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
   double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
@@ -311,66 +294,24 @@ void Panel::make_data(const Scene& scene) {
   d.key = key;
   d.valid = true;
   const std::string& kind = scene.gp.dataset;
-  if (kind == "points") {
-    const auto pts = gp_regression_points(scene);
-    const int n = static_cast<int>(pts.size());
-    d.problem.classification = false;
-    d.problem.x_train.resize(n, 1);
-    d.problem.y_train.resize(static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i) d.problem.x_train(i, 0) = pts[static_cast<std::size_t>(i)][0], d.problem.y_train[static_cast<std::size_t>(i)] = pts[static_cast<std::size_t>(i)][1];
-    const Range r = regression_range(pts);
-    d.problem.x_test.resize(kCurvePoints, 1);
-    for (int i = 0; i < kCurvePoints; ++i) d.problem.x_test(i, 0) = r.min + (r.max - r.min) * i / (kCurvePoints - 1);
-    d.problem.y_test.assign(kCurvePoints, 0.0);
-    d.dim = 1;
-  } else if (kind == "csv") {
-    // Rows (features..., label) from the link; every fourth row is a test point.
-    const auto& rows = scene.gp.points;
-    if (rows.size() < 2) {
-      d.status = Status::error(StatusCode::invalid_input, "Load a labelled CSV file (features..., label per row).");
-    } else {
-      const int dim = static_cast<int>(rows[0].size()) - 1;
-      std::vector<int> train, test;
-      for (int i = 0; i < static_cast<int>(rows.size()); ++i) (i % 4 == 3 ? test : train).push_back(i);
-      auto fill = [&](const std::vector<int>& idx, Eigen::MatrixXd& x, std::vector<double>& y) {
-        x.resize(static_cast<Eigen::Index>(idx.size()), dim);
-        y.clear();
-        for (std::size_t a = 0; a < idx.size(); ++a) {
-          const auto& row = rows[static_cast<std::size_t>(idx[a])];
-          for (int j = 0; j < dim; ++j) x(static_cast<Eigen::Index>(a), j) = row[static_cast<std::size_t>(j)];
-          y.push_back(row.back());
-        }
-      };
-      fill(train, d.problem.x_train, d.problem.y_train);
-      fill(test, d.problem.x_test, d.problem.y_test);
-      std::vector<double> all = d.problem.y_train;
-      all.insert(all.end(), d.problem.y_test.begin(), d.problem.y_test.end());
-      d.problem.classification = integer_labels(all);
-      d.dim = dim;
-      if (dim == 2) add_surface_grid(d, d.problem.x_train, d.problem.x_test);
-    }
-  } else {
-    std::string dir;
-    if (kind == "fashion-mnist") {
-      std::string error;
-      dir = packaged_data_dir(platform_, "fashion-mnist", error);
-      if (dir.empty()) {
-        d.loading = error.empty();
-        d.status = error.empty() ? Status::success() : Status::error(StatusCode::invalid_input, error);
-        data_ = std::move(d);
-        return;
-      }
-    }
-    const DatasetSplit split = make_dataset(gp_dataset_spec(scene, dir.empty() ? std::string(kFashionMnistDir) : dir));
-    d.status = split.status;
-    if (split.status.ok()) {
-      d.problem = GpProblem{split.train.x, split.test.x, split.train.y, split.test.y, true};
-      d.class_names = split.class_names;
-      d.dim = static_cast<int>(split.train.x.cols());
-      if (kind == "fashion-mnist") d.image_side = 28 / std::max(1, scene.gp.downsample);
-      if (d.dim == 2) add_surface_grid(d, split.train.x, split.test.x);
+  std::string dir = kFashionMnistDir;
+  if (kind == "fashion-mnist") {
+    std::string error;
+    dir = packaged_data_dir(platform_, "fashion-mnist", error);
+    if (dir.empty()) {
+      d.loading = error.empty();
+      d.status = error.empty() ? Status::success() : Status::error(StatusCode::invalid_input, error);
+      data_ = std::move(d);
+      return;
     }
   }
+  GpSceneData data = gp_scene_data(scene, dir, kCurvePoints);
+  d.status = data.status;
+  d.problem = std::move(data.problem);
+  d.class_names = std::move(data.class_names);
+  d.dim = data.dim;
+  if (d.status.ok() && kind == "fashion-mnist") d.image_side = 28 / std::max(1, scene.gp.downsample);
+  if (d.status.ok() && kind != "points" && d.dim == 2) add_surface_grid(d, d.problem.x_train, d.problem.x_test);
   data_ = std::move(d);
 }
 
@@ -791,7 +732,8 @@ void Panel::regression_view(Scene& scene) {
   spec.export_name = "fieldscope-gp-regression";
   // Axes: fixed while a point is dragged, so that the plot does not move under the mouse.
   if (!dragging_) {
-    frozen_x_ = regression_range(pts);
+    const auto [lo_x, hi_x] = gp_regression_range(pts);
+    frozen_x_ = {lo_x, hi_x};
     double lo = -2, hi = 2;
     for (const auto& p : pts) lo = std::min(lo, p[1] - 0.5), hi = std::max(hi, p[1] + 0.5);
     frozen_y_ = {lo, hi};

@@ -534,21 +534,6 @@ int run_ensemble(const Scene& scene, const Options& options, std::ostream& out) 
 // --- gp: GP inference with the network kernel (core/gp.h) on a data set (core/datasets.h) ------------
 namespace {
 
-// "0,3,7" -> {0, 3, 7}; false on anything else.
-bool parse_int_list(const std::string& text, std::vector<int>& values) {
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    std::size_t used = 0;
-    try {
-      values.push_back(std::stoi(item, &used));
-    } catch (...) {
-      return false;
-    }
-    if (used != item.size()) return false;
-  }
-  return !values.empty();
-}
 
 bool parse_double_list(const std::string& text, std::vector<double>& values) {
   std::stringstream ss(text);
@@ -574,31 +559,34 @@ int bad_gp_input(const std::string& message) {
 
 int run_gp(const Scene& scene, const Options& options, std::ostream& out) {
   const Options::Gp& o = options.gp;
-  DatasetSpec data;
-  if (!dataset_kind_from_name(o.dataset, data.kind))
-    return bad_gp_input("unknown data set '" + echo_user_text(o.dataset) + "' (moons, spirals, xor, circles, fashion-mnist, csv).");
-  data.train = o.train;
-  data.test = o.test;
-  data.noise = o.noise;
-  data.downsample = o.downsample;
-  data.standardize = !o.raw_pixels;
-  data.regression = o.regression;
-  data.seed = scene.seed;
-  if (!o.classes.empty() && !parse_int_list(o.classes, data.classes))
-    return bad_gp_input("--classes takes comma-separated class ids, e.g. 0,1 (got '" + echo_user_text(o.classes) + "').");
-  if (data.kind == DatasetKind::csv) {
-    if (o.csv.empty()) return bad_gp_input("--dataset csv needs --csv FILE (features..., label per row).");
-    data.path = o.csv;
-    data.test_path = o.test_csv;
-  } else if (data.kind == DatasetKind::fashion_mnist) {
-    data.path = o.data_dir;
-  }
-  if (o.regression && data.kind != DatasetKind::csv) return bad_gp_input("--regression applies to --dataset csv only.");
+  // The data: the scene's (keys gd, gn, gt, gno, gcl, gds, gs2, gr; the flags set them), so that a share
+  // link gives the same problem here and in the explorer; a labelled CSV file with --csv instead of rows
+  // carried by the link.
+  const std::string kind = o.csv_file ? "csv" : scene.gp.dataset;
+  if (o.csv_file && o.csv.empty()) return bad_gp_input("--dataset csv needs --csv FILE (features..., label per row).");
+  if (!o.csv.empty() && !o.csv_file) return bad_gp_input("--csv FILE goes with --dataset csv.");
+  if (o.regression && !o.csv_file) return bad_gp_input("--regression applies to --dataset csv --csv FILE only.");
   if (!(o.memory_mib > 0 && o.memory_mib <= 1 << 20)) return bad_gp_input("--memory-mib must be in (0, 1048576].");
+  GpProblem problem;
+  if (!o.csv_file && (kind == "points" || kind == "csv")) {
+    GpSceneData d = gp_scene_data(scene);
+    if (!d.status.ok()) return report(d.status, "data set");
+    problem = std::move(d.problem);
+  } else {
+    DatasetSpec data = gp_dataset_spec(scene, o.data_dir.empty() ? std::string(kFashionMnistDir) : o.data_dir);
+    data.standardize = !o.raw_pixels;
+    if (kind == "csv") {
+      data.kind = DatasetKind::csv;
+      data.path = o.csv;
+      data.test_path = o.test_csv;
+      data.regression = o.regression;
+    }
+    const DatasetSplit split = make_dataset(data);
+    if (!split.status.ok()) return report(split.status, "data set");
+    problem = GpProblem{split.train.x, split.test.x, split.train.y, split.test.y, !o.regression};
+  }
 
   GpSpec spec = gp_spec(scene);
-  spec.readout_from = o.readout_from;
-  spec.sigma_n2 = o.sigma_n2;
   spec.centred_targets = o.centred;
   spec.with_variance = o.predictions;
   spec.memory_budget_bytes = static_cast<std::size_t>(o.memory_mib * 1048576.0);
@@ -615,9 +603,6 @@ int run_gp(const Scene& scene, const Options& options, std::ostream& out) {
       return bad_gp_input("--curve takes PARAM=v1,v2,... with PARAM one of w2, b2, L, sn2 (got '" + echo_user_text(o.curve) + "').");
   }
 
-  const DatasetSplit split = make_dataset(data);
-  if (!split.status.ok()) return report(split.status, "data set");
-  GpProblem problem{split.train.x, split.test.x, split.train.y, split.test.y, !o.regression};
   GpJob job(spec, problem);
   run_job(job, options.progress);
   const GpResult& r = job.result();
@@ -644,10 +629,10 @@ int run_gp(const Scene& scene, const Options& options, std::ostream& out) {
     Json j = header(scene, "gp");
     j["status"] = status_json(r.status);
     Json d;
-    d["kind"] = dataset_kind_name(data.kind);
-    d["train"] = split.train.x.rows();
-    d["test"] = split.test.x.rows();
-    d["dim"] = split.train.x.cols();
+    d["kind"] = kind;
+    d["train"] = problem.x_train.rows();
+    d["test"] = problem.x_test.rows();
+    d["dim"] = problem.x_train.cols();
     if (!r.classes.empty()) {
       Json classes = Json::array();
       for (double c : r.classes) classes.push_back(c);
@@ -660,14 +645,14 @@ int run_gp(const Scene& scene, const Options& options, std::ostream& out) {
     readout["kind"] = spec.readout_from >= 0 && spec.readout_from < spec.network.depth ? "time average" : "single";
     j["readout"] = std::move(readout);
     j["sigma_n2"] = spec.sigma_n2;
-    j["task"] = o.regression ? "regression" : "classification";
-    if (!o.regression) {
+    j["task"] = !problem.classification ? "regression" : "classification";
+    if (problem.classification) {
       j["accuracy"] = value(r.accuracy);
       j["train_accuracy"] = value(r.train_accuracy);
     }
     j["mse"] = value(r.mse);
     j["log_evidence"] = value(r.solve.log_evidence);
-    j["log_evidence_per_point"] = value(r.solve.log_evidence / double(std::max<Eigen::Index>(1, split.train.x.rows())));
+    j["log_evidence_per_point"] = value(r.solve.log_evidence / double(std::max<Eigen::Index>(1, problem.x_train.rows())));
     j["jitter"] = value(r.solve.jitter);
     j["condition_number"] = value(r.solve.condition_number);
     j["memory_mib"] = r.memory_bytes / 1048576.0;

@@ -26,18 +26,12 @@ struct Options {
   int histogram = 0;                 // raw per-member values written for the first this-many networks
   bool theory = true;                // the 1/N theory (core/finite_width.h) for the followed pair
   // gp: GP inference with the scene's network kernel (core/gp.h) on a data set (core/datasets.h)
-  struct Gp {
-    std::string dataset = "moons";  // moons | spirals | xor | circles | fashion-mnist | csv
-    std::string csv, test_csv;      // csv: the labelled file (features..., label) and an optional test file
+  struct Gp {  // the data set, its size, classes and pooling, sigma_n^2 and the readout are the scene's
+    bool csv_file = false;          // --dataset csv: the data come from --csv FILE, not the scene
+    std::string csv, test_csv;      // --dataset csv: the labelled file (features..., label) and an optional test file
     std::string data_dir;           // fashion-mnist: directory of the idx files (default: Debian's)
-    int train = 200, test = 200;
-    std::string classes;            // comma-separated class ids to keep (fashion-mnist, csv)
-    double noise = 0.1;             // toy sets
-    int downsample = 1;             // fashion-mnist: average pooling factor
     bool raw_pixels = false;        // fashion-mnist: pixels in [0, 1] instead of standardised images
     bool regression = false;        // csv: real-valued targets
-    double sigma_n2 = 1e-2;
-    int readout_from = -1;          // -1: readout at L/T only; else averaged over [from, L]
     bool centred = false;           // centred one-hot targets
     std::string curve;              // PARAM=v1,v2,... (w2 | b2 | L | sn2): log evidence over a sweep
     bool predictions = false;       // per test point: label, prediction, mean(s), variance

@@ -52,9 +52,9 @@ std::string merge_query(const std::string& base, const std::vector<std::pair<std
 
 bool load(fs::SceneResult result, const char* source, fs::Scene& scene) {
   if (!result.status.ok()) {
-    std::cerr << "fieldscope-cli: " << source << ":\n";
-    for (const auto& w : result.warnings) std::cerr << "  " << w << "\n";
-    if (result.warnings.empty()) std::cerr << "  " << result.status.message << "\n";
+    std::cerr << "fieldscope-cli: refused the " << source << "; nothing was computed:\n";
+    for (const auto& p : result.problems) std::cerr << "  " << p << "\n";
+    if (result.problems.empty()) std::cerr << "  " << result.status.message << "\n";
     return false;
   }
   scene = result.scene;
@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
       {"--w2", "w2", "Weight variance sigma_w^2"},
       {"--b2", "b2", "Bias variance sigma_b^2"},
       {"--in2", "in2", "Input-layer weight variance sigma_in^2 (default: sigma_w^2)"},
-      {"-L,--depth", "L", "Depth L (deep) or number of time steps T (recurrent)"},
+      {"-L,--depth", "L", "Depth L >= 0: weight layers after the input layer (deep) or steps after t = 0 (recurrent); hidden layers h^0..h^L, the readout reads phi(h^L); 0 = one hidden layer"},
       {"--bias", "bias", "Recurrent bias: shared | independent"},
       {"--input", "in", "Recurrent input: t0 | every | seq"},
       {"--inputs", "x", "Inputs: circle | gaussian | points | csv"},
@@ -164,21 +164,32 @@ int main(int argc, char** argv) {
       "Prints accuracy, MSE, the log evidence, the jitter and the condition number (and --curve sweeps).\n"
       "Network: the scene's --arch --act --w2 --b2 --in2 -L --bias --input; the data seed is --seed.");
   auto& g = options.gp;
-  gp->add_option("--dataset", g.dataset, "moons | spirals | xor | circles | fashion-mnist | csv")
-      ->check(CLI::IsMember({"moons", "spirals", "xor", "circles", "fashion-mnist", "csv"}));
-  gp->add_option("--csv", g.csv, "Labelled CSV (features..., label per row) for --dataset csv");
+  // The data and inference settings are scene fields: each flag sets its share-link key, so that a link's
+  // values are the defaults.
+  const Flag gp_flags[] = {
+      {"--dataset", "gd", "points | moons | spirals | xor | circles | fashion-mnist | csv (default: the scene's gd, moons)"},
+      {"--train", "gn", "Training points (default: the scene's gn, 200)"},
+      {"--test", "gt", "Test points (default: the scene's gt, 200)"},
+      {"--classes", "gcl", "Keep only these class ids, e.g. 0,1 (fashion-mnist, csv; default: the scene's gcl, all)"},
+      {"--noise", "gno", "Toy sets: noise standard deviation (default: the scene's gno, 0.1)"},
+      {"--downsample", "gds", "Fashion-MNIST: average pooling 1 | 2 | 4 | 7 | 14 (default: the scene's gds, 2)"},
+      {"--sigma-n2", "gs2", "Noise / ridge sigma_n^2 (default: the scene's gs2, 0.01)"},
+      {"--readout-from", "gr", "Average the readout over layers/times from this one to L; -1: L only (default: the scene's gr, -1)"},
+  };
+  for (const Flag& f : gp_flags)
+    gp->add_option_function<std::string>(
+        f.name,
+        [&, key = std::string(f.key)](const std::string& v) {
+          // A CSV file is read here, not carried by the scene (whose gd=csv holds the rows in the link).
+          if (key == "gd" && v == "csv") g.csv_file = true;
+          else overrides.emplace_back(key, v);
+        },
+        f.help);
+  gp->add_option("--csv", g.csv, "Labelled CSV file (features..., label per row) for --dataset csv (default: the rows the link carries)");
   gp->add_option("--test-csv", g.test_csv, "A separate labelled CSV for the test points (default: a seeded split)");
   gp->add_option("--data-dir", g.data_dir, "Fashion-MNIST idx files (default /usr/share/datasets/fashion-mnist)");
-  gp->add_option("--train", g.train, "Training points")->check(CLI::Range(1, 20000));
-  gp->add_option("--test", g.test, "Test points")->check(CLI::Range(0, 20000));
-  gp->add_option("--classes", g.classes, "Keep only these class ids, e.g. 0,1 (fashion-mnist, csv)");
-  gp->add_option("--noise", g.noise, "Toy sets: noise standard deviation")->check(CLI::Range(0.0, 10.0));
-  gp->add_option("--downsample", g.downsample, "Fashion-MNIST: average pooling 1 | 2 | 4 | 7 | 14")->check(CLI::IsMember({1, 2, 4, 7, 14}));
   gp->add_flag("--raw-pixels", g.raw_pixels, "Fashion-MNIST: pixels in [0, 1] (default: each image standardised, G_aa = 1)");
-  gp->add_flag("--regression", g.regression, "CSV: the last column is a real target");
-  gp->add_option("--sigma-n2", g.sigma_n2, "Noise / ridge sigma_n^2")->check(CLI::Range(0.0, 1e6));
-  gp->add_option("--readout-from", g.readout_from, "Average the readout over layers/times from this one to L (-1: L only)")
-      ->check(CLI::Range(-1, 1000));
+  gp->add_flag("--regression", g.regression, "CSV file: the last column is a real target");
   gp->add_flag("--centred", g.centred, "Centred one-hot targets (1 - 1/k, -1/k)");
   gp->add_option("--curve", g.curve, "Log evidence over a sweep: PARAM=v1,v2,... with PARAM w2 | b2 | L | sn2");
   gp->add_flag("--predictions", g.predictions, "Write every test point's label, prediction, mean and variance");
@@ -197,7 +208,7 @@ int main(int argc, char** argv) {
     std::ifstream in(scene_file, std::ios::binary);
     std::stringstream buffer;
     buffer << in.rdbuf();
-    if (!load(fs::scene_from_json(buffer.str()), scene_file.c_str(), scene)) return 2;
+    if (!load(fs::scene_from_json(buffer.str()), ("scene file " + scene_file).c_str(), scene)) return 2;
   }
   if (!link.empty() && !load(fs::scene_from_query(link), "--link", scene)) return 2;
   if (!inputs_csv.empty()) {

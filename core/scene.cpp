@@ -555,7 +555,7 @@ struct IntegerRange {
 };
 IntegerRange integer_range(Field f) {
   switch (f) {
-    case Field::depth: return {1, SceneLimits::max_depth};
+    case Field::depth: return {0, SceneLimits::max_depth};
     case Field::count: return {1, SceneLimits::max_inputs};
     case Field::dim: return {1, SceneLimits::max_dim};
     case Field::steps: return {1, SceneLimits::max_steps};
@@ -852,15 +852,23 @@ struct Loader {
   SceneResult result;
   std::size_t unlisted = 0;
 
-  void warn(std::string sentence, StatusCode code = StatusCode::invalid_input) {
+  // A problem in one sentence; `fallback` says what the reader did about it ("kept the default 10").
+  void warn(std::string sentence, StatusCode code = StatusCode::invalid_input) { warn(std::move(sentence), "", code); }
+  void warn(const std::string& problem, const std::string& fallback, StatusCode code = StatusCode::invalid_input) {
+    std::string sentence = fallback.empty() ? problem : problem + "; " + fallback + ".";
     if (result.status.ok()) result.status = Status::error(code, sentence);
-    if (result.warnings.size() < kMaxWarnings)
+    if (result.warnings.size() < kMaxWarnings) {
       result.warnings.push_back(std::move(sentence));
-    else
+      result.problems.push_back(fallback.empty() ? problem : problem + ".");
+    } else {
       ++unlisted;
+    }
   }
   void finish() {
-    if (unlisted > 0) result.warnings.push_back(std::to_string(unlisted) + " more problems were not listed.");
+    if (unlisted > 0) {
+      result.warnings.push_back(std::to_string(unlisted) + " more problems were not listed.");
+      result.problems.push_back(result.warnings.back());
+    }
   }
 };
 
@@ -1058,24 +1066,23 @@ void load_fields(Loader& loader, const Raw (&raws)[kFieldCount]) {
     }
     if (raw.duplicate) {
       reset_field(s, f);
-      loader.warn(std::string(key(f, form)) + " appears more than once; " + default_phrase(s, f) + ".");
+      loader.warn(std::string(key(f, form)) + " appears more than once", default_phrase(s, f));
       continue;
     }
     if (raw.bad_escape) {
       reset_field(s, f);
-      loader.warn(std::string(key(f, form)) + " has a malformed %-escape (%XX with two hex digits expected); " +
-                  default_phrase(s, f) + ".");
+      loader.warn(std::string(key(f, form)) + " has a malformed %-escape (%XX with two hex digits expected)",
+                  default_phrase(s, f));
       continue;
     }
     const bool assigned = raw.node ? assign_json(s, f, *raw.node) : assign_text(s, f, raw.text);
     if (!assigned) {
       reset_field(s, f);
-      loader.warn(field_sentence(s, f, form, raw.node ? json_echo_text(*raw.node) : raw.text) + "; " +
-                  default_phrase(s, f) + ".");
+      loader.warn(field_sentence(s, f, form, raw.node ? json_echo_text(*raw.node) : raw.text), default_phrase(s, f));
     } else if (!field_ok(s, f)) {
       const std::string got = value_text(s, f);
       reset_field(s, f);
-      loader.warn(field_sentence(s, f, form, got) + "; " + default_phrase(s, f) + ".");
+      loader.warn(field_sentence(s, f, form, got), default_phrase(s, f));
     }
   }
   // Each repair moves a field to its default, which cannot fail a check it failed before; the bound
@@ -1088,8 +1095,7 @@ void load_fields(Loader& loader, const Raw (&raws)[kFieldCount]) {
       if (!raws[static_cast<int>(f)].present) reset_field(s, f);
     std::string kept;
     for (Field f : issue->reset) kept += (kept.empty() ? "" : ", ") + assignment(s, f, form);
-    loader.warn(issue->sentence + "; kept the default" + (issue->reset.size() > 1 ? "s " : " ") + kept + ".",
-                issue->code);
+    loader.warn(issue->sentence, std::string("kept the default") + (issue->reset.size() > 1 ? "s " : " ") + kept, issue->code);
   }
 }
 

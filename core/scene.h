@@ -96,7 +96,8 @@ struct SceneLimits {
 struct SceneResult {
   Scene scene;                        // defaults in place of every field that was bad
   Status status;                      // first problem (ok if none)
-  std::vector<std::string> warnings;  // every problem, one sentence each
+  std::vector<std::string> warnings;  // every problem, one sentence each, with the fallback taken
+  std::vector<std::string> problems;  // the same problems without the fallback, for readers that refuse
 };
 
 // Checks ranges and consistency; returns the first problem.

@@ -1,6 +1,7 @@
 #include "core/scene_specs.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace fs {
 
@@ -76,6 +77,73 @@ DatasetSpec gp_dataset_spec(const Scene& scene, const std::string& fashion_mnist
 std::vector<std::vector<double>> gp_regression_points(const Scene& scene) {
   if (!scene.gp.points.empty()) return scene.gp.points;
   return {{-2.5, -0.6}, {-1.6, 0.35}, {-0.9, 0.8}, {0.1, 0.25}, {0.8, -0.55}, {1.7, -0.2}, {2.4, 0.7}};
+}
+
+namespace {
+
+// Labels that are all integers: a classification set; otherwise regression.
+bool integer_labels(const std::vector<double>& y) {
+  for (double v : y)
+    if (!(std::isfinite(v) && v == std::round(v) && std::abs(v) < 1e9)) return false;
+  return true;
+}
+
+}  // namespace
+
+std::pair<double, double> gp_regression_range(const std::vector<std::vector<double>>& points) {
+  double lo = -3, hi = 3;
+  for (const auto& p : points) lo = std::min(lo, p[0] - 0.75), hi = std::max(hi, p[0] + 0.75);
+  return {lo, hi};
+}
+
+GpSceneData gp_scene_data(const Scene& scene, const std::string& fashion_mnist_dir, int curve_points) {
+  GpSceneData d;
+  const std::string& kind = scene.gp.dataset;
+  if (kind == "points") {
+    const auto pts = gp_regression_points(scene);
+    const int n = static_cast<int>(pts.size());
+    d.problem.classification = false;
+    d.problem.x_train.resize(n, 1);
+    d.problem.y_train.resize(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) d.problem.x_train(i, 0) = pts[static_cast<std::size_t>(i)][0], d.problem.y_train[static_cast<std::size_t>(i)] = pts[static_cast<std::size_t>(i)][1];
+    const auto [lo, hi] = gp_regression_range(pts);
+    d.problem.x_test.resize(curve_points, 1);
+    for (int i = 0; i < curve_points; ++i) d.problem.x_test(i, 0) = lo + (hi - lo) * i / (curve_points - 1);
+    d.problem.y_test.assign(static_cast<std::size_t>(curve_points), 0.0);
+    d.dim = 1;
+  } else if (kind == "csv") {
+    const auto& rows = scene.gp.points;
+    if (rows.size() < 2) {
+      d.status = Status::error(StatusCode::invalid_input, "Load a labelled CSV file (features..., label per row).");
+      return d;
+    }
+    const int dim = static_cast<int>(rows[0].size()) - 1;
+    std::vector<int> train, test;
+    for (int i = 0; i < static_cast<int>(rows.size()); ++i) (i % 4 == 3 ? test : train).push_back(i);
+    auto fill = [&](const std::vector<int>& idx, Eigen::MatrixXd& x, std::vector<double>& y) {
+      x.resize(static_cast<Eigen::Index>(idx.size()), dim);
+      y.clear();
+      for (std::size_t a = 0; a < idx.size(); ++a) {
+        const auto& row = rows[static_cast<std::size_t>(idx[a])];
+        for (int j = 0; j < dim; ++j) x(static_cast<Eigen::Index>(a), j) = row[static_cast<std::size_t>(j)];
+        y.push_back(row.back());
+      }
+    };
+    fill(train, d.problem.x_train, d.problem.y_train);
+    fill(test, d.problem.x_test, d.problem.y_test);
+    std::vector<double> all = d.problem.y_train;
+    all.insert(all.end(), d.problem.y_test.begin(), d.problem.y_test.end());
+    d.problem.classification = integer_labels(all);
+    d.dim = dim;
+  } else {
+    const DatasetSplit split = make_dataset(gp_dataset_spec(scene, fashion_mnist_dir));
+    d.status = split.status;
+    if (!split.status.ok()) return d;
+    d.problem = GpProblem{split.train.x, split.test.x, split.train.y, split.test.y, true};
+    d.class_names = split.class_names;
+    d.dim = static_cast<int>(split.train.x.cols());
+  }
+  return d;
 }
 
 InputsResult scene_inputs(const Scene& scene) {

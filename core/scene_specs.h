@@ -10,6 +10,8 @@
 #include "core/recurrent_kernel.h"
 #include "core/scene.h"
 
+#include <utility>
+
 namespace fs {
 
 DeepKernelSpec deep_kernel_spec(const Scene& scene, bool with_ntk = false);
@@ -28,6 +30,19 @@ GpSpec gp_spec(const Scene& scene);
 DatasetSpec gp_dataset_spec(const Scene& scene, const std::string& fashion_mnist_dir = kFashionMnistDir);
 // The (x, y) points of the 1-D regression set: the scene's, or a default handful when it has none.
 std::vector<std::vector<double>> gp_regression_points(const Scene& scene);
+
+// The GP panel's data as a problem, the same for the CLI and the explorer: the 1-D points (test points:
+// `curve_points` evenly over their range), labelled rows carried by the link (every fourth row a test
+// point), or a data set (gp_dataset_spec; Fashion-MNIST from `fashion_mnist_dir`).
+struct GpSceneData {
+  GpProblem problem;
+  std::vector<std::string> class_names;  // data sets with named classes
+  int dim = 0;
+  Status status;
+};
+GpSceneData gp_scene_data(const Scene& scene, const std::string& fashion_mnist_dir = kFashionMnistDir, int curve_points = 161);
+// The 1-D regression set's x range: [-3, 3] widened to hold every point with a margin of 0.75.
+std::pair<double, double> gp_regression_range(const std::vector<std::vector<double>>& points);
 
 // The scene's inputs; for sequence input with generated inputs, T + 1 steps are made.
 InputsResult scene_inputs(const Scene& scene);

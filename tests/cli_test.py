@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end tests of fieldscope-cli: documented numbers, output formats, round trips, bad input."""
 import json
+import math
 import os
 import subprocess
 import sys
@@ -189,8 +190,68 @@ with tempfile.TemporaryDirectory() as tmp:
         f.write("1,2,0\n3,4,1\n5,6,0.5\n")
     code, out, err = run("gp", "--dataset", "csv", "--csv", bad, "--train", "2", "--test", "1")
     check("gp csv: non-integer label names the line", code == 2 and "line 3" in err and out == "", (code, err))
+# The data keys of a share link (gd, gn, gt, gno, gs2, gr, gds, gcl) give the CLI the explorer's problem:
+# the same numbers as the flags, and flags override the link.
+link = "v=1&act=erf&w2=1.7&L=3&gd=xor&gn=50&gt=30&gno=0.2&gs2=0.05&gr=1&seed=4"
+code, out, err = run("gp", "--link", link)
+via_link = json.loads(out) if code == 0 else {}
+code2, out2, err2 = run("gp", "--act", "erf", "--w2", "1.7", "-L", "3", "--seed", "4", "--dataset", "xor", "--train", "50", "--test", "30",
+                        "--noise", "0.2", "--sigma-n2", "0.05", "--readout-from", "1")
+via_flags = json.loads(out2) if code2 == 0 else {}
+check("gp: a link's data keys are the flags' defaults",
+      code == 0 and code2 == 0 and via_link["link"] == via_flags["link"] and
+      all(via_link[k] == via_flags[k] for k in ("accuracy", "mse", "log_evidence", "dataset", "readout", "sigma_n2")),
+      (err[:200], err2[:200]))
+check("gp: the link's readout and size", via_link.get("readout", {}).get("from") == 1 and via_link.get("dataset", {}).get("train") == 50, via_link)
+code, out, err = run("gp", "--link", link, "--train", "20")
+check("gp: flags override the link", code == 0 and json.loads(out)["dataset"]["train"] == 20, err[:200])
+code, out, err = run("gp", "--link", "v=1&gd=points&gpts=-1,0.5;0,-0.2;1.5,0.3&gs2=0.01", "--predictions")
+j = json.loads(out) if code == 0 else {}
+check("gp: the link's 1-D points are a regression", code == 0 and j["task"] == "regression" and j["dataset"]["train"] == 3, (code, err[:200]))
+
+# The one-hidden-layer network (L = 0): the readout kernel is the arc-cosine kernel of K^0 (Cho & Saul
+# 2009) and the posterior mean K_*X (K_XX + sigma_n^2 I)^-1 y, here solved by hand.
+def relu_readout_gp(train, test, w2, b2, in2, sn2):
+    def k0(x, y):
+        return in2 * sum(a * b for a, b in zip(x, y)) / len(x) + b2
+    def k(x, y):
+        q1, q2, c = k0(x, x), k0(y, y), k0(x, y)
+        cos = max(-1.0, min(1.0, c / math.sqrt(q1 * q2)))
+        theta = math.acos(cos)
+        return b2 + w2 * math.sqrt(q1 * q2) / (2 * math.pi) * (math.sin(theta) + (math.pi - theta) * cos)
+    n = len(train)
+    a = [[k(train[i][0], train[j][0]) + (sn2 if i == j else 0) for j in range(n)] for i in range(n)]
+    y = [1.0 if t[1] == 1 else -1.0 for t in train]
+    for c in range(n):  # Gauss-Jordan elimination on the symmetric positive definite system
+        pivot = a[c][c]
+        for r in range(n):
+            if r != c:
+                f = a[r][c] / pivot
+                a[r] = [a[r][j] - f * a[c][j] for j in range(n)]
+                y[r] -= f * y[c]
+    alpha = [y[i] / a[i][i] for i in range(n)]
+    return [sum(k(x, train[i][0]) * alpha[i] for i in range(n)) for x, _ in test]
+
+with tempfile.TemporaryDirectory() as tmp:
+    train = [((math.cos(0.7 * i) * (1 + 0.1 * i), math.sin(1.3 * i) - 0.2), i % 2) for i in range(16)]
+    test = [((0.3 * i - 1.0, 0.5 - 0.25 * i), (i // 2) % 2) for i in range(6)]
+    paths = []
+    for name, rows in (("train.csv", train), ("test.csv", test)):
+        paths.append(os.path.join(tmp, name))
+        with open(paths[-1], "w") as f:
+            f.write("".join(f"{x[0]!r},{x[1]!r},{label}\n" for x, label in rows))
+    code, out, err = run("gp", "--dataset", "csv", "--csv", paths[0], "--test-csv", paths[1], "--train", "16", "--test", "6",
+                         "--act", "relu", "--w2", "1.8", "--b2", "0.2", "--in2", "0.9", "-L", "0", "--sigma-n2", "0.01", "--predictions")
+    j = json.loads(out) if code == 0 else {}
+    expected = sorted(relu_readout_gp(train, test, 1.8, 0.2, 0.9, 0.01))
+    got = sorted(p["mean"][0] for p in j.get("predictions", []))
+    check("gp -L 0: one hidden layer, the arc-cosine GP solved by hand", code == 0 and len(got) == 6 and
+          all(abs(g - e) <= 1e-9 * (1 + abs(e)) for g, e in zip(got, expected)), (code, err[:200], got, expected))
+    code, out, err = run("gp", "-L", "-1")
+    check("gp -L -1 is refused, not replaced", code == 2 and "refused" in err and "kept" not in err and out == "", (code, err))
+
 for args, needle in [
-    (["gp", "--classes", "a,b"], "classes"),
+    (["gp", "--classes", "a,b"], "class ids"),
     (["gp", "--dataset", "csv"], "--csv"),
     (["gp", "--memory-mib", "0.01"], "MiB"),
     (["gp", "--curve", "nope=1"], "curve"),

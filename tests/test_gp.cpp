@@ -3,6 +3,7 @@
 // time-averaged readouts (§4.3), the jitter path, the memory budget, jobs and determinism.
 #include <doctest/doctest.h>
 
+#include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
 #include <cmath>
 
@@ -10,6 +11,8 @@
 #include "core/deep_kernel.h"
 #include "core/gp.h"
 #include "core/parallel.h"
+#include "core/scene.h"
+#include "core/scene_specs.h"
 
 using namespace fs;
 
@@ -158,6 +161,40 @@ TEST_CASE("ReLU readout kernel at depth 0 is the arc-cosine kernel (Cho & Saul 2
       worst = std::max(worst, std::fabs(r.kernel(a, b) - (spec.network.sigma_b2 + spec.network.sigma_w2 * e)));
     }
   CHECK(worst < 1e-13);
+}
+
+// The one-hidden-layer network (L = 0, docs/theory.md §9): the readout reads phi(h^0), h^0 = U x + b, so
+// its kernel is sigma_b^2 + sigma_w^2 E[phi(u) phi(v)] over K^0 = sigma_in^2 G + sigma_b^2 - for erf(a x)
+// Williams' arcsine kernel (Williams 1997), (2/pi) asin(2 a^2 K_uv / sqrt((1 + 2 a^2 K_uu)(1 + 2 a^2 K_vv))).
+TEST_CASE("a scene with L = 0 reads out after one layer: Williams' erf kernel and the GP prediction it gives") {
+  const SceneResult loaded = scene_from_query("v=1&act=erf&ap=1.5&w2=1.8&b2=0.2&in2=0.9&L=0&gd=moons&gs2=0.05");
+  REQUIRE(loaded.status.ok());
+  REQUIRE(loaded.scene.network.depth == 0);
+  for (Architecture arch : {Architecture::deep, Architecture::recurrent}) {
+    GpSpec spec = gp_spec(loaded.scene);
+    spec.network.arch = arch;
+    const GpProblem p = toy_problem(DatasetKind::moons, 30, 12);
+    const int n = 30, m = 12;
+    Eigen::MatrixXd x(n + m, 2);
+    x << p.x_train, p.x_test;
+    const double a2 = 1.5 * 1.5;
+    Eigen::MatrixXd k(n + m, n + m);
+    for (int i = 0; i < n + m; ++i)
+      for (int j = 0; j < n + m; ++j) {
+        const auto k0 = [&](int r, int c) { return 0.9 * x.row(r).dot(x.row(c)) / 2 + 0.2; };
+        const double e = 2 / kPi * std::asin(2 * a2 * k0(i, j) / std::sqrt((1 + 2 * a2 * k0(i, i)) * (1 + 2 * a2 * k0(j, j))));
+        k(i, j) = 0.2 + 1.8 * e;
+      }
+    const GpResult r = gp_run(spec, p);
+    REQUIRE(r.status.ok());
+    CHECK(max_abs(r.kernel - k) < 1e-13);
+    const GpTargets targets = gp_targets(p, false);
+    Eigen::MatrixXd a = k.topLeftCorner(n, n);
+    a.diagonal().array() += 0.05;
+    const Eigen::MatrixXd mean = k.bottomLeftCorner(m, n) * a.llt().solve(targets.train);
+    CHECK(r.solve.jitter == 0);
+    CHECK(max_abs(r.solve.mean - mean) < 1e-11);
+  }
 }
 
 TEST_CASE("the single readout kernel is the deep kernel of the next layer, K^{L+1} (mft.md §7)") {

@@ -92,12 +92,12 @@ Scene random_scene(TestRandom& rng) {
   s.network.sigma_w2 = rng.in(1e-6, SceneLimits::max_variance);
   s.network.sigma_b2 = rng.next() % 4 == 0 ? 0.0 : rng.in(0.0, 3.0);
   if (rng.next() % 2) s.network.sigma_in2 = rng.in(0.0, 10.0);
-  s.network.depth = rng.integer(1, SceneLimits::max_depth);
+  s.network.depth = rng.integer(0, SceneLimits::max_depth);
   s.network.bias_mode = rng.next() % 2 ? BiasMode::shared : BiasMode::independent;
   s.network.input_mode = static_cast<InputMode>(rng.next() % 3);
   if (s.network.input_mode == InputMode::sequence) {
     s.network.arch = Architecture::recurrent;
-    s.network.depth = rng.integer(1, 30);
+    s.network.depth = rng.integer(0, 30);
   }
   s.inputs.kind = static_cast<InputKind>(rng.next() % 4);
   s.inputs.count = rng.integer(1, SceneLimits::max_inputs);
@@ -398,7 +398,7 @@ TEST_CASE("hostile links: each bad field falls back to its default, the rest loa
       {"w2=inf", "w2"},           {"w2=-inf", "w2"},       {"w2=1e999", "w2"},      {"w2=0x10", "w2"},
       {"w2=", "w2"},              {"w2=1.5.5", "w2"},      {"w2=%20 1.5", "w2"},    {"w2=%zz", "w2"},
       {"w2=1%", "w2"},            {"w2=2&w2=3", "w2"},     {"b2=-0.1", "b2"},       {"b2=10001", "b2"},
-      {"in2=-1", "in2"},          {"L=999999999999", "L"}, {"L=0", "L"},            {"L=-3", "L"},
+      {"in2=-1", "in2"},          {"L=999999999999", "L"}, {"L=-1", "L"},           {"L=-3", "L"},
       {"L=1.5", "L"},             {"L=1001", "L"},         {"d=0", "d"},            {"P=100000", "P"},
       {"P=0", "P"},               {"act=<script>", "act"}, {"act=TANH", "act"},     {"arch=cnn", "arch"},
       {"bias=sometimes", "bias"}, {"in=later", "in"},      {"x=mnist", "x"},        {"nw=2000", "nw"},
@@ -672,7 +672,7 @@ TEST_CASE("hostile JSON: wrong types, unknown and repeated keys, versions, size,
       {R"("sigma_in2": "none")", "sigma_in2"},
       {R"("depth": 10.5)", "depth"},
       {R"("depth": 99999999999999999999)", "depth"},
-      {R"("depth": 0)", "depth"},
+      {R"("depth": -1)", "depth"},
       {R"("seed": -1)", "seed"},
       {R"("seed": 1.5)", "seed"},
       {R"("arch": 1)", "arch"},
