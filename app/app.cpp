@@ -646,22 +646,22 @@ void App::signal_panel() {
 namespace {
 // K^{tt} of the recurrent network equals K^t of the deep one when both get the input only at t = 0 /
 // in the input layer, for either bias mode: the equal-time block depends on K^{t-1,t-1} alone
-// (mft.md §4.2). With input at every step (or a sequence) the recurrent network gets an input term
+// (docs/theory.md §4.2). With input at every step (or a sequence) the recurrent network gets an input term
 // at every t, which this deep network (no skip inputs) does not.
 
 const char* agreement_sentence(const Scene& s) {
   switch (s.network.input_mode) {
     case InputMode::first_step:
       return "Equal here: with the input at t = 0 only, K^{tt} depends on K^{t−1,t−1} alone and follows the deep "
-             "recursion layer by layer, for either bias (mft.md §4.2). The two differ only off the diagonal in "
+             "recursion layer by layer, for either bias (docs/theory.md §4.2). The two differ only off the diagonal in "
              "time: K^{ts}, t ≠ s, which the deep network does not have.";
     case InputMode::every_step:
       return "Different here: the recurrent network gets σ_in² G at every step, this deep network only in its input "
-             "layer (a deep network with skip inputs at every layer would agree, mft.md §4.2). Choose input \"at t = 0 "
+             "layer (a deep network with skip inputs at every layer would agree, docs/theory.md §4.2). Choose input \"at t = 0 "
              "only\" to see them agree.";
     case InputMode::sequence:
       return "Different here: the recurrent network reads a new input x^t at every step, the deep network only x⁰ "
-             "in its input layer (mft.md §4.2).";
+             "in its input layer (docs/theory.md §4.2).";
   }
   return "";
 }
@@ -796,7 +796,7 @@ void App::kernel_panel() {
     cross_time_panel(width - half_w - style.ItemSpacing.x, bottom);
     ImGui::TextDisabled("Where the curves coincide the kernel depends on the lag only (stationary).%s",
                         scene_.network.input_mode == InputMode::first_step && scene_.network.bias_mode == BiasMode::shared
-                            ? " Dashed: the limit c* q* for t ≠ s (mft.md §4.3)."
+                            ? " Dashed: the limit c* q* for t ≠ s (docs/theory.md §4.3)."
                             : "");
   } else if (d.recurrent_job && !d.recurrent_job->result().status.ok() &&
              d.recurrent_job->result().status.code != StatusCode::cancelled) {
@@ -872,7 +872,7 @@ void App::kernel_maps(int layer, float width, float height) {
 
 // K(t, t − τ) of the pair (a, b) against the lag τ for a few t: where the curves coincide the
 // kernel depends on the lag only (stationary). Input at t = 0 with a shared bias: for large s the
-// cross-time kernel approaches c* q*, the fixed point of the two-point map (mft.md §4.3).
+// cross-time kernel approaches c* q*, the fixed point of the two-point map (docs/theory.md §4.3).
 void App::cross_time_panel(float width, float height) {
   const Derived& d = derived_;
   const RecurrentKernelResult& r = d.recurrent_job->result();

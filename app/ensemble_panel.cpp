@@ -1,5 +1,5 @@
 // The "Finite width" tab: ensembles of M random networks of width N against the mean field and the 1/N
-// theory (mft.md §5-6, §8.4-8.5). The network comes from the global controls; the tab's own controls
+// theory (docs/theory.md §5-6, §8.4-8.5). The network comes from the global controls; the tab's own controls
 // (width, members, sampler, precision, the view and its ranges) live in scene.ensemble. Every ensemble
 // follows the pair (a, b) only (app/ensemble_jobs.h), so the 1/N theory (P <= 2) applies and it is cheap.
 //
@@ -277,7 +277,7 @@ void Panel::controls(Scene& scene) {
   static const char* const kSamplers[] = {"fast", "explicit"};
   static const char* const kSamplerLabels[] = {"fast (exact)", "explicit W"};
   combo("sampler", e.sampler, kSamplers, kSamplerLabels, 2,
-        "Fast: exact samplers of the kernels without N × N matrices (mft.md §8.4), O(N P²) per layer deep and "
+        "Fast: exact samplers of the kernels without N × N matrices (docs/theory.md §8.4), O(N P²) per layer deep and "
         "O(N (PT)²) recurrent. Explicit: real weight matrices, O(N²) per layer. Equal in distribution.",
         6.5f);
   ImGui::SameLine();
@@ -532,11 +532,11 @@ void Panel::hist_view() {
     const char* tips[] = {"The kernel entry of the followed pair (a, b) at the last layer (deep) or time (recurrent).",
                           "C-bar (aux field) or K (Gram) at N = ∞.",
                           "Ensemble mean ± its standard error.",
-                          "The 1/N theory's mean C-bar + m/N (mft.md §5.3).",
+                          "The 1/N theory's mean C-bar + m/N (docs/theory.md §5.3).",
                           "Measured mean shift N (mean − C-bar) ± its standard error.",
-                          "The 1/N theory's mean shift m (mft.md §5.3; deep Gram: §5.5).",
+                          "The 1/N theory's mean shift m (docs/theory.md §5.3; deep Gram: §5.5).",
                           "N × the ensemble variance ± its standard error.",
-                          "The 1/N theory's D = N Cov (mft.md §5.2; deep Gram: §5.5)."};
+                          "The 1/N theory's D = N Cov (docs/theory.md §5.2; deep Gram: §5.5)."};
     for (const char* head : heads) ImGui::TableSetupColumn(head);
     ImGui::TableNextRow(ImGuiTableRowFlags_Headers);
     for (int c = 0; c < 8; ++c) {
@@ -569,7 +569,7 @@ void Panel::hist_view() {
     ImGui::TextDisabled("%s, %d of %d networks, N = %d, pair a = %d, b = %d.%s", arch_label(p.arch), r->members_done, r->members,
                         p.spec.width, plan_.input_a, plan_.input_b,
                         !p.theory_key.empty() && !th ? " Computing the 1/N theory..."
-                        : p.arch == Architecture::recurrent ? " No 1/N theory for the recurrent Gram (mft.md §5.5): its mean shift is large."
+                        : p.arch == Architecture::recurrent ? " No 1/N theory for the recurrent Gram (docs/theory.md §5.5): its mean shift is large."
                                                               : "");
   const ImGuiStyle& style = ImGui::GetStyle();
   const ImVec2 left = ImGui::GetContentRegionAvail();
@@ -587,7 +587,7 @@ void Panel::hist_view() {
 // 4. ev=width
 // ---------------------------------------------------------------------------------------------------
 void Panel::width_view() {
-  const EntryId& e = kEntries[0];  // aux field C-hat_aa at the last layer/time (mft.md §5.4, §6)
+  const EntryId& e = kEntries[0];  // aux field C-hat_aa at the last layer/time (docs/theory.md §5.4, §6)
   const ImGuiStyle& style = ImGui::GetStyle();
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float text_h = ImGui::GetTextLineHeightWithSpacing();
@@ -673,7 +673,7 @@ void Panel::width_view() {
                         fmt(q, "%.3g").c_str(), q > 1.005 ? "more slowly" : q < 0.995 ? "faster" : "as fast");
   }
   else
-    ImGui::TextDisabled("Bands: ± one standard error of the ensemble estimate. Dashed: the 1/N theory (mft.md §5.2-5.3).");
+    ImGui::TextDisabled("Bands: ± one standard error of the ensemble estimate. Dashed: the 1/N theory (docs/theory.md §5.2-5.3).");
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -820,7 +820,7 @@ void Panel::cross_view() {
                      p.arch == Architecture::deep ? "Deep" : "Recurrent", p.spec.width, plan_.input_a, plan_.input_b,
                      p.arch == Architecture::deep
                          ? "Deep: different layers have independent weights, so the mean-field overlap K^{ts} (t ≠ s) is 0."
-                         : "Recurrent: the shared W correlates the states at different times (mft.md §4.3).");
+                         : "Recurrent: the shared W correlates the states at different times (docs/theory.md §4.3).");
   ImGui::PopStyleColor();
 }
 

@@ -1,4 +1,4 @@
-// The "GP inference" tab (mft.md §7): Gaussian-process predictions with the network's NNGP kernel on
+// The "GP inference" tab (docs/theory.md §7): Gaussian-process predictions with the network's NNGP kernel on
 // 1-D regression points the user edits, 2-D toy sets (decision surfaces), Fashion-MNIST (confusion matrix
 // and test images) and labelled CSV rows; accuracy and log evidence over sigma_w^2 x depth with the
 // critical line ("what the phase means for learning"); the log-evidence curve over one hyperparameter.
@@ -639,7 +639,7 @@ void Panel::controls(Scene& scene) {
   bool averaged = g.readout_from >= 0;
   const char* arch = scene.network.arch == Architecture::deep ? "layer" : "time";
   if (ImGui::RadioButton((std::string("single ") + arch + " L").c_str(), !averaged)) g.readout_from = -1;
-  help_marker("Readout y = w·φ(h^L) + b from the last layer (deep) or the last time step (recurrent): identical kernels for both (mft.md §4.2).");
+  help_marker("Readout y = w·φ(h^L) + b from the last layer (deep) or the last time step (recurrent): identical kernels for both (docs/theory.md §4.2).");
   ImGui::SameLine();
   if (ImGui::RadioButton("averaged", averaged) && !averaged) g.readout_from = std::max(0, scene.network.depth / 2);
   help_marker("Readout from the average of φ(h^t) over layers/times from the first one chosen to L.");
@@ -972,8 +972,8 @@ void Panel::fit_view(Scene& scene) {
     error_text(fit_.result.status.message);
   } else {
     ImGui::AlignTextToFramePadding();
-    ImGui::TextDisabled("%s", data_.problem.classification ? "Classification as GP regression on ±1 (two classes) or one-hot targets (mft.md §7)."
-                                                           : "GP regression with the network's NNGP kernel (mft.md §7).");
+    ImGui::TextDisabled("%s", data_.problem.classification ? "Classification as GP regression on ±1 (two classes) or one-hot targets (docs/theory.md §7)."
+                                                           : "GP regression with the network's NNGP kernel (docs/theory.md §7).");
   }
   const bool current_kind = has_shown_ && shown_dataset_ == kind;
   if (current_kind && shown_.status.ok() && (fit_.done || fit_.job)) results_table(scene);

@@ -74,26 +74,26 @@ inline constexpr const char* kNoteKernelCompare =
 
 // --- Finite width ------------------------------------------------------------------------------------------
 inline constexpr const char* kNoteEnsembleHist =
-    "Histograms over M networks of width N of the last layer's aux field Ĉ = (σ_w²/N) Σ_i φ(h_ia) φ(h_ib) and "
-    "pre-activation Gram Ĝ = (1/N) Σ_i h_ia h_ib, against the Gaussian of the 1/N theory (mean C̄ + m/N, "
+    "Histograms over M networks of width N of the last layer's aux field C-hat = (σ_w²/N) Σ_i φ(h_ia) φ(h_ib) and "
+    "pre-activation Gram G-hat = (1/N) Σ_i h_ia h_ib, against the Gaussian of the 1/N theory (mean C-bar + m/N, "
     "variance D/N) and the mean field (dashed). From Roberts, Yaida & Hanin 2022 (arXiv:2106.10165) and Segadlo "
     "et al. 2022 (arXiv:2112.05589) (docs/theory.md §5.2)";
 inline constexpr const char* kNoteEnsembleWidth =
-    "Against the width N, deep and recurrent: N Var(Ĉ_aa)/C̄², the mean shift N (E Ĉ_aa − C̄) and the mean squared "
-    "distance E(Ĉ_aa − C̄)², with the 1/N theory's D/C̄², m and D/N + m²/N² dashed. The recurrent variance is larger "
+    "Against the width N, deep and recurrent: N Var(C-hat_aa)/C-bar², the mean shift N (E C-hat_aa − C-bar) and the mean squared "
+    "distance E(C-hat_aa − C-bar)², with the 1/N theory's D/C-bar², m and D/N + m²/N² dashed. The recurrent variance is larger "
     "because fluctuations build up through the shared W. From Segadlo et al. 2022, arXiv:2112.05589 "
     "(docs/theory.md §5.4)";
 inline constexpr const char* kNoteEnsembleSweep =
-    "N × the mean squared distance to the mean field, N E(Ĉ_aa − C̄)², at fixed N over σ_w², σ_b² or depth for both "
+    "N × the mean squared distance to the mean field, N E(C-hat_aa − C-bar)², at fixed N over σ_w², σ_b² or depth for both "
     "architectures, with the theory D + m²/N; below, the ratio recurrent/deep, i.e. how much more slowly the "
     "recurrent network converges. From Segadlo et al. 2022, arXiv:2112.05589 (docs/theory.md §6)";
 inline constexpr const char* kNoteEnsembleCross =
-    "Ĉ_ab(t, t − τ) and Ĝ_ab(t, t − τ) against the lag τ for a few t: the ensemble mean with ±1 SD (one network's "
+    "C-hat_ab(t, t − τ) and G-hat_ab(t, t − τ) against the lag τ for a few t: the ensemble mean with ±1 SD (one network's "
     "spread) and ±2 SE bands, and the two-time mean field dashed (for the deep Gram 0, as its layers have "
     "independent weights). From Segadlo et al. 2022, arXiv:2112.05589 (docs/theory.md §4.3)";
 inline constexpr const char* kNoteEnsembleChaos =
     "Against N: the Lyapunov exponent λ_max(N) = (1/L) Σ_l ln|J^l v^{l−1}| with its mean field ½ ln χ₁, and ξ_c(N) "
-    "fitted to ln|E ĉ^l − c*| beside the same fit of the mean field, −1/ln χ_c and the 1/N-shifted heuristic. After "
+    "fitted to ln|E c-hat^l − c*| beside the same fit of the mean field, −1/ln χ_c and the 1/N-shifted heuristic. After "
     "Grosvenor & Jefferson 2021 (arXiv:2109.13247) and Hanin & Nica 2018 (arXiv:1812.05994) (docs/theory.md §5.6)";
 
 // --- GP inference --------------------------------------------------------------------------------------------
@@ -114,7 +114,7 @@ inline constexpr const char* kNoteGpGrid =
     "readouts with kernel K^{L+1}; dashed: the critical σ_w² at this σ_b²; curve: the trainable depth 6 ξ_c. From "
     "Lee et al. 2018 (arXiv:1711.00165) and Schoenholz et al. 2017 (arXiv:1611.01232) (docs/theory.md §7)";
 inline constexpr const char* kNoteGpSweep =
-    "The log evidence log p(y | X) = −½ yᵀ A⁻¹ y − ½ log|A| − (n/2) log 2π, A = K_XX + σ_n² I, summed over outputs, "
+    "The log evidence log p(y | X) = −½ y^T A⁻¹ y − ½ log|A| − (n/2) log 2π, A = K_XX + σ_n² I, summed over outputs, "
     "against σ_w², σ_b², L or σ_n²; its maximum (marked) is the type-II maximum-likelihood choice. From Rasmussen & "
     "Williams 2006, eq. 2.30 (docs/theory.md §7)";
 

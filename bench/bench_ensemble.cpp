@@ -1,4 +1,4 @@
-// Explicit-weight ensemble throughput (mft.md §8.4-8.5): M random networks of width N, P inputs, L layers
+// Explicit-weight ensemble throughput (docs/theory.md §8.4-8.5): M random networks of width N, P inputs, L layers
 // (deep: fresh N x N weights per layer) or T steps (recurrent: one W shared over the steps), timed through
 // EnsembleJob (the code the explorer and the CLI run), beside the machine's GEMM peak measured in the same
 // process: Eigen's GEMM of a large square and of the ensemble's own shape (N x N times N x P), in the same

@@ -1,4 +1,4 @@
-// GP inference benchmark (mft.md §7): NNGP readout kernel + Cholesky + prediction (means and
+// GP inference benchmark (docs/theory.md §7): NNGP readout kernel + Cholesky + prediction (means and
 // variances) on Fashion-MNIST, n training and m test points, all ten classes (one-hot targets).
 // Prints one JSON object per size on stdout; bench/bench_gp.py runs it natively and in wasm (node) and
 // compares with the NumPy/SciPy and scikit-learn peers (bench/gp_peer.py) in the same invocation.

@@ -4,7 +4,7 @@
 Data: Fashion-MNIST from Debian's dataset-fashion-mnist (gzipped idx files), the first n training and
 m test images of all ten classes, each image standardised (zero mean, unit mean square), one-hot
 targets. Kernel: the ReLU NNGP recursion (arc-cosine closed form, Cho & Saul 2009) with L layers and
-the readout K_y = sigma_b^2 + sigma_w^2 E[phi phi] (mft.md §7). Used only by bench/bench_gp.py.
+the readout K_y = sigma_b^2 + sigma_w^2 E[phi phi] (docs/theory.md §7). Used only by bench/bench_gp.py.
 """
 import gzip
 import time

@@ -453,8 +453,8 @@ int run_ensemble(const Scene& scene, const Options& options, std::ostream& out) 
     j["kernels"] = {
         {"aux", "auxiliary field C-hat^{ts}_ab = (sigma_w^2/N) sum_i phi(h^t_ia) phi(h^s_ib); mean field sigma_w^2 E[phi phi]"},
         {"gram", "pre-activation Gram G-hat^{ts}_ab = (1/N) sum_i h^t_ia h^s_ib; mean field K^{ts}_ab"},
-        {"n_variance", "N times the ensemble variance; theory_n_variance is the 1/N theory's D (mft.md §5.2)"},
-        {"n_shift", "N (ensemble mean - mean field); theory_n_shift is the 1/N theory's m (mft.md §5.3)"},
+        {"n_variance", "N times the ensemble variance; theory_n_variance is the 1/N theory's D (docs/theory.md §5.2)"},
+        {"n_shift", "N (ensemble mean - mean field); theory_n_shift is the 1/N theory's m (docs/theory.md §5.3)"},
         {"mse", "mean over the ensemble of (value - mean field)^2"}};
     Json layers = Json::array();
     for (int l = 0; l < int(r.aux.size()); ++l) {

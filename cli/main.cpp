@@ -148,7 +148,7 @@ int main(int argc, char** argv) {
   ensemble->add_option("-M,--members", options.members, "Number of networks M (default: the scene's em, 256)")
       ->check(CLI::Range(2, 10000000));
   ensemble->add_option("--sampler", options.sampler,
-                       "fast (mft.md 8.4: no N x N matrices) | explicit (real weight matrices) (default: the scene's es, fast)")
+                       "fast (docs/theory.md 8.4: no N x N matrices) | explicit (real weight matrices) (default: the scene's es, fast)")
       ->check(CLI::IsMember({"fast", "explicit"}));
   ensemble->add_option("--precision", options.precision, "float64 | float32 (default: the scene's ep, float64)")
       ->check(CLI::IsMember({"float64", "float32"}));
@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
   ensemble->add_flag("!--no-theory", options.theory, "Skip the 1/N theory");
   auto* gp = app.add_subcommand(
       "gp",
-      "Gaussian-process inference with the network's NNGP kernel (mft.md 7): classification as regression\n"
+      "Gaussian-process inference with the network's NNGP kernel (docs/theory.md 7): classification as regression\n"
       "on the labels (+-1 for two classes, one-hot for more), readout kernel sigma_b^2 + sigma_w^2 E[phi phi]\n"
       "at layer/time L (or averaged over times from --readout-from), Cholesky with jitter escalation.\n"
       "Prints accuracy, MSE, the log evidence, the jitter and the condition number (and --curve sweeps).\n"

@@ -4,7 +4,7 @@
 //   1. phi, phi', phi''
 //   2. properties and names
 //   3. one-variable expectations (closed forms, else Gauss-Hermite)
-//   4. two-variable expectations (closed forms, mft.md §2.2; else Hermite series)
+//   4. two-variable expectations (closed forms, docs/theory.md §2.2; else Hermite series)
 #include "core/activations.h"
 
 #include <algorithm>

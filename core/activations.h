@@ -3,7 +3,7 @@
 // For (u, v) bivariate normal with variances q1, q2 and covariance c:
 //   pair_expectation(act, q1, q2, c)            = E[phi(u) phi(v)]
 //   pair_derivative_expectation(act, q1, q2, c) = E[phi'(u) phi'(v)]
-// Closed forms where they exist (mft.md §2.2); otherwise accurate quadrature (gaussian.h).
+// Closed forms where they exist (docs/theory.md §2.2); otherwise accurate quadrature (gaussian.h).
 // The vectorised fast path used by the kernel recursions lives in gaussian.h (PairIntegrator).
 #pragma once
 #include <cstddef>
@@ -35,7 +35,7 @@ struct Activation {
 
   // Smooth (analytic on the real line): quadrature converges spectrally.
   bool smooth() const;
-  // E[phi phi] has a closed form (mft.md §2.2).
+  // E[phi phi] has a closed form (docs/theory.md §2.2).
   bool closed_form() const;
   // phi' is a function (not a delta): E[phi' phi'] and chi_1 are finite. False for sign and step.
   bool has_derivative() const;

@@ -3,7 +3,7 @@
 // Sections
 //   1. Brent's root finder
 //   2. maps and trajectories
-//   3. fixed points (mft.md §3)
+//   3. fixed points (docs/theory.md §3)
 //   4. critical line
 //   5. phase diagram job
 #include "core/criticality.h"

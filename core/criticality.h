@@ -1,4 +1,4 @@
-// Signal propagation and the order-to-chaos transition (mft.md §3; Poole et al. 2016,
+// Signal propagation and the order-to-chaos transition (docs/theory.md §3; Poole et al. 2016,
 // Schoenholz et al. 2017): length and correlation maps, fixed points, chi_1, chi_c, depth scales,
 // the largest Lyapunov exponent, the critical line and phase-diagram grids.
 #pragma once

@@ -1,4 +1,4 @@
-// Labelled data sets for GP inference: toy 2-D sets, Fashion-MNIST, labelled CSV (mft.md §7).
+// Labelled data sets for GP inference: toy 2-D sets, Fashion-MNIST, labelled CSV (docs/theory.md §7).
 //
 // Sections
 //   1. Names

@@ -1,4 +1,4 @@
-// Labelled data sets for GP inference (mft.md §7): 2-D toy classification sets drawn from our own
+// Labelled data sets for GP inference (docs/theory.md §7): 2-D toy classification sets drawn from our own
 // counter-based generator (same points natively and in wasm), Fashion-MNIST read from Debian's
 // `dataset-fashion-mnist` package (gzipped idx files, decoded by our own inflate), and labelled CSV
 // (features..., label).
@@ -40,7 +40,7 @@ struct DatasetSpec {
   // Fashion-MNIST: average-pool the 28 x 28 images by this factor (1, 2, 4, 7 or 14; 2 gives 14 x 14).
   int downsample = 1;
   // Fashion-MNIST: scale each image to zero mean and unit mean square, so that every input has
-  // G_aa = 1 (mft.md §1; Lee et al. 2018 standardise their inputs the same way). Off: pixels in [0, 1].
+  // G_aa = 1 (docs/theory.md §1; Lee et al. 2018 standardise their inputs the same way). Off: pixels in [0, 1].
   bool standardize = true;
   std::string path;       // fashion-mnist: the directory of the idx files (empty: kFashionMnistDir); csv: the file
   std::string test_path;  // csv: an optional separate test file (otherwise a seeded split of `path`)

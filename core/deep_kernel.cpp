@@ -1,4 +1,4 @@
-// Deep network kernel recursion (mft.md §2) and NTK.
+// Deep network kernel recursion (docs/theory.md §2) and NTK.
 #include "core/deep_kernel.h"
 
 #include <cmath>

@@ -1,4 +1,4 @@
-// Deep network (NNGP) kernel recursion and the NTK alongside it (mft.md §2; Lee et al. 2018,
+// Deep network (NNGP) kernel recursion and the NTK alongside it (docs/theory.md §2; Lee et al. 2018,
 // Jacot et al. 2018). Independent weights in every layer.
 #pragma once
 #include <Eigen/Core>
@@ -34,7 +34,7 @@ struct DeepKernelResult {
 };
 
 // Computes layer l from layer l-1 for one block of rows: the one step shared by the deep recursion
-// and the equal-time blocks of the recurrent recursion (mft.md §4.2), so that both agree exactly.
+// and the equal-time blocks of the recurrent recursion (docs/theory.md §4.2), so that both agree exactly.
 //   next(b, a) = additive(b, a) + sigma_w2 * E[f(u_a) f(u_b)],  b >= a, (u_a, u_b) ~ N(0, prev)
 // `integrator` must have been prepared with the diagonal of prev.
 void propagate_rows(const Eigen::MatrixXd& prev, const PairIntegrator& integrator, double sigma_w2,

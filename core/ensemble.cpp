@@ -1,4 +1,4 @@
-// Finite-width ensembles (mft.md §5, §6, §8.4-8.5): see ensemble.h for what is measured and why.
+// Finite-width ensembles (docs/theory.md §5, §6, §8.4-8.5): see ensemble.h for what is measured and why.
 //
 // Sections
 //   1. Names, checks and the memory estimate
@@ -344,7 +344,7 @@ class SimulatedNetwork {
     history_phi_b_.col(l) = phi_.col(ib);
   }
 
-  // mft.md §8.4, deep: given Phi^{l-1} (and the Jacobian vector u), the rows of [W Phi, W u] are iid
+  // docs/theory.md §8.4, deep: given Phi^{l-1} (and the Jacobian vector u), the rows of [W Phi, W u] are iid
   // N(0, sigma_w^2/N A^T A) with A = [Phi, u]; one (P+1) x (P+1) factorisation replaces the N x N W.
   void fast_deep_layer(int l, int columns) {
     const int n = s_.n, p = s_.p;
@@ -358,7 +358,7 @@ class SimulatedNetwork {
     next_.leftCols(columns).noalias() = z * root_t;
   }
 
-  // mft.md §8.4, recurrent: W x for the shared W, knowing W only on the span of the vectors seen so far
+  // docs/theory.md §8.4, recurrent: W x for the shared W, knowing W only on the span of the vectors seen so far
   // (orthonormal basis Q, images Y = W Q). The part of x outside the span gets a fresh image, which is
   // exact in distribution because W q for orthonormal q are iid N(0, sigma_w^2/N I). Gram-Schmidt is
   // applied twice ("twice is enough", Giraud et al. 2005) so that Q stays orthonormal to rounding.
@@ -454,7 +454,7 @@ struct Accumulator {
     ++n;
   }
 
-  // mft.md §8.5: SEM, SE(var) = sqrt((m4 - v^2 (S-3)/(S-1)) / S), and the SE of the mean of d^2.
+  // docs/theory.md §8.5: SEM, SE(var) = sqrt((m4 - v^2 (S-3)/(S-1)) / S), and the SE of the mean of d^2.
   EnsembleStat stat(std::size_t i, double mean_field) const {
     EnsembleStat st;
     st.mean_field = mean_field;
@@ -560,7 +560,7 @@ MeanField mean_field(const EnsembleSpec& spec, const InputSet& inputs, const Lay
       }
       mf.values[std::size_t(layout.aux_two_time + t * l1 + s)] = c;
     }
-  // Lyapunov: the layer average of (1/2) ln chi_1(q^{l-1}) over l = 1..L for input a (mft.md §3).
+  // Lyapunov: the layer average of (1/2) ln chi_1(q^{l-1}) over l = 1..L for input a (docs/theory.md §3).
   if (known == l1 && depth > 0 && spec.network.activation.has_derivative()) {
     double sum = 0.0;
     for (int l = 1; l <= depth; ++l) sum += 0.5 * std::log(spec.network.sigma_w2 * mean_dphi_sq(spec.network.activation, equal[l - 1](ia, ia)));
@@ -717,7 +717,7 @@ EnsembleJob::EnsembleJob(const EnsembleSpec& spec, const InputSet& inputs) : spe
   s.x_columns.resize(inputs.dim, Eigen::Index(steps) * p);
   for (int t = 0; t < steps; ++t) s.x_columns.middleCols(Eigen::Index(t) * p, p) = inputs.x[std::size_t(t)].transpose();
   if (spec.sampler == EnsembleSampler::fast) {
-    // Rows of U x^t_a are iid N(0, sigma_in^2 G^{ts}_ab) across neurons (mft.md §1: U ~ N(0, sigma_in^2/d)).
+    // Rows of U x^t_a are iid N(0, sigma_in^2 G^{ts}_ab) across neurons (docs/theory.md §1: U ~ N(0, sigma_in^2/d)).
     const Eigen::MatrixXd g = s.x_columns.transpose() * s.x_columns / double(inputs.dim);
     s.input_root = psd_sqrt(spec.network.input_variance() * g);
   }

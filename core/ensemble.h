@@ -1,8 +1,8 @@
 // Finite-width ensembles: M random networks of width N, deep (fresh weights per layer) or recurrent
 // (one W shared over time), simulated on the scene's P inputs, with the empirical kernels measured per
-// layer/time and compared with the mean-field (N = infinity) kernels (mft.md §1, §5, §6, §8.4-8.5).
+// layer/time and compared with the mean-field (N = infinity) kernels (docs/theory.md §1, §5, §6, §8.4-8.5).
 //
-// Two kernel objects, always labelled (mft.md §1):
+// Two kernel objects, always labelled (docs/theory.md §1):
 //   aux field       C-hat^{ts}_ab = (sigma_w^2 / N) sum_i phi(h^t_ia) phi(h^s_ib)   (the 1/N theory's field)
 //   pre-activation  G-hat^{ts}_ab = (1 / N) sum_i h^t_ia h^s_ib                     (the Gram of h)
 // Mean-field values: C-bar^{ts}_ab = sigma_w^2 E[phi(u) phi(v)] with (u, v) ~ N(0, K restricted to
@@ -10,7 +10,7 @@
 //
 // Two samplers, equal in distribution (tests/test_ensemble.cpp cross-checks them):
 //   explicit_weights  real N x N matrices (GEMM over all P inputs as one N x P matrix per layer);
-//   fast              mft.md §8.4: the deep net samples each layer's rows from N(0, sigma_w^2/N Phi^T Phi)
+//   fast              docs/theory.md §8.4: the deep net samples each layer's rows from N(0, sigma_w^2/N Phi^T Phi)
 //                     with a P x P factorisation, never forming W; the recurrent net applies W only to
 //                     the span of the vectors it has seen (Gram-Schmidt basis Q, images Y = W Q, a fresh
 //                     N(0, sigma_w^2/N I) image for each new direction): O(N (P T)^2) per network.
@@ -60,7 +60,7 @@ struct EnsembleSpec {
   std::size_t memory_budget_bytes = std::size_t(1) << 30;
 };
 
-// Ensemble statistics of one scalar observable X (one member gives one value), mft.md §6 and §8.5.
+// Ensemble statistics of one scalar observable X (one member gives one value), docs/theory.md §6 and §8.5.
 struct EnsembleStat {
   static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
   double mean_field = kNaN;         // the N = infinity value (NaN when the mean-field kernel is unavailable)
@@ -81,13 +81,13 @@ struct KernelEnsemble {
 
 // xi_c(N) from the ensemble-mean correlation trajectory c-hat^l = G-hat_ab / sqrt(G-hat_aa G-hat_bb) of the
 // followed pair: weighted least squares of ln|E c-hat^l - c*| = const - l / xi over the layers of the
-// window where the signal exceeds 4 standard errors (mft.md §5.6). The same fit on the mean-field
+// window where the signal exceeds 4 standard errors (docs/theory.md §5.6). The same fit on the mean-field
 // trajectory (same layers and weights) separates finite-width effects from the fit's own bias.
 struct CorrelationLengthFit {
   Status status;                                        // not_defined when too few layers carry signal
   double xi = EnsembleStat::kNaN, xi_se = EnsembleStat::kNaN;  // SE: delete-one-group jackknife
   double xi_mean_field_fit = EnsembleStat::kNaN;        // the same fit applied to the mean-field c^l
-  double xi_mean_field = EnsembleStat::kNaN;            // -1 / ln chi_c at the fixed point (mft.md §3)
+  double xi_mean_field = EnsembleStat::kNaN;            // -1 / ln chi_c at the fixed point (docs/theory.md §3)
   double c_star = EnsembleStat::kNaN;                   // mean-field fixed point the fit decays to
   int first_layer = 0, last_layer = 0, points = 0;
 };
@@ -112,7 +112,7 @@ struct EnsembleResult {
 
   // Largest Lyapunov exponent per layer/step for amplitudes, lambda = (1/L) sum_l ln |J^l v^{l-1}| with
   // J^l = W^l diag(phi'(h^{l-1}_a)) and v renormalised each step (input a). Mean field: the same layer
-  // average of (1/2) ln chi_1(q^{l-1}) (mft.md §3), and (1/2) ln chi_1(q*) for the deep limit.
+  // average of (1/2) ln chi_1(q^{l-1}) (docs/theory.md §3), and (1/2) ln chi_1(q*) for the deep limit.
   EnsembleStat lyapunov;
   double lyapunov_fixed_point = EnsembleStat::kNaN;
   CorrelationLengthFit correlation_length;

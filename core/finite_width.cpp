@@ -1,4 +1,4 @@
-// The 1/N theory of finite-width deep and recurrent networks (mft.md §5). See finite_width.h.
+// The 1/N theory of finite-width deep and recurrent networks (docs/theory.md §5). See finite_width.h.
 //
 // Sections
 //   1. Node counts and quadrature rules (Golub-Welsch for Gauss-Legendre and Gauss-Laguerre)
@@ -7,7 +7,7 @@
 //   4. The job: validation, work estimate, phases
 //   5. Deep network: one layer per unit (the Roberts-Yaida-Hanin recursions)
 //   6. Recurrent network: pairs, M^-1, equal-time Sigma, tau, assembly
-//   7. Correlation length (mft.md §5.6)
+//   7. Correlation length (docs/theory.md §5.6)
 #include "core/finite_width.h"
 
 #include <Eigen/Eigenvalues>
@@ -38,7 +38,7 @@ constexpr double kTauStep = 1e-4;
 // Nodes per dimension. tanh and erf have Gauss-Hermite errors that fall only like exp(-c sqrt(n)) (poles,
 // or growth along the imaginary axis): measured on the recurrent mean shift (tanh 1.5/0.3, erf 1/0.5,
 // T = 8), 3-D rules with n = 20 / 24 / 32 / 48 / 96 give -0.0154 / -0.0122 / -0.0110 / -0.01086 /
-// -0.01085 and -0.044 / -0.034 / -0.0296 / -0.0291 / -0.0291. So 3-D uses 48 (mft.md §8.1's 20-24 is not
+// -0.01085 and -0.044 / -0.034 / -0.0296 / -0.0291 / -0.0291. So 3-D uses 48 (docs/theory.md §8.1's 20-24 is not
 // enough for the tau term), 4-D 28; 1-D and 2-D are far inside their converged range.
 int hermite_nodes_for_rank(int rank) {
   switch (rank) {
@@ -274,7 +274,7 @@ struct LocalBlock {
   }
 };
 
-// sigma_w^2 E[phi_a phi_b] over a local block (the MFT map F_p of mft.md §5.1).
+// sigma_w^2 E[phi_a phi_b] over a local block (the MFT map F_p of docs/theory.md §5.1).
 bool pair_mean(const Activation& act, double sigma_w2, const double cov[kMaxSites][kMaxSites], int sites, int a,
                int b, double& out, const SiteOrder* order = nullptr) {
   double sum = 0;
@@ -284,7 +284,7 @@ bool pair_mean(const Activation& act, double sigma_w2, const double cov[kMaxSite
 }
 
 // Sigma_pq = sigma_w^4 (E[phi_a phi_b phi_c phi_d] - E[phi_a phi_b] E[phi_c phi_d]) from one set of nodes
-// (mft.md §5.2), so that Sigma is the covariance of the rule's own discrete measure.
+// (docs/theory.md §5.2), so that Sigma is the covariance of the rule's own discrete measure.
 bool pair_covariance(const Activation& act, double sigma_w2, const double cov[kMaxSites][kMaxSites], int sites, int a,
                      int b, int c, int d, double& out, const SiteOrder* order = nullptr) {
   double joint = 0, first = 0, second = 0;
@@ -300,7 +300,7 @@ bool pair_covariance(const Activation& act, double sigma_w2, const double cov[kM
 
 // F_p for a pair of sites (a, b) as a function of its local covariance entries e = (K_aa, K_ab, K_bb)
 // (only K_aa when a == b): value, gradient and Hessian by central differences. Each unordered entry is one
-// variable (mft.md §5.2).
+// variable (docs/theory.md §5.2).
 struct PairJet {
   int entries = 1;
   double value = 0;
@@ -433,7 +433,7 @@ struct FiniteWidthJob::Impl {
     if (a > b) std::swap(a, b);
     return b * (b + 1) / 2 + a;
   }
-  // The deterministic part of K between sites x and y: bias and input terms (mft.md §4.1).
+  // The deterministic part of K between sites x and y: bias and input terms (docs/theory.md §4.1).
   double base_kernel(int x, int y) const {
     const int t = site_time(x), s = site_time(y), a = site_input(x), b = site_input(y);
     const bool deep = spec.network.arch == Architecture::deep;
@@ -448,7 +448,7 @@ struct FiniteWidthJob::Impl {
     if (spec.network.input_mode == InputMode::every_step || (t == 0 && s == 0)) k += spec.network.input_variance() * spec.input_gram(a, b);
     return k;
   }
-  // The pair of C that feeds K(x, y), or -1 (mft.md §5.1: K(C) is linear in C).
+  // The pair of C that feeds K(x, y), or -1 (docs/theory.md §5.1: K(C) is linear in C).
   int feeding_pair(int x, int y) const {
     if (site_time(x) == 0 || site_time(y) == 0) return -1;
     if (spec.network.arch == Architecture::deep && site_time(x) != site_time(y)) return -1;
@@ -562,7 +562,7 @@ bool FiniteWidthJob::Impl::validate() {
     }
     result.gram_status = Status::error(StatusCode::not_defined,
                                        "The pre-activation Gram of a recurrent network has a mean shift from the dependence "
-                                       "of W and phi(h^{t-1}) that this theory does not cover (mft.md §5.5).");
+                                       "of W and phi(h^{t-1}) that this theory does not cover (docs/theory.md §5.5).");
   }
   std::ostringstream q;
   if (act.smooth())
@@ -590,7 +590,7 @@ void FiniteWidthJob::Impl::fill_relative(FiniteWidthLayer& layer) const {
 // 5. Deep network
 // ---------------------------------------------------------------------------------------------------
 // Layer l: K^l from C-bar^{l-1}; F at K^l gives C-bar^l, A_l = dF/dC^{l-1} and F''; Sigma^l over layer l;
-// then D^l = Sigma^l + A_l D^{l-1} A_l^T and m^l = A_l m^{l-1} + 1/2 F''_l : D^{l-1} (mft.md §5.2-5.3,
+// then D^l = Sigma^l + A_l D^{l-1} A_l^T and m^l = A_l m^{l-1} + 1/2 F''_l : D^{l-1} (docs/theory.md §5.2-5.3,
 // Roberts-Yaida-Hanin). The Gram: N Cov(G-hat^l) = D^{l-1} + K K + K K, N (E G-hat^l - K^l) = m^{l-1} (§5.5).
 void FiniteWidthJob::Impl::deep_step() {
   const int l = layer;
@@ -661,7 +661,7 @@ void FiniteWidthJob::Impl::deep_step() {
   out.mean_shift.resize(P, P);
   for (int a = 0; a < P; ++a)
     for (int b = 0; b < P; ++b) out.mean_shift(a, b) = mean(pair_basis_index(a, b, P));
-  // Gram of the pre-activations h^l (mft.md §5.5): Wishart noise around sigma_b^2 + C-hat^{l-1}.
+  // Gram of the pre-activations h^l (docs/theory.md §5.5): Wishart noise around sigma_b^2 + C-hat^{l-1}.
   out.gram_covariance.resize(Q, Q);
   for (int a = 0; a < P; ++a)
     for (int b = a; b < P; ++b)
@@ -735,7 +735,7 @@ void FiniteWidthJob::Impl::recurrent_inverse() {
   phase = Phase::sigma;
 }
 
-// Sigma between equal-time pairs i and j (different times: the cross-time kernel enters, mft.md §5.2).
+// Sigma between equal-time pairs i and j (different times: the cross-time kernel enters, docs/theory.md §5.2).
 double FiniteWidthJob::Impl::sigma_unit(int i, int j) const {
   LocalBlock block;
   auto sites_of = [&](int pair, int& x, int& y) {
@@ -755,7 +755,7 @@ double FiniteWidthJob::Impl::sigma_unit(int i, int j) const {
   return out;
 }
 
-// tau_b = sum_{c,d} (dSigma_bd / dC_c) (M^-1)_cd (mft.md §5.3): one unit per (equal-time b, pair d), the
+// tau_b = sum_{c,d} (dSigma_bd / dC_c) (M^-1)_cd (docs/theory.md §5.3): one unit per (equal-time b, pair d), the
 // derivative of Sigma_bd along C-bar + eps M^-1 e_d. Units whose direction does not touch the kernel of
 // their sites are pruned here.
 void FiniteWidthJob::Impl::recurrent_tau_setup() {
@@ -856,7 +856,7 @@ double FiniteWidthJob::Impl::tau_unit(const TauUnit& u, bool& ok) const {
   return (vp - vm) / (2 * eps);
 }
 
-// D_eq = (M^-1)_eq Sigma_eq (M^-1)_eq^T and m_eq = (M^-1)_eq [1/2 F'' : D + tau] (mft.md §5.2-5.3):
+// D_eq = (M^-1)_eq Sigma_eq (M^-1)_eq^T and m_eq = (M^-1)_eq [1/2 F'' : D + tau] (docs/theory.md §5.2-5.3):
 // equal-time pairs are fed only by equal-time pairs, so the equal-time block of M^-1 is closed.
 void FiniteWidthJob::Impl::recurrent_finish() {
   const int eq = static_cast<int>(eq_pairs.size());
@@ -1004,7 +1004,7 @@ FiniteWidthResult finite_width(const FiniteWidthSpec& spec) {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// 7. Correlation length (mft.md §5.6)
+// 7. Correlation length (docs/theory.md §5.6)
 // ---------------------------------------------------------------------------------------------------
 namespace {
 // Least-squares slope of log|c^{l+1} - c^l| against l over [begin, end); xi = -1 / slope.

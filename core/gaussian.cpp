@@ -424,7 +424,7 @@ void PairIntegrator::row(int a, int b0, int count, const double* cov, double* ou
   for (int j = j0; j < count; ++j) out[j] = shift + scale * out[j];
 }
 
-// Vectorised closed forms for the activations the recursions meet most (mft.md §2.2): the same
+// Vectorised closed forms for the activations the recursions meet most (docs/theory.md §2.2): the same
 // formulas as closed_pair_expectation, written as straight-line loops over a row.
 bool PairIntegrator::closed_row(int a, int b0, int count, const double* cov, double* out, double scale, double shift) const {
   constexpr double kPi = 3.14159265358979323846;

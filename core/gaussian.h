@@ -9,7 +9,7 @@
 // then one short polynomial per entry (Horner, vectorised across a row). Parseval,
 // sum_k b_k(q)^2 = E[f(sqrt(q) z)^2], gives a rigorous truncation bound through Cauchy-Schwarz:
 //     |sum_{k>K} b_k(q1) b_k(q2) rho^k| <= |rho|^{K+1} sqrt(T_K(q1) T_K(q2)),
-// with T_K the energy left after K terms. Closed forms (mft.md §2.2) bypass all of this.
+// with T_K the energy left after K terms. Closed forms (docs/theory.md §2.2) bypass all of this.
 #pragma once
 #include <functional>
 #include <vector>
@@ -29,7 +29,7 @@ const GaussHermiteRule& gauss_hermite(int n);
 // `rel_tol` (relative to `scale` when given, else to the estimate itself).
 double gaussian_mean_1d(const std::function<double(double)>& g, double q, double rel_tol = 1e-14);
 
-// Reference 2-D tensor-product Gauss-Hermite over the Cholesky parameterisation (mft.md §2.1),
+// Reference 2-D tensor-product Gauss-Hermite over the Cholesky parameterisation (docs/theory.md §2.1),
 // evaluated in a canonical ordering so that the result is symmetric under (q1, f) <-> (q2, g) exactly.
 double gauss_hermite_pair(const std::function<double(double)>& f, const std::function<double(double)>& g,
                           double q1, double q2, double c, int nodes_per_dim);

@@ -1,4 +1,4 @@
-// Gaussian-process inference with NNGP readout kernels (mft.md §7).
+// Gaussian-process inference with NNGP readout kernels (docs/theory.md §7).
 //
 // Sections
 //   1. Helpers (messages, checks, fixed tiles and the resumable item sweep)
@@ -60,7 +60,7 @@ Status check_spec(const GpSpec& spec) {
 }
 
 // Work is cut into fixed tiles that never depend on the slicing or the thread count, and each tile
-// writes only its own entries: every digit is the same however the work is cut (mft.md §8).
+// writes only its own entries: every digit is the same however the work is cut (docs/theory.md §8).
 // The factorisation's and the solves' tiles: kCholeskyBlock rows or columns.
 constexpr int kCholeskyBlock = 192;
 // Copies and scans go by kMemoryColumns columns at a time.
@@ -135,7 +135,7 @@ GpTargets gp_targets(const GpProblem& problem, bool centred) {
     return it != t.classes.end() && *it == y ? static_cast<int>(it - t.classes.begin()) : -1;
   };
   // Two classes: one output, -1 for the first class and +1 for the second. More: one-hot columns,
-  // optionally centred to 1 - 1/k and -1/k (mft.md §7).
+  // optionally centred to 1 - 1/k and -1/k (docs/theory.md §7).
   const int outputs = k == 2 ? 1 : k;
   const double off = k == 2 ? -1.0 : (centred ? -1.0 / k : 0.0), on = k == 2 ? 1.0 : (centred ? 1.0 - 1.0 / k : 1.0);
   auto fill = [&](const std::vector<double>& labels, Eigen::MatrixXd& out, const char* which) {
@@ -158,9 +158,9 @@ GpTargets gp_targets(const GpProblem& problem, bool centred) {
 
 // --- 3. The readout kernel ----------------------------------------------------------------------------
 // Layered path: K^0 = sigma_in^2 G + sigma_b^2, then K^l = sigma_b^2 [+ sigma_in^2 G] + sigma_w^2 E[phi phi]
-// over K^{l-1} (mft.md §2 / §4.1 equal-time blocks: the same step, propagate_rows, as the deep and
+// over K^{l-1} (docs/theory.md §2 / §4.1 equal-time blocks: the same step, propagate_rows, as the deep and
 // recurrent jobs), keeping only two P x P matrices. A single readout is one more such step; an
-// averaged one accumulates E[phi phi] over K^l for l in the readout range (no cross terms: mft.md §2).
+// averaged one accumulates E[phi phi] over K^l for l in the readout range (no cross terms: docs/theory.md §2).
 // Two-time path (recurrent, averaged or asked for): RecurrentKernelJob, then
 //   K_y = sigma_b^2 + sigma_w^2 / n^2 sum_{t,s in R} E[phi(h^t) phi(h^s)]   with the cross-time blocks.
 

@@ -1,14 +1,14 @@
 // Gaussian-process (Bayesian) inference with the NNGP kernel of a deep or recurrent network
-// (mft.md §7; Lee et al. 2018; Rasmussen & Williams 2006, ch. 2). Classification is GP regression on
+// (docs/theory.md §7; Lee et al. 2018; Rasmussen & Williams 2006, ch. 2). Classification is GP regression on
 // the labels: +-1 for two classes, one-hot for more, one GP per output sharing the kernel.
 //
-// Readout kernel (mft.md §7, with sigma_out^2 = sigma_w^2 and sigma_b,out^2 = sigma_b^2):
+// Readout kernel (docs/theory.md §7, with sigma_out^2 = sigma_w^2 and sigma_b,out^2 = sigma_b^2):
 //   single layer/time R:  K_y = sigma_b^2 + sigma_w^2 E[phi(h^R) phi(h^R)]  (= K^{R+1} of the deep net)
 //   time average over t in [R0, R], one readout vector shared by all times, y = w . (1/n) sum_t phi(h^t):
 //                         K_y = sigma_b^2 + sigma_w^2 / n^2 sum_{t,s} E[phi(h^t) phi(h^s)]
-// The deep network has no cross-layer covariance (mft.md §2), so its average keeps only t = s; the
-// recurrent one keeps its cross-time blocks (mft.md §4.3). At a single time both are identical
-// (mft.md §4.2); averaged over times they differ already at infinite width.
+// The deep network has no cross-layer covariance (docs/theory.md §2), so its average keeps only t = s; the
+// recurrent one keeps its cross-time blocks (docs/theory.md §4.3). At a single time both are identical
+// (docs/theory.md §4.2); averaged over times they differ already at infinite width.
 //
 // Posterior (Rasmussen & Williams 2006, Algorithm 2.1), A = K_XX + (sigma_n^2 + jitter) I = L L^T:
 //   mean  f_* = K_*X A^{-1} Y,   variance  K_** - |L^{-1} K_X*|^2,
@@ -41,14 +41,14 @@ struct GpSpec {
   // unset sigma_in^2 follows sigma_w^2, also along sweeps of sigma_w^2 (the evidence curve, the
   // sigma_w^2 x depth grid), as the scene defines it (docs/scene.md).
   Network network;
-  // Readout: from layer/time `readout_from` through `depth`, averaged (mft.md §7); -1 (or = depth):
+  // Readout: from layer/time `readout_from` through `depth`, averaged (docs/theory.md §7); -1 (or = depth):
   // the single layer/time `depth`.
   int readout_from = -1;
   // Recurrent only: compute the readout kernel from the full two-time recursion even for a single
-  // readout time (otherwise only the equal-time blocks are propagated: mft.md §4.2). For tests.
+  // readout time (otherwise only the equal-time blocks are propagated: docs/theory.md §4.2). For tests.
   bool two_time_kernel = false;
   double sigma_n2 = 1e-2;       // observation noise / ridge on the training kernel's diagonal
-  bool centred_targets = false; // one-hot targets as 1 - 1/k and -1/k (mft.md §7)
+  bool centred_targets = false; // one-hot targets as 1 - 1/k and -1/k (docs/theory.md §7)
   bool with_variance = true;    // posterior variances (costs n^2 m)
   std::size_t memory_budget_bytes = std::size_t(1) << 30;
 };
@@ -141,7 +141,7 @@ class GpJob : public Job {
 
 GpResult gp_run(const GpSpec& spec, const GpProblem& problem);
 
-// The readout kernel alone over the rows of x (mft.md §7): a job with the same recursion.
+// The readout kernel alone over the rows of x (docs/theory.md §7): a job with the same recursion.
 struct GpKernelResult {
   Eigen::MatrixXd kernel;
   Status status;

@@ -1,4 +1,4 @@
-// GP predictions at many depths and on many query points (core/gp_grid.h; mft.md §7).
+// GP predictions at many depths and on many query points (core/gp_grid.h; docs/theory.md §7).
 //
 // Sections
 //   1. GpBlockKernels: the first n columns of the lower triangle of K^l over [train; query], and the

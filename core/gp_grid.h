@@ -1,9 +1,9 @@
 // GP predictions at many depths in one pass, and on many query points without their cross terms
-// (mft.md §7: "what the phase means for learning").
+// (docs/theory.md §7: "what the phase means for learning").
 //
 // The single-time readout at depth L is K_y = sigma_b^2 + sigma_w^2 E[phi(h^L) phi(h^L)] (gp.h), i.e.
 // one more step of the recursion that gives K^{L+1}. So one recursion to depth L_max yields the readout
-// kernel of every depth 1..L_max (for the deep network and the recurrent one alike: mft.md §4.2).
+// kernel of every depth 1..L_max (for the deep network and the recurrent one alike: docs/theory.md §4.2).
 // Prediction needs only three blocks of it: K_XX (train x train), K_*X (query x train) and the query
 // diagonal; each entry of K^{l+1} depends only on the same entry and the two variances of K^l, so the
 // query x query cross terms are never needed. That makes a dense decision surface (thousands of query

@@ -1,4 +1,4 @@
-// Network inputs (mft.md §1): the circle family, iid Gaussian points, explicit points and CSV files.
+// Network inputs (docs/theory.md §1): the circle family, iid Gaussian points, explicit points and CSV files.
 //
 // Sections
 //   1. Text helpers (plain-text echo of user input, strict number parsing)
@@ -102,7 +102,7 @@ void normals4(std::uint64_t seed, std::uint64_t a, std::uint64_t t, std::uint64_
 
 Eigen::MatrixXd InputSet::gram(int t, int s) const {
   assert(t >= 0 && t < steps() && s >= 0 && s < steps() && dim > 0);
-  // mft.md §1: G_ab = x_a . x_b / d (cross-time for sequences).
+  // docs/theory.md §1: G_ab = x_a . x_b / d (cross-time for sequences).
   Eigen::MatrixXd g = x[t] * x[s].transpose();
   g /= static_cast<double>(dim);
   return g;

@@ -1,4 +1,4 @@
-// Network inputs: P points (or P sequences) in R^d, and their Gram matrices G = x x^T / d (mft.md §1).
+// Network inputs: P points (or P sequences) in R^d, and their Gram matrices G = x x^T / d (docs/theory.md §1).
 #pragma once
 #include <Eigen/Core>
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Recurrent two-time kernel recursion (mft.md §4.1). Equal-time blocks are propagated with the same
+// Recurrent two-time kernel recursion (docs/theory.md §4.1). Equal-time blocks are propagated with the same
 // code as the deep recursion (propagate_rows), so K^{tt}_RNN == K^t_DNN holds exactly (§4.2).
 #include "core/recurrent_kernel.h"
 

@@ -1,4 +1,4 @@
-// Recurrent network two-time kernel K^{ts}_{ab} with W shared over time (mft.md §4).
+// Recurrent network two-time kernel K^{ts}_{ab} with W shared over time (docs/theory.md §4).
 #pragma once
 #include <Eigen/Core>
 #include <memory>

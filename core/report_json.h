@@ -18,7 +18,7 @@ inline Json number(double v) {
 }
 
 // Mean field, mean, variance and mean squared distance with their standard errors, and on the 1/N
-// theory's scale N Var and N (mean - mean field) (mft.md §5.2-5.3).
+// theory's scale N Var and N (mean - mean field) (docs/theory.md §5.2-5.3).
 inline Json ensemble_stat(const EnsembleStat& s, double width) {
   Json j;
   j["mean_field"] = number(s.mean_field);

@@ -32,11 +32,11 @@ struct ViewSpec {
   bool operator==(const ViewSpec&) const = default;
 };
 
-// The finite-width ensemble panel (mft.md §5-6, §8.4-8.5): the ensembles simulated and the view shown.
+// The finite-width ensemble panel (docs/theory.md §5-6, §8.4-8.5): the ensembles simulated and the view shown.
 struct EnsembleViewSpec {
   int width = 64;                       // N of the histograms and the cross-time bands
   int members = 256;                    // M networks per ensemble
-  std::string sampler = "fast";         // fast (mft.md §8.4) | explicit (real weight matrices)
+  std::string sampler = "fast";         // fast (docs/theory.md §8.4) | explicit (real weight matrices)
   std::string precision = "float64";    // float64 | float32
   int width_min = 8, width_max = 256;   // the N sweep: powers of two from width_min to width_max
   std::string sweep = "w2";             // convergence-rate sweep parameter: w2 | b2 | L
@@ -45,7 +45,7 @@ struct EnsembleViewSpec {
   bool operator==(const EnsembleViewSpec&) const = default;
 };
 
-// The Gaussian-process panel (mft.md §7): data, inference settings and the view shown.
+// The Gaussian-process panel (docs/theory.md §7): data, inference settings and the view shown.
 struct GpViewSpec {
   std::string dataset = "points";       // points (1-D regression) | moons | spirals | xor | circles | fashion-mnist | csv
   int train = 200, test = 200;          // toy sets and Fashion-MNIST

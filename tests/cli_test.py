@@ -29,7 +29,7 @@ def close(a, b, rel):
     return abs(a - b) <= rel * abs(b)
 
 
-# The README's example: tanh at (1.5, 0.05) (mft.md §3 reference values).
+# The README's example: tanh at (1.5, 0.05) (docs/theory.md §3 reference values).
 code, out, err = run("fixed-point", "--act", "tanh", "--w2", "1.5", "--b2", "0.05")
 j = json.loads(out)
 check("fixed-point exit", code == 0, err)
@@ -116,7 +116,7 @@ for args, needle in [
     check(f"bad input {args}", code == 2 and needle in err and out == "", (code, out[:80], err[:200]))
 
 # Ensemble: the exact finite-N variance of critical ReLU networks, N Var(C-hat^l)/C-bar^2 =
-# N[(1 + 5/N)^(l+1) - 1] (mft.md §5.4), within 4 standard errors; the 1/N theory's D/C-bar^2 = 5(l+1) beside it.
+# N[(1 + 5/N)^(l+1) - 1] (docs/theory.md §5.4), within 4 standard errors; the 1/N theory's D/C-bar^2 = 5(l+1) beside it.
 n = 16
 code, out, err = run("ensemble", "--act", "relu", "--w2", "2", "--b2", "0", "-L", "3", "-P", "1", "-N", str(n), "-M", "20000")
 check("ensemble exit", code == 0, err)
@@ -157,14 +157,14 @@ for args, needle in [
 code, out, err = run("--help")
 check("help", code == 0 and "kernel" in out and "critical-line" in out)
 
-# gp: GP inference with the network kernel (mft.md §7).
+# gp: GP inference with the network kernel (docs/theory.md §7).
 code, out, err = run("gp", "--dataset", "moons", "--act", "relu", "--w2", "2", "--b2", "0.1", "-L", "3", "--train", "100", "--test", "100")
 check("gp exit", code == 0, err)
 j = json.loads(out)
 check("gp fields", all(k in j for k in ("accuracy", "mse", "log_evidence", "jitter", "condition_number")), j)
 check("gp moons are separable", j["accuracy"] >= 0.9 and j["train_accuracy"] >= 0.9, j.get("accuracy"))
 check("gp evidence and conditioning", j["log_evidence"] < 0 and j["condition_number"] > 1 and j["jitter"] == 0, j)
-# Deep and recurrent networks: identical predictions at a single readout time (mft.md §4.2), different
+# Deep and recurrent networks: identical predictions at a single readout time (docs/theory.md §4.2), different
 # ones for a readout averaged over times with a shared bias (§4.3).
 gp_net = ["--act", "tanh", "--w2", "1.5", "--b2", "0.1", "-L", "5", "--train", "60", "--test", "60", "--dataset", "circles"]
 deep = json.loads(run("gp", *gp_net)[1])

@@ -1,4 +1,4 @@
-// Fixed points, depth scales, Lyapunov exponent, critical line and phase diagrams (mft.md §3).
+// Fixed points, depth scales, Lyapunov exponent, critical line and phase diagrams (docs/theory.md §3).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -15,7 +15,7 @@ const Activation kErf{ActivationKind::erf, 1};
 const Activation kRelu{ActivationKind::relu, 1};
 }  // namespace
 
-TEST_CASE("critical line: tanh and erf reference points (mft.md §3)") {
+TEST_CASE("critical line: tanh and erf reference points (docs/theory.md §3)") {
   CHECK(critical_point(kTanh, 0.0).sigma_w2 == doctest::Approx(1.0).epsilon(1e-9));
   CHECK(critical_point(kTanh, 0.05).sigma_w2 == doctest::Approx(1.7609546).epsilon(1e-7));
   CHECK(critical_point(kTanh, 0.3).sigma_w2 == doctest::Approx(2.5051272).epsilon(1e-7));
@@ -34,7 +34,7 @@ TEST_CASE("critical line: tanh and erf reference points (mft.md §3)") {
   CHECK(critical_point({ActivationKind::sign, 1}, 0.1).status.code == StatusCode::not_defined);
 }
 
-TEST_CASE("fixed points: tanh ordered and chaotic, ReLU (mft.md §3 sample values)") {
+TEST_CASE("fixed points: tanh ordered and chaotic, ReLU (docs/theory.md §3 sample values)") {
   FixedPoint fp = fixed_point(make_network(kTanh, 1.5, 0.05));
   CHECK(fp.phase == Phase::ordered);
   CHECK(fp.q_star == doctest::Approx(0.418037).epsilon(2e-6));

@@ -10,7 +10,7 @@
 using namespace fs;
 
 namespace {
-// The science doc's example inputs x1, x2, x3 (d = 3).
+// The example inputs x1, x2, x3 (d = 3) of the reference values in docs/theory.md §2.
 Eigen::MatrixXd example_gram() {
   Eigen::MatrixXd x(3, 3);
   x << 1.2, 0, -0.6, 0.3, 1.5, 0.9, -0.9, 0.6, 1.2;

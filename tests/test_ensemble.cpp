@@ -1,6 +1,6 @@
-// Finite-width ensembles against exact finite-N results, the 1/N theory's reference values (mft.md §5.4,
+// Finite-width ensembles against exact finite-N results, the 1/N theory's reference values (docs/theory.md §5.4,
 // §5.5), the mean-field kernels, each other (fast sampler vs explicit weights) and themselves under any
-// thread count. Monte Carlo comparisons use |difference| < 4 standard errors (mft.md §8.5) unless a
+// thread count. Monte Carlo comparisons use |difference| < 4 standard errors (docs/theory.md §8.5) unless a
 // test compares many numbers at once, where the threshold is stated with its family-wise false-alarm rate.
 #include <doctest/doctest.h>
 
@@ -28,7 +28,7 @@ using namespace fs;
 
 namespace {
 
-// x1 of mft.md §2.2 (G_11 = 0.6): with sigma_in^2 = 2, sigma_b^2 = 0.1 the input kernel is 1.3 (§4.3).
+// x1 of docs/theory.md §2.2 (G_11 = 0.6): with sigma_in^2 = 2, sigma_b^2 = 0.1 the input kernel is 1.3 (§4.3).
 InputSet single_input() {
   Eigen::MatrixXd x(1, 3);
   x << 1.2, 0, -0.6;
@@ -272,7 +272,7 @@ TEST_CASE("fast weight stream: Philox4x32 = Random123, any offset, float = doubl
   CHECK(other != filled[0]);
 }
 
-TEST_CASE("exact finite-N variances of the deep aux field: critical ReLU and linear networks (mft.md §5.4)") {
+TEST_CASE("exact finite-N variances of the deep aux field: critical ReLU and linear networks (docs/theory.md §5.4)") {
   // With sigma_b = 0, C-hat^l = C-hat^{l-1} x (mean of N iid g(z)^2 terms): the relative variance is
   // exactly (1 + k/N)^{l+1} - 1, k = Var(2 relu(z)^2) = 5 for ReLU at sigma_w^2 = 2, k = Var(z^2) = 2 for
   // linear at sigma_w^2 = 1, and the mean stays at the mean-field value. N = 16 makes the finite-N
@@ -313,9 +313,9 @@ TEST_CASE("exact finite-N variances of the deep aux field: critical ReLU and lin
     }
 }
 
-TEST_CASE("tanh (2, 0.1), T = L = 6, shared bias, input at t = 0: the 1/N theory's numbers (mft.md §5.4, §5.5)") {
+TEST_CASE("tanh (2, 0.1), T = L = 6, shared bias, input at t = 0: the 1/N theory's numbers (docs/theory.md §5.4, §5.5)") {
   const InputSet in = single_input();
-  // N = 256: against the independent ensembles of mft.md §5.4 at the same width (their SE stated there).
+  // N = 256: against the independent ensembles of docs/theory.md §5.4 at the same width (their SE stated there).
   EnsembleSpec deep = spec_of(Architecture::deep, ActivationKind::tanh, 2.0, 0.1, 6, 256, 8000);
   const EnsembleResult d = run_ensemble(deep, in);
   EnsembleSpec rec = deep;
@@ -373,7 +373,7 @@ TEST_CASE("tanh (2, 0.1), T = L = 6, shared bias, input at t = 0: the 1/N theory
   CHECK(z_score(g32r.mean - g32r.mean_field, g32r.mean_se, g32d.mean - g32d.mean_field, g32d.mean_se) > 4);
 }
 
-TEST_CASE("fast samplers equal explicit weight matrices in distribution (mft.md §8.4)") {
+TEST_CASE("fast samplers equal explicit weight matrices in distribution (docs/theory.md §8.4)") {
   // Small widths make every finite-N effect large, so a wrong sampler would show. About 100-300 numbers
   // per case are compared at 4.5 standard errors: the chance of a false alarm is below 0.3% per case.
   struct Case {
@@ -455,7 +455,7 @@ TEST_CASE("the same numbers for 1, 2 and 4 threads and for any time slicing (STY
   set_thread_count(saved);
 }
 
-TEST_CASE("finite-width Lyapunov exponent: the 1/N extrapolation reaches (1/2) ln chi_1 (mft.md §3)") {
+TEST_CASE("finite-width Lyapunov exponent: the 1/N extrapolation reaches (1/2) ln chi_1 (docs/theory.md §3)") {
   // Chaotic tanh (4, 0.05): lambda(N) = lambda_MF + a/N + O(1/N^2); 2 lambda(2N) - lambda(N) removes a/N.
   for (const Architecture arch : {Architecture::deep, Architecture::recurrent}) {
     CAPTURE(static_cast<int>(arch));
@@ -473,7 +473,7 @@ TEST_CASE("finite-width Lyapunov exponent: the 1/N extrapolation reaches (1/2) l
   }
 }
 
-TEST_CASE("xi_c(N) from ensemble correlation trajectories against the mean field (mft.md §5.6)") {
+TEST_CASE("xi_c(N) from ensemble correlation trajectories against the mean field (docs/theory.md §5.6)") {
   // Ordered tanh (1.5, 0.05): xi_c = 15.79. Two inputs at correlation ~0.98 start close to c* = 1, where
   // 1 - c^l decays like chi_1^l; the ensemble fit and the same fit on the mean-field trajectory agree
   // within the jackknife error, and the latter is close to -1/ln chi_c.
@@ -500,7 +500,7 @@ TEST_CASE("xi_c(N) from ensemble correlation trajectories against the mean field
 TEST_CASE("cross-time aux field of odd activations: zero in deep nets at any N, O(1/N) from weight sharing") {
   // Deep: h^l_i is symmetric given every earlier layer (fresh W^l), so E[phi(h^l) phi(h^s)] = 0 exactly
   // for odd phi and l != s. Recurrent with independent biases and input at t = 0: the mean field is 0
-  // (mft.md §4.3), but the shared W correlates times at finite N (self-coupling W_ii): N E C-hat^{ts} is
+  // (docs/theory.md §4.3), but the shared W correlates times at finite N (self-coupling W_ii): N E C-hat^{ts} is
   // O(1), the same at N = 32 and N = 128 up to O(1/N).
   EnsembleSpec s = spec_of(Architecture::deep, ActivationKind::tanh, 2.0, 0.1, 4, 32, 4000);
   const EnsembleResult deep = run_ensemble(s, single_input());

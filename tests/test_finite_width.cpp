@@ -1,4 +1,4 @@
-// The 1/N theory (core/finite_width.h) against: the values of mft.md §5.4-5.5, exact closed forms
+// The 1/N theory (core/finite_width.h) against: the values of docs/theory.md §5.4-5.5, exact closed forms
 // (ReLU at (2, 0), linear at (1, 0), arc-cosine / Isserlis / step / sign moments), symmetry under
 // swapping the inputs, the deep == recurrent equivalences of §4.2-4.3, the kernel codes of
 // deep_kernel.h and recurrent_kernel.h, and Monte Carlo ensembles with stated standard errors.
@@ -19,7 +19,7 @@ using namespace fs;
 namespace {
 constexpr double kPi = 3.14159265358979323846;
 
-// Input x1 = (1.2, 0, -0.6) of mft.md §2.2: G = 0.6; x2 = (0.3, 1.5, 0.9).
+// Input x1 = (1.2, 0, -0.6) of docs/theory.md §2.2: G = 0.6; x2 = (0.3, 1.5, 0.9).
 Eigen::MatrixXd gram_x1() { return Eigen::MatrixXd::Constant(1, 1, 0.6); }
 Eigen::MatrixXd gram_x1_x2() {
   Eigen::MatrixXd g(2, 2);
@@ -103,7 +103,7 @@ EnsembleStats ensemble_stats(const std::vector<Eigen::VectorXd>& samples, const 
 }
 }  // namespace
 
-TEST_CASE("mft.md §5.4: tanh (2, 0.1), T = 6, shared bias, input at t = 0") {
+TEST_CASE("docs/theory.md §5.4: tanh (2, 0.1), T = 6, shared bias, input at t = 0") {
   const FiniteWidthResult deep = finite_width(spec_of(ActivationKind::tanh, 2, 0.1, 6, Architecture::deep));
   REQUIRE(deep.status.ok());
   REQUIRE(deep.mean_shift_status.ok());
@@ -123,16 +123,16 @@ TEST_CASE("mft.md §5.4: tanh (2, 0.1), T = 6, shared bias, input at t = 0") {
   CHECK(rnn.layers[0].covariance(0, 0) == doctest::Approx(deep.layers[0].covariance(0, 0)).epsilon(1e-12));
 }
 
-TEST_CASE("mft.md §5.4: the other rows of the table") {
+TEST_CASE("docs/theory.md §5.4: the other rows of the table") {
   struct Row {
     ActivationKind kind;
     double w2, b2;
     int depth;
     double deep_var, deep_shift, rnn_var, rnn_shift;
   };
-  // The recurrent shifts of these two rows are -0.013 and -0.032 in the doc; they depend on 3-D quadrature
-  // that converges slowly (see hermite_nodes_for_rank): converged values are -0.0109 and -0.0291, which is
-  // what is asserted here (the doc's -0.013 / -0.032 match a 3-D rule of about 22-24 nodes).
+  // The recurrent shifts of these two rows depend on 3-D quadrature that converges slowly (see
+  // hermite_nodes_for_rank): the converged values -0.0109 and -0.0291 are asserted here (a 3-D rule of about
+  // 22-24 nodes gives -0.013 and -0.032 instead).
   const Row rows[] = {{ActivationKind::tanh, 1.5, 0.3, 8, 0.2258, -0.055, 0.3940, -0.0109},
                       {ActivationKind::erf, 1.0, 0.5, 8, 0.1242, -0.017, 0.1837, -0.0291}};
   for (const Row& row : rows) {
@@ -151,7 +151,7 @@ TEST_CASE("mft.md §5.4: the other rows of the table") {
   }
 }
 
-TEST_CASE("exact: ReLU at (2, 0) gives N Var / C^2 = 5 (l + 1) and no mean shift (mft.md §5.4)") {
+TEST_CASE("exact: ReLU at (2, 0) gives N Var / C^2 = 5 (l + 1) and no mean shift (docs/theory.md §5.4)") {
   const FiniteWidthResult r = finite_width(spec_of(ActivationKind::relu, 2, 0, 10, Architecture::deep));
   REQUIRE(r.status.ok());
   for (int l = 0; l <= 10; ++l) {
@@ -164,7 +164,7 @@ TEST_CASE("exact: ReLU at (2, 0) gives N Var / C^2 = 5 (l + 1) and no mean shift
   }
 }
 
-TEST_CASE("exact: linear at (1, 0) gives D = (l + 1)(K K + K K) and m = 0, deep and recurrent (mft.md §5.3)") {
+TEST_CASE("exact: linear at (1, 0) gives D = (l + 1)(K K + K K) and m = 0, deep and recurrent (docs/theory.md §5.3)") {
   for (Architecture arch : {Architecture::deep, Architecture::recurrent}) {
     CAPTURE(architecture_name(arch));
     const FiniteWidthResult r = finite_width(spec_of(ActivationKind::linear, 1, 0, 5, arch, gram_x1_x2()));
@@ -186,7 +186,7 @@ TEST_CASE("exact: linear at (1, 0) gives D = (l + 1)(K K + K K) and m = 0, deep 
   }
 }
 
-TEST_CASE("exact: tanh at (1, 0), q^0 = 1, reproduces the table of mft.md §5.4 at l = 20 and 100") {
+TEST_CASE("exact: tanh at (1, 0), q^0 = 1, reproduces the table of docs/theory.md §5.4 at l = 20 and 100") {
   // The doc does not state the input of this table; q^0 = 1 reproduces it (x1 with q^0 = 0.6 gives 13.56 / 66.43).
   const FiniteWidthResult r =
       finite_width(spec_of(ActivationKind::tanh, 1, 0, 100, Architecture::deep, Eigen::MatrixXd::Ones(1, 1)));
@@ -323,12 +323,12 @@ TEST_CASE("odd phi with independent bias, input at t = 0: the recurrent 1/N term
   }
 }
 
-TEST_CASE("pre-activation Gram of the deep network: N Var(G^l) = D^{l-1} + 2 K^l K^l (mft.md §5.5)") {
+TEST_CASE("pre-activation Gram of the deep network: N Var(G^l) = D^{l-1} + 2 K^l K^l (docs/theory.md §5.5)") {
   const FiniteWidthResult r = finite_width(spec_of(ActivationKind::tanh, 2, 0.1, 6, Architecture::deep));
   REQUIRE(r.gram_status.ok());
   const double k6 = r.layers[6].kernel(0, 0);
   CHECK(std::fabs(k6 - 0.81701) < 5e-6);
-  CHECK(std::fabs(r.layers[6].gram_covariance(0, 0) - 1.773) < 5e-4);  // the doc's checked value
+  CHECK(std::fabs(r.layers[6].gram_covariance(0, 0) - 1.773) < 5e-4);  // D^5 + 2 (K^6)^2, docs/theory.md §5.5
   CHECK(r.layers[6].gram_covariance(0, 0) == doctest::Approx(r.layers[5].covariance(0, 0) + 2 * k6 * k6).epsilon(1e-14));
   CHECK(r.layers[6].gram_mean_shift(0, 0) == r.layers[5].mean_shift(0, 0));
   CHECK(r.layers[0].gram_covariance(0, 0) == doctest::Approx(2 * 1.3 * 1.3).epsilon(1e-14));
@@ -338,7 +338,7 @@ TEST_CASE("pre-activation Gram of the deep network: N Var(G^l) = D^{l-1} + 2 K^l
 }
 
 TEST_CASE("Monte Carlo: deep tanh network with two inputs, N = 64 (D and m of every entry)") {
-  // Exact sampler (mft.md §8.4): the rows of h^l are iid N(0, sigma_b^2 + C-hat^{l-1}).
+  // Exact sampler (docs/theory.md §8.4): the rows of h^l are iid N(0, sigma_b^2 + C-hat^{l-1}).
   const double w2 = 2, b2 = 0.1, width = 64;
   const int depth = 4, members = 40000, N = 64;
   const Eigen::MatrixXd G = gram_x1_x2();
@@ -437,7 +437,7 @@ TEST_CASE("Monte Carlo: recurrent ReLU network with a shared W (polar rule, cros
 }
 
 TEST_CASE("correlation length: the MFT fit recovers -1/ln chi_c, the finite-N shift is O(1/N)") {
-  // Chaotic tanh (4, 0.05): xi_c = 6.980 (mft.md §3).
+  // Chaotic tanh (4, 0.05): xi_c = 6.980 (docs/theory.md §3).
   const FiniteWidthResult r = finite_width(spec_of(ActivationKind::tanh, 4, 0.05, 40, Architecture::deep, gram_x1_x2()));
   REQUIRE(r.status.ok());
   const FixedPoint fp = fixed_point(make_network({ActivationKind::tanh, 1}, 4, 0.05));

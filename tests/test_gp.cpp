@@ -1,5 +1,5 @@
-// GP inference (mft.md §7): hand-solved problems, interpolation as sigma_n^2 -> 0, the evidence against
-// an eigen-decomposition, deep == recurrent at a single readout time (mft.md §4.2) and the difference for
+// GP inference (docs/theory.md §7): hand-solved problems, interpolation as sigma_n^2 -> 0, the evidence against
+// an eigen-decomposition, deep == recurrent at a single readout time (docs/theory.md §4.2) and the difference for
 // time-averaged readouts (§4.3), the jitter path, the memory budget, jobs and determinism.
 #include <doctest/doctest.h>
 
@@ -106,7 +106,7 @@ TEST_CASE("the blocked Cholesky solve and its condition estimate against dense r
 
 TEST_CASE("a linear network's GP by hand: readout kernel, posterior and evidence") {
   // phi(x) = x: K^0 = sigma_in^2 G + sigma_b^2, K^1 = sigma_b^2 + sigma_w^2 K^0, readout
-  // K_y = sigma_b^2 + sigma_w^2 K^1 (mft.md §2, §7), G = x x^T / d with d = 2.
+  // K_y = sigma_b^2 + sigma_w^2 K^1 (docs/theory.md §2, §7), G = x x^T / d with d = 2.
   GpSpec spec = base_spec(ActivationKind::linear, 1);
   spec.network.sigma_w2 = 0.8;
   spec.network.sigma_in2 = 1.2;
@@ -197,7 +197,7 @@ TEST_CASE("a scene with L = 0 reads out after one layer: Williams' erf kernel an
   }
 }
 
-TEST_CASE("the single readout kernel is the deep kernel of the next layer, K^{L+1} (mft.md §7)") {
+TEST_CASE("the single readout kernel is the deep kernel of the next layer, K^{L+1} (docs/theory.md §7)") {
   for (auto kind : {ActivationKind::tanh, ActivationKind::relu, ActivationKind::erf}) {
     const GpSpec spec = base_spec(kind, 4);
     const GpProblem p = toy_problem(DatasetKind::moons, 15, 0);
@@ -296,7 +296,7 @@ TEST_CASE("log evidence equals the direct formula via eigenvalues, summed over o
   CHECK(r.solve.log_evidence == doctest::Approx(total).epsilon(1e-11));
 }
 
-TEST_CASE("deep and recurrent networks give identical GP predictions at a single readout time (mft.md §4.2)") {
+TEST_CASE("deep and recurrent networks give identical GP predictions at a single readout time (docs/theory.md §4.2)") {
   const GpProblem p = toy_problem(DatasetKind::moons, 40, 30);
   for (auto kind : {ActivationKind::tanh, ActivationKind::relu}) {
     GpSpec deep = base_spec(kind, 6);
@@ -324,7 +324,7 @@ TEST_CASE("deep and recurrent networks give identical GP predictions at a single
   }
 }
 
-TEST_CASE("a time-averaged readout separates the architectures, unless the cross-time kernel vanishes (mft.md §4.3)") {
+TEST_CASE("a time-averaged readout separates the architectures, unless the cross-time kernel vanishes (docs/theory.md §4.3)") {
   const GpProblem p = toy_problem(DatasetKind::circles, 30, 30);
   GpSpec deep = base_spec(ActivationKind::tanh, 6);
   deep.readout_from = 2;

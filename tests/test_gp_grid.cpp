@@ -1,6 +1,6 @@
 // Depth scans and query-point surfaces (core/gp_grid.h) against independent runs of GpJob (core/gp.h),
 // which builds the full (n + m)^2 kernel one depth at a time: one recursion must give every depth,
-// and skipping the query x query cross terms must not change any prediction (mft.md §7).
+// and skipping the query x query cross terms must not change any prediction (docs/theory.md §7).
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -34,7 +34,7 @@ RecurrentKernelSpec reference_spec(BiasMode bias, InputMode input) {
 }
 }  // namespace
 
-TEST_CASE("equal-time blocks equal the deep kernel exactly, for both bias modes (mft.md §4.2)") {
+TEST_CASE("equal-time blocks equal the deep kernel exactly, for both bias modes (docs/theory.md §4.2)") {
   for (auto kind : {ActivationKind::tanh, ActivationKind::relu, ActivationKind::gelu}) {
     for (auto bias : {BiasMode::shared, BiasMode::independent}) {
       RecurrentKernelSpec rs = reference_spec(bias, InputMode::first_step);
@@ -55,7 +55,7 @@ TEST_CASE("equal-time blocks equal the deep kernel exactly, for both bias modes 
   }
 }
 
-TEST_CASE("tanh (2, 0.1), shared bias, input at t = 0: reference values (mft.md §4.3)") {
+TEST_CASE("tanh (2, 0.1), shared bias, input at t = 0: reference values (docs/theory.md §4.3)") {
   const auto r = recurrent_kernel(reference_spec(BiasMode::shared, InputMode::first_step), example_inputs());
   REQUIRE(r.status.ok());
   const double diag[] = {1.3, 0.98439, 0.88287, 0.84349, 0.82709, 0.82006};
@@ -67,7 +67,7 @@ TEST_CASE("tanh (2, 0.1), shared bias, input at t = 0: reference values (mft.md 
   CHECK(r.block(2, 4) == r.block(4, 2).transpose());
 }
 
-TEST_CASE("odd phi, independent biases, input at t = 0: no cross-time correlation (mft.md §4.3)") {
+TEST_CASE("odd phi, independent biases, input at t = 0: no cross-time correlation (docs/theory.md §4.3)") {
   const auto r = recurrent_kernel(reference_spec(BiasMode::independent, InputMode::first_step), example_inputs());
   for (int t = 1; t <= 5; ++t)
     for (int s = 0; s < t; ++s) CHECK(r.block(t, s).cwiseAbs().maxCoeff() < 1e-14);
@@ -165,7 +165,7 @@ TEST_CASE("Monte Carlo: wide random RNNs with one shared W reproduce K^{ts} with
         const double se = std::sqrt(sq / (networks - 1) / networks);
         const double expected = theory.at(t, s, 0, pair);
         INFO("t=", t, " s=", s, " pair=", pair, " MC=", mean, " +- ", se, " theory=", expected);
-        // 4 standard errors plus the O(1/N) finite-width mean shift (|N shift| < 2 here, mft.md §5.5).
+        // 4 standard errors plus the O(1/N) finite-width mean shift (|N shift| < 2 here, docs/theory.md §5.5).
         CHECK(std::abs(mean - expected) <= 4 * se + 2.0 / n);
       }
 }

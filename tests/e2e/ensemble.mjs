@@ -38,7 +38,7 @@ function cliEntry(native, key) {
 }
 function compareEntry(label, mine, native, theory = true) {
   const bad = STAT_KEYS.filter((k) => !close(mine[k], native[k]));
-  // D to 1e-9; m comes from second differences of the quadrature (mft.md §8.3, step 1e-3), which turn
+  // D to 1e-9; m comes from second differences of the quadrature (docs/theory.md §8.3, step 1e-3), which turn
   // last-bit differences of tanh/exp between the two C libraries into ~1e-8 relative: 1e-6.
   if (theory) {
     if (!close(mine.theory_n_variance, native.theory_n_variance, 1e-9)) bad.push("theory_n_variance");
@@ -102,7 +102,7 @@ async function view(name, query) {
   return { ...v, s, e: s.ensemble };
 }
 
-// The network: tanh, sigma_w^2 = 2, sigma_b^2 = 0.1 (mft.md §5.4's first row), three inputs on a circle of
+// The network: tanh, sigma_w^2 = 2, sigma_b^2 = 0.1 (docs/theory.md §5.4's first row), three inputs on a circle of
 // which the views follow a = 0, b = 2 (so the pair is taken out of a larger input set).
 const NET = "v=1&act=tanh&w2=2&b2=0.1&P=3&ia=0&ib=2&nw=8&nb=8&view=ensemble";
 
@@ -124,7 +124,7 @@ try {
       check(`${name} ${key}: first raw values == CLI histogram`, mine.first_values.every((x, i) => close(x, native.histograms[key][i])),
             JSON.stringify([mine.first_values, native.histograms[key]]));
       check(`${name} ${key}: histogram of min(M, 4096) networks`, mine.histogram_count === Math.min(m, 4096), String(mine.histogram_count));
-      // The theory applies to the aux field of both architectures and to the deep Gram (mft.md §5.5).
+      // The theory applies to the aux field of both architectures and to the deep Gram (docs/theory.md §5.5).
       if (!(arch === "recurrent" && key.startsWith("gram"))) {
         check(`${name} ${key}: theory present`, mine.theory_n_variance !== null && mine.nlo_variance !== null, JSON.stringify(mine));
         withinTheory(`${name} ${key}`, mine);
@@ -170,7 +170,7 @@ try {
       console.log(`  sweep ${p.arch} L=${p.depth}: N·MSE ${e.n_mse.toFixed(4)} ± ${e.n_mse_se.toFixed(4)} vs D + m²/N ${e.theory_n_mse.toFixed(4)} (${z.toFixed(2)} SE)`);
       check(`sweep ${p.arch} L=${p.depth}: N·MSE ${e.n_mse.toFixed(4)} ± ${e.n_mse_se.toFixed(4)} vs theory ${e.theory_n_mse.toFixed(4)} (${z.toFixed(2)} SE)`, z < 4);
     }
-    // The theory's recurrent/deep ratio grows with depth (weight sharing accumulates, mft.md §5.2).
+    // The theory's recurrent/deep ratio grows with depth (weight sharing accumulates, docs/theory.md §5.2).
     const ratio = (i) => pts[6 + i].entries.aux_aa.theory_n_variance / pts[i].entries.aux_aa.theory_n_variance;
     check("sweep: theory D_rec/D_deep grows with depth", ratio(5) > ratio(1) && ratio(5) > 1, `${ratio(1)} -> ${ratio(5)}`);
     await v.page.close();

@@ -99,7 +99,7 @@ try {
     }
     const near = (a, b, tol) => typeof a === "number" && Math.abs(a - b) <= tol;
 
-    // mft.md §4.3 reference: tanh, sigma_w^2 = 2, sigma_b^2 = 0.1, T = 5, shared bias, input at t = 0,
+    // docs/theory.md §4.3 reference: tanh, sigma_w^2 = 2, sigma_b^2 = 0.1, T = 5, shared bias, input at t = 0,
     // an input with G_11 = 0.6 (so K^00 = 2 * 0.6 + 0.1 = 1.3); values to 5 significant digits.
     const scene = "v=1&arch=recurrent&act=tanh&w2=2&b2=0.1&L=5&nw=8&nb=8&view=kernels&kv=compare";  // small phase grid: not needed here
     const k = await open(scene);
@@ -113,11 +113,11 @@ try {
           JSON.stringify([before.kernels.recurrent_aa, s7.kernels.recurrent_aa]));
     const ref = [1.3, 0.98439, 0.88287, 0.84349, 0.82709, 0.82006];
     const kr = s7.kernels.recurrent_aa || [], kd = s7.kernels.deep_aa || [];
-    check("recurrent K^tt_11 = mft.md §4.3 reference", ref.every((v, t) => near(kr[t], v, 6e-6)), JSON.stringify(kr));
+    check("recurrent K^tt_11 = docs/theory.md §4.3 reference", ref.every((v, t) => near(kr[t], v, 6e-6)), JSON.stringify(kr));
     check("deep K^l_11 = the same reference", ref.every((v, l) => near(kd[l], v, 6e-6)), JSON.stringify(kd));
     const lag1 = s7.kernels.recurrent_lag1_aa || [];
     check("recurrent K^21, K^54 = reference 0.16793, 0.33241", near(lag1[1], 0.16793, 6e-6) && near(lag1[4], 0.33241, 6e-6), JSON.stringify(lag1));
-    check("input at t = 0: deep == recurrent equal-time kernels (mft.md §4.2)",
+    check("input at t = 0: deep == recurrent equal-time kernels (docs/theory.md §4.2)",
           s7.kernels.max_abs_diff <= 1e-12 * s7.kernels.max_abs_kernel, `${s7.kernels.max_abs_diff} of ${s7.kernels.max_abs_kernel}`);
     if (shots) await k.page.screenshot({ path: path.join(shots, "kernels-compare.png") });
 
