@@ -3,14 +3,17 @@
 // For (u, v) bivariate normal with variances q1, q2 and covariance c:
 //   pair_expectation(act, q1, q2, c)            = E[phi(u) phi(v)]
 //   pair_derivative_expectation(act, q1, q2, c) = E[phi'(u) phi'(v)]
-// Closed forms where they exist (docs/theory.md §2.2); otherwise accurate quadrature (gaussian.h).
-// The vectorised fast path used by the kernel recursions lives in gaussian.h (PairIntegrator).
+// Closed forms where they exist (docs/theory.md §2.2); otherwise accurate quadrature and Hermite
+// series (gaussian.h, which knows nothing of activations). PairIntegrator (below) is the vectorised
+// fast path of the same expectations that the kernel recursions use.
 #pragma once
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/gaussian.h"
 
 namespace fs {
 
@@ -75,5 +78,50 @@ double pair_derivative_expectation(const Activation& act, double q1, double q2, 
 std::optional<double> closed_pair_expectation(const Activation& act, double q1, double q2, double c);
 std::optional<double> closed_pair_derivative_expectation(const Activation& act, double q1, double q2,
                                                          double c);
+
+// --- Hermite series and the vectorised pair integrator (Mehler's formula: gaussian.h) ----------------
+
+// Which function of the activation a series expands.
+enum class PairFunction { phi, dphi };
+
+// The Hermite series of phi(sqrt(q) z) or phi'(sqrt(q) z) to kSeriesTolerance.
+HermiteSeries hermite_series(const Activation& act, PairFunction which, double q, int min_terms = 0);
+
+// E[f(u) f(v)] for all pairs of a set of variables that share their variances q_a: the fast path of
+// the kernel recursions. Closed forms are used where they exist; otherwise Hermite series.
+class PairIntegrator {
+ public:
+  PairIntegrator(const Activation& act, PairFunction which);
+
+  // Prepares for variables with variances q (one per input/time). Cost O(P * nodes * terms).
+  void set_variances(const std::vector<double>& q);
+
+  // out[j] = shift + scale * E[f(u_a) f(u_{b0+j})] for covariances cov[j] (j = 0..count-1). The affine
+  // map is the recursion's sigma_b^2 + sigma_w^2 E[...], applied in the same pass over memory.
+  void row(int a, int b0, int count, const double* cov, double* out, double scale = 1.0, double shift = 0.0) const;
+  double operator()(int a, int b, double cov) const;
+
+  // Variances so large (q >~ 10 for tanh) that the series could not reach kSeriesTolerance within
+  // kMaxSeriesTerms: their entries are computed with the best series available, less accurately.
+  int inexact_variances() const { return inexact_count_; }
+  int terms() const { return terms_; }
+  bool closed_form() const { return closed_; }
+
+ private:
+  bool closed_row(int a, int b0, int count, const double* cov, double* out, double scale, double shift) const;
+
+  Activation act_;
+  PairFunction which_;
+  bool closed_ = false;
+  std::vector<double> q_;
+  std::vector<double> sqrt_q_;
+  std::vector<double> inv_sqrt_q_;  // 1 / sqrt(q), 0 where q = 0
+  std::vector<double> erf_norm_;     // erf: 1 / sqrt(1 + 2 a^2 q)
+  std::vector<HermiteSeries> series_;
+  std::vector<double> coef_by_term_;  // terms_ x P, term-major: coefficient k of variable b at k*P + b
+  std::vector<int> own_terms_;        // terms each variable's own series needs for the tolerance
+  int terms_ = 0;
+  int inexact_count_ = 0;
+};
 
 }  // namespace fs

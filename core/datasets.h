@@ -1,7 +1,7 @@
 // Labelled data sets for GP inference (docs/theory.md §7): 2-D toy classification sets drawn from our own
 // counter-based generator (same points natively and in wasm), Fashion-MNIST read from Debian's
-// `dataset-fashion-mnist` package (gzipped idx files, decoded by our own inflate), and labelled CSV
-// (features..., label).
+// `dataset-fashion-mnist` package (gzipped idx files, decoded by our own inflate: core/deflate.h), and
+// labelled CSV (features..., label).
 //
 // Every set comes as a train/test split of points (rows of x) with one label each: a class id for
 // classification, a real target for regression (CSV only).
@@ -76,20 +76,16 @@ LabelledCsv parse_labelled_csv(std::string_view text, bool regression = false);
 const std::vector<std::string>& fashion_mnist_class_names();
 // The four idx files exist in `dir` (gzipped or plain).
 bool fashion_mnist_available(const std::string& dir = kFashionMnistDir);
-
-// --- gzip (RFC 1952) / DEFLATE (RFC 1951) decoding ---------------------------------------------------
-// Our own decoder (no zlib in the wasm build): stored, fixed-Huffman and dynamic-Huffman blocks.
-struct InflateResult {
-  std::vector<std::uint8_t> bytes;
-  bool truncated = false;  // stopped early at max_output: the CRC-32 of the whole member was not checked
-  Status status;
-};
-// Decodes the first gzip member of `data`; stops once `max_output` bytes are out (0: no limit).
-// A complete member is checked against its CRC-32 and length.
-InflateResult gunzip(const std::uint8_t* data, std::size_t size, std::size_t max_output = 0);
-// A raw DEFLATE stream.
-InflateResult inflate(const std::uint8_t* data, std::size_t size, std::size_t max_output = 0);
-std::uint32_t crc32(const std::uint8_t* data, std::size_t size);
+// The names of the package's four gzipped idx files, in the order training images, training labels,
+// test images, test labels. A smaller copy (the web build's subset) keeps the same names.
+const std::vector<std::string>& fashion_mnist_file_names();
+// Checks a copy of those four files that a platform received into `dir` (the web build downloads them
+// into its in-memory file system): each file is there with the byte count it was received with
+// (`received_bytes`, in the order of fashion_mnist_file_names(); a missing or non-positive count fails),
+// and the idx headers describe labels and 28 x 28 images of matching counts for the training and the
+// test split. The message of a failure is a clause for the caller's sentence, e.g.
+// "t10k-images-idx3-ubyte.gz arrived incomplete", or the idx reader's sentence about a damaged file.
+Status check_fashion_mnist_files(const std::string& dir, const std::vector<long long>& received_bytes);
 
 // An idx file (LeCun's MNIST format: big-endian magic 0x000008TT with unsigned-byte data, then the
 // dimensions) read from `path` (gzipped or plain). At most `max_items` items of the first dimension are

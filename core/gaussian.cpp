@@ -4,7 +4,6 @@
 //   1. Gauss-Hermite rules (Newton on the three-term recurrence, with rescaling so n = 2048 works)
 //   2. one- and two-dimensional quadrature
 //   3. Hermite series (Mehler's formula)
-//   4. PairIntegrator: the vectorised fast path
 #include "core/gaussian.h"
 
 #include <algorithm>
@@ -14,11 +13,8 @@
 #include <memory>
 #include <mutex>
 #include <numbers>
-#include <unordered_map>
 
 #include <Eigen/Eigenvalues>
-
-#include "core/fast_math.h"
 
 namespace fs {
 
@@ -267,10 +263,38 @@ HermiteSeries hermite_series(const std::function<double(double)>& f, double q, d
   return out;
 }
 
-HermiteSeries hermite_series(const Activation& act, PairFunction which, double q, int min_terms) {
-  if (which == PairFunction::phi)
-    return hermite_series([&](double x) { return act.phi(x); }, q, kSeriesTolerance, min_terms);
-  return hermite_series([&](double x) { return act.dphi(x); }, q, kSeriesTolerance, min_terms);
+std::vector<HermiteSeries> hermite_series_on_rule(const std::function<double(double)>& f, const std::vector<double>& q,
+                                                  int nodes, int terms, double tolerance) {
+  const int count = static_cast<int>(q.size());
+  std::vector<HermiteSeries> out(q.size());
+  if (count == 0) return out;
+  const GaussHermiteRule& rule = gauss_hermite(nodes);
+  const Eigen::MatrixXd basis = hermite_basis(rule, terms);
+  Eigen::MatrixXd samples(count, basis.rows());
+  for (int i = 0; i < count; ++i) samples.row(i) = weighted_samples(f, q[static_cast<std::size_t>(i)], rule);
+  const Eigen::MatrixXd coef = samples * basis;
+  for (int i = 0; i < count; ++i) {
+    HermiteSeries& s = out[static_cast<std::size_t>(i)];
+    s.q = q[static_cast<std::size_t>(i)];
+    s.nodes = nodes;
+    s.terms = terms;
+    s.energy = samples.row(i).squaredNorm();
+    s.coef.assign(terms, 0.0);
+    for (int k = 0; k < terms; ++k) s.coef[k] = coef(i, k);
+    const double kept = coef.row(i).squaredNorm();
+    s.tail_fraction = s.energy > 0 ? std::max(0.0, (s.energy - kept) / s.energy) : 0.0;
+    s.converged = s.tail_fraction <= tolerance;
+    // This variance's own truncation (smaller variances need fewer terms).
+    double partial = 0;
+    for (int k = 0; k < terms; ++k) {
+      partial += s.coef[k] * s.coef[k];
+      if (s.energy - partial <= tolerance * s.energy) {
+        s.terms = k + 1;
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 double series_pair(const HermiteSeries& a, const HermiteSeries& b, double rho) {
@@ -283,211 +307,6 @@ double series_pair(const HermiteSeries& a, const HermiteSeries& b, double rho) {
     s = s * rho + ak * bk;
   }
   return s;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// 4. PairIntegrator
-// ---------------------------------------------------------------------------------------------------
-PairIntegrator::PairIntegrator(const Activation& act, PairFunction which) : act_(act), which_(which) {
-  closed_ = act.closed_form();
-}
-
-void PairIntegrator::set_variances(const std::vector<double>& q) {
-  const int p = static_cast<int>(q.size());
-  q_.resize(p);
-  sqrt_q_.resize(p);
-  inv_sqrt_q_.resize(p);
-  erf_norm_.resize(p);
-  const double a2 = act_.param * act_.param;
-  for (int a = 0; a < p; ++a) {
-    q_[a] = std::max(q[a], 0.0);
-    sqrt_q_[a] = std::sqrt(q_[a]);
-    inv_sqrt_q_[a] = q_[a] > 0 ? 1 / sqrt_q_[a] : 0.0;
-    erf_norm_[a] = 1 / std::sqrt(1 + 2 * a2 * q_[a]);
-  }
-  inexact_count_ = 0;
-  if (closed_) return;
-
-  // One series per distinct variance (inputs of equal norm share theirs). The largest variance needs
-  // the most nodes and terms; its rule and truncation then serve every smaller one, which costs one
-  // pass over the nodes per variance instead of an adaptive search each.
-  std::vector<double> distinct(q_.begin(), q_.end());
-  std::sort(distinct.begin(), distinct.end(), std::greater<>());
-  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-  const std::function<double(double)> f = [this](double x) { return which_ == PairFunction::phi ? act_.phi(x) : act_.dphi(x); };
-  series_.assign(distinct.size(), HermiteSeries{});
-  std::unordered_map<double, int> index;
-  for (std::size_t i = 0; i < distinct.size(); ++i) index.emplace(distinct[i], static_cast<int>(i));
-  terms_ = 1;
-  if (!distinct.empty()) {
-    series_[0] = hermite_series(f, distinct[0], kSeriesTolerance);
-    terms_ = series_[0].terms;
-  }
-  // Every smaller variance on the largest one's rule and truncation, all at once: with the basis
-  // H(i, k) = sqrt(w_i) h_k(z_i), the coefficients of all variances are one matrix product.
-  std::vector<char> pending(distinct.size(), 1);
-  if (distinct.size() > 1 && distinct.back() > 0 && series_[0].converged) {
-    const GaussHermiteRule& rule = gauss_hermite(series_[0].nodes);
-    const Eigen::MatrixXd basis = hermite_basis(rule, terms_);
-    Eigen::MatrixXd samples(static_cast<int>(distinct.size()) - 1, basis.rows());
-    for (std::size_t i = 1; i < distinct.size(); ++i) samples.row(static_cast<int>(i) - 1) = weighted_samples(f, distinct[i], rule);
-    const Eigen::MatrixXd coef = samples * basis;
-    for (std::size_t i = 1; i < distinct.size(); ++i) {
-      HermiteSeries& s = series_[i];
-      s.q = distinct[i];
-      s.nodes = series_[0].nodes;
-      s.terms = terms_;
-      s.energy = samples.row(static_cast<int>(i) - 1).squaredNorm();
-      s.coef.assign(terms_, 0.0);
-      for (int k = 0; k < terms_; ++k) s.coef[k] = coef(static_cast<int>(i) - 1, k);
-      const double kept = coef.row(static_cast<int>(i) - 1).squaredNorm();
-      s.tail_fraction = s.energy > 0 ? std::max(0.0, (s.energy - kept) / s.energy) : 0.0;
-      s.converged = s.tail_fraction <= kSeriesTolerance;
-      // This variance's own truncation (smaller variances need fewer terms).
-      double partial = 0;
-      for (int k = 0; k < terms_; ++k) {
-        partial += s.coef[k] * s.coef[k];
-        if (s.energy - partial <= kSeriesTolerance * s.energy) {
-          s.terms = k + 1;
-          break;
-        }
-      }
-      pending[i] = !s.converged;
-    }
-  }
-  pending[0] = 0;
-  for (std::size_t i = 1; i < distinct.size(); ++i)
-    if (pending[i]) series_[i] = hermite_series(f, distinct[i], kSeriesTolerance, terms_);
-  for (const auto& s : series_) terms_ = std::max(terms_, s.terms);
-  // A series truncated before terms_ gets the coefficients up to terms_ (a smaller variance that
-  // happened to need more terms than the largest: unusual).
-  for (auto& s : series_)
-    if (static_cast<int>(s.coef.size()) < terms_) s = hermite_series(f, s.q, kSeriesTolerance, terms_);
-  std::vector<int> which_series(p);
-  for (int a = 0; a < p; ++a) which_series[a] = index.at(q_[a]);
-  coef_by_term_.assign(static_cast<std::size_t>(terms_) * p, 0.0);
-  own_terms_.assign(p, terms_);
-  for (int a = 0; a < p; ++a) {
-    own_terms_[a] = std::clamp(series_[which_series[a]].terms, 1, terms_);
-    const HermiteSeries& s = series_[which_series[a]];
-    if (!s.converged) ++inexact_count_;
-    const int kept = std::min<int>(terms_, static_cast<int>(s.coef.size()));
-    for (int k = 0; k < kept; ++k) coef_by_term_[static_cast<std::size_t>(k) * p + a] = s.coef[k];
-  }
-}
-
-void PairIntegrator::row(int a, int b0, int count, const double* cov, double* out, double scale, double shift) const {
-  if (closed_) {
-    if (closed_row(a, b0, count, cov, out, scale, shift)) return;
-    for (int j = 0; j < count; ++j) {
-      const int b = b0 + j;
-      const auto v = which_ == PairFunction::phi ? closed_pair_expectation(act_, q_[a], q_[b], cov[j])
-                                                 : closed_pair_derivative_expectation(act_, q_[a], q_[b], cov[j]);
-      out[j] = shift + scale * *v;
-    }
-    return;
-  }
-  const int p = static_cast<int>(q_.size());
-  thread_local std::vector<double> rho;
-  rho.resize(count);
-  const double sa = sqrt_q_[a];
-  for (int j = 0; j < count; ++j) {
-    const double s = sa * sqrt_q_[b0 + j];
-    rho[j] = s > 0 ? std::clamp(cov[j] / s, -1.0, 1.0) : 0.0;
-    out[j] = 0.0;
-  }
-  // Horner across the row, s_j <- s_j rho_j + b_k(a) b_k(b0 + j), in blocks of kBlock entries that
-  // stay in registers for all k (the coefficients of a block are one cache line per k).
-  // A pair needs max(K_a, K_b) terms: with both tails below tolerance the Cauchy-Schwarz bound holds
-  // (gaussian.h), so a block starts its Horner scheme at the largest own truncation in it.
-  constexpr int kBlock = 16;
-  const double* coef_a = coef_by_term_.data() + a;
-  const int* own = own_terms_.data() + b0;
-  int j0 = 0;
-  for (; j0 + kBlock <= count; j0 += kBlock) {
-    int block_terms = own_terms_[a];
-    for (int j = 0; j < kBlock; ++j) block_terms = std::max(block_terms, own[j0 + j]);
-    double acc[kBlock] = {};
-    const double* r = rho.data() + j0;
-    for (int k = block_terms - 1; k >= 0; --k) {
-      const double* ck = coef_by_term_.data() + static_cast<std::size_t>(k) * p + b0 + j0;
-      const double cak = coef_a[static_cast<std::size_t>(k) * p];
-      for (int j = 0; j < kBlock; ++j) acc[j] = acc[j] * r[j] + cak * ck[j];
-    }
-    for (int j = 0; j < kBlock; ++j) out[j0 + j] = shift + scale * acc[j];
-  }
-  for (int k = terms_ - 1; k >= 0 && j0 < count; --k) {
-    const double* ck = coef_by_term_.data() + static_cast<std::size_t>(k) * p + b0;
-    const double cak = coef_a[static_cast<std::size_t>(k) * p];
-    for (int j = j0; j < count; ++j) out[j] = out[j] * rho[j] + cak * ck[j];
-  }
-  for (int j = j0; j < count; ++j) out[j] = shift + scale * out[j];
-}
-
-// Vectorised closed forms for the activations the recursions meet most (docs/theory.md §2.2): the same
-// formulas as closed_pair_expectation, written as straight-line loops over a row.
-bool PairIntegrator::closed_row(int a, int b0, int count, const double* cov, double* out, double scale, double shift) const {
-  constexpr double kPi = 3.14159265358979323846;
-  const double* sq = sqrt_q_.data() + b0;
-  const double sa = sqrt_q_[a];
-  const bool phi = which_ == PairFunction::phi;
-  switch (act_.kind) {
-    case ActivationKind::relu:
-    case ActivationKind::leaky_relu: {
-      const double alpha = act_.kind == ActivationKind::relu ? 0.0 : act_.param;
-      const double lin = alpha * alpha + alpha * (1 - alpha), arc = (1 - alpha) * (1 - alpha);
-      const double ia = inv_sqrt_q_[a];
-      const double* ib = inv_sqrt_q_.data() + b0;
-      thread_local std::vector<double> rho;
-      rho.resize(count);
-      for (int j = 0; j < count; ++j) rho[j] = std::min(1.0, std::max(-1.0, cov[j] * ia * ib[j]));
-      // On the diagonal rho is 1 exactly: asin is so steep at 1 that one ulp in rho would move the
-      // result by 1e-8.
-      if (b0 <= a && a < b0 + count && q_[a] > 0 && cov[a - b0] == q_[a]) rho[a - b0] = 1.0;
-      if (phi) {
-        // (sqrt(q1 q2) / 2 pi) (sin theta + (pi - theta) cos theta), theta = acos rho = pi/2 - asin rho
-        for (int j = 0; j < count; ++j) {
-          const double s = sa * sq[j], r = rho[j];
-          const double e = lin * r * s + arc * s * (1 / (2 * kPi)) * (std::sqrt(std::max(0.0, 1 - r * r)) + (0.5 * kPi + asin_vectorizable(r)) * r);
-          out[j] = shift + scale * e;
-        }
-      } else {
-        for (int j = 0; j < count; ++j)  // (pi - theta) / 2 pi
-          out[j] = shift + scale * (lin + arc * (0.25 + asin_vectorizable(rho[j]) * (1 / (2 * kPi))));
-      }
-      return true;
-    }
-    case ActivationKind::erf: {
-      const double a2 = act_.param * act_.param;
-      const double na = erf_norm_[a];
-      const double* nb = erf_norm_.data() + b0;
-      if (phi) {
-        for (int j = 0; j < count; ++j) {  // Williams 1997: (2/pi) asin(2 a^2 c / sqrt((1 + 2 a^2 q1)(1 + 2 a^2 q2)))
-          const double s = sa * sq[j];
-          const double c = std::min(s, std::max(-s, cov[j]));
-          const double x = 2 * a2 * c * na * nb[j];
-          out[j] = shift + scale * (2 / kPi) * asin_vectorizable(std::min(1.0, std::max(-1.0, x)));
-        }
-      } else {
-        const double* qb = q_.data() + b0;
-        const double da = 1 + 2 * a2 * q_[a];
-        for (int j = 0; j < count; ++j) {
-          const double s = sa * sq[j];
-          const double c = std::min(s, std::max(-s, cov[j]));
-          const double det = da * (1 + 2 * a2 * qb[j]) - 4 * a2 * a2 * c * c;
-          out[j] = shift + scale * 4 * a2 / kPi / std::sqrt(std::max(det, 1e-300));
-        }
-      }
-      return true;
-    }
-    default: return false;
-  }
-}
-
-double PairIntegrator::operator()(int a, int b, double cov) const {
-  double out = 0;
-  row(a, b, 1, &cov, &out);
-  return out;
 }
 
 }  // namespace fs

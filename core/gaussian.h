@@ -1,5 +1,7 @@
-// Gaussian integrals: Gauss-Hermite rules, Hermite (Mehler) series for E[f(u) g(v)], and the
-// vectorised pair integrator used by the kernel recursions.
+// Gaussian integrals of plain functions: Gauss-Hermite rules, one- and two-dimensional quadrature,
+// and Hermite (Mehler) series for E[f(u) g(v)]. Nothing here knows about activations: they build on
+// this file (core/activations.h holds the expectations of phi and the vectorised PairIntegrator that
+// the kernel recursions use).
 //
 // Why a Hermite series: with h_k = He_k / sqrt(k!) orthonormal under N(0,1) and
 // b_k(q) = E[f(sqrt(q) z) h_k(z)], Mehler's formula gives, for (u, v) with variances q1, q2 and
@@ -13,8 +15,6 @@
 #pragma once
 #include <functional>
 #include <vector>
-
-#include "core/activations.h"
 
 namespace fs {
 
@@ -33,9 +33,6 @@ double gaussian_mean_1d(const std::function<double(double)>& g, double q, double
 // evaluated in a canonical ordering so that the result is symmetric under (q1, f) <-> (q2, g) exactly.
 double gauss_hermite_pair(const std::function<double(double)>& f, const std::function<double(double)>& g,
                           double q1, double q2, double c, int nodes_per_dim);
-
-// Which function of the activation a series expands.
-enum class PairFunction { phi, dphi };
 
 // The Hermite coefficients of f(sqrt(q) z) for one variance q.
 struct HermiteSeries {
@@ -56,46 +53,17 @@ inline constexpr int kMaxSeriesTerms = 1024;
 // paired with a common truncation).
 HermiteSeries hermite_series(const std::function<double(double)>& f, double q,
                              double tolerance = kSeriesTolerance, int min_terms = 0);
-HermiteSeries hermite_series(const Activation& act, PairFunction which, double q, int min_terms = 0);
+
+// The series of f(sqrt(q_i) z) for several variances at once on a given rule (`nodes`) and truncation
+// (`terms`), typically those hermite_series chose for the largest variance: with
+// H(i, k) = sqrt(w_i) h_k(z_i) all coefficients are one matrix product, one pass over the nodes per
+// variance instead of an adaptive search each. Each result keeps `terms` coefficients; its own `terms`
+// is where its tail first drops below `tolerance` (`terms` if it never does), and `converged` says
+// whether the tail after all `terms` coefficients is below it.
+std::vector<HermiteSeries> hermite_series_on_rule(const std::function<double(double)>& f, const std::vector<double>& q,
+                                                  int nodes, int terms, double tolerance = kSeriesTolerance);
 
 // sum_k a_k b_k rho^k over k < max(a.terms, b.terms) (Horner); rho is clamped to [-1, 1].
 double series_pair(const HermiteSeries& a, const HermiteSeries& b, double rho);
-
-// E[f(u) f(v)] for all pairs of a set of variables that share their variances q_a: the fast path of
-// the kernel recursions. Closed forms are used where they exist; otherwise Hermite series.
-class PairIntegrator {
- public:
-  PairIntegrator(const Activation& act, PairFunction which);
-
-  // Prepares for variables with variances q (one per input/time). Cost O(P * nodes * terms).
-  void set_variances(const std::vector<double>& q);
-
-  // out[j] = shift + scale * E[f(u_a) f(u_{b0+j})] for covariances cov[j] (j = 0..count-1). The affine
-  // map is the recursion's sigma_b^2 + sigma_w^2 E[...], applied in the same pass over memory.
-  void row(int a, int b0, int count, const double* cov, double* out, double scale = 1.0, double shift = 0.0) const;
-  double operator()(int a, int b, double cov) const;
-
-  // Variances so large (q >~ 10 for tanh) that the series could not reach kSeriesTolerance within
-  // kMaxSeriesTerms: their entries are computed with the best series available, less accurately.
-  int inexact_variances() const { return inexact_count_; }
-  int terms() const { return terms_; }
-  bool closed_form() const { return closed_; }
-
- private:
-  bool closed_row(int a, int b0, int count, const double* cov, double* out, double scale, double shift) const;
-
-  Activation act_;
-  PairFunction which_;
-  bool closed_ = false;
-  std::vector<double> q_;
-  std::vector<double> sqrt_q_;
-  std::vector<double> inv_sqrt_q_;  // 1 / sqrt(q), 0 where q = 0
-  std::vector<double> erf_norm_;     // erf: 1 / sqrt(1 + 2 a^2 q)
-  std::vector<HermiteSeries> series_;
-  std::vector<double> coef_by_term_;  // terms_ x P, term-major: coefficient k of variable b at k*P + b
-  std::vector<int> own_terms_;        // terms each variable's own series needs for the tolerance
-  int terms_ = 0;
-  int inexact_count_ = 0;
-};
 
 }  // namespace fs

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/fast_math.h"
+#include "core/activations.h"
 #include "core/gaussian.h"
 #include "tests/reference_quadrature.h"
 

@@ -8,7 +8,6 @@
 #include <imgui_impl_opengl3.h>
 
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -17,7 +16,7 @@
 #include <vector>
 
 #include "app/app.h"
-#include "core/datasets.h"  // the packaged Fashion-MNIST: idx checks, and the test hook's load
+#include "core/datasets.h"  // the packaged Fashion-MNIST: its file names and checks, and the test hook's load
 
 namespace {
 
@@ -211,10 +210,6 @@ struct WebApp {
 };
 WebApp g;
 
-// The names of Debian's dataset-fashion-mnist files, which the site's subset keeps.
-const std::vector<std::string> kFashionMnistFiles = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-                                                     "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"};
-
 std::string packaged_dir(const std::string& name) { return "/data/" + name; }
 
 // Platform::data_dir: the first call starts the download; later calls poll.
@@ -228,7 +223,7 @@ std::string data_dir(const std::string& name, std::string& error) {
   if (data.state == State::not_asked) {
     data.state = State::loading;
     std::string files;
-    for (const std::string& file : kFashionMnistFiles) files += (files.empty() ? "" : ",") + file;
+    for (const std::string& file : fs::fashion_mnist_file_names()) files += (files.empty() ? "" : ",") + file;
     js_fetch_data(name.c_str(), files.c_str());
   }
   if (data.state == State::ready) return packaged_dir(name);
@@ -236,28 +231,17 @@ std::string data_dir(const std::string& name, std::string& error) {
   return "";
 }
 
-// The fetched files as the in-memory file system holds them: every byte arrived, and the idx headers
-// describe labels and 28 x 28 images of matching counts.
-std::string check_fashion_mnist(const std::string& dir, const std::string& sizes) {
-  std::istringstream counts(sizes);
-  for (const std::string& file : kFashionMnistFiles) {
-    long long expected = -1;
-    char comma = 0;
-    counts >> expected;
-    counts >> comma;
-    std::ifstream in(dir + "/" + file, std::ios::binary | std::ios::ate);
-    if (!in || expected <= 0 || static_cast<long long>(in.tellg()) != expected) return file + " arrived incomplete";
+// The byte counts js_fetch_data reports, "n1,n2,...", in the order of the files it was given.
+std::vector<long long> received_byte_counts(const std::string& sizes) {
+  std::vector<long long> counts;
+  std::istringstream in(sizes);
+  long long count = 0;
+  char comma = 0;
+  while (in >> count) {
+    counts.push_back(count);
+    in >> comma;
   }
-  for (const char* split : {"train", "t10k"}) {
-    const fs::IdxData labels = fs::read_idx_file(dir + "/" + split + "-labels-idx1-ubyte.gz");
-    const fs::IdxData images = fs::read_idx_file(dir + "/" + split + "-images-idx3-ubyte.gz", 1);
-    if (!labels.status.ok()) return labels.status.message;
-    if (!images.status.ok()) return images.status.message;
-    if (labels.dims.size() != 1 || images.dims.size() != 3 || images.dims[0] != labels.dims[0] || images.dims[1] != 28 ||
-        images.dims[2] != 28)
-      return std::string(split) + " files do not hold matching labels and 28 x 28 images";
-  }
-  return "";
+  return counts;
 }
 
 void fit_canvas() {
@@ -312,7 +296,8 @@ EMSCRIPTEN_KEEPALIVE void fs_file_loaded(char* name_utf8, char* text_utf8, int f
 EMSCRIPTEN_KEEPALIVE void fs_data_fetched(char* name_utf8, char* error_utf8, char* sizes_utf8) {
   const std::string name = take(name_utf8), error = take(error_utf8), sizes = take(sizes_utf8);
   WebApp::PackagedData& data = g.packaged[name];
-  const std::string problem = error.empty() ? check_fashion_mnist(packaged_dir(name), sizes) : error;
+  const std::string problem =
+      error.empty() ? fs::check_fashion_mnist_files(packaged_dir(name), received_byte_counts(sizes)).message : error;
   if (problem.empty()) {
     data.state = WebApp::PackagedData::State::ready;
     return;
