@@ -48,8 +48,8 @@ bool same_deep_kernel(const Scene& a, const Scene& b) {
 bool same_recurrent_kernel(const Scene& a, const Scene& b) {
   return same_deep_kernel(a, b) && a.network.bias_mode == b.network.bias_mode;
 }
-bool wants_deep(const Scene& s) { return s.network.arch == Architecture::deep || s.view.kernels == "compare"; }
-bool wants_recurrent(const Scene& s) { return s.network.arch == Architecture::recurrent || s.view.kernels == "compare"; }
+bool wants_deep(const Scene& s) { return s.network.arch == Architecture::deep || s.view.kernels == KernelView::compare; }
+bool wants_recurrent(const Scene& s) { return s.network.arch == Architecture::recurrent || s.view.kernels == KernelView::compare; }
 
 std::string fmt(double v, const char* format = "%.6g") { return format_number(v, format); }
 
@@ -103,7 +103,6 @@ void cobweb_plot(const char* id, const char* title, const char* x_label, const c
   line_plot(spec, {map, diag, path});
 }
 
-const char* kQuantities[] = {"chi1", "xi_c", "lambda", "q_star", "c_star"};
 const char* kQuantityLabels[] = {"χ₁  (slope of the c-map at c = 1)", "ξ_c  (correlation depth scale)",
                                  "λ_max  (Lyapunov exponent per layer)", "q*  (fixed-point variance)",
                                  "c*  (fixed-point correlation)"};
@@ -114,15 +113,23 @@ const char* kQuantityLabels[] = {"χ₁  (slope of the c-map at c = 1)", "ξ_c  
 // ---------------------------------------------------------------------------------------------------
 App::App(Platform platform, Scene scene, std::vector<std::string> load_warnings)
     : platform_(std::move(platform)), scene_(std::move(scene)), messages_(std::move(load_warnings)) {
-  ensemble_panel_ = make_ensemble_panel(platform_);
-  gp_panel_ = make_gp_panel(platform_);
+  tabs_.push_back({Panel::phase, "Phase diagram", &App::phase_panel, nullptr});
+  tabs_.push_back({Panel::signal, "Signal propagation", &App::signal_panel, nullptr});
+  tabs_.push_back({Panel::kernels, "Kernels", &App::kernel_panel, nullptr});
+  tabs_.push_back({Panel::ensemble, "Finite width", nullptr, make_ensemble_panel(platform_)});
+  tabs_.push_back({Panel::gp, "GP inference", nullptr, make_gp_panel(platform_)});
   scene_changed();
 }
 
-ViewPanel* App::shown_view_panel() const {
-  if (scene_.view.panel == "ensemble") return ensemble_panel_.get();
-  if (scene_.view.panel == "gp") return gp_panel_.get();
+const App::Tab* App::tab_of(Panel panel) const {
+  for (const Tab& tab : tabs_)
+    if (tab.panel == panel) return &tab;
   return nullptr;
+}
+
+ViewPanel* App::shown_view_panel() const {
+  const Tab* tab = tab_of(scene_.view.panel);
+  return tab ? tab->view.get() : nullptr;
 }
 
 void App::set_scene(const Scene& scene) {
@@ -230,7 +237,7 @@ void App::update_derived(double budget_seconds) {
   // A shown ensemble or GP tab goes first; its jobs pause while the tab is hidden.
   if (ViewPanel* panel = shown_view_panel()) panel->update(scene_, std::max(0.25 * budget_seconds, remaining()));
   Job* jobs[] = {d.phase_job.get(), d.deep_job.get(), d.recurrent_job.get()};
-  if (scene_.view.panel == "kernels") std::rotate(jobs, jobs + 1, jobs + 3);  // deep, recurrent, phase
+  if (scene_.view.panel == Panel::kernels) std::rotate(jobs, jobs + 1, jobs + 3);  // deep, recurrent, phase
   for (Job* job : jobs)
     if (job && job->progress() < 1.0 && remaining() > 0) job->step(remaining());
 }
@@ -254,33 +261,26 @@ void App::frame(double budget_seconds) {
   ImGui::SameLine();
   ImGui::BeginChild("views", ImVec2(0, -ImGui::GetFrameHeightWithSpacing()), false);
   if (ImGui::BeginTabBar("view-tabs")) {
-    struct Tab {
-      const char* panel;
-      const char* label;
-    };
-    const Tab tabs[] = {{"phase", "Phase diagram"}, {"signal", "Signal propagation"}, {"kernels", "Kernels"},
-                        {"ensemble", "Finite width"},  {"gp", "GP inference"}};
     // A panel set by the link (or Reset) is selected for us; afterwards a click on a tab writes the
     // panel back into the scene. The tab bar settles a forced selection within two frames.
     if (scene_.view.panel != shown_panel_) {
       shown_panel_ = scene_.view.panel;
       force_frames_ = 2;
     }
-    for (const Tab& tab : tabs) {
+    for (const Tab& tab : tabs_) {
       const ImGuiTabItemFlags flags = (force_frames_ > 0 && shown_panel_ == tab.panel) ? ImGuiTabItemFlags_SetSelected : 0;
       if (ImGui::BeginTabItem(tab.label, nullptr, flags)) {
         if (force_frames_ == 0 && shown_panel_ != tab.panel) {
           scene_.view.panel = shown_panel_ = tab.panel;
           scene_changed();
         }
-        const std::string panel = tab.panel;
-        if (panel == "phase") phase_panel();
-        else if (panel == "signal") signal_panel();
-        else if (ViewPanel* view = panel == "ensemble" ? ensemble_panel_.get() : panel == "gp" ? gp_panel_.get() : nullptr) {
+        if (tab.draw) {
+          (this->*tab.draw)();
+        } else {
           const Scene before = scene_;
-          view->draw(scene_);
+          tab.view->draw(scene_);
           if (!(scene_ == before)) scene_changed();
-        } else kernel_panel();
+        }
         ImGui::EndTabItem();
       }
     }
@@ -510,10 +510,10 @@ void App::phase_panel() {
   Derived& d = derived_;
   int quantity = 0;
   for (int i = 0; i < 5; ++i)
-    if (scene_.view.quantity == kQuantities[i]) quantity = i;
+    if (scene_.view.quantity == static_cast<PhaseQuantity>(i)) quantity = i;
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 22);
   if (ImGui::Combo("colour", &quantity, kQuantityLabels, 5)) {
-    scene_.view.quantity = kQuantities[quantity];
+    scene_.view.quantity = static_cast<PhaseQuantity>(quantity);
     scene_changed();
   }
   ImGui::SameLine();
@@ -551,7 +551,7 @@ void App::phase_panel() {
   spec.x.max = scene_.phase.sigma_w2_max;
   spec.y.min = scene_.phase.sigma_b2_min;
   spec.y.max = scene_.phase.sigma_b2_max;
-  spec.value_label = kQuantities[quantity];
+  spec.value_label = phase_quantity_name(scene_.view.quantity);
   spec.export_name = "fieldscope-phase-" + spec.value_label;  // the plot's CSV / PNG buttons
   spec.values = d.chi_1_view.data();
   spec.columns = pd.spec.columns;
@@ -715,7 +715,7 @@ void App::kernel_panel() {
       return;
     }
   }
-  const bool compare = scene_.view.kernels == "compare";
+  const bool compare = scene_.view.kernels == KernelView::compare;
   int mode = compare ? 1 : 0;
   const char* mode_help = "Single: the kernel of the chosen architecture. Deep vs recurrent: both for the same parameters "
                           "and inputs, side by side with their difference.";
@@ -725,7 +725,7 @@ void App::kernel_panel() {
   ImGui::RadioButton("deep vs recurrent", &mode, 1);
   help_marker(mode_help);
   if (mode != (compare ? 1 : 0)) {
-    scene_.view.kernels = mode == 1 ? "compare" : "single";
+    scene_.view.kernels = mode == 1 ? KernelView::compare : KernelView::single;
     scene_changed();
   }
   int layer = scene_.view.layer < 0 ? scene_.network.depth : std::min(scene_.view.layer, scene_.network.depth);
@@ -740,9 +740,9 @@ void App::kernel_panel() {
   const bool show_recurrent = compare || scene_.network.arch == Architecture::recurrent;
   if (show_recurrent) {
     ImGui::SameLine();
-    bool corr = scene_.view.cross == "corr";
+    bool corr = scene_.view.cross == CrossTimeScale::correlation;
     if (ImGui::Checkbox("normalised", &corr)) {
-      scene_.view.cross = corr ? "corr" : "cov";
+      scene_.view.cross = corr ? CrossTimeScale::correlation : CrossTimeScale::covariance;
       scene_changed();
     }
     help_marker("Cross-time curves as correlations C(t, s) = K_ab(t, s) / √(K_aa(t, t) K_bb(s, s)) instead of covariances.");
@@ -810,7 +810,7 @@ void App::kernel_panel() {
 // their difference (compare), deep and recurrent on one colour scale.
 void App::kernel_maps(int layer, float width, float height) {
   Derived& d = derived_;
-  const bool compare = scene_.view.kernels == "compare";
+  const bool compare = scene_.view.kernels == KernelView::compare;
   const ImGuiStyle& style = ImGui::GetStyle();
   Eigen::MatrixXd deep, recurrent;
   std::string deep_problem, recurrent_problem;
@@ -879,7 +879,7 @@ void App::cross_time_panel(float width, float height) {
   const int T = r.steps;
   const int a = std::clamp(scene_.view.input_a, 0, r.inputs - 1);
   const int b = std::clamp(scene_.view.input_b, 0, r.inputs - 1);
-  const bool corr = scene_.view.cross == "corr";
+  const bool corr = scene_.view.cross == CrossTimeScale::correlation;
   std::vector<int> times;
   for (int k = 4; k >= 1; --k) {
     const int t = (T * k + 3) / 4;
@@ -973,7 +973,7 @@ std::string App::snapshot_json() const {
                  {"load_button", {load_button_[0], load_button_[1], load_button_[2], load_button_[3]}},
                  {"pair_a_slider", {pair_slider_[0], pair_slider_[1], pair_slider_[2], pair_slider_[3]}}};
   nlohmann::ordered_json k;
-  k["view"] = scene_.view.kernels;
+  k["view"] = scene_.view.kernels == KernelView::compare ? "compare" : "single";
   k["layer"] = scene_.view.layer < 0 ? scene_.network.depth : std::min(scene_.view.layer, scene_.network.depth);
   const DeepKernelResult* deep = deep_current() && derived_.deep_job->progress() >= 1.0 && derived_.deep_job->result().status.ok()
                                      ? &derived_.deep_job->result() : nullptr;
@@ -1008,8 +1008,8 @@ std::string App::snapshot_json() const {
     k["max_abs_kernel"] = num(max_kernel);
   }
   j["kernels"] = k;
-  j["ensemble"] = ensemble_panel_->snapshot(scene_);
-  j["gp"] = gp_panel_->snapshot(scene_);
+  for (const Tab& tab : tabs_)
+    if (tab.view) j[panel_name(tab.panel)] = tab.view->snapshot(scene_);
   // The plots of the last frame and their export buttons, in pixels (tests/e2e: exports).
   for (const DrawnPlot& p : drawn_plots())
     j["plots"][p.id] = {{"frame", {p.min.x, p.min.y, p.max.x - p.min.x, p.max.y - p.min.y}},

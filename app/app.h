@@ -81,14 +81,24 @@ class App {
   void kernel_maps(int layer, float width, float height);
   void cross_time_panel(float width, float height);
 
+  // The tabs in their order: a new tab is one more entry (App's constructor) and its value in Panel
+  // (core/scene.h). A tab is drawn by the App itself (`draw`) or is a ViewPanel with results of its own.
+  struct Tab {
+    Panel panel;
+    const char* label;
+    void (App::*draw)() = nullptr;
+    std::unique_ptr<ViewPanel> view;
+  };
+  const Tab* tab_of(Panel panel) const;
+
   Platform platform_;
   Scene scene_;
   Scene last_linked_;
   Derived derived_;
-  std::unique_ptr<ViewPanel> ensemble_panel_, gp_panel_;
+  std::vector<Tab> tabs_;
   std::vector<std::string> messages_;  // load warnings and errors, shown until dismissed
   std::string last_link_;
-  std::string shown_panel_;
+  Panel shown_panel_ = Panel::phase;
   std::string csv_message_;   // outcome of the last CSV load (errors keep the previous inputs)
   bool csv_failed_ = false;
   char csv_path_[1024] = {};  // desktop: the path field

@@ -28,14 +28,14 @@ std::vector<int> plan_widths(int width_min, int width_max) {
   return widths;
 }
 
-std::vector<double> plan_sweep_values(const std::string& parameter, double lo, double hi) {
+std::vector<double> plan_sweep_values(EnsembleSweep parameter, double lo, double hi) {
   constexpr int kValues = 6;
   std::vector<double> values;
   if (!std::isfinite(lo) || !std::isfinite(hi)) return values;
   if (lo > hi) std::swap(lo, hi);
   for (int i = 0; i < kValues; ++i) {
     double v = lo + (hi - lo) * i / (kValues - 1);
-    if (parameter == "L") v = std::max(1.0, std::round(v));
+    if (parameter == EnsembleSweep::depth) v = std::max(1.0, std::round(v));
     if (values.empty() || v != values.back()) values.push_back(v);
   }
   return values;
@@ -113,8 +113,8 @@ EnsemblePlan make_ensemble_plan(const Scene& scene) {
     plan.pair.x.push_back(std::move(rows_x));
   }
   const Scene base = pair_scene(scene, plan.pair);
-  const std::string& view = plan.view;
-  if (view == "width" || view == "chaos") {
+  const EnsembleView view = plan.view;
+  if (view == EnsembleView::width || view == EnsembleView::chaos) {
     plan.widths = plan_widths(scene.ensemble.width_min, scene.ensemble.width_max);
     for (Architecture arch : {Architecture::deep, Architecture::recurrent})
       for (int n : plan.widths) {
@@ -123,15 +123,15 @@ EnsemblePlan make_ensemble_plan(const Scene& scene) {
         s.ensemble.width = n;
         plan.points.push_back(make_point(s, plan.pair, n));
       }
-  } else if (view == "sweep") {
+  } else if (view == EnsembleView::sweep) {
     plan.sweep = scene.ensemble.sweep;
     plan.sweep_values = plan_sweep_values(plan.sweep, scene.ensemble.sweep_min, scene.ensemble.sweep_max);
     for (Architecture arch : {Architecture::deep, Architecture::recurrent})
       for (double v : plan.sweep_values) {
         Scene s = base;
         s.network.arch = arch;
-        if (plan.sweep == "w2") s.network.sigma_w2 = v;
-        else if (plan.sweep == "b2") s.network.sigma_b2 = v;
+        if (plan.sweep == EnsembleSweep::sigma_w2) s.network.sigma_w2 = v;
+        else if (plan.sweep == EnsembleSweep::sigma_b2) s.network.sigma_b2 = v;
         else s.network.depth = static_cast<int>(v);
         plan.points.push_back(make_point(s, plan.pair, v));
       }

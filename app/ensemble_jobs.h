@@ -31,12 +31,12 @@ struct EnsemblePoint {
 };
 
 struct EnsemblePlan {
-  std::string view;               // hist | width | sweep | cross | chaos
+  EnsembleView view = EnsembleView::histograms;
   Status status;                  // e.g. the inputs could not be made: nothing runs
   InputSet pair;                  // the followed pair's inputs (1 or 2 of them)
   int input_a = 0, input_b = 0;   // the pair in the scene's numbering
   std::vector<EnsemblePoint> points;
-  std::string sweep;              // w2 | b2 | L (sweep view)
+  EnsembleSweep sweep = EnsembleSweep::sigma_w2;  // the sweep view's parameter
   std::vector<double> sweep_values;
   std::vector<int> widths;        // width / chaos views
 };
@@ -45,7 +45,7 @@ struct EnsemblePlan {
 // ends when there are none); sweep: 6 values evenly spread (integers for depth).
 EnsemblePlan make_ensemble_plan(const Scene& scene);
 std::vector<int> plan_widths(int width_min, int width_max);
-std::vector<double> plan_sweep_values(const std::string& parameter, double lo, double hi);
+std::vector<double> plan_sweep_values(EnsembleSweep parameter, double lo, double hi);
 
 class EnsembleJobs {
  public:

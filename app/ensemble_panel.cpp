@@ -143,8 +143,9 @@ bool slider_double(const char* label, double& value, double lo, double hi, const
   help_marker(tooltip);
   return changed;
 }
-bool combo(const char* label, std::string& value, const char* const* keys, const char* const* labels, int count,
-           const char* tooltip, float width_em) {
+template <class Enum>
+bool combo(const char* label, Enum& value, const Enum* keys, const char* const* labels, int count, const char* tooltip,
+           float width_em) {
   int index = 0;
   for (int i = 0; i < count; ++i)
     if (value == keys[i]) index = i;
@@ -179,8 +180,8 @@ std::string cli_command(const EnsemblePoint& p) {
 
 std::string point_name(const EnsemblePlan& plan, const EnsemblePoint& p) {
   std::string name = std::string(arch_label(p.arch)) + ", N = " + std::to_string(p.spec.width);
-  if (plan.view == "sweep") {
-    const char* symbol = plan.sweep == "w2" ? "σ_w²" : plan.sweep == "b2" ? "σ_b²" : "L";
+  if (plan.view == EnsembleView::sweep) {
+    const char* symbol = plan.sweep == EnsembleSweep::sigma_w2 ? "σ_w²" : plan.sweep == EnsembleSweep::sigma_b2 ? "σ_b²" : "L";
     name += std::string(", ") + symbol + " = " + fmt(p.x, "%.4g");
   }
   return name;
@@ -223,12 +224,13 @@ class Panel final : public ViewPanel {
       return;
     }
     progress_and_messages();
-    const std::string& v = plan_.view;
-    if (v == "width") width_view();
-    else if (v == "sweep") sweep_view();
-    else if (v == "cross") cross_view();
-    else if (v == "chaos") chaos_view();
-    else hist_view();
+    switch (plan_.view) {
+      case EnsembleView::width: width_view(); break;
+      case EnsembleView::sweep: sweep_view(); break;
+      case EnsembleView::cross_time: cross_view(); break;
+      case EnsembleView::chaos: chaos_view(); break;
+      case EnsembleView::histograms: hist_view(); break;
+    }
   }
 
   Json snapshot(const Scene& scene) const override;
@@ -256,7 +258,8 @@ class Panel final : public ViewPanel {
 
 void Panel::controls(Scene& scene) {
   EnsembleViewSpec& e = scene.ensemble;
-  static const char* const kViews[] = {"hist", "width", "sweep", "cross", "chaos"};
+  static const EnsembleView kViews[] = {EnsembleView::histograms, EnsembleView::width, EnsembleView::sweep,
+                                       EnsembleView::cross_time, EnsembleView::chaos};
   static const char* const kViewLabels[] = {"Histograms at width N", "Convergence with N", "Sweep: deep vs recurrent",
                                             "Cross-time kernel", "Chaos: λ_max(N), ξ_c(N)"};
   combo("view", e.show, kViews, kViewLabels, 5,
@@ -265,7 +268,7 @@ void Panel::controls(Scene& scene) {
         "Sweep: how the convergence rate depends on σ_w², σ_b² or depth. Cross-time: X(t, t − τ) with ensemble "
         "bands. Chaos: the finite-width Lyapunov exponent and correlation length.",
         11.5f);
-  const bool multi_width = e.show == "width" || e.show == "chaos";
+  const bool multi_width = e.show == EnsembleView::width || e.show == EnsembleView::chaos;
   if (!multi_width) {
     ImGui::SameLine();
     slider_int_log("N", e.width, 1, SceneLimits::max_width, "Width N of every layer of the simulated networks.", 6);
@@ -274,15 +277,16 @@ void Panel::controls(Scene& scene) {
   slider_int_log("M", e.members, 2, SceneLimits::max_members,
                  "Networks M per ensemble. Standard errors fall as 1/√M; the time grows as M.", 6.5f);
   ImGui::SameLine();
-  static const char* const kSamplers[] = {"fast", "explicit"};
+  static const EnsembleSampler kSamplers[] = {EnsembleSampler::fast, EnsembleSampler::explicit_weights};
   static const char* const kSamplerLabels[] = {"fast (exact)", "explicit W"};
   combo("sampler", e.sampler, kSamplers, kSamplerLabels, 2,
         "Fast: exact samplers of the kernels without N × N matrices (docs/theory.md §8.4), O(N P²) per layer deep and "
         "O(N (PT)²) recurrent. Explicit: real weight matrices, O(N²) per layer. Equal in distribution.",
         6.5f);
   ImGui::SameLine();
-  static const char* const kPrecisions[] = {"float64", "float32"};
-  combo("precision", e.precision, kPrecisions, kPrecisions, 2, "Arithmetic of the simulated networks.", 5.5f);
+  static const EnsemblePrecision kPrecisions[] = {EnsemblePrecision::float64, EnsemblePrecision::float32};
+  static const char* const kPrecisionLabels[] = {"float64", "float32"};
+  combo("precision", e.precision, kPrecisions, kPrecisionLabels, 2, "Arithmetic of the simulated networks.", 5.5f);
   if (platform_.copy_text && planned_ && !plan_.points.empty()) {
     ImGui::SameLine();
     if (ImGui::SmallButton("CLI")) platform_.copy_text(cli_command(plan_.points.front()));
@@ -306,27 +310,27 @@ void Panel::controls(Scene& scene) {
     }
     ImGui::SameLine();
     ImGui::TextDisabled("(both architectures, same σ_w², σ_b², depth)");
-  } else if (e.show == "sweep") {
-    static const char* const kSweeps[] = {"w2", "b2", "L"};
+  } else if (e.show == EnsembleView::sweep) {
+    static const EnsembleSweep kSweeps[] = {EnsembleSweep::sigma_w2, EnsembleSweep::sigma_b2, EnsembleSweep::depth};
     static const char* const kSweepLabels[] = {"σ_w²", "σ_b²", "depth L = T"};
-    std::string parameter = e.sweep;
+    EnsembleSweep parameter = e.sweep;
     if (combo("sweep", parameter, kSweeps, kSweepLabels, 3, "The parameter varied over 6 values; the others stay as set on the left.", 7)) {
       e.sweep = parameter;
       // Sensible ranges for the new parameter.
-      if (parameter == "w2") e.sweep_min = 1.0, e.sweep_max = 3.0;
-      if (parameter == "b2") e.sweep_min = 0.0, e.sweep_max = 1.0;
-      if (parameter == "L") e.sweep_min = 2, e.sweep_max = 20;
+      if (parameter == EnsembleSweep::sigma_w2) e.sweep_min = 1.0, e.sweep_max = 3.0;
+      if (parameter == EnsembleSweep::sigma_b2) e.sweep_min = 0.0, e.sweep_max = 1.0;
+      if (parameter == EnsembleSweep::depth) e.sweep_min = 2, e.sweep_max = 20;
     }
-    const double top = e.sweep == "w2" ? 8.0 : e.sweep == "b2" ? 2.0 : 200.0;
-    const double bottom = e.sweep == "b2" ? 0.0 : e.sweep == "w2" ? 0.05 : 1.0;
+    const double top = e.sweep == EnsembleSweep::sigma_w2 ? 8.0 : e.sweep == EnsembleSweep::sigma_b2 ? 2.0 : 200.0;
+    const double bottom = e.sweep == EnsembleSweep::sigma_b2 ? 0.0 : e.sweep == EnsembleSweep::sigma_w2 ? 0.05 : 1.0;
     double lo = std::clamp(e.sweep_min, bottom, top), hi = std::clamp(e.sweep_max, bottom, top);
     ImGui::SameLine();
     const bool lo_changed = slider_double("from", lo, bottom, top, "First value of the sweep.");
     ImGui::SameLine();
     const bool hi_changed = slider_double("to##sweep", hi, bottom, top, "Last value of the sweep.");
     if (lo_changed || hi_changed) {
-      const double step = e.sweep == "L" ? 1.0 : 0.01 * (top - bottom);
-      if (e.sweep == "L") lo = std::round(lo), hi = std::round(hi);
+      const double step = e.sweep == EnsembleSweep::depth ? 1.0 : 0.01 * (top - bottom);
+      if (e.sweep == EnsembleSweep::depth) lo = std::round(lo), hi = std::round(hi);
       if (lo >= hi) {
         if (lo_changed) hi = std::min(top, lo + step);
         else lo = std::max(bottom, hi - step);
@@ -356,7 +360,7 @@ std::vector<std::string> Panel::messages() const {
     theory_seen.push_back(p.theory_key);
     if (const FiniteWidthResult* t = jobs_.theory(p)) {
       std::string where = std::string("1/N theory (") + arch_label(p.arch);
-      if (plan_.view == "sweep") where += ", " + fmt(p.x, "%.4g");
+      if (plan_.view == EnsembleView::sweep) where += ", " + fmt(p.x, "%.4g");
       where += "): ";
       if (!t->status.ok() && t->status.code != StatusCode::cancelled) add(where + t->status.message);
       else if (!t->mean_shift_status.ok()) add(where + "mean shift m: " + t->mean_shift_status.message);
@@ -388,7 +392,7 @@ void Panel::progress_and_messages() {
   }
   std::vector<std::string> all = messages();
   // The single-ensemble views show a refused ensemble's message in place of their plots.
-  if ((plan_.view == "hist" || plan_.view == "cross") && !plan_.points.empty())
+  if ((plan_.view == EnsembleView::histograms || plan_.view == EnsembleView::cross_time) && !plan_.points.empty())
     if (const EnsembleResult* r = jobs_.ensemble(plan_.points.front());
         r && (r->status.code == StatusCode::invalid_input || r->status.code == StatusCode::too_large))
       all.erase(std::remove_if(all.begin(), all.end(),
@@ -685,7 +689,7 @@ void Panel::sweep_view() {
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float text_h = ImGui::GetTextLineHeightWithSpacing();
   const float top_h = std::floor((avail.y - text_h - style.ItemSpacing.y) * 0.55f);
-  const std::string symbol = plan_.sweep == "w2" ? "σ_w²" : plan_.sweep == "b2" ? "σ_b²" : "depth L = T";
+  const std::string symbol = plan_.sweep == EnsembleSweep::sigma_w2 ? "σ_w²" : plan_.sweep == EnsembleSweep::sigma_b2 ? "σ_b²" : "depth L = T";
   const int width = plan_.points.empty() ? 0 : plan_.points.front().spec.width;
 
   std::vector<Series> values, ratio;
@@ -927,7 +931,7 @@ void Panel::chaos_view() {
 // ---------------------------------------------------------------------------------------------------
 Json Panel::snapshot(const Scene& scene) const {
   Json j;
-  j["view"] = scene.ensemble.show;
+  j["view"] = ensemble_view_name(scene.ensemble.show);
   j["current"] = planned_ && same_plan(scene, plan_for_);
   if (!planned_) return j;
   j["status"] = {{"code", status_code_name(plan_.status.code)}, {"message", plan_.status.message}};
@@ -957,14 +961,14 @@ Json Panel::snapshot(const Scene& scene) const {
     const FiniteWidthResult* th = jobs_.theory(p);
     q["theory_status"] = p.theory_key.empty() ? "not_defined" : th ? status_code_name(th->status.code) : "computing";
     if (has_statistics(r)) {
-      const std::string& v = plan_.view;
-      if (v == "hist" || v == "width" || v == "sweep") {
+      const EnsembleView v = plan_.view;
+      if (v == EnsembleView::histograms || v == EnsembleView::width || v == EnsembleView::sweep) {
         Json entries;
         for (const EntryId& e : kEntries) {
           if (plan_.pair.count < 2 && e.i != e.j) continue;
           const EntryNumbers n = entry_numbers(jobs_, p, e);
           Json ej = entry_json(n);
-          if (v != "hist") {
+          if (v != EnsembleView::histograms) {
             ej["n_rel_variance"] = number(n.n_rel_variance());
             ej["n_mse"] = number(n.n_mse());
             ej["n_mse_se"] = number(n.n_mse_se());
@@ -982,10 +986,10 @@ Json Panel::snapshot(const Scene& scene) const {
             ej["first_values"] = std::move(first);
           }
           entries[e.key] = std::move(ej);
-          if (v != "hist") break;  // the width and sweep views plot C-hat_aa
+          if (v != EnsembleView::histograms) break;  // the width and sweep views plot C-hat_aa
         }
         q["entries"] = std::move(entries);
-      } else if (v == "cross") {
+      } else if (v == EnsembleView::cross_time) {
         const int l1 = p.spec.network.depth + 1;
         Json curves = Json::array();
         if (r->aux_two_time.size() == std::size_t(l1) * l1)
@@ -996,7 +1000,7 @@ Json Panel::snapshot(const Scene& scene) const {
                                 {"gram", json::ensemble_stat(r->gram_two_time[k], p.spec.width)}});
             }
         q["two_time"] = std::move(curves);
-      } else if (v == "chaos") {
+      } else if (v == EnsembleView::chaos) {
         q["lyapunov"] = json::ensemble_stat(r->lyapunov, p.spec.width);
         q["lyapunov"]["status"] = status_code_name(r->lyapunov_status.code);
         q["lyapunov"]["fixed_point"] = number(r->lyapunov_fixed_point);

@@ -58,7 +58,7 @@ void error_text(const std::string& text) {
   ImGui::PopStyleColor();
 }
 
-bool is_toy(const std::string& d) { return d == "moons" || d == "spirals" || d == "xor" || d == "circles"; }
+bool is_toy(GpData d) { return d == GpData::moons || d == GpData::spirals || d == GpData::xor_ || d == GpData::circles; }
 
 int effective_readout_from(const Scene& s) { return s.gp.readout_from >= 0 && s.gp.readout_from < s.network.depth ? s.gp.readout_from : -1; }
 
@@ -68,11 +68,11 @@ Scene data_key(const Scene& s) {
   Scene k;
   k.gp.dataset = s.gp.dataset;
   k.seed = s.seed;
-  const std::string& d = s.gp.dataset;
-  if (d == "points" || d == "csv") k.gp.points = s.gp.points;
-  if (is_toy(d) || d == "fashion-mnist") k.gp.train = s.gp.train, k.gp.test = s.gp.test;
+  const GpData d = s.gp.dataset;
+  if (d == GpData::points || d == GpData::csv) k.gp.points = s.gp.points;
+  if (is_toy(d) || d == GpData::fashion_mnist) k.gp.train = s.gp.train, k.gp.test = s.gp.test;
   if (is_toy(d)) k.gp.noise = s.gp.noise;
-  if (d == "fashion-mnist") k.gp.classes = s.gp.classes, k.gp.downsample = s.gp.downsample;
+  if (d == GpData::fashion_mnist) k.gp.classes = s.gp.classes, k.gp.downsample = s.gp.downsample;
   return k;
 }
 Scene network_key(const Scene& s, Scene k) {
@@ -100,32 +100,39 @@ Scene sweep_key(const Scene& s) {
   return k;
 }
 
-GpSweepParameter sweep_parameter(const std::string& name) {
-  if (name == "b2") return GpSweepParameter::sigma_b2;
-  if (name == "L") return GpSweepParameter::depth;
-  if (name == "sn2") return GpSweepParameter::sigma_n2;
-  return GpSweepParameter::sigma_w2;
-}
-
 std::vector<double> sweep_values(const Scene& s) {
   std::vector<double> v;
-  const std::string& p = s.gp.sweep;
-  if (p == "L") {
+  const GpSweepParameter p = s.gp.sweep;
+  if (p == GpSweepParameter::depth) {
     const int top = std::max(2, s.gp.grid_depth), step = std::max(1, top / 40);
     for (int l = 1; l <= top; l += step) v.push_back(l);
-  } else if (p == "sn2") {
+  } else if (p == GpSweepParameter::sigma_n2) {
     for (int i = 0; i <= 20; ++i) v.push_back(std::pow(10.0, -6.0 + 0.4 * i));  // 1e-6 .. 1e2
   } else {
-    const double lo = p == "b2" ? s.phase.sigma_b2_min : s.phase.sigma_w2_min, hi = p == "b2" ? s.phase.sigma_b2_max : s.phase.sigma_w2_max;
+    const bool b2 = p == GpSweepParameter::sigma_b2;
+    const double lo = b2 ? s.phase.sigma_b2_min : s.phase.sigma_w2_min, hi = b2 ? s.phase.sigma_b2_max : s.phase.sigma_w2_max;
     for (int i = 0; i < 25; ++i) v.push_back(lo + (hi - lo) * i / 24.0);
   }
   return v;
 }
 double scene_sweep_value(const Scene& s) {
-  const std::string& p = s.gp.sweep;
-  return p == "b2" ? s.network.sigma_b2 : p == "L" ? double(s.network.depth) : p == "sn2" ? s.gp.sigma_n2 : s.network.sigma_w2;
+  switch (s.gp.sweep) {
+    case GpSweepParameter::sigma_b2: return s.network.sigma_b2;
+    case GpSweepParameter::depth: return double(s.network.depth);
+    case GpSweepParameter::sigma_n2: return s.gp.sigma_n2;
+    case GpSweepParameter::sigma_w2: break;
+  }
+  return s.network.sigma_w2;
 }
-const char* sweep_label(const std::string& p) { return p == "b2" ? "σ_b²" : p == "L" ? "depth L" : p == "sn2" ? "σ_n²" : "σ_w²"; }
+const char* sweep_label(GpSweepParameter p) {
+  switch (p) {
+    case GpSweepParameter::sigma_b2: return "σ_b²";
+    case GpSweepParameter::depth: return "depth L";
+    case GpSweepParameter::sigma_n2: return "σ_n²";
+    case GpSweepParameter::sigma_w2: break;
+  }
+  return "σ_w²";
+}
 
 // The packaged data set's directory (Platform::data_dir): "" while it loads, `error` when unavailable.
 std::string packaged_data_dir(const Platform& platform, const std::string& name, std::string& error) {
@@ -223,7 +230,7 @@ class Panel final : public ViewPanel {
     GpSpec spec = gp_spec(scene);
     spec.readout_from = effective_readout_from(scene);
     spec.memory_budget_bytes = budget_bytes();
-    spec.with_variance = scene.gp.dataset == "points";
+    spec.with_variance = scene.gp.dataset == GpData::points;
     return spec;
   }
   int outputs() const;
@@ -274,7 +281,7 @@ class Panel final : public ViewPanel {
   // The last finished fit, kept on screen while the next one computes (so nothing jumps during a drag).
   GpResult shown_;
   std::vector<double> shown_x_;
-  std::string shown_dataset_;
+  GpData shown_dataset_ = GpData::points;
   bool has_shown_ = false;
   bool editing_train_ = false, editing_test_ = false;
 };
@@ -293,9 +300,9 @@ void Panel::make_data(const Scene& scene) {
   Data d;
   d.key = key;
   d.valid = true;
-  const std::string& kind = scene.gp.dataset;
+  const GpData kind = scene.gp.dataset;
   std::string dir = kFashionMnistDir;
-  if (kind == "fashion-mnist") {
+  if (kind == GpData::fashion_mnist) {
     std::string error;
     dir = packaged_data_dir(platform_, "fashion-mnist", error);
     if (dir.empty()) {
@@ -310,8 +317,8 @@ void Panel::make_data(const Scene& scene) {
   d.problem = std::move(data.problem);
   d.class_names = std::move(data.class_names);
   d.dim = data.dim;
-  if (d.status.ok() && kind == "fashion-mnist") d.image_side = 28 / std::max(1, scene.gp.downsample);
-  if (d.status.ok() && kind != "points" && d.dim == 2) add_surface_grid(d, d.problem.x_train, d.problem.x_test);
+  if (d.status.ok() && kind == GpData::fashion_mnist) d.image_side = 28 / std::max(1, scene.gp.downsample);
+  if (d.status.ok() && kind != GpData::points && d.dim == 2) add_surface_grid(d, d.problem.x_train, d.problem.x_test);
   data_ = std::move(d);
 }
 
@@ -463,20 +470,20 @@ void Panel::start_sweep(const Scene& scene) {
                                                               mib(double(budget_bytes())) + " budget: use fewer training points.");
     return;
   }
-  if (scene.gp.sweep == "L") spec.readout_from = -1;  // a readout range would not fit every depth
-  sweep_.job = std::make_unique<GpEvidenceCurveJob>(spec, p, sweep_parameter(scene.gp.sweep), sweep_values(scene));
+  if (scene.gp.sweep == GpSweepParameter::depth) spec.readout_from = -1;  // a readout range would not fit every depth
+  sweep_.job = std::make_unique<GpEvidenceCurveJob>(spec, p, scene.gp.sweep, sweep_values(scene));
 }
 
 void Panel::update(const Scene& scene, double budget_seconds) {
   make_data(scene);
   const SliceTimer timer(budget_seconds);
-  const std::string& view = scene.gp.show;
-  if (view == "grid") {
+  const GpView view = scene.gp.show;
+  if (view == GpView::grid) {
     // (Re)start when the inputs changed, or when the data became ready after the key was set.
     const bool ready = data_.status.ok() && !data_.loading;
     if (!(grid_.key == grid_key(scene)) || (ready && !grid_.job && grid_.refused.ok() && !grid_.cancelled)) start_grid(scene);
     if (grid_.job && !grid_.cancelled && grid_.job->progress() < 1.0) grid_.job->step(budget_seconds);
-  } else if (view == "sweep") {
+  } else if (view == GpView::sweep) {
     const bool ready = data_.status.ok() && !data_.loading;
     if (!(sweep_.key == sweep_key(scene)) || (ready && !sweep_.job && sweep_.refused.ok() && !sweep_.cancelled)) start_sweep(scene);
     if (sweep_.job && !sweep_.cancelled && sweep_.job->progress() < 1.0) sweep_.job->step(budget_seconds);
@@ -513,8 +520,8 @@ bool Panel::sweep_busy(const Scene& scene) const {
 bool Panel::busy(const Scene& scene) const {
   if (!data_.valid || !(data_.key == data_key(scene)) || data_.loading) return true;
   if (!pending_->empty()) return true;
-  if (scene.gp.show == "grid") return grid_busy(scene);
-  if (scene.gp.show == "sweep") return sweep_busy(scene);
+  if (scene.gp.show == GpView::grid) return grid_busy(scene);
+  if (scene.gp.show == GpView::sweep) return sweep_busy(scene);
   return fit_busy(scene);
 }
 
@@ -547,30 +554,31 @@ void Panel::controls(Scene& scene) {
   ImGui::TextUnformatted("Data");
   ImGui::Separator();
   struct Kind {
-    const char* name;
+    GpData data;
     const char* label;
   };
-  const Kind kinds[] = {{"points", "1-D regression"}, {"moons", "two moons"}, {"spirals", "spirals"},
-                        {"xor", "XOR"},                             {"circles", "circles"}, {"fashion-mnist", "Fashion-MNIST"},
-                        {"csv", "labelled CSV (load a file below)"}};
-  const char* shown = g.dataset.c_str();
+  const Kind kinds[] = {{GpData::points, "1-D regression"}, {GpData::moons, "two moons"}, {GpData::spirals, "spirals"},
+                        {GpData::xor_, "XOR"}, {GpData::circles, "circles"}, {GpData::fashion_mnist, "Fashion-MNIST"},
+                        {GpData::csv, "labelled CSV (load a file below)"}};
+  const char* shown = gp_data_name(g.dataset);
   for (const Kind& k : kinds)
-    if (g.dataset == k.name) shown = k.label;
-  if (g.dataset == "csv") shown = "labelled CSV";
+    if (g.dataset == k.data) shown = k.label;
+  if (g.dataset == GpData::csv) shown = "labelled CSV";
+  const auto carries_rows = [](GpData d) { return d == GpData::points || d == GpData::csv; };
   if (ImGui::BeginCombo("data set", shown)) {
     for (const Kind& k : kinds)
       // Labelled CSV rows come from a file (the button below); the entry only shows them once loaded.
-      if (ImGui::Selectable(k.label, g.dataset == k.name,
-                            std::string(k.name) == "csv" && g.dataset != "csv" ? ImGuiSelectableFlags_Disabled : 0)) {
-        if (g.dataset != k.name && (g.dataset == "points" || g.dataset == "csv" || std::string(k.name) == "points" || std::string(k.name) == "csv"))
+      if (ImGui::Selectable(k.label, g.dataset == k.data,
+                            k.data == GpData::csv && g.dataset != GpData::csv ? ImGuiSelectableFlags_Disabled : 0)) {
+        if (g.dataset != k.data && (carries_rows(g.dataset) || carries_rows(k.data)))
           g.points.clear();  // the rows belong to one kind of set
-        g.dataset = k.name;
+        g.dataset = k.data;
       }
     ImGui::EndCombo();
   }
   help_marker("1-D regression: click to add points, drag to move, right-click (or Shift+click) to remove. Toy sets: 2-D "
               "classification. Fashion-MNIST: 28 x 28 clothing images, 10 classes. CSV: your labelled rows (features..., label).");
-  const bool toy = is_toy(g.dataset), fashion = g.dataset == "fashion-mnist";
+  const bool toy = is_toy(g.dataset), fashion = g.dataset == GpData::fashion_mnist;
   if (toy || fashion) {
     const int max_train = fashion ? 4000 : 2000;
     deferred_slider_int("train points", g.train, edit_train_, editing_train_, 10, max_train,
@@ -612,8 +620,8 @@ void Panel::controls(Scene& scene) {
     if (ImGui::Combo("images", &current, labels, 5)) g.downsample = factors[current];
     help_marker("Average pooling of the 28 x 28 images. Each image is then scaled to zero mean and unit mean square, so every input has G_aa = 1.");
   }
-  csv_loader(g.dataset == "csv");
-  if (g.dataset == "points") {
+  csv_loader(g.dataset == GpData::csv);
+  if (g.dataset == GpData::points) {
     ImGui::TextDisabled("%d points · click the plot to add one", static_cast<int>(gp_regression_points(scene).size()));
     if (!g.points.empty() && ImGui::SmallButton("Default points")) g.points.clear();
   }
@@ -661,26 +669,21 @@ void Panel::controls(Scene& scene) {
   ImGui::Spacing();
   ImGui::TextUnformatted("View");
   ImGui::Separator();
-  const char* views[] = {"fit", "grid", "sweep"};
-  int vi = g.show == "grid" ? 1 : g.show == "sweep" ? 2 : 0;
-  if (ImGui::Combo("view", &vi, "predictions\0σ_w² × depth grid\0evidence curve\0")) g.show = views[vi];
+  int vi = static_cast<int>(g.show);
+  if (ImGui::Combo("view", &vi, "predictions\0σ_w² × depth grid\0evidence curve\0")) g.show = static_cast<GpView>(vi);
   help_marker("Predictions: the posterior on the data set. σ_w² × depth: what the phase means for learning, with the critical "
               "line. Evidence curve: log p(y | X) over one hyperparameter, to choose it.");
-  if (g.show == "grid") {
-    const char* q[] = {"accuracy", "evidence"};
-    int qi = g.grid_quantity == "evidence" ? 1 : 0;
-    if (ImGui::Combo("colour", &qi, "test accuracy\0log evidence per point\0")) g.grid_quantity = q[qi];
+  if (g.show == GpView::grid) {
+    int qi = static_cast<int>(g.grid_quantity);
+    if (ImGui::Combo("colour", &qi, "test accuracy\0log evidence per point\0")) g.grid_quantity = static_cast<GpGridQuantity>(qi);
     ImGui::SliderInt("max depth", &g.grid_depth, 1, 60, "%d", ImGuiSliderFlags_AlwaysClamp);
     help_marker("Depths 1..this. The σ_w² range is the phase diagram's (w2min..w2max).");
   }
-  if (g.show == "sweep") {
-    const char* names[] = {"w2", "b2", "L", "sn2"};
-    int si = 0;
-    for (int i = 0; i < 4; ++i)
-      if (g.sweep == names[i]) si = i;
+  if (g.show == GpView::sweep) {
+    int si = static_cast<int>(g.sweep);  // GpSweepParameter: sigma_w2, sigma_b2, depth, sigma_n2
     if (ImGui::Combo("parameter", &si, "σ_w² (phase diagram range)\0σ_b² (phase diagram range)\0depth L (1..max depth)\0σ_n² (1e-6..1e2)\0"))
-      g.sweep = names[si];
-    if (g.sweep == "L") ImGui::SliderInt("max depth", &g.grid_depth, 2, 200, "%d", ImGuiSliderFlags_AlwaysClamp);
+      g.sweep = static_cast<GpSweepParameter>(si);
+    if (g.sweep == GpSweepParameter::depth) ImGui::SliderInt("max depth", &g.grid_depth, 2, 200, "%d", ImGuiSliderFlags_AlwaysClamp);
   }
 }
 
@@ -703,14 +706,14 @@ void Panel::results_table(const Scene& scene) {
       cell("test accuracy", fmt(r.accuracy, "%.4f"), "Fraction of test points classified right: sign of f* (two classes) or argmax over one-hot outputs.");
       cell("train accuracy", fmt(r.train_accuracy, "%.4f"), "The same on the training points (posterior mean at them).");
     }
-    if (scene.gp.dataset != "points") cell("MSE", fmt(r.mse, "%.4g"), "Mean over test points and outputs of (f* - y)².");
+    if (scene.gp.dataset != GpData::points) cell("MSE", fmt(r.mse, "%.4g"), "Mean over test points and outputs of (f* - y)².");
     cell("log evidence", fmt(r.solve.log_evidence, "%.6g"), "log p(y | X) of the training targets, summed over outputs (Rasmussen & Williams, eq. 2.30).");
     cell("per point", fmt(r.solve.log_evidence / std::max(1, n), "%.4g"), "Log evidence divided by n.");
     cell("jitter", r.solve.jitter > 0 ? fmt(r.solve.jitter, "%.2g") : std::string("none"),
          "Added to the diagonal on top of σ_n² when K + σ_n² I was not numerically positive definite.");
     cell("condition", fmt(r.solve.condition_number, "%.3g"), "Estimated 1-norm condition number of K + (σ_n² + jitter) I.");
     cell("n train", std::to_string(n), "Training points.");
-    if (scene.gp.dataset != "points") cell("n test", std::to_string(m), "Test points.");
+    if (scene.gp.dataset != GpData::points) cell("n test", std::to_string(m), "Test points.");
     ImGui::EndTable();
   }
   if (r.inexact_variances > 0) {
@@ -745,7 +748,7 @@ void Panel::regression_view(Scene& scene) {
   mean.label = "posterior mean ± 2σ";
   mean.color = qualitative_color(0);
   const GpResult& r = shown_;
-  if (has_shown_ && shown_dataset_ == "points" && r.status.ok() && r.solve.mean.rows() == static_cast<Eigen::Index>(shown_x_.size())) {
+  if (has_shown_ && shown_dataset_ == GpData::points && r.status.ok() && r.solve.mean.rows() == static_cast<Eigen::Index>(shown_x_.size())) {
     for (Eigen::Index i = 0; i < r.solve.mean.rows(); ++i) {
       const double x = shown_x_[static_cast<std::size_t>(i)], f = r.solve.mean(i, 0);
       const double var = i < r.solve.variance.size() ? std::max(0.0, r.solve.variance(i)) : kNaN;
@@ -806,7 +809,7 @@ void Panel::surface_view(const Scene& scene) {
   h.values = ready ? fit_.surface_values.data() : nullptr;
   h.columns = h.rows = side;
   h.size = ImVec2(-1, std::max(ImGui::GetContentRegionAvail().y - ImGui::GetFontSize() * 6.5f, ImGui::GetFontSize() * 16));
-  h.export_name = "fieldscope-gp-" + scene.gp.dataset;
+  h.export_name = std::string("fieldscope-gp-") + gp_data_name(scene.gp.dataset);
   std::vector<Series> overlays;
   if (p.classification) {
     std::vector<double> classes = p.y_train;
@@ -943,7 +946,7 @@ void Panel::fashion_view(const Scene& scene) {
 }
 
 void Panel::fit_view(Scene& scene) {
-  const std::string& kind = scene.gp.dataset;
+  const GpData kind = scene.gp.dataset;
   // A fixed slot for progress and messages, so that nothing below moves while a fit recomputes.
   if (fit_.job) {
     const GpJob& job = *fit_.job;
@@ -977,10 +980,10 @@ void Panel::fit_view(Scene& scene) {
   }
   const bool current_kind = has_shown_ && shown_dataset_ == kind;
   if (current_kind && shown_.status.ok() && (fit_.done || fit_.job)) results_table(scene);
-  if (kind == "points") regression_view(scene);
+  if (kind == GpData::points) regression_view(scene);
   else if (data_.surface) surface_view(scene);
-  else if (kind == "fashion-mnist" && fit_.done && fit_.result.status.ok()) fashion_view(scene);
-  else if (kind == "csv" && fit_.done && fit_.result.status.ok())
+  else if (kind == GpData::fashion_mnist && fit_.done && fit_.result.status.ok()) fashion_view(scene);
+  else if (kind == GpData::csv && fit_.done && fit_.result.status.ok())
     ImGui::TextDisabled("%d features per row: only 2-D data are drawn as a surface.", data_.dim);
 }
 
@@ -1011,7 +1014,7 @@ void Panel::grid_view(const Scene& scene) {
       grid_.accuracy[static_cast<std::size_t>(p.depth - 1) * columns + c] = p.accuracy;
       grid_.evidence[static_cast<std::size_t>(p.depth - 1) * columns + c] = p.log_evidence / n;
     }
-  const bool evidence = scene.gp.grid_quantity == "evidence" || !data_.problem.classification;
+  const bool evidence = scene.gp.grid_quantity == GpGridQuantity::evidence || !data_.problem.classification;
   HeatMapSpec h;
   h.id = "gp-grid";
   h.title = evidence ? "Log evidence per training point over σ_w² and depth" : "Test accuracy over σ_w² and depth";
@@ -1096,14 +1099,14 @@ void Panel::sweep_view(const Scene& scene) {
   spec.id = "gp-sweep";
   spec.title = std::string("Log evidence log p(y | X) over ") + sweep_label(scene.gp.sweep);
   spec.x.label = sweep_label(scene.gp.sweep);
-  spec.x.log = scene.gp.sweep == "sn2";
+  spec.x.log = scene.gp.sweep == GpSweepParameter::sigma_n2;
   spec.y.label = "log evidence";
   spec.x_lines = {scene_sweep_value(scene)};
   if (best >= 0) spec.marker = DataPoint{curve.x[static_cast<std::size_t>(best)], curve.y[static_cast<std::size_t>(best)]};
   spec.size = ImVec2(-1, std::max(ImGui::GetContentRegionAvail().y - ImGui::GetFontSize() * 3.5f, ImGui::GetFontSize() * 16));
   spec.export_name = "fieldscope-gp-sweep";
   line_plot(spec, {curve});
-  if (scene.gp.sweep == "w2") {
+  if (scene.gp.sweep == GpSweepParameter::sigma_w2) {
     if (scene.network.sigma_in2) ImGui::TextDisabled("σ_in² stays at %s for every σ_w².", fmt(*scene.network.sigma_in2, "%.4g").c_str());
     else ImGui::TextDisabled("σ_in² = σ_w² at every point (σ_in² is not set separately).");
   }
@@ -1171,7 +1174,7 @@ void Panel::apply_csv(Scene& scene, const std::string& name, const std::string& 
   }
   const Dataset& d = parsed.data;
   Scene next = scene;
-  next.gp.dataset = "csv";
+  next.gp.dataset = GpData::csv;
   next.gp.points.assign(static_cast<std::size_t>(d.x.rows()), {});
   for (Eigen::Index a = 0; a < d.x.rows(); ++a) {
     auto& row = next.gp.points[static_cast<std::size_t>(a)];
@@ -1212,9 +1215,9 @@ void Panel::draw(Scene& scene) {
     ImGui::TextUnformatted("loading Fashion-MNIST...");
   } else if (!data_.status.ok()) {
     error_text(data_.status.message);
-  } else if (scene.gp.show == "grid") {
+  } else if (scene.gp.show == GpView::grid) {
     grid_view(scene);
-  } else if (scene.gp.show == "sweep") {
+  } else if (scene.gp.show == GpView::sweep) {
     sweep_view(scene);
   } else {
     fit_view(scene);
@@ -1224,8 +1227,8 @@ void Panel::draw(Scene& scene) {
 
 nlohmann::ordered_json Panel::snapshot(const Scene& scene) const {
   nlohmann::ordered_json j;
-  j["dataset"] = scene.gp.dataset;
-  j["view"] = scene.gp.show;
+  j["dataset"] = gp_data_name(scene.gp.dataset);
+  j["view"] = gp_view_name(scene.gp.show);
   j["loading"] = data_.loading;
   j["data_status"] = data_.status.message;
   j["train"] = static_cast<int>(data_.problem.x_train.rows());
@@ -1279,7 +1282,7 @@ nlohmann::ordered_json Panel::snapshot(const Scene& scene) const {
   }
   if (sweep_.job && sweep_.key == sweep_key(scene)) {
     nlohmann::ordered_json s;
-    s["parameter"] = scene.gp.sweep;
+    s["parameter"] = gp_sweep_parameter_name(scene.gp.sweep);
     nlohmann::ordered_json values = nlohmann::ordered_json::array(), le = nlohmann::ordered_json::array();
     for (const GpEvidencePoint& p : sweep_.job->points()) values.push_back(p.value), le.push_back(p.status.ok() ? json::number(p.log_evidence) : nullptr);
     s["values"] = values;

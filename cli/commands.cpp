@@ -387,12 +387,7 @@ int run_ensemble(const Scene& scene, const Options& options, std::ostream& out) 
   if (!inputs.status.ok()) return report(inputs.status, "inputs");
   const int p = inputs.inputs.count;
   EnsembleSpec spec = ensemble_spec(scene, p);
-  // The scene's width, members, sampler and precision (ensemble_spec) unless the flags say otherwise.
-  if (options.width > 0) spec.width = options.width;
-  if (options.members > 0) spec.members = options.members;
-  if (!options.sampler.empty()) spec.sampler = options.sampler == "explicit" ? EnsembleSampler::explicit_weights : EnsembleSampler::fast;
-  if (!options.precision.empty())
-    spec.precision = options.precision == "float32" ? EnsemblePrecision::float32 : EnsemblePrecision::float64;
+  // The width, members, sampler and precision are the scene's (ew, em, es, ep; the flags set them).
   spec.histogram_members = std::min(options.histogram, spec.members);
   if (options.threads > 0) set_thread_count(options.threads);
 
@@ -562,20 +557,20 @@ int run_gp(const Scene& scene, const Options& options, std::ostream& out) {
   // The data: the scene's (keys gd, gn, gt, gno, gcl, gds, gs2, gr; the flags set them), so that a share
   // link gives the same problem here and in the explorer; a labelled CSV file with --csv instead of rows
   // carried by the link.
-  const std::string kind = o.csv_file ? "csv" : scene.gp.dataset;
+  const GpData kind = o.csv_file ? GpData::csv : scene.gp.dataset;
   if (o.csv_file && o.csv.empty()) return bad_gp_input("--dataset csv needs --csv FILE (features..., label per row).");
   if (!o.csv.empty() && !o.csv_file) return bad_gp_input("--csv FILE goes with --dataset csv.");
   if (o.regression && !o.csv_file) return bad_gp_input("--regression applies to --dataset csv --csv FILE only.");
   if (!(o.memory_mib > 0 && o.memory_mib <= 1 << 20)) return bad_gp_input("--memory-mib must be in (0, 1048576].");
   GpProblem problem;
-  if (!o.csv_file && (kind == "points" || kind == "csv")) {
+  if (!o.csv_file && (kind == GpData::points || kind == GpData::csv)) {
     GpSceneData d = gp_scene_data(scene);
     if (!d.status.ok()) return report(d.status, "data set");
     problem = std::move(d.problem);
   } else {
     DatasetSpec data = gp_dataset_spec(scene, o.data_dir.empty() ? std::string(kFashionMnistDir) : o.data_dir);
     data.standardize = !o.raw_pixels;
-    if (kind == "csv") {
+    if (kind == GpData::csv) {
       data.kind = DatasetKind::csv;
       data.path = o.csv;
       data.test_path = o.test_csv;
@@ -629,7 +624,7 @@ int run_gp(const Scene& scene, const Options& options, std::ostream& out) {
     Json j = header(scene, "gp");
     j["status"] = status_json(r.status);
     Json d;
-    d["kind"] = kind;
+    d["kind"] = gp_data_name(kind);
     d["train"] = problem.x_train.rows();
     d["test"] = problem.x_test.rows();
     d["dim"] = problem.x_train.cols();

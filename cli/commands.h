@@ -16,12 +16,8 @@ struct Options {
   std::string sigma_b2_values;    // critical-line: comma-separated sigma_b^2 values (default: the grid rows)
   int steps = 30;                 // qmap / cmap: iterations
   double start = -1;              // qmap / cmap: starting value (default: the scene's first input)
-  // ensemble: M networks of width N (core/ensemble.h) and, where it applies, the 1/N theory beside them
-  // N, M, sampler and precision: unset (0 or empty) means the scene's (keys ew, em, es, ep).
-  int width = 0;                     // N
-  int members = 0;                   // M
-  std::string sampler;               // fast | explicit
-  std::string precision;             // float64 | float32
+  // ensemble: M networks of width N (core/ensemble.h) and, where it applies, the 1/N theory beside them;
+  // N, M, sampler and precision are the scene's (keys ew, em, es, ep; the flags -N -M --sampler --precision set them).
   int threads = 0;                   // 0 = every hardware thread
   int histogram = 0;                 // raw per-member values written for the first this-many networks
   bool theory = true;                // the 1/N theory (core/finite_width.h) for the followed pair

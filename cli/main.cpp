@@ -50,10 +50,16 @@ std::string merge_query(const std::string& base, const std::vector<std::pair<std
   return out;
 }
 
-bool load(fs::SceneResult result, const char* source, fs::Scene& scene) {
+// `flag_of_key`: the flag that set each share-link key, named beside the key in the sentences.
+bool load(fs::SceneResult result, const char* source, fs::Scene& scene,
+          const std::map<std::string, std::string>& flag_of_key = {}) {
   if (!result.status.ok()) {
     std::cerr << "fieldscope-cli: refused the " << source << "; nothing was computed:\n";
-    for (const auto& p : result.problems) std::cerr << "  " << p << "\n";
+    for (std::string p : result.problems) {
+      const std::string key = p.substr(0, p.find_first_of(" ="));
+      if (const auto f = flag_of_key.find(key); f != flag_of_key.end()) p = f->second + " (" + key + ")" + p.substr(key.size());
+      std::cerr << "  " << p << "\n";
+    }
     if (result.problems.empty()) std::cerr << "  " << result.status.message << "\n";
     return false;
   }
@@ -111,8 +117,10 @@ int main(int argc, char** argv) {
       {"--nw", "nw", "Phase diagram: sigma_w^2 samples"},
       {"--nb", "nb", "Phase diagram: sigma_b^2 samples"},
   };
-  std::map<std::string, std::string> flag_values;
+  std::map<std::string, std::string> flag_of_key;  // for the sentences about bad values
+  auto long_name = [](const char* names) { const std::string n = names; return n.substr(n.find(',') + 1); };
   for (const Flag& f : flags) {
+    flag_of_key[f.key] = long_name(f.name);
     app.add_option_function<std::string>(f.name, [&, key = std::string(f.key)](const std::string& v) { overrides.emplace_back(key, v); },
                                          f.help);
   }
@@ -144,14 +152,17 @@ int main(int argc, char** argv) {
       "the two-time entries and the correlation of the pair (ia, ib); the Lyapunov exponent and xi_c(N)\n"
       "beside their mean-field values; and the 1/N theory (N Var, N shift) for the pair where it applies.\n"
       "The seed is the scene's --seed; the numbers do not depend on --threads.");
-  ensemble->add_option("-N,--width", options.width, "Width N of every layer (default: the scene's ew, 64)")->check(CLI::Range(1, 16384));
-  ensemble->add_option("-M,--members", options.members, "Number of networks M (default: the scene's em, 256)")
-      ->check(CLI::Range(2, 10000000));
-  ensemble->add_option("--sampler", options.sampler,
-                       "fast (docs/theory.md 8.4: no N x N matrices) | explicit (real weight matrices) (default: the scene's es, fast)")
-      ->check(CLI::IsMember({"fast", "explicit"}));
-  ensemble->add_option("--precision", options.precision, "float64 | float32 (default: the scene's ep, float64)")
-      ->check(CLI::IsMember({"float64", "float32"}));
+  const Flag ensemble_flags[] = {
+      {"-N,--width", "ew", "Width N of every layer (default: the scene's ew, 64)"},
+      {"-M,--members", "em", "Number of networks M (default: the scene's em, 256)"},
+      {"--sampler", "es", "fast (docs/theory.md 8.4: no N x N matrices) | explicit (real weight matrices) (default: the scene's es, fast)"},
+      {"--precision", "ep", "float64 | float32 (default: the scene's ep, float64)"},
+  };
+  for (const Flag& f : ensemble_flags) {
+    flag_of_key[f.key] = long_name(f.name);
+    ensemble->add_option_function<std::string>(f.name, [&, key = std::string(f.key)](const std::string& v) { overrides.emplace_back(key, v); },
+                                               f.help);
+  }
   ensemble->add_option("--threads", options.threads, "Threads (default: all)")->check(CLI::Range(1, 256));
   ensemble->add_option("--histogram", options.histogram, "Write the raw values of the first this-many networks")
       ->check(CLI::Range(0, 1000000));
@@ -167,7 +178,7 @@ int main(int argc, char** argv) {
   // The data and inference settings are scene fields: each flag sets its share-link key, so that a link's
   // values are the defaults.
   const Flag gp_flags[] = {
-      {"--dataset", "gd", "points | moons | spirals | xor | circles | fashion-mnist | csv (default: the scene's gd, moons)"},
+      {"--dataset", "gd", "points (1-D regression) | moons | spirals | xor | circles | fashion-mnist | csv (default: the scene's gd, points)"},
       {"--train", "gn", "Training points (default: the scene's gn, 200)"},
       {"--test", "gt", "Test points (default: the scene's gt, 200)"},
       {"--classes", "gcl", "Keep only these class ids, e.g. 0,1 (fashion-mnist, csv; default: the scene's gcl, all)"},
@@ -176,7 +187,8 @@ int main(int argc, char** argv) {
       {"--sigma-n2", "gs2", "Noise / ridge sigma_n^2 (default: the scene's gs2, 0.01)"},
       {"--readout-from", "gr", "Average the readout over layers/times from this one to L; -1: L only (default: the scene's gr, -1)"},
   };
-  for (const Flag& f : gp_flags)
+  for (const Flag& f : gp_flags) {
+    flag_of_key[f.key] = long_name(f.name);
     gp->add_option_function<std::string>(
         f.name,
         [&, key = std::string(f.key)](const std::string& v) {
@@ -185,6 +197,7 @@ int main(int argc, char** argv) {
           else overrides.emplace_back(key, v);
         },
         f.help);
+  }
   gp->add_option("--csv", g.csv, "Labelled CSV file (features..., label per row) for --dataset csv (default: the rows the link carries)");
   gp->add_option("--test-csv", g.test_csv, "A separate labelled CSV for the test points (default: a seeded split)");
   gp->add_option("--data-dir", g.data_dir, "Fashion-MNIST idx files (default /usr/share/datasets/fashion-mnist)");
@@ -223,7 +236,8 @@ int main(int argc, char** argv) {
     }
     overrides.emplace_back(s.substr(0, eq), s.substr(eq + 1));
   }
-  if (!overrides.empty() && !load(fs::scene_from_query(merge_query(fs::scene_to_query(scene), overrides)), "flags", scene)) return 2;
+  if (!overrides.empty() && !load(fs::scene_from_query(merge_query(fs::scene_to_query(scene), overrides)), "flags", scene, flag_of_key))
+    return 2;
   if (const fs::Status s = fs::validate_scene(scene); !s.ok()) {
     std::cerr << "fieldscope-cli: " << s.message << "\n";
     return 2;

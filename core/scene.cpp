@@ -112,6 +112,12 @@ bool one_of(std::string_view name, const std::vector<std::string>& names) {
 }  // namespace
 
 const char* input_kind_name(InputKind k) { return enum_name(k, input_kind_names()); }
+const char* panel_name(Panel p) { return enum_name(p, panel_names()); }
+const char* phase_quantity_name(PhaseQuantity q) { return enum_name(q, quantity_names()); }
+const char* ensemble_view_name(EnsembleView v) { return enum_name(v, ensemble_show_names()); }
+const char* gp_data_name(GpData d) { return enum_name(d, gp_dataset_names()); }
+const char* gp_view_name(GpView v) { return enum_name(v, gp_show_names()); }
+const char* gp_grid_quantity_name(GpGridQuantity q) { return enum_name(q, gp_grid_quantity_names()); }
 
 double default_activation_param(ActivationKind kind) { return kind == ActivationKind::leaky_relu ? 0.1 : 1.0; }
 
@@ -422,25 +428,6 @@ double number_of(const Scene& s, Field f) { return *number_ref(const_cast<Scene&
 int integer_of(const Scene& s, Field f) { return *integer_ref(const_cast<Scene&>(s), f); }
 const std::vector<std::vector<double>>& points_of(const Scene& s, Field f) { return *points_ref(const_cast<Scene&>(s), f); }
 
-// The string a choice field lives in (the enum-valued choices are handled on their own).
-std::string* choice_string_ref(Scene& s, Field f) {
-  switch (f) {
-    case Field::panel: return &s.view.panel;
-    case Field::quantity: return &s.view.quantity;
-    case Field::kernel_view: return &s.view.kernels;
-    case Field::cross_time: return &s.view.cross;
-    case Field::ens_sampler: return &s.ensemble.sampler;
-    case Field::ens_precision: return &s.ensemble.precision;
-    case Field::ens_sweep: return &s.ensemble.sweep;
-    case Field::ens_show: return &s.ensemble.show;
-    case Field::gp_dataset: return &s.gp.dataset;
-    case Field::gp_show: return &s.gp.show;
-    case Field::gp_grid_quantity: return &s.gp.grid_quantity;
-    case Field::gp_sweep: return &s.gp.sweep;
-    default: return nullptr;
-  }
-}
-
 const std::vector<std::string>& choice_names(Field f) {
   switch (f) {
     case Field::arch: return architecture_names();
@@ -462,33 +449,66 @@ const std::vector<std::string>& choice_names(Field f) {
     default: return quantity_names();
   }
 }
-std::string choice_of(const Scene& s, Field f) {
+
+// A choice field's value as the index of its name in choice_names(f), and back. The two ensemble enums
+// belong to core/ensemble.h and list their values in another order than the scene lists their names.
+int choice_index(const Scene& s, Field f) {
   switch (f) {
-    case Field::arch: return architecture_name(s.network.arch);
-    case Field::act: return s.network.activation.name();
-    case Field::bias_mode: return bias_mode_name(s.network.bias_mode);
-    case Field::input_mode: return input_mode_name(s.network.input_mode);
-    case Field::input_kind: return input_kind_name(s.inputs.kind);
-    default: return *choice_string_ref(const_cast<Scene&>(s), f);
+    case Field::arch: return static_cast<int>(s.network.arch);
+    case Field::act: return static_cast<int>(s.network.activation.kind);
+    case Field::bias_mode: return static_cast<int>(s.network.bias_mode);
+    case Field::input_mode: return static_cast<int>(s.network.input_mode);
+    case Field::input_kind: return static_cast<int>(s.inputs.kind);
+    case Field::panel: return static_cast<int>(s.view.panel);
+    case Field::quantity: return static_cast<int>(s.view.quantity);
+    case Field::kernel_view: return static_cast<int>(s.view.kernels);
+    case Field::cross_time: return static_cast<int>(s.view.cross);
+    case Field::ens_sampler: return s.ensemble.sampler == EnsembleSampler::fast ? 0 : 1;
+    case Field::ens_precision: return s.ensemble.precision == EnsemblePrecision::float64 ? 0 : 1;
+    case Field::ens_sweep: return static_cast<int>(s.ensemble.sweep);
+    case Field::ens_show: return static_cast<int>(s.ensemble.show);
+    case Field::gp_dataset: return static_cast<int>(s.gp.dataset);
+    case Field::gp_show: return static_cast<int>(s.gp.show);
+    case Field::gp_grid_quantity: return static_cast<int>(s.gp.grid_quantity);
+    case Field::gp_sweep: return static_cast<int>(s.gp.sweep);
+    default: return -1;
   }
 }
-bool set_choice(Scene& s, Field f, std::string_view name) {
+void set_choice_index(Scene& s, Field f, int i) {
   switch (f) {
-    case Field::arch: return enum_from_name(name, architecture_names(), s.network.arch);
-    case Field::bias_mode: return enum_from_name(name, bias_mode_names(), s.network.bias_mode);
-    case Field::input_mode: return enum_from_name(name, input_mode_names(), s.network.input_mode);
-    case Field::input_kind: return enum_from_name(name, input_kind_names(), s.inputs.kind);
-    case Field::act: {
-      const std::optional<ActivationKind> kind = activation_kind_from_name(name);
-      if (!kind) return false;
-      s.network.activation.kind = *kind;
+    case Field::arch: s.network.arch = static_cast<Architecture>(i); return;
+    case Field::act: s.network.activation.kind = static_cast<ActivationKind>(i); return;
+    case Field::bias_mode: s.network.bias_mode = static_cast<BiasMode>(i); return;
+    case Field::input_mode: s.network.input_mode = static_cast<InputMode>(i); return;
+    case Field::input_kind: s.inputs.kind = static_cast<InputKind>(i); return;
+    case Field::panel: s.view.panel = static_cast<Panel>(i); return;
+    case Field::quantity: s.view.quantity = static_cast<PhaseQuantity>(i); return;
+    case Field::kernel_view: s.view.kernels = static_cast<KernelView>(i); return;
+    case Field::cross_time: s.view.cross = static_cast<CrossTimeScale>(i); return;
+    case Field::ens_sampler: s.ensemble.sampler = i == 0 ? EnsembleSampler::fast : EnsembleSampler::explicit_weights; return;
+    case Field::ens_precision: s.ensemble.precision = i == 0 ? EnsemblePrecision::float64 : EnsemblePrecision::float32; return;
+    case Field::ens_sweep: s.ensemble.sweep = static_cast<EnsembleSweep>(i); return;
+    case Field::ens_show: s.ensemble.show = static_cast<EnsembleView>(i); return;
+    case Field::gp_dataset: s.gp.dataset = static_cast<GpData>(i); return;
+    case Field::gp_show: s.gp.show = static_cast<GpView>(i); return;
+    case Field::gp_grid_quantity: s.gp.grid_quantity = static_cast<GpGridQuantity>(i); return;
+    case Field::gp_sweep: s.gp.sweep = static_cast<GpSweepParameter>(i); return;
+    default: return;
+  }
+}
+std::string choice_of(const Scene& s, Field f) {
+  const std::vector<std::string>& names = choice_names(f);
+  const int i = choice_index(s, f);
+  return i >= 0 && i < static_cast<int>(names.size()) ? names[static_cast<std::size_t>(i)] : "?";
+}
+bool set_choice(Scene& s, Field f, std::string_view name) {
+  const std::vector<std::string>& names = choice_names(f);
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) {
+      set_choice_index(s, f, static_cast<int>(i));
       return true;
     }
-    default:
-      if (!one_of(name, choice_names(f))) return false;
-      *choice_string_ref(s, f) = std::string(name);
-      return true;
-  }
+  return false;
 }
 
 std::string id_list_text(const std::vector<int>& ids) {
@@ -700,7 +720,7 @@ void copy_field(Scene& to, const Scene& from, Field f) {
     case Field::kernel_view: to.view.kernels = from.view.kernels; return;
     case Field::cross_time: to.view.cross = from.view.cross; return;
     default:
-      if (std::string* c = choice_string_ref(to, f)) *c = *choice_string_ref(const_cast<Scene&>(from), f);
+      if (info(f).type == Type::choice) set_choice_index(to, f, choice_index(from, f));
       if (double* n = number_ref(to, f)) *n = number_of(from, f);
       if (int* i = integer_ref(to, f)) *i = integer_of(from, f);
       return;
@@ -780,11 +800,11 @@ std::optional<Issue> cross_issue(const Scene& s, Form form) {
     return Issue{{Field::ens_sweep_min, Field::ens_sweep_max}, StatusCode::invalid_input,
                  k(Field::ens_sweep_min) + " must be less than " + k(Field::ens_sweep_max) + " (got " +
                      format_double(s.ensemble.sweep_min) + " and " + format_double(s.ensemble.sweep_max) + ")"};
-  if (s.ensemble.sweep != "b2" && s.ensemble.sweep_min <= 0)
+  if (s.ensemble.sweep != EnsembleSweep::sigma_b2 && s.ensemble.sweep_min <= 0)
     return Issue{{Field::ens_sweep_min, Field::ens_sweep_max}, StatusCode::invalid_input,
-                 k(Field::ens_sweep_min) + " must be positive when sweeping " + s.ensemble.sweep + " (got " +
+                 k(Field::ens_sweep_min) + " must be positive when sweeping " + choice_of(s, Field::ens_sweep) + " (got " +
                      format_double(s.ensemble.sweep_min) + ")"};
-  if (s.ensemble.sweep == "L" && s.ensemble.sweep_max > SceneLimits::max_depth)
+  if (s.ensemble.sweep == EnsembleSweep::depth && s.ensemble.sweep_max > SceneLimits::max_depth)
     return Issue{{Field::ens_sweep_min, Field::ens_sweep_max}, StatusCode::invalid_input,
                  k(Field::ens_sweep_max) + " must be at most " + std::to_string(SceneLimits::max_depth) +
                      " when sweeping the depth (got " + format_double(s.ensemble.sweep_max) + ")"};
@@ -800,11 +820,11 @@ std::optional<Issue> cross_issue(const Scene& s, Form form) {
     return Issue{{Field::gp_readout}, StatusCode::invalid_input,
                  k(Field::gp_readout) + " must be in -1.." + k(Field::depth) + " = " + std::to_string(s.network.depth) + " (got " +
                      std::to_string(s.gp.readout_from) + ")"};
-  if (s.gp.dataset == "points" && !s.gp.points.empty() && s.gp.points[0].size() != 2)
+  if (s.gp.dataset == GpData::points && !s.gp.points.empty() && s.gp.points[0].size() != 2)
     return Issue{{Field::gp_points}, StatusCode::invalid_input,
                  assignment(s, Field::gp_dataset, form) + " needs " + k(Field::gp_points) + " rows of two numbers (x, y); rows have " +
                      std::to_string(s.gp.points[0].size())};
-  if (s.gp.dataset == "csv" && s.gp.points.size() < 2)
+  if (s.gp.dataset == GpData::csv && s.gp.points.size() < 2)
     return Issue{{Field::gp_dataset}, StatusCode::invalid_input,
                  assignment(s, Field::gp_dataset, form) + " needs at least two labelled rows in " + k(Field::gp_points)};
   if (s.view.layer > s.network.depth)
@@ -1167,26 +1187,26 @@ std::string scene_to_json(const Scene& s) {
   phase["rows"] = s.phase.rows;
   j["seed"] = s.seed;
   OrderedJson& view = j["view"] = OrderedJson::object();
-  view["panel"] = s.view.panel;
-  view["quantity"] = s.view.quantity;
+  view["panel"] = choice_of(s, Field::panel);
+  view["quantity"] = choice_of(s, Field::quantity);
   view["layer"] = s.view.layer;
   view["input_a"] = s.view.input_a;
   view["input_b"] = s.view.input_b;
-  view["kernels"] = s.view.kernels;
-  view["cross"] = s.view.cross;
+  view["kernels"] = choice_of(s, Field::kernel_view);
+  view["cross"] = choice_of(s, Field::cross_time);
   OrderedJson& ensemble = j["ensemble"] = OrderedJson::object();
   ensemble["width"] = s.ensemble.width;
   ensemble["members"] = s.ensemble.members;
-  ensemble["sampler"] = s.ensemble.sampler;
-  ensemble["precision"] = s.ensemble.precision;
+  ensemble["sampler"] = choice_of(s, Field::ens_sampler);
+  ensemble["precision"] = choice_of(s, Field::ens_precision);
   ensemble["width_min"] = s.ensemble.width_min;
   ensemble["width_max"] = s.ensemble.width_max;
-  ensemble["sweep"] = s.ensemble.sweep;
+  ensemble["sweep"] = choice_of(s, Field::ens_sweep);
   ensemble["sweep_min"] = s.ensemble.sweep_min;
   ensemble["sweep_max"] = s.ensemble.sweep_max;
-  ensemble["show"] = s.ensemble.show;
+  ensemble["show"] = choice_of(s, Field::ens_show);
   OrderedJson& gp = j["gp"] = OrderedJson::object();
-  gp["dataset"] = s.gp.dataset;
+  gp["dataset"] = choice_of(s, Field::gp_dataset);
   gp["train"] = s.gp.train;
   gp["test"] = s.gp.test;
   gp["noise"] = s.gp.noise;
@@ -1194,10 +1214,10 @@ std::string scene_to_json(const Scene& s) {
   gp["downsample"] = s.gp.downsample;
   gp["sigma_n2"] = s.gp.sigma_n2;
   gp["readout_from"] = s.gp.readout_from;
-  gp["show"] = s.gp.show;
-  gp["grid_quantity"] = s.gp.grid_quantity;
+  gp["show"] = choice_of(s, Field::gp_show);
+  gp["grid_quantity"] = choice_of(s, Field::gp_grid_quantity);
   gp["grid_depth"] = s.gp.grid_depth;
-  gp["sweep"] = s.gp.sweep;
+  gp["sweep"] = choice_of(s, Field::gp_sweep);
   gp["points"] = OrderedJson::array();
   for (const std::vector<double>& row : s.gp.points) gp["points"].push_back(row);
   // nlohmann writes the shortest text that reads back to the same double; `replace` keeps a path

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "core/activations.h"
+#include "core/ensemble.h"  // EnsembleSampler, EnsemblePrecision
+#include "core/gp.h"        // GpSweepParameter
 #include "core/inputs.h"
 #include "core/network.h"
 #include "core/status.h"
@@ -22,13 +24,25 @@ struct PhaseGrid {
   bool operator==(const PhaseGrid&) const = default;
 };
 
+// The choices of the views: enums, named in the scene's two forms by the tables in core/scene.cpp
+// (section 1) - the names are in the comments.
+enum class Panel { phase, signal, kernels, recurrent, ensemble, gp };  // the tab shown: the names as written
+enum class PhaseQuantity { chi_1, xi_c, lambda, q_star, c_star };     // "chi1" | "xi_c" | "lambda" | "q_star" | "c_star"
+enum class KernelView { single, compare };                            // the scene's architecture, or deep vs recurrent
+enum class CrossTimeScale { covariance, correlation };                // "cov" (K(t,s)) | "corr" (normalised, C(t,s))
+enum class EnsembleSweep { sigma_w2, sigma_b2, depth };               // "w2" | "b2" | "L"
+enum class EnsembleView { histograms, width, sweep, cross_time, chaos };  // "hist" | "width" | "sweep" | "cross" | "chaos"
+enum class GpData { points, moons, spirals, xor_, circles, fashion_mnist, csv };  // "xor", "fashion-mnist"; the rest as written
+enum class GpView { fit, grid, sweep };                               // predictions | accuracy/evidence over sigma_w^2 x depth | evidence curve
+enum class GpGridQuantity { accuracy, evidence };
+
 struct ViewSpec {
-  std::string panel = "phase";     // phase | signal | kernels | recurrent | ensemble | gp
-  std::string quantity = "chi1";   // phase-diagram colour: chi1 | xi_c | lambda | q_star | c_star
-  int layer = -1;                  // kernel layer/time shown; -1 = last
-  int input_a = 0, input_b = 1;    // the input pair followed in the signal view
-  std::string kernels = "single";  // kernels view: single (the scene's architecture) | compare (deep vs recurrent)
-  std::string cross = "cov";       // cross-time curves: cov (K(t,s)) | corr (normalised, C(t,s))
+  Panel panel = Panel::phase;
+  PhaseQuantity quantity = PhaseQuantity::chi_1;  // phase-diagram colour
+  int layer = -1;                                 // kernel layer/time shown; -1 = last
+  int input_a = 0, input_b = 1;                   // the input pair followed in the signal view
+  KernelView kernels = KernelView::single;
+  CrossTimeScale cross = CrossTimeScale::covariance;  // cross-time curves
   bool operator==(const ViewSpec&) const = default;
 };
 
@@ -36,28 +50,28 @@ struct ViewSpec {
 struct EnsembleViewSpec {
   int width = 64;                       // N of the histograms and the cross-time bands
   int members = 256;                    // M networks per ensemble
-  std::string sampler = "fast";         // fast (docs/theory.md §8.4) | explicit (real weight matrices)
-  std::string precision = "float64";    // float64 | float32
+  EnsembleSampler sampler = EnsembleSampler::fast;          // "fast" (docs/theory.md §8.4) | "explicit" (real weight matrices)
+  EnsemblePrecision precision = EnsemblePrecision::float64;  // "float64" | "float32"
   int width_min = 8, width_max = 256;   // the N sweep: powers of two from width_min to width_max
-  std::string sweep = "w2";             // convergence-rate sweep parameter: w2 | b2 | L
+  EnsembleSweep sweep = EnsembleSweep::sigma_w2;  // convergence-rate sweep parameter
   double sweep_min = 1.0, sweep_max = 3.0;
-  std::string show = "hist";            // hist | width | sweep | cross | chaos
+  EnsembleView show = EnsembleView::histograms;
   bool operator==(const EnsembleViewSpec&) const = default;
 };
 
 // The Gaussian-process panel (docs/theory.md §7): data, inference settings and the view shown.
 struct GpViewSpec {
-  std::string dataset = "points";       // points (1-D regression) | moons | spirals | xor | circles | fashion-mnist | csv
+  GpData dataset = GpData::points;      // points: 1-D regression; csv: labelled rows carried by the link
   int train = 200, test = 200;          // toy sets and Fashion-MNIST
   double noise = 0.1;                   // toy sets: coordinate noise
   std::vector<int> classes;             // Fashion-MNIST class filter, ids 0..9 (empty: all)
   int downsample = 2;                   // Fashion-MNIST pooling: 1, 2, 4, 7 or 14
   double sigma_n2 = 0.01;               // observation noise / ridge
   int readout_from = -1;                // -1: readout at layer/time L only; else averaged over [from, L]
-  std::string show = "fit";             // fit (predictions) | grid (accuracy/evidence over sigma_w^2 x depth) | sweep
-  std::string grid_quantity = "accuracy";  // grid colour: accuracy | evidence
+  GpView show = GpView::fit;
+  GpGridQuantity grid_quantity = GpGridQuantity::accuracy;  // grid colour
   int grid_depth = 20;                  // the grid's depths 1..grid_depth (sigma_w^2 range: the phase grid's)
-  std::string sweep = "w2";             // evidence curve parameter: w2 | b2 | L | sn2
+  GpSweepParameter sweep = GpSweepParameter::sigma_w2;  // evidence curve parameter: "w2" | "b2" | "L" | "sn2"
   // Rows of data carried by the link: (x, y) points of the 1-D set, or labelled rows (features...,
   // label) loaded from a CSV file.
   std::vector<std::vector<double>> points;
@@ -108,8 +122,14 @@ SceneResult scene_from_json(std::string_view json_text);
 std::string scene_to_query(const Scene& scene);          // "v=1&arch=deep&act=tanh&w2=1.5&..."
 SceneResult scene_from_query(std::string_view query);   // accepts a leading '?' or a full URL
 
-// Enum names used by both forms (the network's own: core/network.h).
+// Enum names used by both forms (the network's own: core/network.h), for the UI and the CLI too.
 const char* input_kind_name(InputKind k);
+const char* panel_name(Panel p);
+const char* phase_quantity_name(PhaseQuantity q);
+const char* ensemble_view_name(EnsembleView v);
+const char* gp_data_name(GpData d);
+const char* gp_view_name(GpView v);
+const char* gp_grid_quantity_name(GpGridQuantity q);
 
 // The activation parameter a scene gets when none is given (the query form omits it when equal):
 // 0.1 for leaky_relu (its slope must lie in [0, 1)), 1 for every other kind.

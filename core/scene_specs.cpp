@@ -36,8 +36,8 @@ EnsembleSpec ensemble_spec(const Scene& scene, int inputs) {
   spec.width = scene.ensemble.width;
   spec.members = scene.ensemble.members;
   spec.seed = scene.seed;
-  spec.sampler = scene.ensemble.sampler == "explicit" ? EnsembleSampler::explicit_weights : EnsembleSampler::fast;
-  spec.precision = scene.ensemble.precision == "float32" ? EnsemblePrecision::float32 : EnsemblePrecision::float64;
+  spec.sampler = scene.ensemble.sampler;
+  spec.precision = scene.ensemble.precision;
   const int last = std::max(0, inputs - 1);
   spec.input_a = std::clamp(scene.view.input_a, 0, last);
   spec.input_b = std::clamp(scene.view.input_b, 0, last);
@@ -61,9 +61,20 @@ GpSpec gp_spec(const Scene& scene) {
   return spec;
 }
 
+DatasetKind gp_dataset_kind(GpData data) {
+  switch (data) {
+    case GpData::spirals: return DatasetKind::spirals;
+    case GpData::xor_: return DatasetKind::xor_;
+    case GpData::circles: return DatasetKind::circles;
+    case GpData::fashion_mnist: return DatasetKind::fashion_mnist;
+    case GpData::csv: return DatasetKind::csv;
+    default: return DatasetKind::moons;
+  }
+}
+
 DatasetSpec gp_dataset_spec(const Scene& scene, const std::string& fashion_mnist_dir) {
   DatasetSpec spec;
-  if (!dataset_kind_from_name(scene.gp.dataset, spec.kind)) spec.kind = DatasetKind::moons;
+  spec.kind = gp_dataset_kind(scene.gp.dataset);
   spec.train = scene.gp.train;
   spec.test = scene.gp.test;
   spec.noise = scene.gp.noise;
@@ -98,8 +109,8 @@ std::pair<double, double> gp_regression_range(const std::vector<std::vector<doub
 
 GpSceneData gp_scene_data(const Scene& scene, const std::string& fashion_mnist_dir, int curve_points) {
   GpSceneData d;
-  const std::string& kind = scene.gp.dataset;
-  if (kind == "points") {
+  const GpData kind = scene.gp.dataset;
+  if (kind == GpData::points) {
     const auto pts = gp_regression_points(scene);
     const int n = static_cast<int>(pts.size());
     d.problem.classification = false;
@@ -111,7 +122,7 @@ GpSceneData gp_scene_data(const Scene& scene, const std::string& fashion_mnist_d
     for (int i = 0; i < curve_points; ++i) d.problem.x_test(i, 0) = lo + (hi - lo) * i / (curve_points - 1);
     d.problem.y_test.assign(static_cast<std::size_t>(curve_points), 0.0);
     d.dim = 1;
-  } else if (kind == "csv") {
+  } else if (kind == GpData::csv) {
     const auto& rows = scene.gp.points;
     if (rows.size() < 2) {
       d.status = Status::error(StatusCode::invalid_input, "Load a labelled CSV file (features..., label per row).");

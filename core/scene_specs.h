@@ -27,6 +27,8 @@ Status pair_theory_spec(const EnsembleSpec& spec, const Eigen::MatrixXd& input_g
 GpSpec gp_spec(const Scene& scene);
 // The GP panel's data set for the toy sets and Fashion-MNIST (`fashion_mnist_dir`: where its idx files
 // are). The 1-D points and CSV rows live in the scene itself: see gp_points_problem.
+// The data set behind a GP data choice (moons for the 1-D points, whose data live in the scene).
+DatasetKind gp_dataset_kind(GpData data);
 DatasetSpec gp_dataset_spec(const Scene& scene, const std::string& fashion_mnist_dir = kFashionMnistDir);
 // The (x, y) points of the 1-D regression set: the scene's, or a default handful when it has none.
 std::vector<std::vector<double>> gp_regression_points(const Scene& scene);

@@ -120,37 +120,29 @@ Scene random_scene(TestRandom& rng) {
   s.phase.columns = rng.integer(2, SceneLimits::max_grid);
   s.phase.rows = rng.integer(2, SceneLimits::max_grid);
   s.seed = rng.next();
-  const char* panels[] = {"phase", "signal", "kernels", "recurrent"};
-  const char* quantities[] = {"chi1", "xi_c", "lambda", "q_star", "c_star"};
-  s.view.panel = panels[rng.next() % 4];
-  s.view.quantity = quantities[rng.next() % 5];
+  s.view.panel = static_cast<Panel>(rng.next() % 4);  // phase, signal, kernels, recurrent
+  s.view.quantity = static_cast<PhaseQuantity>(rng.next() % 5);
   s.view.layer = rng.integer(-1, s.network.depth);
   s.view.input_a = rng.integer(0, 10);
   s.view.input_b = rng.integer(0, 10);
-  s.view.kernels = rng.next() % 2 ? "compare" : "single";
-  s.view.cross = rng.next() % 2 ? "corr" : "cov";
+  s.view.kernels = rng.next() % 2 ? KernelView::compare : KernelView::single;
+  s.view.cross = rng.next() % 2 ? CrossTimeScale::correlation : CrossTimeScale::covariance;
   if (rng.next() % 2) {
-    const char* samplers[] = {"fast", "explicit"};
-    const char* sweeps[] = {"w2", "b2", "L"};
-    const char* shows[] = {"hist", "width", "sweep", "cross", "chaos"};
-    s.view.panel = "ensemble";
+    s.view.panel = Panel::ensemble;
     s.ensemble.width = rng.integer(1, SceneLimits::max_width);
     s.ensemble.members = rng.integer(2, SceneLimits::max_members);
-    s.ensemble.sampler = samplers[rng.next() % 2];
-    s.ensemble.precision = rng.next() % 2 ? "float32" : "float64";
+    s.ensemble.sampler = rng.next() % 2 ? EnsembleSampler::fast : EnsembleSampler::explicit_weights;
+    s.ensemble.precision = rng.next() % 2 ? EnsemblePrecision::float32 : EnsemblePrecision::float64;
     s.ensemble.width_min = rng.integer(1, 100);
     s.ensemble.width_max = s.ensemble.width_min + rng.integer(1, 1000);
-    s.ensemble.sweep = sweeps[rng.next() % 3];
+    s.ensemble.sweep = static_cast<EnsembleSweep>(rng.next() % 3);
     s.ensemble.sweep_min = rng.in(1e-3, 2.0);
     s.ensemble.sweep_max = s.ensemble.sweep_min + rng.in(1e-3, 100.0);
-    s.ensemble.show = shows[rng.next() % 5];
+    s.ensemble.show = static_cast<EnsembleView>(rng.next() % 5);
   }
   if (rng.next() % 2) {
-    const char* datasets[] = {"points", "moons", "spirals", "xor", "circles", "fashion-mnist", "csv"};
-    const char* shows[] = {"fit", "grid", "sweep"};
-    const char* sweeps[] = {"w2", "b2", "L", "sn2"};
-    s.view.panel = "gp";
-    s.gp.dataset = datasets[rng.next() % 7];
+    s.view.panel = Panel::gp;
+    s.gp.dataset = static_cast<GpData>(rng.next() % 7);
     s.gp.train = rng.integer(1, 10000);
     s.gp.test = rng.integer(1, 10000);
     s.gp.noise = rng.in(0.0, 10.0);
@@ -161,12 +153,12 @@ Scene random_scene(TestRandom& rng) {
     s.gp.downsample = downsample[rng.next() % 5];
     s.gp.sigma_n2 = rng.next() % 4 == 0 ? 0.0 : rng.in(0.0, 10.0);
     s.gp.readout_from = rng.integer(-1, s.network.depth);
-    s.gp.show = shows[rng.next() % 3];
-    s.gp.grid_quantity = rng.next() % 2 ? "accuracy" : "evidence";
+    s.gp.show = static_cast<GpView>(rng.next() % 3);
+    s.gp.grid_quantity = rng.next() % 2 ? GpGridQuantity::accuracy : GpGridQuantity::evidence;
     s.gp.grid_depth = rng.integer(1, SceneLimits::max_gp_grid_depth);
-    s.gp.sweep = sweeps[rng.next() % 4];
-    const int rows = rng.integer(2, 8), cols = s.gp.dataset == "points" ? 2 : rng.integer(2, 4);
-    if (s.gp.dataset == "points" || s.gp.dataset == "csv" || rng.next() % 2) {
+    s.gp.sweep = static_cast<GpSweepParameter>(rng.next() % 4);
+    const int rows = rng.integer(2, 8), cols = s.gp.dataset == GpData::points ? 2 : rng.integer(2, 4);
+    if (s.gp.dataset == GpData::points || s.gp.dataset == GpData::csv || rng.next() % 2) {
       s.gp.points.assign(static_cast<std::size_t>(rows), {});
       for (auto& row : s.gp.points)
         for (int i = 0; i < cols; ++i) row.push_back(rng.in(-10.0, 10.0));
@@ -309,7 +301,7 @@ TEST_CASE("hand-picked scenes round-trip exactly through JSON and query") {
   {
     Scene s;
     s.seed = UINT64_MAX;
-    s.view = {"kernels", "xi_c", 3, 5, 7};
+    s.view = {Panel::kernels, PhaseQuantity::xi_c, 3, 5, 7};
     s.phase = {0.25, 8.0, 0.0, 2.0, 2, 1024};
     s.inputs.csv_path = "/home/me/my data & more #1 +x %41 ;,.csv";
     scenes.push_back(s);
@@ -333,7 +325,7 @@ TEST_CASE("query text of a changed scene names only what differs, in a fixed ord
   s.network.depth = 20;
   s.inputs.kind = InputKind::points;
   s.inputs.points = {{1.2, 0, -0.6}, {0.3, 1.5, 0.9}};
-  s.view.quantity = "xi_c";
+  s.view.quantity = PhaseQuantity::xi_c;
   CHECK(scene_to_query(s) == "v=1&arch=recurrent&act=erf&ap=2&w2=2&L=20&x=points&pts=1.2,0,-0.6;0.3,1.5,0.9&q=xi_c");
 
   Scene leaky;
@@ -558,12 +550,12 @@ TEST_CASE("kernels view fields: old links keep their single view; both forms car
   // Links written before these keys existed have neither: they open on the single-architecture view.
   const SceneResult old = scene_from_query("v=1&arch=recurrent&view=kernels");
   CHECK(old.status.ok());
-  CHECK(old.scene.view.kernels == "single");
-  CHECK(old.scene.view.cross == "cov");
+  CHECK(old.scene.view.kernels == KernelView::single);
+  CHECK(old.scene.view.cross == CrossTimeScale::covariance);
   Scene s;
-  s.view.panel = "kernels";
-  s.view.kernels = "compare";
-  s.view.cross = "corr";
+  s.view.panel = Panel::kernels;
+  s.view.kernels = KernelView::compare;
+  s.view.cross = CrossTimeScale::correlation;
   CHECK(scene_to_query(s) == "v=1&view=kernels&kv=compare&kc=corr");
   CHECK(scene_from_query(scene_to_query(s)).scene == s);
   const std::string json = scene_to_json(s);
@@ -573,15 +565,15 @@ TEST_CASE("kernels view fields: old links keep their single view; both forms car
   const SceneResult bad = scene_from_json(R"({"fieldscope": 1, "view": {"kernels": "triple", "cross": "corr"}})");
   CHECK_FALSE(bad.status.ok());
   CHECK(bad.warnings.at(0).rfind("view.kernels must be one of single, compare", 0) == 0);
-  CHECK(bad.scene.view.kernels == "single");
-  CHECK(bad.scene.view.cross == "corr");
+  CHECK(bad.scene.view.kernels == KernelView::single);
+  CHECK(bad.scene.view.cross == CrossTimeScale::correlation);
 }
 
 TEST_CASE("ensemble and GP panel fields: both forms, defaults, bad values and inconsistencies") {
   Scene s;
-  s.view.panel = "ensemble";
+  s.view.panel = Panel::ensemble;
   s.ensemble.width = 32;
-  s.ensemble.show = "width";
+  s.ensemble.show = EnsembleView::width;
   s.gp.classes = {0, 7};
   s.gp.points = {{0.5, 1}, {-1, 2}};
   CHECK(scene_to_query(s) == "v=1&view=ensemble&ew=32&ev=width&gcl=0,7&gpts=0.5,1;-1,2");
@@ -630,7 +622,7 @@ TEST_CASE("ensemble and GP panel fields: both forms, defaults, bad values and in
   CHECK(rows.scene.gp.points.empty());
   const SceneResult csv = scene_from_query("v=1&gd=csv");
   CHECK(csv.warnings.at(0).rfind("gd=csv needs at least two labelled rows", 0) == 0);
-  CHECK(csv.scene.gp.dataset == "points");
+  CHECK(csv.scene.gp.dataset == GpData::points);
   const SceneResult labelled = scene_from_query("v=1&gd=csv&gpts=0,0,1;1,1,0;2,2,1");
   CHECK(labelled.status.ok());
   const SceneResult json = scene_from_json(R"({"fieldscope": 1, "gp": {"classes": [3, 12], "train": 50}})");
@@ -772,7 +764,7 @@ TEST_CASE("validate_scene names the first problem") {
   s.phase.sigma_w2_max = s.phase.sigma_w2_min;
   CHECK(problem(s).rfind("phase.sigma_w2_min must be less than", 0) == 0);
   s = Scene{};
-  s.view.quantity = "entropy";
+  s.view.quantity = static_cast<PhaseQuantity>(99);  // no such value (a corrupted scene)
   CHECK(problem(s).rfind("view.quantity must be one of chi1, xi_c, lambda, q_star, c_star", 0) == 0);
   s = Scene{};
   s.view.layer = 11;
