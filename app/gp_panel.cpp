@@ -659,11 +659,14 @@ void Panel::controls(Scene& scene) {
     ImGui::TextDisabled("%s", scene.network.arch == Architecture::recurrent
                                   ? "Averaged over times, the recurrent net's readout includes cross-time covariances: its predictions differ "
                                     "from the deep net's (set architecture to deep to compare)."
-                                  : "Averaged over layers, the deep net's readout has no cross-layer terms: its predictions differ from the "
-                                    "recurrent net's (set architecture to recurrent to compare).");
+                                  : "Averaged over layers, the deep net's readout has cross-layer terms only through the means "
+                                    "E[φ(h^t)] E[φ(h^s)] (zero for odd φ), the recurrent net's through the full cross-time "
+                                    "covariances: their predictions differ (set architecture to recurrent to compare).");
     ImGui::PopTextWrapPos();
+  } else if (scene.network.arch == Architecture::deep || scene.network.input_mode == InputMode::first_step) {
+    ImGui::TextDisabled("deep and recurrent (input at t = 0): identical predictions (docs/theory.md §4.2)");
   } else {
-    ImGui::TextDisabled("deep and recurrent: identical predictions");
+    ImGui::TextDisabled("input at every step: the recurrent kernel differs from the deep one (docs/theory.md §4.2)");
   }
 
   ImGui::Spacing();

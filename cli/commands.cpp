@@ -637,7 +637,9 @@ int run_gp(const Scene& scene, const Options& options, std::ostream& out) {
     Json readout;
     readout["from"] = spec.readout_from >= 0 && spec.readout_from < spec.network.depth ? spec.readout_from : spec.network.depth;
     readout["to"] = spec.network.depth;
-    readout["kind"] = spec.readout_from >= 0 && spec.readout_from < spec.network.depth ? "time average" : "single";
+    readout["kind"] = spec.readout_from >= 0 && spec.readout_from < spec.network.depth
+                          ? (spec.network.arch == Architecture::deep ? "layer average" : "time average")
+                          : "single";
     j["readout"] = std::move(readout);
     j["sigma_n2"] = spec.sigma_n2;
     j["task"] = !problem.classification ? "regression" : "classification";

@@ -73,6 +73,9 @@ constexpr double kUnitFlops = 1.5e7;
 constexpr double kMemoryFlops = 50;
 // Below this work a range stays on one thread (waking the pool would cost more than it saves).
 constexpr double kMinRangeFlops = 1e6;
+// One-point means E[phi(u)] per thread in one unit of the averaged deep readout: up to a few
+// microseconds each (a 1-D quadrature for softplus), so a unit stays well within a millisecond or so.
+constexpr int kMeansPerThread = 256;
 
 int block_count(Eigen::Index n, int block = kCholeskyBlock) { return static_cast<int>((n + block - 1) / block); }
 Eigen::Index block_start(int i, int block = kCholeskyBlock) { return Eigen::Index(i) * block; }
@@ -159,8 +162,13 @@ GpTargets gp_targets(const GpProblem& problem, bool centred) {
 // --- 3. The readout kernel ----------------------------------------------------------------------------
 // Layered path: K^0 = sigma_in^2 G + sigma_b^2, then K^l = sigma_b^2 [+ sigma_in^2 G] + sigma_w^2 E[phi phi]
 // over K^{l-1} (docs/theory.md §2 / §4.1 equal-time blocks: the same step, propagate_rows, as the deep and
-// recurrent jobs), keeping only two P x P matrices. A single readout is one more such step; an
-// averaged one accumulates E[phi phi] over K^l for l in the readout range (no cross terms: docs/theory.md §2).
+// recurrent jobs), keeping only two P x P matrices. A single readout is one more such step. An averaged
+// one (deep only: the recurrent one takes the two-time path) accumulates, for t in the readout range R,
+//   sum_{t,s in R} E[phi(h^t_a) phi(h^s_b)] = sum_t E_t[phi phi](a, b) + sum_{t != s} m_t(a) m_s(b),
+// m_t(a) = E[phi(h^t_a)] = mean_phi(K^t_aa): at N = infinity the layers of the deep network are
+// independent Gaussians, so a cross-layer term is a product of one-point means (docs/theory.md §2, §7).
+// Layer t adds E_t + m_t(a) S_t(b) + S_t(a) m_t(b), S_t = sum of m_s over s in R, s < t: every pair once,
+// without cancellation. For odd phi every m_t is 0 and the cross terms are skipped altogether.
 // Two-time path (recurrent, averaged or asked for): RecurrentKernelJob, then
 //   K_y = sigma_b^2 + sigma_w^2 / n^2 sum_{t,s in R} E[phi(h^t) phi(h^s)]   with the cross-time blocks.
 
@@ -182,6 +190,12 @@ class GpKernelState {
   int tile_items = 0;
   double gram_tile_flops = 1, final_tile_flops = 1;
   std::vector<char> row_finite;  // per row of the last step: its lower-triangle entries are finite
+  // Averaged deep readout with a non-odd phi: the cross-layer terms. Each E-pass first computes
+  // layer_mean (m_t per point, kMeansPerThread points per thread at a time, from mean_row on); at its
+  // end layer_mean is added to earlier_means (S_t).
+  bool cross_layers = false;
+  std::vector<double> layer_mean, earlier_means;
+  int mean_row = 0;
   // Two-time path.
   std::unique_ptr<RecurrentKernelJob> recurrent;
   std::vector<int> times;
@@ -208,7 +222,14 @@ class GpKernelState {
       recurrent = std::make_unique<RecurrentKernelJob>(rs, inputs);
       return;
     }
-    work_total = entries * (spec.network.depth + 1.0 + (averaged_readout(spec) ? double(times.size()) : 0.0));
+    cross_layers = averaged_readout(spec) && spec.network.arch == Architecture::deep && !spec.network.activation.odd();
+    // A one-point mean counts as one kernel entry.
+    work_total = entries * (spec.network.depth + 1.0 + (averaged_readout(spec) ? double(times.size()) : 0.0)) +
+                 (cross_layers ? double(times.size()) * p : 0.0);
+    if (cross_layers) {
+      layer_mean.assign(static_cast<std::size_t>(p), 0.0);
+      earlier_means.assign(static_cast<std::size_t>(p), 0.0);
+    }
     integrator = std::make_unique<PairIntegrator>(spec.network.activation, PairFunction::phi);
     // Lower triangles only until the end: propagate_rows and the readout pass read column a from the
     // diagonal down, set_variances the diagonal.
@@ -314,7 +335,19 @@ class GpKernelState {
       prepare_integrator(cur);
       if (pass == 1) next.resize(p, p);
       row = 0;
+      mean_row = pass == 0 && cross_layers ? 0 : p;
       pass_started = true;
+    }
+    if (mean_row < p) {
+      // m_t(a) = E[phi(h^t_a)] over N(0, K^t_aa) for the cross-layer terms (docs/theory.md §7).
+      const int count = std::min(p - mean_row, kMeansPerThread * thread_count()), from = mean_row;
+      parallel_for(count, [&](int begin, int end) {
+        for (int a = from + begin; a < from + end; ++a)
+          layer_mean[static_cast<std::size_t>(a)] = mean_phi(spec.network.activation, cur(a, a));
+      }, kMeansPerThread / 4);
+      mean_row += count;
+      work_done += count;
+      return;
     }
     const int chunk = chunk_rows(row), first = row;
     if (pass == 1) {
@@ -326,13 +359,21 @@ class GpKernelState {
           row_finite[static_cast<std::size_t>(a)] = next.col(a).tail(p - a).allFinite();
       });
     } else {
-      // accum += E[phi phi] over K^l (lower triangle; each row writes only its own column).
+      // accum += E[phi phi] over K^l, plus the cross-layer terms m_l(a) S_l(b) + S_l(a) m_l(b) (lower
+      // triangle; each row writes only its own column).
       parallel_for(chunk, [&](int begin, int end) {
         std::vector<double> out(static_cast<std::size_t>(p));
         for (int a = first + begin; a < first + end; ++a) {
           integrator->row(a, a, p - a, cur.data() + static_cast<std::size_t>(a) * p + a, out.data());
           double* dst = accum.data() + static_cast<std::size_t>(a) * p + a;
-          for (int b = 0; b < p - a; ++b) dst[b] += out[static_cast<std::size_t>(b)];
+          if (cross_layers) {
+            const double m_a = layer_mean[static_cast<std::size_t>(a)], s_a = earlier_means[static_cast<std::size_t>(a)];
+            const double* m = layer_mean.data() + a;
+            const double* s = earlier_means.data() + a;
+            for (int b = 0; b < p - a; ++b) dst[b] += out[static_cast<std::size_t>(b)] + (m_a * s[b] + s_a * m[b]);
+          } else {
+            for (int b = 0; b < p - a; ++b) dst[b] += out[static_cast<std::size_t>(b)];
+          }
         }
       });
     }
@@ -341,6 +382,8 @@ class GpKernelState {
     if (row < p) return;
     pass_started = false;
     if (pass == 0) {
+      for (int a = 0; a < static_cast<int>(earlier_means.size()); ++a)
+        earlier_means[static_cast<std::size_t>(a)] += layer_mean[static_cast<std::size_t>(a)];
       if (layer == spec.network.depth) {  // the averaged readout is complete
         next.resize(p, p);
         start_final_pass();

@@ -6,8 +6,10 @@
 //   single layer/time R:  K_y = sigma_b^2 + sigma_w^2 E[phi(h^R) phi(h^R)]  (= K^{R+1} of the deep net)
 //   time average over t in [R0, R], one readout vector shared by all times, y = w . (1/n) sum_t phi(h^t):
 //                         K_y = sigma_b^2 + sigma_w^2 / n^2 sum_{t,s} E[phi(h^t) phi(h^s)]
-// The deep network has no cross-layer covariance (docs/theory.md §2), so its average keeps only t = s; the
-// recurrent one keeps its cross-time blocks (docs/theory.md §4.3). At a single time both are identical
+// The deep network's pre-activations of different layers are uncorrelated, and at infinite width
+// independent (docs/theory.md §2), so its terms t != s are products of one-point means,
+//   E[phi(h^t(x)) phi(h^s(x'))] = E[phi(h^t(x))] E[phi(h^s(x'))]   (t != s; zero only for odd phi);
+// the recurrent one keeps its cross-time blocks (docs/theory.md §4.3). At a single time both are identical
 // (docs/theory.md §4.2); averaged over times they differ already at infinite width.
 //
 // Posterior (Rasmussen & Williams 2006, Algorithm 2.1), A = K_XX + (sigma_n^2 + jitter) I = L L^T:

@@ -22,6 +22,7 @@ namespace fs {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kDivergence = 1e100;  // as gp.cpp
+constexpr int kMeansPerThread = 256;   // one-point means per thread in one unit, as gp.cpp
 
 Status invalid(std::string message) { return Status::error(StatusCode::invalid_input, std::move(message)); }
 
@@ -51,7 +52,9 @@ Status check_common(const GpSpec& spec, const GpProblem& problem) {
 // Layout: c (P x n, column-major) holds K^l(b, a) for train columns a < n and rows b >= a (b < n: train,
 // b >= n: query b - n); d (m) the query diagonal. Every entry is computed by the same
 // PairIntegrator::row call with the same affine map as GpKernelState's layered path (gp.cpp), and K^0
-// and the every-step input term by the same arithmetic.
+// and the every-step input term by the same arithmetic. The averaged (deep) readout adds, as gp.cpp, the
+// cross-layer terms m_t(a) S_t(b) + S_t(a) m_t(b) of docs/theory.md §7, with m_t(a) = mean_phi(K^t_aa)
+// and S_t the sum of m_s over the readout layers s < t; they are skipped for odd phi (all m_t = 0).
 class GpBlockKernels {
  public:
   GpBlockKernels(const GpSpec& spec, const Eigen::MatrixXd& x_train, const Eigen::MatrixXd& x_query, int last_layer, int first_readout,
@@ -80,9 +83,11 @@ class GpBlockKernels {
     d_.array() += spec.network.sigma_b2;
     integrator_ = std::make_unique<PairIntegrator>(spec.network.activation, PairFunction::phi);
     if (averaged_) accum_c_ = Eigen::MatrixXd::Zero(p_, n_), accum_d_ = Eigen::VectorXd::Zero(m_);
+    cross_layers_ = averaged_ && spec.network.arch == Architecture::deep && !spec.network.activation.odd();
+    if (cross_layers_) layer_mean_.assign(static_cast<std::size_t>(p_), 0.0), earlier_means_.assign(static_cast<std::size_t>(p_), 0.0);
     const double entries = 0.5 * double(n_) * (n_ + 1) + double(n_) * m_ + m_;
     const double readouts = averaged_ ? (last_ - first_readout_ + 1.0) : 0.0;
-    total_ = entries * (last_ + 1.0 + readouts);
+    total_ = entries * (last_ + 1.0 + readouts) + (cross_layers_ ? readouts * p_ : 0.0);  // a mean counts as an entry
     pass_ = averaged_ && first_readout_ == 0 ? 0 : 1;
   }
 
@@ -128,7 +133,19 @@ class GpBlockKernels {
       inexact_ = std::max(inexact_, integrator_->inexact_variances());
       if (pass_ == 1) next_c_.resize(p_, n_), next_d_.resize(m_);
       row_ = 0;
+      mean_row_ = pass_ == 0 && cross_layers_ ? 0 : p_;
       started_ = true;
+    }
+    if (mean_row_ < p_) {
+      // m_t(a) = E[phi(h^t_a)] over N(0, K^t_aa) for the cross-layer terms (docs/theory.md §7), as gp.cpp.
+      const int count = std::min(p_ - mean_row_, kMeansPerThread * thread_count()), from = mean_row_;
+      parallel_for(count, [&](int begin, int end) {
+        for (int a = from + begin; a < from + end; ++a)
+          layer_mean_[static_cast<std::size_t>(a)] = mean_phi(spec_.network.activation, a < n_ ? c_(a, a) : d_(a - n_));
+      }, kMeansPerThread / 4);
+      mean_row_ += count;
+      done_ += count;
+      return;
     }
     const double scale = pass_ == 1 ? spec_.network.sigma_w2 : 1.0, shift = pass_ == 1 ? spec_.network.sigma_b2 : 0.0;
     if (row_ < n_) {
@@ -142,7 +159,14 @@ class GpBlockKernels {
           } else {
             integrator_->row(a, a, p_ - a, cov, out.data());
             double* dst = accum_c_.data() + static_cast<std::size_t>(a) * p_ + a;
-            for (int b = 0; b < p_ - a; ++b) dst[b] += out[static_cast<std::size_t>(b)];
+            if (cross_layers_) {
+              const double m_a = layer_mean_[static_cast<std::size_t>(a)], s_a = earlier_means_[static_cast<std::size_t>(a)];
+              const double* m = layer_mean_.data() + a;
+              const double* s = earlier_means_.data() + a;
+              for (int b = 0; b < p_ - a; ++b) dst[b] += out[static_cast<std::size_t>(b)] + (m_a * s[b] + s_a * m[b]);
+            } else {
+              for (int b = 0; b < p_ - a; ++b) dst[b] += out[static_cast<std::size_t>(b)];
+            }
           }
         }
       });
@@ -154,12 +178,19 @@ class GpBlockKernels {
     for (int s = 0; s < m_; ++s) {
       double value = 0;
       integrator_->row(n_ + s, n_ + s, 1, &d_(s), &value, scale, shift);
-      if (pass_ == 1) next_d_(s) = value;
-      else accum_d_(s) += value;
+      if (pass_ == 1) {
+        next_d_(s) = value;
+      } else if (cross_layers_) {
+        const std::size_t i = static_cast<std::size_t>(n_ + s);
+        accum_d_(s) += value + (layer_mean_[i] * earlier_means_[i] + earlier_means_[i] * layer_mean_[i]);
+      } else {
+        accum_d_(s) += value;
+      }
     }
     done_ += m_;
     started_ = false;
-    if (pass_ == 0) {  // averaged readout: E[phi phi] of layer_ accumulated
+    if (pass_ == 0) {  // averaged readout: E[phi phi] of layer_ (and its cross-layer terms) accumulated
+      for (std::size_t i = 0; i < earlier_means_.size(); ++i) earlier_means_[i] += layer_mean_[i];
       if (layer_ == last_) {
         const double count = last_ - first_readout_ + 1.0, w = spec_.network.sigma_w2 / (count * count);
         // As gp.cpp: symmetric lower triangle, then w * accum + sigma_b^2.
@@ -207,7 +238,9 @@ class GpBlockKernels {
 
   GpSpec spec_;
   int n_ = 0, m_ = 0, p_ = 0, last_ = 0, first_readout_ = 1;
-  bool averaged_ = false;
+  bool averaged_ = false, cross_layers_ = false;
+  std::vector<double> layer_mean_, earlier_means_;  // m_t and S_t of the averaged readout (cross_layers_)
+  int mean_row_ = 0;                                // next point whose m_t is computed
   Eigen::MatrixXd c_, next_c_, extra_c_, accum_c_, out_c_;
   Eigen::VectorXd d_, next_d_, extra_d_, accum_d_, out_d_;
   std::unique_ptr<PairIntegrator> integrator_;

@@ -172,7 +172,7 @@ rnn = json.loads(run("gp", *gp_net, "--arch", "recurrent", "--bias", "shared")[1
 check("gp deep == recurrent at one readout time", all(deep[k] == rnn[k] for k in ("accuracy", "mse", "log_evidence")), (deep, rnn))
 deep = json.loads(run("gp", *gp_net, "--readout-from", "1")[1])
 rnn = json.loads(run("gp", *gp_net, "--readout-from", "1", "--arch", "recurrent", "--bias", "shared")[1])
-check("gp time-averaged readouts differ", deep["log_evidence"] != rnn["log_evidence"] and deep["readout"]["kind"] == "time average", (deep, rnn))
+check("gp time-averaged readouts differ", deep["log_evidence"] != rnn["log_evidence"] and deep["readout"]["kind"] == "layer average" and rnn["readout"]["kind"] == "time average", (deep, rnn))
 code, out, err = run("gp", "--train", "30", "--test", "10", "--curve", "w2=1,2,3", "-f", "csv")
 rows = out.strip().splitlines()
 check("gp curve csv", code == 0 and rows[0] == "w2,log_evidence,jitter,condition_number,status" and len(rows) == 4, (rows, err))

@@ -1,11 +1,15 @@
 // GP inference (docs/theory.md §7): hand-solved problems, interpolation as sigma_n^2 -> 0, the evidence against
 // an eigen-decomposition, deep == recurrent at a single readout time (docs/theory.md §4.2) and the difference for
-// time-averaged readouts (§4.3), the jitter path, the memory budget, jobs and determinism.
+// time-averaged readouts (§4.3), the averaged deep readout's cross-layer terms (§7) against the deep kernels and a
+// Monte Carlo of explicit finite networks, the jitter path, the memory budget, jobs and determinism.
 #include <doctest/doctest.h>
 
 #include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 #include "core/datasets.h"
 #include "core/deep_kernel.h"
@@ -219,27 +223,218 @@ TEST_CASE("the single readout kernel is the deep kernel of the next layer, K^{L+
   }
 }
 
-TEST_CASE("the averaged deep readout is sigma_b^2 + (1/n^2) sum over layers of (K^{l+1} - sigma_b^2)") {
-  GpSpec spec = base_spec(ActivationKind::tanh, 5);
-  spec.readout_from = 2;  // layers 2..5
-  const GpProblem p = toy_problem(DatasetKind::circles, 10, 0);
-  const GpKernelResult r = gp_readout_kernel(spec, p.x_train);
-  REQUIRE(r.status.ok());
+namespace {
+
+// K^0 .. K^depth of the deep network over the rows of x (core/deep_kernel.h).
+std::vector<Eigen::MatrixXd> deep_kernels(const GpSpec& spec, const Eigen::MatrixXd& x, int depth) {
   DeepKernelSpec ds;
-  ds.network.activation = spec.network.activation;
-  ds.network.sigma_w2 = spec.network.sigma_w2;
-  ds.network.sigma_b2 = spec.network.sigma_b2;
-  ds.network.sigma_in2 = spec.network.input_variance();
-  ds.network.depth = 6;
+  ds.network = spec.network;
+  ds.network.arch = Architecture::deep;
+  ds.network.depth = depth;
   InputSet in;
-  in.count = 10;
-  in.dim = 2;
-  in.x = {p.x_train};
-  const DeepKernelResult deep = deep_kernel(ds, in.gram());
-  Eigen::MatrixXd expected = Eigen::MatrixXd::Zero(10, 10);
-  for (int l = 2; l <= 5; ++l) expected += (deep.kernel[static_cast<std::size_t>(l + 1)].array() - spec.network.sigma_b2).matrix();
-  expected = (expected.array() / 16.0 + spec.network.sigma_b2).matrix();
-  CHECK(max_abs(r.kernel - expected) < 1e-13);
+  in.count = static_cast<int>(x.rows());
+  in.dim = static_cast<int>(x.cols());
+  in.x = {x};
+  DeepKernelResult deep = deep_kernel(ds, in.gram());
+  REQUIRE(deep.status.ok());
+  return std::move(deep.kernel);
+}
+
+// The averaged deep readout over layers R0..L (docs/theory.md §7), from the deep kernels K^0..K^{L+1}:
+//   K_y = sigma_b^2 + (sigma_w^2 / n^2) [sum_t E_t[phi phi] + sum_{t != s} E[phi(h^t)] E[phi(h^s)]],
+// with sigma_w^2 E_t[phi phi] = K^{t+1} - sigma_b^2 and E[phi(h^t_a)] = mean_phi(K^t_aa); without the
+// cross-layer sum (with_cross = false) it is the t = s-only formula.
+Eigen::MatrixXd averaged_readout_reference(const GpSpec& spec, const std::vector<Eigen::MatrixXd>& k, bool with_cross) {
+  const int first = spec.readout_from, last = spec.network.depth, p = static_cast<int>(k[0].rows());
+  const double n = last - first + 1.0, w2 = spec.network.sigma_w2, b2 = spec.network.sigma_b2;
+  Eigen::MatrixXd sum = Eigen::MatrixXd::Zero(p, p);
+  for (int t = first; t <= last; ++t) sum += ((k[static_cast<std::size_t>(t + 1)].array() - b2) / w2).matrix();
+  if (with_cross)
+    for (int t = first; t <= last; ++t)
+      for (int s = first; s <= last; ++s) {
+        if (s == t) continue;
+        for (int a = 0; a < p; ++a)
+          for (int b = 0; b < p; ++b)
+            sum(a, b) += mean_phi(spec.network.activation, k[static_cast<std::size_t>(t)](a, a)) *
+                         mean_phi(spec.network.activation, k[static_cast<std::size_t>(s)](b, b));
+      }
+  return ((w2 / (n * n)) * sum.array() + b2).matrix();
+}
+
+}  // namespace
+
+TEST_CASE("the averaged deep readout is sigma_b^2 + sigma_w^2/n^2 [sum_t E_t[phi phi] + sum_{t != s} E[phi(h^t)] E[phi(h^s)]]") {
+  // At N = infinity the layers are independent (docs/theory.md §2), so the cross-layer terms are products
+  // of one-point means: nonzero for ReLU, leaky ReLU, GELU, softplus; zero for tanh.
+  const GpProblem p = toy_problem(DatasetKind::circles, 10, 0);
+  for (const Activation act : {Activation{ActivationKind::relu, 1.0}, Activation{ActivationKind::gelu, 1.0},
+                               Activation{ActivationKind::softplus, 1.0}, Activation{ActivationKind::leaky_relu, 0.2},
+                               Activation{ActivationKind::tanh, 1.0}}) {
+    for (int from : {0, 2}) {
+      CAPTURE(act.name());
+      CAPTURE(from);
+      GpSpec spec = base_spec(act.kind, 5);
+      spec.network.activation = act;
+      spec.readout_from = from;  // layers from..5
+      const GpKernelResult r = gp_readout_kernel(spec, p.x_train);
+      REQUIRE(r.status.ok());
+      const std::vector<Eigen::MatrixXd> k = deep_kernels(spec, p.x_train, 6);
+      const Eigen::MatrixXd expected = averaged_readout_reference(spec, k, true);
+      CHECK(max_abs(r.kernel - expected) < 1e-12 * max_abs(expected));
+      CHECK(r.kernel == r.kernel.transpose());
+      // The cross-layer terms matter except for odd phi: the t = s-only formula is far off.
+      const double off = max_abs(averaged_readout_reference(spec, k, false) - expected) / max_abs(expected);
+      if (act.odd()) CHECK(off == 0);
+      else CHECK(off > 0.05);
+    }
+  }
+}
+
+TEST_CASE("odd activations: the averaged deep readout is the t = s-only formula to the last bit") {
+  // E[phi] = 0 for tanh and erf, so the cross-layer terms vanish and the kernel must be, bit for bit,
+  //   sigma_b^2 + (sigma_w^2 / n^2) sum_{t = R0..L} E_t[phi phi]
+  // accumulated layer by layer from the deep recursion's own step (propagate_rows, PairIntegrator::row).
+  // The points, d = 2, sigma_in^2 and sigma_b^2 are dyadic so that K^0 is exact in any evaluation order,
+  // and P = 16 keeps every Eigen loop on whole packets.
+  const int p = 16;
+  Eigen::MatrixXd x(p, 2);
+  for (int a = 0; a < p; ++a) x(a, 0) = 0.25 * (a % 4) - 0.5, x(a, 1) = 0.25 * (a / 4) - 0.375;
+  for (const Activation act : {Activation{ActivationKind::tanh, 1.0}, Activation{ActivationKind::erf, 1.5}}) {
+    CAPTURE(act.name());
+    GpSpec spec = base_spec(act.kind, 4);
+    spec.network.activation = act;
+    spec.network.sigma_b2 = 0.125;
+    spec.network.sigma_in2 = 1.5;
+    spec.readout_from = 1;  // layers 1..4
+    const GpKernelResult r = gp_readout_kernel(spec, x);
+    REQUIRE(r.status.ok());
+    const std::vector<Eigen::MatrixXd> k = deep_kernels(spec, x, 4);
+    Eigen::MatrixXd accum = Eigen::MatrixXd::Zero(p, p);
+    for (int t = 1; t <= 4; ++t) {
+      const Eigen::MatrixXd& kt = k[static_cast<std::size_t>(t)];
+      PairIntegrator integrator(act, PairFunction::phi);
+      std::vector<double> q(static_cast<std::size_t>(p));
+      for (int a = 0; a < p; ++a) q[static_cast<std::size_t>(a)] = kt(a, a);
+      integrator.set_variances(q);
+      std::vector<double> out(static_cast<std::size_t>(p));
+      for (int a = 0; a < p; ++a) {
+        integrator.row(a, a, p - a, kt.data() + static_cast<std::size_t>(a) * p + a, out.data());
+        for (int b = 0; b < p - a; ++b) accum(a + b, a) += out[static_cast<std::size_t>(b)];
+      }
+    }
+    Eigen::MatrixXd expected = ((spec.network.sigma_w2 / (4.0 * 4.0)) * accum.array() + spec.network.sigma_b2).matrix();
+    symmetrize_from_lower(expected);
+    CHECK(r.kernel == expected);  // bitwise
+  }
+}
+
+namespace {
+
+// A deterministic normal stream for the Monte Carlo: splitmix64 (Steele, Lea & Flood 2014) and Marsaglia's
+// polar method (one logarithm per pair of normals).
+class NormalStream {
+ public:
+  explicit NormalStream(std::uint64_t seed) : state_(seed) {}
+  double next() {
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
+    double u = 0, v = 0, r2 = 0;
+    do {
+      u = static_cast<double>(bits() >> 11) * 0x1.0p-52 - 1.0;  // [-1, 1)
+      v = static_cast<double>(bits() >> 11) * 0x1.0p-52 - 1.0;
+      r2 = u * u + v * v;
+    } while (r2 >= 1.0 || r2 == 0.0);
+    const double scale = std::sqrt(-2.0 * std::log(r2) / r2);
+    spare_ = v * scale;
+    has_spare_ = true;
+    return u * scale;
+  }
+
+ private:
+  std::uint64_t bits() {
+    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  std::uint64_t state_;
+  double spare_ = 0;
+  bool has_spare_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("Monte Carlo: finite deep ReLU networks give the averaged readout kernel with its cross-layer terms") {
+  // Explicit networks of width N (docs/theory.md §1): h^0 = U x + b^0, h^l = W^l relu(h^{l-1}) + b^l with
+  // fresh W^l, b^l, and the averaged readout features f = (1/n) sum_{t = R0..L} relu(h^t). For readout
+  // weights w_i ~ N(0, sigma_w^2) and bias ~ N(0, sigma_b^2), y = w.f / sqrt(N) + b has, given the network,
+  // E[y(x) y(x')] = sigma_b^2 + sigma_w^2 (1/N) sum_i f_i(x) f_i(x'), whose mean over networks tends to
+  // K_y as N -> infinity (finite-width corrections are O(1/N), well below the standard errors here).
+  const int width = 512, networks = 64, depth = 3, from = 1, d = 3, layers = depth - from + 1;
+  GpSpec spec = base_spec(ActivationKind::relu, depth);
+  spec.network.sigma_w2 = 1.8;
+  spec.network.sigma_in2 = 1.8;
+  spec.readout_from = from;
+  Eigen::MatrixXd x(2, d);
+  x << 1.2, 0, -0.6, 0.3, 1.5, 0.9;
+  const GpKernelResult theory = gp_readout_kernel(spec, x);
+  REQUIRE(theory.status.ok());
+  const std::vector<Eigen::MatrixXd> k = deep_kernels(spec, x, depth + 1);
+  const Eigen::MatrixXd old_formula = averaged_readout_reference(spec, k, false);  // t = s only
+
+  const double sw = std::sqrt(spec.network.sigma_w2 / width), sb = std::sqrt(spec.network.sigma_b2),
+               su = std::sqrt(spec.network.input_variance() / d);
+  // Per network the three entries (x1, x1), (x2, x2), (x1, x2); their sums and sums of squares.
+  double sum[3] = {0, 0, 0}, sum_sq[3] = {0, 0, 0};
+  std::vector<double> h(2 * width), post(2 * width), features(2 * width);
+  for (int net = 0; net < networks; ++net) {
+    NormalStream rng(0x5eed0000ULL + static_cast<std::uint64_t>(net) * 0x10001ULL);
+    std::fill(features.begin(), features.end(), 0.0);
+    for (int l = 0; l <= depth; ++l) {
+      for (int i = 0; i < width; ++i) {
+        double h1 = 0, h2 = 0;
+        if (l == 0) {
+          for (int j = 0; j < d; ++j) {
+            const double u = su * rng.next();
+            h1 += u * x(0, j), h2 += u * x(1, j);
+          }
+        } else {
+          for (int j = 0; j < width; ++j) {
+            const double w = sw * rng.next();
+            h1 += w * post[static_cast<std::size_t>(j)], h2 += w * post[static_cast<std::size_t>(width + j)];
+          }
+        }
+        const double b = sb * rng.next();
+        h[static_cast<std::size_t>(i)] = h1 + b, h[static_cast<std::size_t>(width + i)] = h2 + b;
+      }
+      for (std::size_t i = 0; i < h.size(); ++i) post[i] = std::max(0.0, h[i]);
+      if (l >= from)
+        for (std::size_t i = 0; i < h.size(); ++i) features[i] += post[i] / layers;
+    }
+    double dots[3] = {0, 0, 0};
+    for (int i = 0; i < width; ++i) {
+      const double f1 = features[static_cast<std::size_t>(i)], f2 = features[static_cast<std::size_t>(width + i)];
+      dots[0] += f1 * f1, dots[1] += f2 * f2, dots[2] += f1 * f2;
+    }
+    for (int e = 0; e < 3; ++e) {
+      const double value = spec.network.sigma_b2 + spec.network.sigma_w2 * dots[e] / width;
+      sum[e] += value, sum_sq[e] += value * value;
+    }
+  }
+  const int entry_a[3] = {0, 1, 0}, entry_b[3] = {0, 1, 1};
+  for (int e = 0; e < 3; ++e) {
+    CAPTURE(e);
+    const double mean = sum[e] / networks;
+    const double se = std::sqrt((sum_sq[e] / networks - mean * mean) / (networks - 1.0));
+    const double z_new = (mean - theory.kernel(entry_a[e], entry_b[e])) / se;
+    const double z_old = (mean - old_formula(entry_a[e], entry_b[e])) / se;
+    INFO("Monte Carlo " << mean << " +- " << se << "; with cross-layer terms " << theory.kernel(entry_a[e], entry_b[e]) << " (z = " << z_new
+                        << "), t = s only " << old_formula(entry_a[e], entry_b[e]) << " (z = " << z_old << ")");
+    CHECK(std::abs(z_new) < 4);
+    CHECK(std::abs(z_old) > 15);
+  }
 }
 
 TEST_CASE("interpolation as sigma_n^2 -> 0: the error at the training points shrinks like sigma_n^2") {
@@ -719,5 +914,22 @@ TEST_CASE("evidence curves stay sliced: tiny budgets give the same bits as one r
   for (std::size_t i = 0; i < 2; ++i) {
     CHECK(job.points()[i].status.ok());
     CHECK(job.points()[i].log_evidence == whole[i].log_evidence);
+  }
+}
+
+TEST_CASE("the averaged deep readout with cross-layer terms is sliced: the same bits for any budget and thread count") {
+  // Softplus: its one-point means are quadratures, computed a few hundred points at a time (700 points).
+  const GpProblem p = multi_block_problem();
+  GpSpec spec = base_spec(ActivationKind::softplus, 3);
+  spec.readout_from = 1;
+  const int threads = std::min(2, max_thread_count());
+  const SlicedRun whole = run_sliced(spec, p, 1e9, threads);
+  REQUIRE(whole.result.status.ok());
+  for (int t : {1, threads}) {
+    CAPTURE(t);
+    const SlicedRun sliced = run_sliced(spec, p, 1e-6, t);
+    check_bitwise_equal(sliced.result, whole.result);
+    CHECK(sliced.monotone);
+    CHECK(sliced.slices[0] > 10);  // the kernel stage took many slices
   }
 }

@@ -1,6 +1,7 @@
 // Depth scans and query-point surfaces (core/gp_grid.h) against independent runs of GpJob (core/gp.h),
 // which builds the full (n + m)^2 kernel one depth at a time: one recursion must give every depth,
-// and skipping the query x query cross terms must not change any prediction (docs/theory.md §7).
+// and skipping the query x query cross terms must not change any prediction (docs/theory.md §7), also for
+// the averaged deep readout with its cross-layer terms.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -8,6 +9,7 @@
 #include "core/datasets.h"
 #include "core/gp.h"
 #include "core/gp_grid.h"
+#include "core/parallel.h"
 
 using namespace fs;
 
@@ -96,6 +98,61 @@ TEST_CASE("a surface on query points equals GpJob's test predictions, single and
   recurrent.network.depth = 3;
   recurrent.readout_from = 1;
   CHECK_FALSE(GpSurfaceJob::supports(recurrent));
+}
+
+TEST_CASE("averaged deep readouts with cross-layer terms (relu, softplus, gelu): the surface equals GpJob") {
+  // The cross-layer terms E[phi(h^t)] E[phi(h^s)] of docs/theory.md §7 enter both paths; the surface job
+  // computes them on its blocks only (train columns and the query diagonal).
+  const GpProblem problem = toy(DatasetKind::circles, 45, 30);
+  for (auto kind : {ActivationKind::relu, ActivationKind::softplus, ActivationKind::gelu}) {
+    for (int from : {0, 2}) {
+      GpSpec spec = spec_of(kind);
+      spec.network.depth = 4;
+      spec.readout_from = from;
+      CAPTURE(from);
+      CAPTURE(static_cast<int>(kind));
+      REQUIRE(GpSurfaceJob::supports(spec));
+      GpSurfaceJob surface(spec, problem, true);
+      surface.run();
+      REQUIRE(surface.result().status.ok());
+      const GpResult reference = gp_run(spec, problem);
+      REQUIRE(reference.status.ok());
+      const Eigen::MatrixXd& a = surface.result().mean;
+      const Eigen::MatrixXd& b = reference.solve.mean;
+      REQUIRE(a.rows() == b.rows());
+      CHECK((a - b).cwiseAbs().maxCoeff() < 1e-9 * b.cwiseAbs().maxCoeff());
+      CHECK((surface.result().variance - reference.solve.variance).cwiseAbs().maxCoeff() < 1e-9);
+      CHECK(relative(surface.result().solve.log_evidence, reference.solve.log_evidence) < 1e-9);
+    }
+  }
+}
+
+TEST_CASE("the averaged surface is sliced: the same bits for any budget and thread count") {
+  // 700 points: the one-point means of each readout layer take several units.
+  const GpProblem problem = toy(DatasetKind::moons, 300, 400);
+  GpSpec spec = spec_of(ActivationKind::softplus);
+  spec.readout_from = 1;
+  const int previous = thread_count();
+  GpSurfaceJob whole(spec, problem, true);
+  whole.run();
+  REQUIRE(whole.result().status.ok());
+  for (int threads : {1, std::min(2, max_thread_count())}) {
+    CAPTURE(threads);
+    set_thread_count(threads);
+    GpSurfaceJob sliced(spec, problem, true);
+    int slices = 0;
+    double last = 0;
+    while (!sliced.step(1e-6)) {
+      CHECK(sliced.progress() >= last);
+      last = sliced.progress();
+      ++slices;
+    }
+    CHECK(slices > 10);
+    CHECK(sliced.result().mean == whole.result().mean);
+    CHECK(sliced.result().variance == whole.result().variance);
+    CHECK(sliced.result().solve.log_evidence == whole.result().solve.log_evidence);
+  }
+  set_thread_count(previous);
 }
 
 TEST_CASE("a diverging relu scan reports the divergence at the depths it cannot reach") {
