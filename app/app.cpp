@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/plot.h"
+#include "app/view_notes.h"
 #include "app/widgets.h"
 #include "core/parallel.h"
 #include "core/scene_specs.h"
@@ -558,7 +559,7 @@ void App::phase_panel() {
   spec.rows = pd.spec.rows;
   spec.log_values = quantity == 0 || quantity == 1;
   spec.diverging = quantity == 0 || quantity == 2;  // chi_1 about 1 (log scale), lambda about 0: order vs chaos
-  spec.size = ImVec2(-1, ImGui::GetContentRegionAvail().y - ImGui::GetTextLineHeightWithSpacing() * 2);
+  spec.size = ImVec2(-1, ImGui::GetContentRegionAvail().y - ImGui::GetTextLineHeightWithSpacing() * 3);  // and the note
   spec.marker = DataPoint{scene_.network.sigma_w2, scene_.network.sigma_b2};
   std::vector<Series> overlays;
   if (!d.critical_w2.empty()) {
@@ -576,7 +577,11 @@ void App::phase_panel() {
     scene_.network.sigma_b2 = std::clamp(ev.y, 0.0, SceneLimits::max_variance);
     scene_changed();
   }
-  ImGui::TextDisabled("Click to set (σ_w², σ_b²) for every view. Dark line: the critical line χ₁ = 1, where ξ_c diverges.");
+  static const char* const kQuantityNotes[] = {kNotePhaseChi1, kNotePhaseXiC, kNotePhaseLambda, kNotePhaseQStar, kNotePhaseCStar};
+  ImGui::PushTextWrapPos(0);
+  ImGui::TextDisabled("%s. Click to set (σ_w², σ_b²) for every view; the dark line is the critical line χ₁ = 1.",
+                      kQuantityNotes[quantity]);
+  ImGui::PopTextWrapPos();
 }
 
 // ---------------------------------------------------------------------------------------------------
