@@ -1013,6 +1013,15 @@ std::string App::snapshot_json() const {
     k["max_abs_kernel"] = num(max_kernel);
   }
   j["kernels"] = k;
+  // The signal view's trajectory of the pair (the CLI's `signal`), when it belongs to the scene.
+  if (derived_.signal_valid && same_mean_field(derived_.signal_for, scene_) && derived_.inputs_status.ok()) {
+    nlohmann::ordered_json sig;
+    for (const auto& [name, values] : {std::pair{"q_a", &derived_.signal.q1}, std::pair{"q_b", &derived_.signal.q2},
+                                       std::pair{"covariance", &derived_.signal.covariance},
+                                       std::pair{"correlation", &derived_.signal.correlation}})
+      for (double v : *values) sig[name].push_back(num(v));
+    j["signal"] = std::move(sig);
+  }
   for (const Tab& tab : tabs_)
     if (tab.view) j[panel_name(tab.panel)] = tab.view->snapshot(scene_);
   // The plots of the last frame and their export buttons, in pixels (tests/e2e: exports).

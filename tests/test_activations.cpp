@@ -1,4 +1,5 @@
-// Activations: closed forms and the fast Hermite-series path against independent adaptive quadrature.
+// Activations: closed forms, the Hermite series and the vectorised pair integrator against independent
+// adaptive quadrature.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -137,6 +138,46 @@ TEST_CASE("erf: Hermite series at a tight tolerance equals Williams' closed form
       }
     }
   }
+}
+
+TEST_CASE("Hermite series: Parseval and Mehler at rho = 1") {
+  const Activation act{ActivationKind::tanh, 1};
+  for (double q : {0.01, 0.4, 3.0}) {
+    const HermiteSeries s = hermite_series(act, PairFunction::phi, q);
+    CHECK(s.converged);
+    CHECK(s.tail_fraction <= kSeriesTolerance);
+    // tanh is odd: every even coefficient vanishes.
+    for (int k = 0; k < s.terms; k += 2) CHECK(std::abs(s.coef[k]) < 1e-14);
+    // sum_k b_k^2 = E[tanh^2]
+    CHECK(series_pair(s, s, 1.0) == doctest::Approx(mean_phi_sq(act, q)).epsilon(1e-10));
+  }
+}
+
+TEST_CASE("PairIntegrator rows equal the scalar expectations, for closed forms and series") {
+  for (auto kind : {ActivationKind::tanh, ActivationKind::gelu, ActivationKind::relu, ActivationKind::erf}) {
+    const Activation act{kind, 1.0};
+    const std::vector<double> q{0.3, 1.2, 0.3, 2.5, 0.0};
+    PairIntegrator integrator(act, PairFunction::phi);
+    integrator.set_variances(q);
+    CHECK(integrator.inexact_variances() == 0);
+    std::vector<double> cov, out(q.size());
+    for (std::size_t b = 0; b < q.size(); ++b) cov.push_back(0.6 * std::sqrt(q[1] * q[b]));
+    integrator.row(1, 0, static_cast<int>(q.size()), cov.data(), out.data());
+    for (std::size_t b = 0; b < q.size(); ++b) {
+      INFO(act.name(), " b=", b);
+      CHECK(out[b] == doctest::Approx(pair_expectation(act, q[1], q[b], cov[b])).epsilon(1e-11).scale(1));
+    }
+  }
+}
+
+TEST_CASE("very large variances are flagged as inexact, and still close to the reference") {
+  const Activation act{ActivationKind::tanh, 1};
+  PairIntegrator integrator(act, PairFunction::phi);
+  integrator.set_variances({40.0, 1.0});
+  CHECK(integrator.inexact_variances() == 1);
+  const double c = 0.9 * std::sqrt(40.0);
+  const double ref = reference::mean_2d([](double x) { return std::tanh(x); }, [](double x) { return std::tanh(x); }, 40.0, 1.0, c);
+  CHECK(integrator(0, 1, c) == doctest::Approx(ref).epsilon(1e-6));
 }
 
 TEST_CASE("names round-trip and properties are consistent") {

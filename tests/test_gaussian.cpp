@@ -1,11 +1,11 @@
-// Gauss-Hermite rules, Hermite series and the vectorised pair integrator.
+// Gauss-Hermite rules and quadrature of plain functions (core/gaussian.h); the branch-free asin and tanh of
+// core/fast_math.h against the C library.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <limits>
 
 #include "core/fast_math.h"
-#include "core/activations.h"
 #include "core/gaussian.h"
 #include "tests/reference_quadrature.h"
 
@@ -35,46 +35,6 @@ TEST_CASE("gaussian_mean_1d converges for smooth functions at large variance") {
     const double ref = reference::mean_1d([](double x) { return std::tanh(x) * std::tanh(x); }, q);
     CHECK(gaussian_mean_1d([](double x) { return std::tanh(x) * std::tanh(x); }, q) == doctest::Approx(ref).epsilon(1e-12));
   }
-}
-
-TEST_CASE("Hermite series: Parseval and Mehler at rho = 1") {
-  const Activation act{ActivationKind::tanh, 1};
-  for (double q : {0.01, 0.4, 3.0}) {
-    const HermiteSeries s = hermite_series(act, PairFunction::phi, q);
-    CHECK(s.converged);
-    CHECK(s.tail_fraction <= kSeriesTolerance);
-    // tanh is odd: every even coefficient vanishes.
-    for (int k = 0; k < s.terms; k += 2) CHECK(std::abs(s.coef[k]) < 1e-14);
-    // sum_k b_k^2 = E[tanh^2]
-    CHECK(series_pair(s, s, 1.0) == doctest::Approx(mean_phi_sq(act, q)).epsilon(1e-10));
-  }
-}
-
-TEST_CASE("PairIntegrator rows equal the scalar expectations, for closed forms and series") {
-  for (auto kind : {ActivationKind::tanh, ActivationKind::gelu, ActivationKind::relu, ActivationKind::erf}) {
-    const Activation act{kind, 1.0};
-    const std::vector<double> q{0.3, 1.2, 0.3, 2.5, 0.0};
-    PairIntegrator integrator(act, PairFunction::phi);
-    integrator.set_variances(q);
-    CHECK(integrator.inexact_variances() == 0);
-    std::vector<double> cov, out(q.size());
-    for (std::size_t b = 0; b < q.size(); ++b) cov.push_back(0.6 * std::sqrt(q[1] * q[b]));
-    integrator.row(1, 0, static_cast<int>(q.size()), cov.data(), out.data());
-    for (std::size_t b = 0; b < q.size(); ++b) {
-      INFO(act.name(), " b=", b);
-      CHECK(out[b] == doctest::Approx(pair_expectation(act, q[1], q[b], cov[b])).epsilon(1e-11).scale(1));
-    }
-  }
-}
-
-TEST_CASE("very large variances are flagged as inexact, and still close to the reference") {
-  const Activation act{ActivationKind::tanh, 1};
-  PairIntegrator integrator(act, PairFunction::phi);
-  integrator.set_variances({40.0, 1.0});
-  CHECK(integrator.inexact_variances() == 1);
-  const double c = 0.9 * std::sqrt(40.0);
-  const double ref = reference::mean_2d([](double x) { return std::tanh(x); }, [](double x) { return std::tanh(x); }, 40.0, 1.0, c);
-  CHECK(integrator(0, 1, c) == doctest::Approx(ref).epsilon(1e-6));
 }
 
 TEST_CASE("asin_vectorizable agrees with the C library to a few ulp on [-1, 1]") {
