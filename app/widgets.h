@@ -2,20 +2,14 @@
 #pragma once
 #include <imgui.h>
 
-#include <cmath>
-#include <cstdio>
 #include <string>
+
+#include "core/text.h"
 
 namespace fs::ui {
 
 // A number with a printf format; infinities as "∞" / "-∞" and NaN as "n/a", never "nan" on screen.
-inline std::string format_number(double v, const char* format) {
-  if (std::isinf(v)) return v > 0 ? "∞" : "-∞";
-  if (std::isnan(v)) return "n/a";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
+using fs::format_number;  // core/text.h
 
 // The tooltip of the item just drawn, wrapped at 28 em.
 inline void help_marker(const char* text) {

@@ -14,6 +14,7 @@
 #include "core/gp.h"
 #include "core/parallel.h"
 #include "core/scene_specs.h"
+#include "core/text.h"
 
 namespace fs::cli {
 
@@ -21,10 +22,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 using json::number;  // infinity as "inf" / "-inf", NaN as null (core/report_json.h)
-std::string csv_number(double v) {
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  return format_double(v);
-}
+// CSV cells are format_double (core/text.h): shortest round trip, "inf" / "-inf" / "nan".
 
 Json matrix(const Eigen::MatrixXd& m) {
   Json rows = Json::array();
@@ -91,8 +89,8 @@ int run_kernel(const Scene& scene, const Options& options, std::ostream& out) {
       for (std::size_t l = 0; l < r.kernel.size(); ++l)
         for (int a = 0; a < r.kernel[l].rows(); ++a)
           for (int b = 0; b < r.kernel[l].cols(); ++b) {
-            out << l << ',' << a << ',' << b << ',' << csv_number(r.kernel[l](a, b));
-            if (options.with_ntk && l < r.ntk.size()) out << ',' << csv_number(r.ntk[l](a, b));
+            out << l << ',' << a << ',' << b << ',' << format_double(r.kernel[l](a, b));
+            if (options.with_ntk && l < r.ntk.size()) out << ',' << format_double(r.ntk[l](a, b));
             out << '\n';
           }
     } else {
@@ -125,7 +123,7 @@ int run_kernel(const Scene& scene, const Options& options, std::ostream& out) {
         if (!r.has(t, s) || r.blocks[t * (t + 1) / 2 + s].size() == 0) continue;
         const Eigen::MatrixXd& k = r.blocks[t * (t + 1) / 2 + s];
         for (int a = 0; a < k.rows(); ++a)
-          for (int b = 0; b < k.cols(); ++b) out << t << ',' << s << ',' << a << ',' << b << ',' << csv_number(k(a, b)) << '\n';
+          for (int b = 0; b < k.cols(); ++b) out << t << ',' << s << ',' << a << ',' << b << ',' << format_double(k(a, b)) << '\n';
       }
   } else {
     j["status"] = status_json(r.status);
@@ -151,9 +149,9 @@ int run_fixed_point(const Scene& scene, const Options& options, std::ostream& ou
   const FixedPoint fp = fixed_point(scene.network);
   if (options.format == Format::csv) {
     out << "sigma_w2,sigma_b2,q_star,c_star,chi_1,chi_c,xi_q,xi_c,lambda_max,phase\n";
-    out << format_double(scene.network.sigma_w2) << ',' << format_double(scene.network.sigma_b2) << ',' << csv_number(fp.q_star) << ','
-        << csv_number(fp.c_star) << ',' << csv_number(fp.chi_1) << ',' << csv_number(fp.chi_c) << ',' << csv_number(fp.xi_q)
-        << ',' << csv_number(fp.xi_c) << ',' << csv_number(fp.lambda_max) << ',' << phase_name(fp.phase) << '\n';
+    out << format_double(scene.network.sigma_w2) << ',' << format_double(scene.network.sigma_b2) << ',' << format_double(fp.q_star) << ','
+        << format_double(fp.c_star) << ',' << format_double(fp.chi_1) << ',' << format_double(fp.chi_c) << ',' << format_double(fp.xi_q)
+        << ',' << format_double(fp.xi_c) << ',' << format_double(fp.lambda_max) << ',' << phase_name(fp.phase) << '\n';
   } else {
     Json j = header(scene, "fixed-point");
     j["status"] = status_json(fp.status);
@@ -186,8 +184,8 @@ int run_signal(const Scene& scene, const Options& options, std::ostream& out) {
   if (options.format == Format::csv) {
     out << "layer,q_a,q_b,covariance,correlation\n";
     for (std::size_t l = 0; l < tr.q1.size(); ++l)
-      out << l << ',' << csv_number(tr.q1[l]) << ',' << csv_number(tr.q2[l]) << ',' << csv_number(tr.covariance[l]) << ','
-          << csv_number(tr.correlation[l]) << '\n';
+      out << l << ',' << format_double(tr.q1[l]) << ',' << format_double(tr.q2[l]) << ',' << format_double(tr.covariance[l]) << ','
+          << format_double(tr.correlation[l]) << '\n';
   } else {
     Json j = header(scene, "signal");
     j["status"] = status_json(tr.status);
@@ -262,9 +260,9 @@ int run_phase(const Scene& scene, const Options& options, std::ostream& out) {
     out << "sigma_w2,sigma_b2,q_star,c_star,chi_1,chi_c,xi_c,lambda_max,phase\n";
     for (int k = 0; k < n; ++k) {
       const int i = k % d.spec.columns, r = k / d.spec.columns;
-      out << format_double(d.sigma_w2(i)) << ',' << format_double(d.sigma_b2(r)) << ',' << csv_number(d.q_star[k]) << ','
-          << csv_number(d.c_star[k]) << ',' << csv_number(d.chi_1[k]) << ',' << csv_number(d.chi_c[k]) << ','
-          << csv_number(d.xi_c[k]) << ',' << csv_number(d.lambda_max[k]) << ',' << phase_name(d.phase[k]) << '\n';
+      out << format_double(d.sigma_w2(i)) << ',' << format_double(d.sigma_b2(r)) << ',' << format_double(d.q_star[k]) << ','
+          << format_double(d.c_star[k]) << ',' << format_double(d.chi_1[k]) << ',' << format_double(d.chi_c[k]) << ','
+          << format_double(d.xi_c[k]) << ',' << format_double(d.lambda_max[k]) << ',' << phase_name(d.phase[k]) << '\n';
     }
   } else {
     Json j = header(scene, "phase");
@@ -300,7 +298,7 @@ int write_iterates(const Scene& scene, const Options& options, std::ostream& out
                    const std::vector<double>& it, double fixed) {
   if (options.format == Format::csv) {
     out << "step," << variable << "\n";
-    for (std::size_t i = 0; i < it.size(); ++i) out << i << ',' << csv_number(it[i]) << '\n';
+    for (std::size_t i = 0; i < it.size(); ++i) out << i << ',' << format_double(it[i]) << '\n';
   } else {
     Json j = header(scene, command);
     Json v = Json::array();
@@ -411,7 +409,7 @@ int run_ensemble(const Scene& scene, const Options& options, std::ostream& out) 
       out << kernel << ',' << t << ',' << s << ',' << a << ',' << b;
       for (double v : {st.mean_field, st.mean, st.mean_se, st.variance, st.variance_se, st.mse, st.mse_se, n * st.variance,
                        n * st.variance_se, n * (st.mean - st.mean_field), n * st.mean_se, th.first, th.second})
-        out << ',' << (std::isnan(v) ? std::string() : csv_number(v));
+        out << ',' << (std::isnan(v) ? std::string() : format_double(v));
       out << '\n';
     };
     const std::pair<double, double> none{EnsembleStat::kNaN, EnsembleStat::kNaN};
@@ -611,14 +609,14 @@ int run_gp(const Scene& scene, const Options& options, std::ostream& out) {
   if (options.format == Format::csv) {
     if (curve.empty()) {
       out << "accuracy,train_accuracy,mse,log_evidence,jitter,condition_number,status\n";
-      out << csv_number(r.accuracy) << ',' << csv_number(r.train_accuracy) << ',' << csv_number(r.mse) << ','
-          << csv_number(r.solve.log_evidence) << ',' << csv_number(r.solve.jitter) << ',' << csv_number(r.solve.condition_number) << ','
+      out << format_double(r.accuracy) << ',' << format_double(r.train_accuracy) << ',' << format_double(r.mse) << ','
+          << format_double(r.solve.log_evidence) << ',' << format_double(r.solve.jitter) << ',' << format_double(r.solve.condition_number) << ','
           << status_code_name(r.status.code) << '\n';
     } else {
       out << gp_sweep_parameter_name(sweep) << ",log_evidence,jitter,condition_number,status\n";
       for (const GpEvidencePoint& p : curve)
-        out << csv_number(p.value) << ',' << csv_number(p.log_evidence) << ',' << csv_number(p.jitter) << ','
-            << csv_number(p.condition_number) << ',' << status_code_name(p.status.code) << '\n';
+        out << format_double(p.value) << ',' << format_double(p.log_evidence) << ',' << format_double(p.jitter) << ','
+            << format_double(p.condition_number) << ',' << status_code_name(p.status.code) << '\n';
     }
   } else {
     Json j = header(scene, "gp");

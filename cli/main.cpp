@@ -9,23 +9,9 @@
 
 #include "cli/commands.h"
 #include "core/scene.h"
+#include "core/text.h"
 
 namespace {
-
-std::string encode_value(const std::string& v) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : v) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ',' || c == ';' || c == '+') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 // Replaces (or adds) query keys in a canonical query string, keeping the canonical key order.
 std::string merge_query(const std::string& base, const std::vector<std::pair<std::string, std::string>>& overrides) {
@@ -40,10 +26,10 @@ std::string merge_query(const std::string& base, const std::vector<std::pair<std
     bool found = false;
     for (auto& p : pairs)
       if (p.first == key) {
-        p.second = encode_value(value);
+        p.second = fs::percent_encode_opaque(value);
         found = true;
       }
-    if (!found) pairs.emplace_back(key, encode_value(value));
+    if (!found) pairs.emplace_back(key, fs::percent_encode_opaque(value));
   }
   std::string out;
   for (const auto& [k, v] : pairs) out += (out.empty() ? "" : "&") + k + "=" + v;

@@ -10,10 +10,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
 
 #include "core/gaussian.h"
 #include "core/parallel.h"
+#include "core/text.h"
 
 namespace fs {
 
@@ -28,13 +28,6 @@ const char* phase_name(Phase phase) {
 }
 
 namespace {
-std::string num(double v) {
-  std::ostringstream os;
-  os.precision(6);
-  os << v;
-  return os.str();
-}
-
 // Homogeneous activations: E[phi(sqrt(q) z)^2] = kappa q exactly.
 bool homogeneous(const Activation& act, double& kappa) {
   switch (act.kind) {
@@ -173,7 +166,7 @@ Status solve_q_star(const Network& p, double& q_star) {
     }
     q_star = kInfinity;
     return Status::error(StatusCode::diverged, "q diverges: for " + act.name() + " the length map has no finite fixed point when sigma_w^2 >= " +
-                                                   num(1 / kappa) + (p.sigma_b2 > 0 ? " (or = with sigma_b^2 > 0)." : "."));
+                                                   six_digit_number(1 / kappa) + (p.sigma_b2 > 0 ? " (or = with sigma_b^2 > 0)." : "."));
   }
   auto g = [&](double q) { return q_map(p, q) - q; };
   const double g0 = g(0.0);
@@ -203,11 +196,11 @@ Status solve_q_star(const Network& p, double& q_star) {
     if (hi > 1e4 && p.sigma_w2 * act.growth() >= 1) {
       q_star = kInfinity;
       return Status::error(StatusCode::diverged, "q diverges: the length map of " + act.name() + " has no finite fixed point for sigma_w^2 = " +
-                                                     num(p.sigma_w2) + ".");
+                                                     six_digit_number(p.sigma_w2) + ".");
     }
     if (hi > 1e6) {  // a fixed point this far out is divergence for every practical purpose
       q_star = kInfinity;
-      return Status::error(StatusCode::diverged, "q* of " + act.name() + " exceeds 1e6 at sigma_w^2 = " + num(p.sigma_w2) +
+      return Status::error(StatusCode::diverged, "q* of " + act.name() + " exceeds 1e6 at sigma_w^2 = " + six_digit_number(p.sigma_w2) +
                                                      ": treated as divergence.");
     }
   }
@@ -289,8 +282,8 @@ CriticalPoint critical_point(const Activation& act, double sigma_b2) {
     if (sigma_b2 == 0) {
       cp.sigma_w2 = 1 / slope2;
     } else {
-      cp.status = Status::error(StatusCode::diverged, "For " + act.name() + " with sigma_b^2 > 0, q diverges at sigma_w^2 = " + num(1 / kappa) +
-                                                          " before chi_1 reaches 1; the only critical point is (" + num(1 / slope2) + ", 0).");
+      cp.status = Status::error(StatusCode::diverged, "For " + act.name() + " with sigma_b^2 > 0, q diverges at sigma_w^2 = " + six_digit_number(1 / kappa) +
+                                                          " before chi_1 reaches 1; the only critical point is (" + six_digit_number(1 / slope2) + ", 0).");
     }
     return cp;
   }
@@ -319,7 +312,7 @@ CriticalPoint critical_point(const Activation& act, double sigma_b2) {
     if (hi >= edge) {
       hi = edge * (1 - 1e-3);
       if (chi(hi) < 1) {
-        cp.status = Status::error(StatusCode::diverged, "For " + act.name() + " q diverges at sigma_w^2 = " + num(edge) +
+        cp.status = Status::error(StatusCode::diverged, "For " + act.name() + " q diverges at sigma_w^2 = " + six_digit_number(edge) +
                                                             " before chi_1 reaches 1.");
         return cp;
       }
@@ -337,7 +330,7 @@ CriticalPoint critical_point(const Activation& act, double sigma_b2) {
   cp.sigma_w2 = brent_root(f, lo, hi, 1e-13);
   const FixedPoint fp = fixed_point(make_network(act, cp.sigma_w2, sigma_b2));
   if (fp.phase == Phase::diverged || std::abs(fp.chi_1 - 1) > 1e-6)
-    cp.status = Status::error(StatusCode::diverged, "q diverges at sigma_w^2 = " + num(cp.sigma_w2) + " before chi_1 reaches 1.");
+    cp.status = Status::error(StatusCode::diverged, "q diverges at sigma_w^2 = " + six_digit_number(cp.sigma_w2) + " before chi_1 reaches 1.");
   return cp;
 }
 

@@ -17,6 +17,7 @@
 #include "core/deflate.h"
 #include "core/inputs.h"
 #include "core/random.h"
+#include "core/text.h"
 
 namespace fs {
 
@@ -326,11 +327,9 @@ LabelledCsv parse_labelled_csv(std::string_view text, bool regression) {
   for (int a = 0; a < rows; ++a) {
     const double label = table(a, dim);
     if (!regression && (label != std::floor(label) || std::fabs(label) > 1e9)) {
-      std::ostringstream os;
-      os.precision(10);
-      os << "CSV line " << data_row_line(text, static_cast<std::size_t>(a)) << ", column " << dim + 1 << ": the label "
-         << label << " is not an integer class id (for real-valued targets use regression).";
-      r.status = invalid(os.str());
+      r.status = invalid("CSV line " + std::to_string(data_row_line(text, static_cast<std::size_t>(a))) + ", column " +
+                         std::to_string(dim + 1) + ": the label " + significant_number(label, 10) +
+                         " is not an integer class id (for real-valued targets use regression).");
       r.data = {};
       return r;
     }

@@ -2,21 +2,15 @@
 #include "core/deep_kernel.h"
 
 #include <cmath>
-#include <sstream>
 
 #include "core/parallel.h"
+#include "core/text.h"
 
 namespace fs {
 
 namespace {
 constexpr double kDivergence = 1e100;
 
-std::string short_number(double v) {
-  std::ostringstream os;
-  os.precision(4);
-  os << v;
-  return os.str();
-}
 }  // namespace
 
 double deep_kernel_bytes(int inputs, int depth, bool with_ntk) {

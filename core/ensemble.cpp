@@ -21,7 +21,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <sstream>
 #include <type_traits>
 
 #include "core/criticality.h"
@@ -30,6 +29,7 @@
 #include "core/parallel.h"
 #include "core/random.h"
 #include "core/recurrent_kernel.h"
+#include "core/text.h"
 
 namespace fs {
 
@@ -46,13 +46,6 @@ const std::vector<std::string>& EnsembleResult::histogram_names() {
 namespace {
 
 constexpr double kNaN = EnsembleStat::kNaN;
-
-std::string short_number(double v) {
-  std::ostringstream os;
-  os.precision(4);
-  os << v;
-  return os.str();
-}
 
 // Distinct input time steps the network reads: every step of a sequence, else only x^0.
 int used_input_steps(const EnsembleSpec& spec, int available) {

@@ -18,6 +18,7 @@
 
 #include "core/gaussian.h"
 #include "core/parallel.h"
+#include "core/text.h"
 
 namespace fs {
 
@@ -47,13 +48,6 @@ int hermite_nodes_for_rank(int rank) {
     case 3: return 48;
     default: return 28;
   }
-}
-
-std::string number_text(double v) {
-  std::ostringstream os;
-  os.precision(4);
-  os << v;
-  return os.str();
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -515,7 +509,7 @@ bool FiniteWidthJob::Impl::validate() {
     work_total = layers * (Q * 19.0 * nodes_for_rank(act, P) + Q * (Q + 1) / 2.0 * nodes_for_rank(act, P));
     const double bytes = layers * 8.0 * (4.0 * P * P + 2.0 * Q * Q);
     if (bytes > double(s.memory_budget_bytes)) {
-      fail(StatusCode::too_large, "Storing " + std::to_string(depth + 1) + " layers needs " + number_text(bytes / 1048576.0) +
+      fail(StatusCode::too_large, "Storing " + std::to_string(depth + 1) + " layers needs " + short_number(bytes / 1048576.0) +
                                       " MiB, over the budget: use fewer layers.");
       return false;
     }
@@ -525,9 +519,9 @@ bool FiniteWidthJob::Impl::validate() {
     const double bytes = 8.0 * pair_count * pair_count;
     if (bytes > double(s.memory_budget_bytes)) {
       fail(StatusCode::too_large, "The 1/N theory of a recurrent network with T = " + std::to_string(depth) + " and P = " +
-                                      std::to_string(P) + " needs " + number_text(bytes / 1048576.0) +
+                                      std::to_string(P) + " needs " + short_number(bytes / 1048576.0) +
                                       " MiB for the response matrix M^-1, over the budget of " +
-                                      number_text(double(s.memory_budget_bytes) / 1048576.0) + " MiB: use fewer steps.");
+                                      short_number(double(s.memory_budget_bytes) / 1048576.0) + " MiB: use fewer steps.");
       return false;
     }
     if (!act.smooth() && P > 1) {
@@ -542,8 +536,8 @@ bool FiniteWidthJob::Impl::validate() {
     work_total = pair_count * 7.0 * nodes_for_rank(act, 2) + sigma_work + tau_work;
     if (sigma_work + pair_count * 7.0 * nodes_for_rank(act, 2) > s.max_node_visits) {
       fail(StatusCode::too_large, "The recurrent 1/N variance for T = " + std::to_string(depth) + " and P = " +
-                                      std::to_string(P) + " needs about " + number_text(sigma_work) +
-                                      " quadrature nodes, over the limit of " + number_text(s.max_node_visits) +
+                                      std::to_string(P) + " needs about " + short_number(sigma_work) +
+                                      " quadrature nodes, over the limit of " + short_number(s.max_node_visits) +
                                       ": use fewer steps.");
       return false;
     }
@@ -557,8 +551,8 @@ bool FiniteWidthJob::Impl::validate() {
       work_total -= tau_work;
       result.mean_shift_status = Status::error(
           StatusCode::too_large, "The recurrent mean shift (tau term) for T = " + std::to_string(depth) +
-                                     " would need up to " + number_text(tau_work) + " quadrature nodes, over the limit of " +
-                                     number_text(s.max_node_visits) + ": use fewer steps.");
+                                     " would need up to " + short_number(tau_work) + " quadrature nodes, over the limit of " +
+                                     short_number(s.max_node_visits) + ": use fewer steps.");
     }
     result.gram_status = Status::error(StatusCode::not_defined,
                                        "The pre-activation Gram of a recurrent network has a mean shift from the dependence "
@@ -604,7 +598,7 @@ void FiniteWidthJob::Impl::deep_step() {
     }
   if (!out.kernel.allFinite() || out.kernel.cwiseAbs().maxCoeff() > kDivergence) {
     fail(StatusCode::diverged, "The kernel diverges at layer " + std::to_string(l) + " (sigma_w^2 = " +
-                                   number_text(spec.network.sigma_w2) + " is beyond the stable range of " + act.name() + ").");
+                                   short_number(spec.network.sigma_w2) + " is beyond the stable range of " + act.name() + ").");
     return;
   }
   // Jets of F_p at K^l; entries (aa, ab, bb) map to pairs (aa), (ab), (bb) of the previous layer.
@@ -699,7 +693,7 @@ void FiniteWidthJob::Impl::recurrent_pairs_step() {
   const double kxx = kernel_at(x, x), kxy = kernel_at(x, y), kyy = kernel_at(y, y);
   if (!std::isfinite(kxx) || !std::isfinite(kyy) || kxx > kDivergence || kyy > kDivergence) {
     fail(StatusCode::diverged, "The kernel diverges by time " + std::to_string(site_time(y)) + " (sigma_w^2 = " +
-                                   number_text(spec.network.sigma_w2) + " is beyond the stable range of " +
+                                   short_number(spec.network.sigma_w2) + " is beyond the stable range of " +
                                    spec.network.activation.name() + ").");
     return;
   }
@@ -793,9 +787,9 @@ void FiniteWidthJob::Impl::recurrent_tau_setup() {
   if (work_done + work > spec.max_node_visits * 1.0000001 + 1) {
     want_mean = false;
     result.mean_shift_status = Status::error(StatusCode::too_large,
-                                             "The recurrent mean shift (tau term) needs " + number_text(work) +
+                                             "The recurrent mean shift (tau term) needs " + short_number(work) +
                                                  " quadrature nodes, over the limit of " +
-                                                 number_text(spec.max_node_visits) + ": use fewer steps.");
+                                                 short_number(spec.max_node_visits) + ": use fewer steps.");
     work_total -= work;
     tau_units.clear();
     tau_values.clear();

@@ -16,10 +16,10 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
-#include <sstream>
 
 #include "core/deep_kernel.h"  // propagate_rows, symmetrize_from_lower, kEntriesPerThread
 #include "core/parallel.h"
+#include "core/text.h"
 
 namespace fs {
 
@@ -30,13 +30,6 @@ constexpr double kDivergence = 1e100;
 constexpr double kLog2Pi = 1.83787706640934548356;
 // Work of one kernel entry per layer/time in flop equivalents (a 2-D Gaussian integral), for progress().
 constexpr double kKernelEntryFlops = 400;
-
-std::string short_number(double v) {
-  std::ostringstream os;
-  os.precision(4);
-  os << v;
-  return os.str();
-}
 
 std::string mib(double bytes) { return short_number(bytes / 1048576.0) + " MiB"; }
 
@@ -146,9 +139,8 @@ GpTargets gp_targets(const GpProblem& problem, bool centred) {
     for (std::size_t a = 0; a < labels.size(); ++a) {
       const int c = index_of(labels[a]);
       if (c < 0) {
-        std::ostringstream os;
-        os << "The " << which << " label " << labels[a] << " (point " << a + 1 << ") is not among the training classes.";
-        t.status = invalid(os.str());
+        t.status = invalid("The " + std::string(which) + " label " + six_digit_number(labels[a]) + " (point " + std::to_string(a + 1) +
+                           ") is not among the training classes.");
         return;
       }
       out(static_cast<Eigen::Index>(a), k == 2 ? 0 : c) = k == 2 ? (c == 1 ? on : off) : on;
@@ -930,11 +922,10 @@ class GpSolver {
 
   void finish() {
     if (r_.jitter > 0) {
-      std::ostringstream os;
-      os.precision(3);
-      os << "The training kernel needed a jitter of " << r_.jitter << " (" << r_.jitter / scale_
-         << " of its mean variance) on top of sigma_n^2 to factorise; condition number " << r_.condition_number << ".";
-      r_.status = Status{StatusCode::ok, os.str()};
+      r_.status = Status{StatusCode::ok, "The training kernel needed a jitter of " + significant_number(r_.jitter, 3) + " (" +
+                                             significant_number(r_.jitter / scale_, 3) +
+                                             " of its mean variance) on top of sigma_n^2 to factorise; condition number " +
+                                             significant_number(r_.condition_number, 3) + "."};
     }
     a_.resize(0, 0);
     stage_ = Stage::finished;

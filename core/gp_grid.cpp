@@ -11,11 +11,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <sstream>
 
 #include "core/deep_kernel.h"  // symmetrize_from_lower, kEntriesPerThread
 #include "core/gaussian.h"
 #include "core/parallel.h"
+#include "core/text.h"
 
 namespace fs {
 
@@ -25,13 +25,6 @@ constexpr double kDivergence = 1e100;  // as gp.cpp
 constexpr int kMeansPerThread = 256;   // one-point means per thread in one unit, as gp.cpp
 
 Status invalid(std::string message) { return Status::error(StatusCode::invalid_input, std::move(message)); }
-
-std::string short_number(double v) {
-  std::ostringstream os;
-  os.precision(4);
-  os << v;
-  return os.str();
-}
 
 Status check_common(const GpSpec& spec, const GpProblem& problem) {
   if (Status bad = spec.network.validate(); !bad.ok()) return bad;

@@ -1,7 +1,7 @@
 // Network inputs (docs/theory.md §1): the circle family, iid Gaussian points, explicit points and CSV files.
 //
 // Sections
-//   1. Text helpers (plain-text echo of user input, strict number parsing)
+//   1. Text helpers (plain-text echo of user input, trimming; strict numbers: core/text.h)
 //   2. Deterministic standard normals (core/random.h: Philox4x64-10 + Box-Muller, own log/sin/cos)
 //   3. InputSet::gram
 //   4. make_inputs
@@ -14,10 +14,10 @@
 #include "core/inputs.h"
 
 #include "core/random.h"
+#include "core/text.h"
 
 #include <cassert>
 #include <cmath>
-#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <utility>
@@ -35,50 +35,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
   return s;
-}
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// Decimal grammar only: [+-] (digits [. digits] | . digits) [(e|E) [+-] digits]. No hex, no nan/inf,
-// no surrounding spaces, so that strtod cannot read more (or less) than we looked at.
-bool decimal_syntax(std::string_view s) {
-  std::size_t i = 0;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-  std::size_t digits = 0;
-  while (i < s.size() && is_digit(s[i])) ++i, ++digits;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    while (i < s.size() && is_digit(s[i])) ++i, ++digits;
-  }
-  if (digits == 0) return false;
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    std::size_t exponent_digits = 0;
-    while (i < s.size() && is_digit(s[i])) ++i, ++exponent_digits;
-    if (exponent_digits == 0) return false;
-  }
-  return i == s.size();
-}
-
-bool looks_non_finite(std::string_view s) {
-  if (!s.empty() && (s[0] == '+' || s[0] == '-')) s.remove_prefix(1);
-  std::string lower;
-  for (char c : s.substr(0, 16)) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  return lower == "nan" || lower == "inf" || lower == "infinity";
-}
-
-enum class NumberParse { ok, not_a_number, not_finite };
-
-NumberParse parse_finite(std::string_view s, double& value) {
-  constexpr std::size_t kMaxChars = 400;
-  if (looks_non_finite(s)) return NumberParse::not_finite;
-  if (s.size() > kMaxChars || !decimal_syntax(s)) return NumberParse::not_a_number;
-  const std::string copy(s);
-  const double v = std::strtod(copy.c_str(), nullptr);
-  if (!std::isfinite(v)) return NumberParse::not_finite;  // e.g. 1e999
-  value = v;
-  return NumberParse::ok;
 }
 
 Status invalid(std::string message) { return Status::error(StatusCode::invalid_input, std::move(message)); }

@@ -3,10 +3,10 @@
 #include "core/recurrent_kernel.h"
 
 #include <cmath>
-#include <sstream>
 
 #include "core/deep_kernel.h"
 #include "core/parallel.h"
+#include "core/text.h"
 
 namespace fs {
 
@@ -55,11 +55,10 @@ RecurrentKernelJob::RecurrentKernelJob(const RecurrentKernelSpec& spec, const In
     if (!x.allFinite()) { fail(StatusCode::invalid_input, "The inputs contain a non-finite number."); return; }
   const double bytes = recurrent_kernel_bytes(p_, T);
   if (bytes > double(spec.memory_budget_bytes)) {
-    std::ostringstream os;
-    os.precision(4);
-    os << "The two-time kernel for T = " << T << " and P = " << p_ << " needs " << bytes / 1048576.0
-       << " MiB, over the budget of " << spec.memory_budget_bytes / 1048576.0 << " MiB: use fewer inputs or steps.";
-    { fail(StatusCode::too_large, os.str()); return; }
+    fail(StatusCode::too_large, "The two-time kernel for T = " + std::to_string(T) + " and P = " + std::to_string(p_) + " needs " +
+                                    short_number(bytes / 1048576.0) + " MiB, over the budget of " +
+                                    short_number(spec.memory_budget_bytes / 1048576.0) + " MiB: use fewer inputs or steps.");
+    return;
   }
   result_.blocks.assign(static_cast<std::size_t>(T + 1) * (T + 2) / 2, Eigen::MatrixXd());
   block_ref(0, 0) = input_term(0, 0);
@@ -129,11 +128,10 @@ bool RecurrentKernelJob::step(double budget_seconds) {
         symmetrize_from_lower(k);
         block_started_ = false;
         if (!k.allFinite() || k.diagonal().maxCoeff() > kDivergence) {
-          std::ostringstream os;
-          os.precision(4);
-          os << "The variance q grows without bound (q = " << k.diagonal().maxCoeff() << " at t = " << t_ << "): for "
-             << spec_.network.activation.name() << " with sigma_w^2 = " << spec_.network.sigma_w2 << " the length map has no finite fixed point.";
-          result_.status = Status::error(StatusCode::diverged, os.str());
+          result_.status = Status::error(StatusCode::diverged, "The variance q grows without bound (q = " + short_number(k.diagonal().maxCoeff()) +
+                                                                   " at t = " + std::to_string(t_) + "): for " + spec_.network.activation.name() +
+                                                                   " with sigma_w^2 = " + short_number(spec_.network.sigma_w2) +
+                                                                   " the length map has no finite fixed point.");
           done_ = true;
           break;
         }

@@ -3,7 +3,7 @@
 //
 // Sections
 //   1. Names of the enums
-//   2. Text helpers: format_double, strict numbers, plain-text echo, percent coding
+//   2. Text helpers: plain-text echo (numbers and percent coding: core/text.h)
 //   3. The field table: query key, JSON path and type of every field
 //   4. One field at a time: value text, accepted range, check, default, copy
 //   5. Cross-field checks and validate_scene
@@ -18,11 +18,11 @@
 #include <cfloat>
 #include <climits>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <functional>
 #include <set>
 #include <utility>
+
+#include "core/text.h"
 
 namespace fs {
 
@@ -121,30 +121,7 @@ const char* gp_grid_quantity_name(GpGridQuantity q) { return enum_name(q, gp_gri
 
 double default_activation_param(ActivationKind kind) { return kind == ActivationKind::leaky_relu ? 0.1 : 1.0; }
 
-// --- 2. Text helpers ------------------------------------------------------------------------------
-
-std::string format_double(double value) {
-  if (std::isnan(value)) return "nan";
-  if (std::isinf(value)) return value < 0 ? "-inf" : "inf";
-  char buffer[40];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buffer, sizeof buffer, "%.*g", precision, value);
-    if (std::strtod(buffer, nullptr) == value) break;  // %.17g always reads back exactly
-  }
-  // "1e+300" -> "1e300", "1e-05" -> "1e-5": shorter, and no '+' (a space in form encoding).
-  std::string text(buffer);
-  const std::size_t e = text.find('e');
-  if (e == std::string::npos) return text;
-  std::string mantissa = text.substr(0, e), exponent = text.substr(e + 1);
-  std::string sign;
-  if (!exponent.empty() && (exponent[0] == '+' || exponent[0] == '-')) {
-    if (exponent[0] == '-') sign = "-";
-    exponent.erase(0, 1);
-  }
-  while (exponent.size() > 1 && exponent[0] == '0') exponent.erase(0, 1);
-  return mantissa + "e" + sign + exponent;
-}
-
+// --- 2. Text helpers (numbers and percent coding: core/text.h) --------------------------------------
 namespace {
 
 std::string echo(std::string_view text) { return echo_user_text(text); }
@@ -153,132 +130,6 @@ std::string in_quotes(std::string_view text) {
   std::string out = "\"";  // appended, not "\"" + ...: GCC 12 -O3 warns falsely (-Wrestrict) on that
   out += echo(text);
   out += '"';
-  return out;
-}
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// [+-] (digits [. digits] | . digits) [(e|E) [+-] digits]: no hex, nan, inf or spaces for strtod to
-// read beyond what we checked.
-bool decimal_syntax(std::string_view s) {
-  std::size_t i = 0, digits = 0;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-  while (i < s.size() && is_digit(s[i])) ++i, ++digits;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    while (i < s.size() && is_digit(s[i])) ++i, ++digits;
-  }
-  if (digits == 0) return false;
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    std::size_t exponent_digits = 0;
-    while (i < s.size() && is_digit(s[i])) ++i, ++exponent_digits;
-    if (exponent_digits == 0) return false;
-  }
-  return i == s.size();
-}
-
-bool parse_finite(std::string_view s, double& value) {
-  if (s.size() > 400 || !decimal_syntax(s)) return false;
-  const std::string copy(s);
-  const double v = std::strtod(copy.c_str(), nullptr);
-  if (!std::isfinite(v)) return false;  // 1e999
-  value = v;
-  return true;
-}
-
-bool parse_int64(std::string_view s, std::int64_t& value) {
-  bool negative = false;
-  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
-    negative = s[0] == '-';
-    s.remove_prefix(1);
-  }
-  if (s.empty() || s.size() > 18) return false;  // 18 digits cannot overflow
-  std::int64_t v = 0;
-  for (char c : s) {
-    if (!is_digit(c)) return false;
-    v = v * 10 + (c - '0');
-  }
-  value = negative ? -v : v;
-  return true;
-}
-
-bool parse_uint64(std::string_view s, std::uint64_t& value) {
-  if (s.empty() || s.size() > 20) return false;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    if (!is_digit(c)) return false;
-    const std::uint64_t digit = static_cast<std::uint64_t>(c - '0');
-    if (v > (UINT64_MAX - digit) / 10) return false;
-    v = v * 10 + digit;
-  }
-  value = v;
-  return true;
-}
-
-bool valid_utf8_without_controls(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7f) return false;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    const int extra = (c >= 0xc2 && c <= 0xdf) ? 1 : (c >= 0xe0 && c <= 0xef) ? 2 : (c >= 0xf0 && c <= 0xf4) ? 3 : -1;
-    if (extra < 0 || i + static_cast<std::size_t>(extra) >= s.size()) return false;
-    for (int k = 1; k <= extra; ++k)
-      if ((static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]) & 0xc0) != 0x80) return false;
-    const unsigned char next = static_cast<unsigned char>(s[i + 1]);
-    if ((c == 0xe0 && next < 0xa0) || (c == 0xed && next > 0x9f) || (c == 0xf0 && next < 0x90) ||
-        (c == 0xf4 && next > 0x8f))
-      return false;  // overlong, surrogate, beyond U+10FFFF
-    i += static_cast<std::size_t>(extra) + 1;
-  }
-  return true;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// %XX -> byte; '+' stays '+' (RFC 3986; our own links never hold a literal '+').
-bool percent_decode(std::string_view in, std::string& out) {
-  out.clear();
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out += in[i];
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    const int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return true;
-}
-
-// Keeps unreserved characters and the separators our values use (",;:/"); escapes the rest.
-std::string percent_encode(std::string_view in) {
-  static const char* const kHex = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : in) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    const bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                      c == '.' || c == '_' || c == '~' || c == ',' || c == ';' || c == ':' || c == '/';
-    if (keep) {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
   return out;
 }
 
@@ -896,10 +747,10 @@ struct Loader {
 bool assign_text(Scene& s, Field f, std::string_view text) {
   switch (info(f).type) {
     case Type::version: return false;
-    case Type::number: return parse_finite(text, *number_ref(s, f));
+    case Type::number: return parse_finite(text, *number_ref(s, f)) == NumberParse::ok;
     case Type::optional_number: {
       double v = 0.0;
-      if (!parse_finite(text, v)) return false;
+      if (parse_finite(text, v) != NumberParse::ok) return false;
       s.network.sigma_in2 = v;
       return true;
     }
@@ -942,9 +793,9 @@ bool assign_text(Scene& s, Field f, std::string_view text) {
         while (true) {
           const std::size_t comma = row_text.find(',', cell_start);
           double v = 0.0;
-          if (!parse_finite(row_text.substr(cell_start, comma == std::string_view::npos ? std::string_view::npos
-                                                                                         : comma - cell_start),
-                            v))
+          if (parse_finite(row_text.substr(cell_start, comma == std::string_view::npos ? std::string_view::npos
+                                                                                        : comma - cell_start),
+                           v) != NumberParse::ok)
             return false;
           row.push_back(v);
           if (comma == std::string_view::npos) break;

@@ -13,6 +13,7 @@
 #include "core/inputs.h"
 #include "core/network.h"
 #include "core/status.h"
+#include "core/text.h"      // format_double: how both forms write numbers
 
 namespace fs {
 
@@ -134,8 +135,5 @@ const char* gp_grid_quantity_name(GpGridQuantity q);
 // The activation parameter a scene gets when none is given (the query form omits it when equal):
 // 0.1 for leaky_relu (its slope must lie in [0, 1)), 1 for every other kind.
 double default_activation_param(ActivationKind kind);
-
-// Shortest decimal text that reads back to exactly the same double (portable: no std::to_chars).
-std::string format_double(double value);
 
 }  // namespace fs

@@ -2,16 +2,15 @@
 //
 // Sections
 //   1. Helpers (a test-only random generator, scene builders, warning predicates)
-//   2. format_double
-//   3. Round trips: hand-picked scenes, random scenes, canonical text
-//   4. Query form: accepted shapes, hostile links
-//   5. JSON form: hostile documents
-//   6. validate_scene
-//   7. Inputs: circle, gaussian (determinism and statistics), points
-//   8. Inputs: CSV
+//   2. Round trips: hand-picked scenes, random scenes, canonical text
+//   3. Query form: accepted shapes, hostile links
+//   4. JSON form: hostile documents
+//   5. validate_scene
+//   6. Inputs: circle, gaussian (determinism and statistics), points
+//   7. Inputs: CSV
+// format_double, strict numbers and percent coding on their own: tests/test_text.cpp.
 #include <doctest/doctest.h>
 
-#include <cfloat>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -23,6 +22,7 @@
 
 #include "core/inputs.h"
 #include "core/scene.h"
+#include "core/text.h"
 
 // The reference Philox (Random123) compiles only for the CPUs its feature headers know (not wasm32);
 // natively it checks the generator written out in core/inputs.cpp.
@@ -41,7 +41,7 @@ namespace {
 
 // --- 1. Helpers -----------------------------------------------------------------------------------
 
-// splitmix64 (Steele et al. 2014): test-only, for random bit patterns and random scenes.
+// splitmix64 (Steele et al. 2014): test-only, for random scenes.
 struct TestRandom {
   std::uint64_t state;
   std::uint64_t next() {
@@ -55,11 +55,6 @@ struct TestRandom {
   int integer(int lo, int hi) { return lo + static_cast<int>(next() % static_cast<std::uint64_t>(hi - lo + 1)); }
 };
 
-double from_bits(std::uint64_t bits) {
-  double d;
-  std::memcpy(&d, &bits, sizeof d);
-  return d;
-}
 std::uint64_t to_bits(double d) {
   std::uint64_t bits;
   std::memcpy(&bits, &d, sizeof d);
@@ -206,39 +201,7 @@ void check_round_trips(const Scene& s) {
 
 }  // namespace
 
-// --- 2. format_double -----------------------------------------------------------------------------
-
-TEST_CASE("format_double gives short text that reads back exactly") {
-  CHECK(format_double(0.1) == "0.1");
-  CHECK(format_double(1.5) == "1.5");
-  CHECK(format_double(1.0) == "1");
-  CHECK(format_double(2.5051272) == "2.5051272");
-  CHECK(format_double(1e-300) == "1e-300");
-  CHECK(format_double(1e300) == "1e300");  // no '+', no zero-padded exponent
-  CHECK(format_double(1e-5) == "1e-5");
-  CHECK(format_double(3.141592653589793) == "3.141592653589793");
-  CHECK(format_double(1.0 / 3.0) == "0.3333333333333333");
-
-  TestRandom rng{42};
-  int checked = 0;
-  for (int i = 0; i < 30000; ++i) {
-    const double x = from_bits(rng.next());
-    if (!std::isfinite(x)) continue;
-    const std::string text = format_double(x);
-    const double back = std::strtod(text.c_str(), nullptr);
-    if (to_bits(back) != to_bits(x)) {
-      FAIL("round trip failed for bits " << to_bits(x) << ": " << text);
-    }
-    ++checked;
-  }
-  CHECK(checked > 28000);
-  for (double x : {DBL_MIN, DBL_MAX, DBL_TRUE_MIN, -DBL_TRUE_MIN, 4.9406564584124654e-324, 0.0, -0.0}) {
-    const std::string text = format_double(x);
-    CHECK(to_bits(std::strtod(text.c_str(), nullptr)) == to_bits(x));
-  }
-}
-
-// --- 3. Round trips -------------------------------------------------------------------------------
+// --- 2. Round trips -------------------------------------------------------------------------------
 
 TEST_CASE("the default scene is valid and its link is just the version") {
   CHECK(validate_scene(Scene{}).ok());
@@ -342,7 +305,7 @@ TEST_CASE("query text of a changed scene names only what differs, in a fixed ord
   CHECK(scene_from_query("v=1&arch=recurrent&L=6&in=seq").scene.inputs.steps == 7);
 }
 
-// --- 4. Query form --------------------------------------------------------------------------------
+// --- 3. Query form --------------------------------------------------------------------------------
 
 TEST_CASE("query form: leading '?', full URLs, fragments, percent-escapes") {
   SceneResult r = scene_from_query("?v=1&L=20&w2=2.5");
@@ -544,7 +507,7 @@ TEST_CASE("inconsistent links: the dependent field falls back") {
   CHECK(r.scene.inputs.count == 4096);
 }
 
-// --- 5. JSON form ---------------------------------------------------------------------------------
+// --- 4. JSON form ---------------------------------------------------------------------------------
 
 TEST_CASE("kernels view fields: old links keep their single view; both forms carry kv and kc") {
   // Links written before these keys existed have neither: they open on the single-architecture view.
@@ -731,7 +694,7 @@ TEST_CASE("hostile JSON: wrong types, unknown and repeated keys, versions, size,
   }
 }
 
-// --- 6. validate_scene ----------------------------------------------------------------------------
+// --- 5. validate_scene ----------------------------------------------------------------------------
 
 TEST_CASE("validate_scene names the first problem") {
   const auto problem = [](const Scene& s) { return validate_scene(s).message; };
@@ -799,7 +762,7 @@ TEST_CASE("validate_scene names the first problem") {
   CHECK(validate_scene(s).code == StatusCode::too_large);
 }
 
-// --- 7. Inputs: circle, gaussian, points ----------------------------------------------------------
+// --- 6. Inputs: circle, gaussian, points ----------------------------------------------------------
 
 TEST_CASE("circle inputs: G_ab = r^2 cos(theta_a - theta_b)") {
   for (int count : {1, 2, 8, 33})
@@ -973,7 +936,7 @@ TEST_CASE("explicit points: rows split into steps; cross-time Gram") {
   CHECK(make_inputs(big, 1).status.code == StatusCode::invalid_input);
 }
 
-// --- 8. Inputs: CSV -------------------------------------------------------------------------------
+// --- 7. Inputs: CSV -------------------------------------------------------------------------------
 
 TEST_CASE("CSV inputs: accepted shapes") {
   const auto parse = [](std::string_view text, int steps = 1) { return parse_inputs_csv(text, steps); };
