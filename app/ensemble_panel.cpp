@@ -7,9 +7,9 @@
 // (the 1/N theory's field) and the pre-activation Gram G-hat = (1/N) sum h h.
 //
 // Sections
-//   1. helpers: formatting, sliders, series, the numbers shared by the plots and the snapshot
+//   1. helpers: formatting, sliders, series, the numbers shared by the plots and the snapshot, the view's note
 //   2. the panel: update, busy, controls, progress and messages
-//   3. ev=hist    histograms of the last layer's kernel entries against the NLO Gaussian
+//   3. ev=hist    histograms (binned by the plot layer) of the last layer's kernel entries against the NLO Gaussian
 //   4. ev=width   N Var/C^2, N (mean - C) and the distance to the mean field against N, deep vs recurrent
 //   5. ev=sweep   N x distance^2 over sigma_w^2, sigma_b^2 or depth, deep vs recurrent, and their ratio
 //   6. ev=cross   cross-time curves X(t, t - tau) with ensemble bands against the two-time mean field
@@ -26,6 +26,7 @@
 #include "app/colormap.h"
 #include "app/ensemble_jobs.h"
 #include "app/plot.h"
+#include "app/view_notes.h"
 #include "app/view_panel.h"
 #include "app/widgets.h"
 #include "core/report_json.h"
@@ -154,6 +155,17 @@ bool combo(const char* label, Enum& value, const Enum* keys, const char* const* 
   help_marker(tooltip);
   if (changed) value = keys[index];
   return changed;
+}
+
+// The view's "what is plotted" note (app/view_notes.h) under its plots: disabled text wrapped at the
+// region's edge, and the height it takes there (with the spacing after it).
+void note_text(const char* note) {
+  ImGui::PushTextWrapPos(0);
+  ImGui::TextDisabled("%s", note);
+  ImGui::PopTextWrapPos();
+}
+float note_height(const char* note) {
+  return ImGui::CalcTextSize(note, nullptr, false, ImGui::GetContentRegionAvail().x).y + ImGui::GetStyle().ItemSpacing.y;
 }
 
 void placeholder(const char* id, ImVec2 size, const std::string& text, bool error) {
@@ -448,39 +460,19 @@ void Panel::histogram_plot(const char* id, const EntryId& e, const EnsemblePoint
   std::vector<Series> out;
   const std::vector<double>* values =
       r && std::size_t(e.histogram) < r->histograms.size() ? &r->histograms[std::size_t(e.histogram)] : nullptr;
-  RangeFinder range;
-  if (values) range.add(*values);
+  const Histogram hist = values ? histogram(*values, histogram_bins(values->size())) : Histogram{};
   const NloGaussian g = nlo_gaussian(n);
   constexpr std::size_t kMinHistogram = 20;
-  if (values && !range.empty() && values->size() < kMinHistogram) {
+  if (hist.values > 0 && values->size() < kMinHistogram) {
     placeholder(id, size, "Only " + std::to_string(values->size()) + " networks so far: the histogram appears from " +
                               std::to_string(kMinHistogram) + ".", false);
     return;
   }
-  if (!range.empty() && values->size() >= kMinHistogram) {
-    const int count = static_cast<int>(values->size());
-    const int bins = std::clamp(static_cast<int>(std::round(2.0 * std::cbrt(double(count)))), 8, 80);
-    double lo = range.min, hi = range.max;
-    if (!(hi > lo)) lo -= 0.5, hi += 0.5;
-    const double width = (hi - lo) / bins;
-    std::vector<double> counts(std::size_t(bins), 0.0);
-    int used = 0;
-    for (double v : *values) {
-      if (!std::isfinite(v)) continue;
-      counts[std::size_t(std::clamp(static_cast<int>((v - lo) / width), 0, bins - 1))] += 1;
-      ++used;
-    }
-    Series h = series("ensemble (" + std::to_string(used) + " networks)", qualitative_color(p.arch == Architecture::deep ? 0 : 1));
+  if (hist.values > 0 && values->size() >= kMinHistogram) {
+    const double lo = hist.min, hi = hist.max;
+    Series h = histogram_series(hist, "ensemble (" + std::to_string(hist.values) + " networks)",
+                                qualitative_color(p.arch == Architecture::deep ? 0 : 1));
     h.thickness = 1.2f;
-    for (int b = 0; b < bins; ++b) {
-      const double density = counts[std::size_t(b)] / (used * width);
-      for (double x : {lo + b * width, lo + (b + 1) * width}) {
-        h.x.push_back(x);
-        h.y.push_back(density);
-        h.lower.push_back(0.0);
-        h.upper.push_back(density);
-      }
-    }
     out.push_back(std::move(h));
     if (std::isfinite(g.mean)) {
       Series gauss = series(g.with_shift ? "NLO Gaussian (mean field + m/N, var D/N)" : "Gaussian (mean field, var D/N; m n/a)",
@@ -579,12 +571,13 @@ void Panel::hist_view() {
   const ImVec2 left = ImGui::GetContentRegionAvail();
   const int rows = entries.size() > 2 ? 2 : 1;
   const float w = std::floor((left.x - style.ItemSpacing.x) * 0.5f);
-  const float h = std::floor((left.y - style.ItemSpacing.y * (rows - 1)) / rows) - 1;
+  const float h = std::floor((left.y - note_height(kNoteEnsembleHist) - style.ItemSpacing.y * (rows - 1)) / rows) - 1;
   for (std::size_t k = 0; k < entries.size(); ++k) {
     if (k % 2 == 1) ImGui::SameLine();
     const std::string id = std::string("ens-hist-") + entries[k]->key;
     histogram_plot(id.c_str(), *entries[k], p, ImVec2(w, std::max(h, 120.f)));
   }
+  note_text(kNoteEnsembleHist);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -594,7 +587,7 @@ void Panel::width_view() {
   const EntryId& e = kEntries[0];  // aux field C-hat_aa at the last layer/time (docs/theory.md §5.4, §6)
   const ImGuiStyle& style = ImGui::GetStyle();
   const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const float text_h = ImGui::GetTextLineHeightWithSpacing();
+  const float text_h = note_height(kNoteEnsembleWidth) + ImGui::GetTextLineHeightWithSpacing();  // the note and the D ratio
   const float top_h = std::floor((avail.y - text_h - style.ItemSpacing.y) * 0.5f);
   const float half_w = std::floor((avail.x - style.ItemSpacing.x) * 0.5f);
   const double n_lo = plan_.widths.empty() ? 1 : plan_.widths.front(), n_hi = plan_.widths.empty() ? 2 : plan_.widths.back();
@@ -671,13 +664,12 @@ void Panel::width_view() {
   c.y = {"E(C-hat − C-bar)²", true};
   c.size = ImVec2(avail.x, ImGui::GetContentRegionAvail().y - text_h);
   line_plot(c, mse);
+  note_text(kNoteEnsembleWidth);
   if (std::isfinite(d_ratio[0]) && std::isfinite(d_ratio[1]) && d_ratio[0] > 0) {
     const double q = d_ratio[1] / d_ratio[0];
-    ImGui::TextDisabled("Aux field C-hat_aa of the pair. Both fall as 1/N; D_rec / D_deep = %s: the recurrent network converges %s.",
-                        fmt(q, "%.3g").c_str(), q > 1.005 ? "more slowly" : q < 0.995 ? "faster" : "as fast");
+    ImGui::TextDisabled("D_rec / D_deep = %s for the pair's C-hat_aa: the recurrent network converges %s.", fmt(q, "%.3g").c_str(),
+                        q > 1.005 ? "more slowly" : q < 0.995 ? "faster" : "as fast");
   }
-  else
-    ImGui::TextDisabled("Bands: ± one standard error of the ensemble estimate. Dashed: the 1/N theory (docs/theory.md §5.2-5.3).");
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -687,7 +679,7 @@ void Panel::sweep_view() {
   const EntryId& e = kEntries[0];
   const ImGuiStyle& style = ImGui::GetStyle();
   const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const float text_h = ImGui::GetTextLineHeightWithSpacing();
+  const float text_h = note_height(kNoteEnsembleSweep);
   const float top_h = std::floor((avail.y - text_h - style.ItemSpacing.y) * 0.55f);
   const std::string symbol = plan_.sweep == EnsembleSweep::sigma_w2 ? "σ_w²" : plan_.sweep == EnsembleSweep::sigma_b2 ? "σ_b²" : "depth L = T";
   const int width = plan_.points.empty() ? 0 : plan_.points.front().spec.width;
@@ -748,7 +740,7 @@ void Panel::sweep_view() {
   b.y_lines = {1.0};
   b.size = ImVec2(avail.x, ImGui::GetContentRegionAvail().y - text_h);
   line_plot(b, ratio);
-  ImGui::TextDisabled("Same N, M, inputs and other parameters for both; ratio 1 means equally fast convergence to the mean field.");
+  note_text(kNoteEnsembleSweep);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -813,19 +805,13 @@ void Panel::cross_view() {
     return;
   }
   const float half_w = std::floor((avail.x - style.ItemSpacing.x) * 0.5f);
-  const float h = avail.y - 3 * text_h;
+  const float h = avail.y - note_height(kNoteEnsembleCross) - text_h - style.ItemSpacing.y;
   cross_plot("ens-cross-aux", false, p, ImVec2(half_w, h));
   ImGui::SameLine();
   cross_plot("ens-cross-gram", true, p, ImVec2(avail.x - half_w - style.ItemSpacing.x, h));
-  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
-  ImGui::TextWrapped("%s, N = %d, inputs a = %d (time t) and b = %d (time t − τ). Wide bands: ± one ensemble standard deviation (a "
-                     "single network's spread). Narrow darker bands: ± 2 standard errors of the ensemble mean. Dashed: the "
-                     "two-time mean-field kernel. %s",
-                     p.arch == Architecture::deep ? "Deep" : "Recurrent", p.spec.width, plan_.input_a, plan_.input_b,
-                     p.arch == Architecture::deep
-                         ? "Deep: different layers have independent weights, so the mean-field overlap K^{ts} (t ≠ s) is 0."
-                         : "Recurrent: the shared W correlates the states at different times (docs/theory.md §4.3).");
-  ImGui::PopStyleColor();
+  note_text(kNoteEnsembleCross);
+  ImGui::TextDisabled("%s, N = %d, M = %d: inputs a = %d (time t) and b = %d (time t − τ).", p.arch == Architecture::deep ? "Deep" : "Recurrent",
+                      p.spec.width, p.spec.members, plan_.input_a, plan_.input_b);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -836,8 +822,7 @@ void Panel::chaos_view() {
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float text_h = ImGui::GetTextLineHeightWithSpacing();
   const float half_w = std::floor((avail.x - style.ItemSpacing.x) * 0.5f);
-  const float h = avail.y - 3 * text_h;
-  const double n_lo = plan_.widths.empty() ? 1 : plan_.widths.front(), n_hi = plan_.widths.empty() ? 2 : plan_.widths.back();
+  const float h = avail.y - note_height(kNoteEnsembleChaos) - 2 * text_h;  // and two lines about xi_c
   std::vector<Series> lyap, xi;
   double lyapunov_fixed = kNaN, xi_fixed = kNaN;
   std::string xi_problem;
@@ -916,13 +901,9 @@ void Panel::chaos_view() {
   const bool xi_line = std::isfinite(xi_fixed) && xi_fixed < 3 * xi_max;
   if (xi_line) b.y_lines = {xi_fixed};
   line_plot(b, xi);
-  (void)n_lo, (void)n_hi;
-  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
-  ImGui::TextWrapped("Thin dashed: λ = ½ ln χ₁(q*)%s at the fixed point. ξ_c: fit of ln|E c-hat^l − c*| where the signal "
-                     "exceeds 4 SE; thin line: its mean-field value shifted by the §5.6 heuristic (C-bar^l + m^l/N).%s",
-                     xi_line ? " and ξ_c = −1/ln χ_c" : "",
-                     xi_line || !std::isfinite(xi_fixed) ? "" : (" Fixed-point ξ_c = " + fmt(xi_fixed) + ".").c_str());
-  ImGui::PopStyleColor();
+  note_text(kNoteEnsembleChaos);
+  if (!xi_line && std::isfinite(xi_fixed))
+    ImGui::TextDisabled("The fixed point's ξ_c = −1/ln χ_c = %s is beyond the plotted values: no line.", fmt(xi_fixed).c_str());
   if (!xi_problem.empty()) ImGui::TextColored(kWarn, "ξ_c: %s", xi_problem.c_str());
 }
 

@@ -1,11 +1,11 @@
-// The pure half of the plot widgets: ticks, labels, axis transforms, zoom and pan, ranges, cell
-// grids, colour positions and CSV export. No ImGui call here (imgui.h is included for the ImU32
+// The pure half of the plot widgets: ticks, labels, axis transforms, zoom and pan, ranges, histograms,
+// cell grids, colour positions and CSV export. No ImGui call here (imgui.h is included for the ImU32
 // and ImVec2 types of the specs only), so tests link this file without ImGui.
 //
 // Sections
 //   Numbers and labels     exact powers of ten, nice steps, tick labels, value formatting
 //   Ticks                  nice_ticks, log_ticks, axis_ticks
-//   Transforms             AxisMap, zoom, pan, RangeFinder, CellGrid, colour ranges
+//   Transforms             AxisMap, zoom, pan, RangeFinder, histograms, CellGrid, colour ranges
 //   CSV                    series_csv, heat_map_csv
 #include "app/plot.h"
 
@@ -396,6 +396,44 @@ Range RangeFinder::padded(double fraction) const {
   }
   if (!log) return {u0, u1};
   return {axis_value(u0, true), axis_value(u1, true)};
+}
+
+Histogram histogram(const std::vector<double>& values, int bins) {
+  Histogram h;
+  RangeFinder range;
+  range.add(values);
+  if (range.empty()) return h;
+  bins = std::max(bins, 1);
+  h.min = range.min, h.max = range.max;
+  if (!(h.max > h.min)) h.min -= 0.5, h.max += 0.5;
+  h.bin_width = (h.max - h.min) / bins;
+  h.counts.assign(static_cast<std::size_t>(bins), 0.0);
+  for (double v : values) {
+    if (!std::isfinite(v)) continue;
+    h.counts[static_cast<std::size_t>(std::clamp(static_cast<int>((v - h.min) / h.bin_width), 0, bins - 1))] += 1;
+    ++h.values;
+  }
+  h.density.resize(h.counts.size());
+  for (std::size_t b = 0; b < h.counts.size(); ++b) h.density[b] = h.counts[b] / (h.values * h.bin_width);
+  return h;
+}
+
+int histogram_bins(std::size_t count) { return std::clamp(static_cast<int>(std::round(2.0 * std::cbrt(double(count)))), 8, 80); }
+
+Series histogram_series(const Histogram& histogram, std::string label, ImU32 color) {
+  Series s;
+  s.label = std::move(label);
+  s.color = color;
+  for (int b = 0; b < static_cast<int>(histogram.density.size()); ++b) {
+    const double density = histogram.density[static_cast<std::size_t>(b)];
+    for (double x : {histogram.edge(b), histogram.edge(b + 1)}) {
+      s.x.push_back(x);
+      s.y.push_back(density);
+      s.lower.push_back(0.0);
+      s.upper.push_back(density);
+    }
+  }
+  return s;
 }
 
 double CellGrid::centre(int index) const {

@@ -5,9 +5,9 @@
 //   1. Widgets        line_plot, heat_map (plot_widgets.cpp: need an ImGui frame)
 //   2. Export         series_csv, heat_map_csv (plot.cpp: pure); the export queue and
 //                     save_exports (plot_widgets.cpp) behind every plot's CSV and PNG buttons
-//   3. Maths          ticks, labels, axis transforms, zoom and pan, ranges, cell grids, the heat-map
-//                     shader's packing (plot.cpp: pure, no ImGui context needed; tested in
-//                     tests/test_plot.cpp)
+//   3. Maths          ticks, labels, axis transforms, zoom and pan, ranges, histograms, cell grids,
+//                     the heat-map shader's packing (plot.cpp: pure, no ImGui context needed; tested
+//                     in tests/test_plot.cpp)
 //
 // Interaction (both widgets): the mouse wheel zooms around the cursor (over the plot both axes,
 // over an axis's tick labels that axis only), dragging pans, double-click resets to the
@@ -226,6 +226,23 @@ struct RangeFinder {
   // gives [0, 1] ([1, 10] log), a single value is widened to a sensible interval around it.
   Range padded(double fraction) const;
 };
+
+// A histogram of the finite values (NaN and infinities are left out) in `bins` equal bins spanning their
+// range; a single distinct value gets the unit interval centred on it. A value on an inner edge counts in
+// the bin above it, the largest value in the last bin. No finite value: no bins.
+struct Histogram {
+  double min = 0, max = 1;      // outer edges of the bins
+  double bin_width = 1;
+  std::vector<double> counts;   // values per bin
+  std::vector<double> density;  // counts / (values * bin_width): integrates to 1
+  int values = 0;               // finite values counted
+  double edge(int index) const { return min + index * bin_width; }  // index 0..bins
+};
+Histogram histogram(const std::vector<double>& values, int bins);
+// Bins for `count` values: 2 ∛count rounded (the Rice rule), kept within [8, 80].
+int histogram_bins(std::size_t count);
+// The density as a step outline over the bin edges (two points per bin) with a band down to 0.
+Series histogram_series(const Histogram& histogram, std::string label, ImU32 color = 0);
 
 // The cells of one heat-map axis: `count` centres from `first` to `last`, evenly spaced in the
 // axis coordinate.

@@ -74,45 +74,53 @@ inline constexpr const char* kNoteKernelCompare =
 
 // --- Finite width ------------------------------------------------------------------------------------------
 inline constexpr const char* kNoteEnsembleHist =
-    "Histograms over M networks of width N of the last layer's aux field C-hat = (σ_w²/N) Σ_i φ(h_ia) φ(h_ib) and "
-    "pre-activation Gram G-hat = (1/N) Σ_i h_ia h_ib, against the Gaussian of the 1/N theory (mean C-bar + m/N, "
-    "variance D/N) and the mean field (dashed). From Roberts, Yaida & Hanin 2022 (arXiv:2106.10165) and Segadlo "
-    "et al. 2022 (arXiv:2112.05589) (docs/theory.md §5.2)";
+    "Histograms over the M networks of width N (at most the first 4096) of the followed pair's aux field C-hat = "
+    "(σ_w²/N) Σ_i φ(h_ia) φ(h_ib) and pre-activation Gram G-hat = (1/N) Σ_i h_ia h_ib at the last layer or time, "
+    "against the Gaussian of the 1/N theory (mean: the mean field + m/N, variance D/N; none for the recurrent "
+    "Gram) and the mean field (dashed). From Roberts, Yaida & Hanin 2022 (arXiv:2106.10165) and Segadlo et al. "
+    "2022 (arXiv:2112.05589) (docs/theory.md §5.2)";
 inline constexpr const char* kNoteEnsembleWidth =
-    "Against the width N, deep and recurrent: N Var(C-hat_aa)/C-bar², the mean shift N (E C-hat_aa − C-bar) and the mean squared "
-    "distance E(C-hat_aa − C-bar)², with the 1/N theory's D/C-bar², m and D/N + m²/N² dashed. The recurrent variance is larger "
-    "because fluctuations build up through the shared W. From Segadlo et al. 2022, arXiv:2112.05589 "
-    "(docs/theory.md §5.4)";
+    "Against the width N, deep and recurrent, at the last layer/time: N Var(C-hat_aa)/C-bar², the mean shift N (E "
+    "C-hat_aa − C-bar) and the mean squared distance E(C-hat_aa − C-bar)², ensembles ± 1 SE, with the 1/N "
+    "theory's D/C-bar², m and D/N + m²/N² dashed. Weight sharing lets fluctuations build up, so the recurrent "
+    "variance is usually the larger. From Segadlo et al. 2022, arXiv:2112.05589 (docs/theory.md §5.4)";
 inline constexpr const char* kNoteEnsembleSweep =
-    "N × the mean squared distance to the mean field, N E(C-hat_aa − C-bar)², at fixed N over σ_w², σ_b² or depth for both "
-    "architectures, with the theory D + m²/N; below, the ratio recurrent/deep, i.e. how much more slowly the "
-    "recurrent network converges. From Segadlo et al. 2022, arXiv:2112.05589 (docs/theory.md §6)";
+    "N × the mean squared distance to the mean field, N E(C-hat_aa − C-bar)², at fixed N over σ_w², σ_b² or depth "
+    "for both architectures (ensembles ± 1 SE), with the 1/N theory D + m²/N dashed; below, their ratio "
+    "recurrent/deep: how much more slowly the recurrent network converges (1: equally fast). From Segadlo et al. "
+    "2022, arXiv:2112.05589 (docs/theory.md §6)";
 inline constexpr const char* kNoteEnsembleCross =
-    "C-hat_ab(t, t − τ) and G-hat_ab(t, t − τ) against the lag τ for a few t: the ensemble mean with ±1 SD (one network's "
-    "spread) and ±2 SE bands, and the two-time mean field dashed (for the deep Gram 0, as its layers have "
-    "independent weights). From Segadlo et al. 2022, arXiv:2112.05589 (docs/theory.md §4.3)";
+    "C-hat_ab(t, t − τ) and G-hat_ab(t, t − τ) against the lag τ for a few t (input a at time t, b at t − τ): the "
+    "ensemble mean with ±1 SD (one network's spread) and ±2 SE bands, and the two-time mean field dashed. The "
+    "deep Gram's is 0, as the layers have independent weights; the recurrent network's shared W correlates its "
+    "times. From Segadlo et al. 2022, arXiv:2112.05589 (docs/theory.md §4.3)";
 inline constexpr const char* kNoteEnsembleChaos =
-    "Against N: the Lyapunov exponent λ_max(N) = (1/L) Σ_l ln|J^l v^{l−1}| with its mean field ½ ln χ₁, and ξ_c(N) "
-    "fitted to ln|E c-hat^l − c*| beside the same fit of the mean field, −1/ln χ_c and the 1/N-shifted heuristic. After "
-    "Grosvenor & Jefferson 2021 (arXiv:2109.13247) and Hanin & Nica 2018 (arXiv:1812.05994) (docs/theory.md §5.6)";
+    "Against N, deep and recurrent: the Lyapunov exponent λ_max(N) = (1/L) Σ_l ln|J^l v^{l−1}| ± SE with its mean "
+    "field, the layer average of ½ ln χ₁(q^{l−1}) (dashed), and ξ_c(N) fitted to ln|E c-hat^l − c*| where the "
+    "signal exceeds 4 SE, beside the same fit to the mean field (dashed) and that fit shifted by the 1/N "
+    "heuristic (thin line). Thin dashed lines: ½ ln χ₁(q*) and −1/ln χ_c at the fixed point. After Grosvenor & "
+    "Jefferson 2021 (arXiv:2109.13247) and Hanin & Nica 2018 (arXiv:1812.05994) (docs/theory.md §5.6)";
 
 // --- GP inference --------------------------------------------------------------------------------------------
 inline constexpr const char* kNoteGpRegression =
-    "1-D GP regression with the network's readout kernel K_y = σ_b² + σ_w² E[φ(h^L) φ(h^L)] = K^{L+1}: the posterior "
-    "mean f* = K_*X (K_XX + σ_n² I)⁻¹ y with a ±2σ predictive band, σ² = latent variance + σ_n². From Lee et al. "
-    "2018, arXiv:1711.00165 (docs/theory.md §7)";
+    "1-D GP regression with the network's readout kernel, K_y = σ_b² + σ_w² E[φ(h^L) φ(h^L)] = K^{L+1} for a "
+    "single-time readout: the posterior mean f* = K_*X (K_XX + σ_n² I)⁻¹ y with the predictive band ±2σ, σ² = "
+    "latent variance + σ_n², and the training points (dots). From Lee et al. 2018, arXiv:1711.00165 "
+    "(docs/theory.md §7)";
 inline constexpr const char* kNoteGpSurface =
-    "Decision surface on a 2-D toy set: the posterior mean f over the plane, whose sign is the class for two classes "
-    "(±1 targets); for more classes, the margin between the two largest one-hot outputs, with the class boundaries. "
-    "From Lee et al. 2018, arXiv:1711.00165 (docs/theory.md §7)";
+    "Decision surface of a 2-D data set: colour is the posterior mean f over the plane, whose sign is the "
+    "predicted class for two classes (±1 targets); for more classes, the margin between the two largest one-hot "
+    "outputs, with the class boundaries; for real targets, the posterior mean. Dots: the training points. From "
+    "Lee et al. 2018, arXiv:1711.00165 (docs/theory.md §7)";
 inline constexpr const char* kNoteGpFashion =
-    "Fashion-MNIST (each image standardised so that G_aa = 1), classified by GP regression on one-hot targets: the "
-    "confusion matrix (rows true class, columns predicted class, each row sums to 1) and test images with their "
-    "predicted and true labels. From Lee et al. 2018, arXiv:1711.00165 (docs/theory.md §7)";
+    "Fashion-MNIST (each image standardised so that G_aa = 1), classified by GP regression on one-hot targets (±1 "
+    "for two classes): the confusion matrix (rows true class, columns predicted class, each row sums to 1) and "
+    "test images with their predicted and true labels. From Lee et al. 2018, arXiv:1711.00165 (docs/theory.md §7)";
 inline constexpr const char* kNoteGpGrid =
     "Colour: test accuracy, or log evidence per training point, over σ_w² (x) and depth L (y) for single-time "
-    "readouts with kernel K^{L+1}; dashed: the critical σ_w² at this σ_b²; curve: the trainable depth 6 ξ_c. From "
-    "Lee et al. 2018 (arXiv:1711.00165) and Schoenholz et al. 2017 (arXiv:1611.01232) (docs/theory.md §7)";
+    "readouts with kernel K^{L+1}; dashed: the critical σ_w² at this σ_b²; curve: the trainable depth 6 ξ_c; "
+    "crosshair: the scene's (σ_w², L). From Lee et al. 2018 (arXiv:1711.00165) and Schoenholz et al. 2017 "
+    "(arXiv:1611.01232) (docs/theory.md §7)";
 inline constexpr const char* kNoteGpSweep =
     "The log evidence log p(y | X) = −½ y^T A⁻¹ y − ½ log|A| − (n/2) log 2π, A = K_XX + σ_n² I, summed over outputs, "
     "against σ_w², σ_b², L or σ_n²; its maximum (marked) is the type-II maximum-likelihood choice. From Rasmussen & "

@@ -1,5 +1,5 @@
 // The pure parts of the plot widgets (app/plot.cpp) and the colour maps (app/colormap.cpp): nice
-// and log ticks, labels, axis transforms, zoom and pan, ranges, cell grids, colour scales, Oklab,
+// and log ticks, labels, axis transforms, zoom and pan, ranges, histograms, cell grids, colour scales, Oklab,
 // CSV export; the heat-map shader's packing and colormap tables, its embedded sources; the PNG
 // export's pixel maths and encoding (app/png.cpp). Needs the ImGui headers only; links without ImGui.
 #include <doctest/doctest.h>
@@ -314,6 +314,65 @@ TEST_CASE("range finder: skips non-finite (and on log axes non-positive) values,
   zero.add(0);
   CHECK(zero.padded(0).min == -1);
   CHECK(zero.padded(0).max == 1);
+}
+
+TEST_CASE("histograms: finite values only, counts by hand, edges, a single value, density integrates to 1") {
+  // [0, 3] in 3 bins of width 1: 0 -> bin 0, 1 -> bin 1 (an inner edge counts above), 2 and the maximum 3 -> bin 2.
+  const Histogram h = histogram({0, 1, kNaN, 2, kInf, 3, -kInf}, 3);
+  CHECK(h.values == 4);
+  CHECK(h.min == 0);
+  CHECK(h.max == 3);
+  CHECK(h.bin_width == 1);
+  CHECK(h.counts == std::vector<double>{1, 1, 2});
+  CHECK(h.density == std::vector<double>{0.25, 0.25, 0.5});
+
+  // Edges: min + i * width, exactly the decimal values here; the last edge is the maximum.
+  const Histogram e = histogram({10, 2, 4, 0}, 5);
+  CHECK(e.counts == std::vector<double>{1, 1, 1, 0, 1});
+  for (int i = 0; i <= 5; ++i) CHECK(e.edge(i) == 2.0 * i);
+
+  // A single distinct value: the unit interval centred on it; 4 bins of 0.25, the value on the edge 2.0.
+  const Histogram one = histogram({2, 2, 2}, 4);
+  CHECK(one.min == 1.5);
+  CHECK(one.max == 2.5);
+  CHECK(one.counts == std::vector<double>{0, 0, 3, 0});
+  CHECK(one.density[2] == doctest::Approx(4.0));
+
+  // Counts sum to the finite values and the density integrates to 1, whatever the bins.
+  std::vector<double> values;
+  for (int i = 0; i < 1000; ++i) values.push_back(std::sin(0.37 * i) * std::exp(0.001 * i) - 0.2);
+  values.push_back(kNaN);
+  for (int bins : {1, 7, 17, 80}) {
+    const Histogram d = histogram(values, bins);
+    REQUIRE(d.counts.size() == std::size_t(bins));
+    double total = 0, integral = 0;
+    for (int b = 0; b < bins; ++b) total += d.counts[std::size_t(b)], integral += d.density[std::size_t(b)] * d.bin_width;
+    CHECK(total == 1000);
+    CHECK(d.values == 1000);
+    CHECK(integral == doctest::Approx(1.0).epsilon(1e-12));
+  }
+
+  // Nothing finite: no bins.
+  CHECK(histogram({}, 10).counts.empty());
+  CHECK(histogram({kNaN, kInf}, 10).values == 0);
+  CHECK(histogram({kNaN, kInf}, 10).counts.empty());
+}
+
+TEST_CASE("histograms: the Rice rule's bin count, and the step outline with its band") {
+  CHECK(histogram_bins(0) == 8);
+  CHECK(histogram_bins(20) == 8);      // 2 x 2.71 = 5.4, raised to 8
+  CHECK(histogram_bins(1000) == 20);   // 2 x 10
+  CHECK(histogram_bins(4096) == 32);   // 2 x 16
+  CHECK(histogram_bins(1000000) == 80);  // 200, capped
+
+  const Histogram h = histogram({0, 1, 1, 2}, 2);  // bins [0, 1), [1, 2]: counts 1, 3; densities 0.25, 0.75
+  const Series s = histogram_series(h, "ensemble", 7);
+  CHECK(s.label == "ensemble");
+  CHECK(s.color == 7);
+  CHECK(s.x == std::vector<double>{0, 1, 1, 2});
+  CHECK(s.y == std::vector<double>{0.25, 0.25, 0.75, 0.75});
+  CHECK(s.lower == std::vector<double>{0, 0, 0, 0});
+  CHECK(s.upper == s.y);
 }
 
 TEST_CASE("cell grids: centres as in core's grids, edges half a cell out, lookup") {
