@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cfloat>
 #include <climits>
 #include <cmath>
@@ -1184,6 +1185,20 @@ std::string scene_to_query(const Scene& s) {
   return query;
 }
 
+namespace {
+// "https://...": a URL scheme (a letter, then letters, digits, '+', '-' or '.') before "://". A query's own
+// values may hold "://" (a CSV path such as dir://x), but never at the start of the text.
+bool starts_with_url_scheme(std::string_view text) {
+  const std::size_t colon = text.find("://");
+  if (colon == std::string_view::npos || colon == 0 || !std::isalpha(static_cast<unsigned char>(text[0]))) return false;
+  for (std::size_t i = 1; i < colon; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (!std::isalnum(c) && c != '+' && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+}  // namespace
+
 SceneResult scene_from_query(std::string_view text) {
   Loader loader{Form::query, {}, 0};
   if (text.size() > SceneLimits::max_text) {
@@ -1201,7 +1216,7 @@ SceneResult scene_from_query(std::string_view text) {
   if (const std::size_t hash = text.find('#'); hash != std::string_view::npos) text = text.substr(0, hash);
   if (const std::size_t question = text.find('?'); question != std::string_view::npos)
     text = text.substr(question + 1);
-  else if (text.find("://") != std::string_view::npos)
+  else if (starts_with_url_scheme(text))  // a page address without a query: no scene fields
     text = {};
 
   Raw raws[kFieldCount];

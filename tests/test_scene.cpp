@@ -271,6 +271,8 @@ TEST_CASE("hand-picked scenes round-trip exactly through JSON and query") {
     s.seed = 0;
     s.inputs.csv_path = "d\xC3\xA9j\xC3\xA0 vu.csv";  // UTF-8 survives both forms
     scenes.push_back(s);
+    s.inputs.csv_path = "dir://x/y.csv";  // "://" inside a value is not a page address
+    scenes.push_back(s);
   }
   for (const Scene& s : scenes) check_round_trips(s);
 }
@@ -317,6 +319,14 @@ TEST_CASE("query form: leading '?', full URLs, fragments, percent-escapes") {
   CHECK(r.status.ok());
   CHECK(r.scene.network.activation.kind == ActivationKind::relu);
   CHECK(r.scene.network.depth == 3);
+
+  // A page address without a query carries no scene; "://" inside a value is part of the value.
+  r = scene_from_query("https://example.org/fieldscope/");
+  CHECK(r.scene == Scene{});
+  r = scene_from_query("v=1&x=csv&csv=dir://x.csv&L=4");
+  CHECK(r.status.ok());
+  CHECK(r.scene.inputs.csv_path == "dir://x.csv");
+  CHECK(r.scene.network.depth == 4);
 
   r = scene_from_query("v=1&%77%32=1%2E25&csv=a%20b%2Bc.csv&w2min=1e%2B0");
   CHECK(r.status.ok());
