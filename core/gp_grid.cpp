@@ -198,11 +198,14 @@ class GpBlockKernels {
       return;
     }
     // next = sigma_b^2 + sigma_w^2 E[phi phi] over K^layer_: the single-time readout at depth layer_.
+    // Only the entries computed are read: column a from row a down (the train block's upper triangle is
+    // never written, and reading it made whole grid columns fail at random).
     double q_max = 0;
     bool finite = next_d_.allFinite();
-    for (int a = 0; a < n_; ++a) q_max = std::max(q_max, next_c_(a, a)), finite = finite && std::isfinite(next_c_(a, a));
+    for (int a = 0; a < n_; ++a)
+      q_max = std::max(q_max, next_c_(a, a)), finite = finite && next_c_.col(a).tail(p_ - a).allFinite();
     if (m_ > 0) q_max = std::max(q_max, next_d_.maxCoeff());
-    if (!finite || !(q_max <= kDivergence) || !next_c_.allFinite()) {
+    if (!finite || !(q_max <= kDivergence)) {
       status_ = Status::error(StatusCode::diverged,
                               spec_.network.activation.bounded()
                                   ? "The kernel left the range of floating point numbers."
