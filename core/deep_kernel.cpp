@@ -8,10 +8,21 @@
 
 namespace fs {
 
-namespace {
-constexpr double kDivergence = 1e100;
+int triangle_chunk(int first, int rows, int columns) {
+  const double wanted = kEntriesPerThread * thread_count();
+  int chunk = 0;
+  for (double entries = 0; first + chunk < rows && entries < wanted; ++chunk) entries += columns - (first + chunk);
+  return chunk;
+}
 
-}  // namespace
+Status divergence_status(const Network& network, double q_max, const std::string& where) {
+  return Status::error(StatusCode::diverged,
+                       network.activation.bounded()
+                           ? "The kernel left the range of floating point numbers."
+                           : "The variance q grows without bound (q = " + short_number(q_max) + " at " + where + "): for " +
+                                 network.activation.name() + " with sigma_w^2 = " + short_number(network.sigma_w2) +
+                                 " the length map has no finite fixed point.");
+}
 
 double deep_kernel_bytes(int inputs, int depth, bool with_ntk) {
   return 8.0 * inputs * double(inputs) * (depth + 1.0) * (with_ntk ? 2 : 1);
@@ -95,15 +106,9 @@ void DeepKernelJob::finish_layer() {
   layer_started_ = false;
   const double q_max = k.diagonal().maxCoeff();
   if (!k.allFinite() || q_max > kDivergence) {
-    std::string why = spec_.network.activation.bounded()
-                          ? "The kernel left the range of floating point numbers."
-                          : "The variance q grows without bound (q = " + short_number(q_max) + " at layer " +
-                                std::to_string(layer_) + "): for " + spec_.network.activation.name() +
-                                " with sigma_w^2 = " + short_number(spec_.network.sigma_w2) +
-                                " the length map has no finite fixed point.";
     result_.kernel.pop_back();
     if (!result_.ntk.empty() && result_.ntk.size() > result_.kernel.size()) result_.ntk.pop_back();
-    result_.status = Status::error(StatusCode::diverged, why);
+    result_.status = divergence_status(spec_.network, q_max, "layer " + std::to_string(layer_));
     done_ = true;
     return;
   }
@@ -128,9 +133,7 @@ bool DeepKernelJob::step(double budget_seconds) {
     const Eigen::MatrixXd& prev = result_.kernel[result_.kernel.size() - 2];
     // Rows get shorter down the triangle: take rows up to kEntriesPerThread entries per thread. Each
     // row writes only its own entries: the numbers do not depend on the thread count.
-    const double entries_wanted = kEntriesPerThread * thread_count();
-    int chunk = 0;
-    for (double entries = 0; row_ + chunk < p_ && entries < entries_wanted; ++chunk) entries += p_ - (row_ + chunk);
+    const int chunk = triangle_chunk(row_, p_, p_);
     const int first = row_;
     Eigen::MatrixXd& next = result_.kernel.back();
     parallel_for(chunk, [&](int begin, int end) {

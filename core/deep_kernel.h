@@ -3,6 +3,7 @@
 #pragma once
 #include <Eigen/Core>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/activations.h"
@@ -42,6 +43,18 @@ void propagate_rows(const Eigen::MatrixXd& prev, const PairIntegrator& integrato
                     Eigen::MatrixXd& next);
 // Copies the lower triangle into the upper one (exact symmetry).
 void symmetrize_from_lower(Eigen::MatrixXd& m);
+
+// What every kernel recursion (the deep and recurrent jobs, the GP's readout kernels) shares besides
+// propagate_rows: how many rows to hand to parallel_for, and when and how to say that the variances ran away.
+//
+// Variances past this count as diverged (the kernels stay far from overflow).
+inline constexpr double kDivergence = 1e100;
+// The rows from `first` (below `rows`) of a lower triangle whose row a holds columns - a entries, worth about
+// kEntriesPerThread entries per thread.
+int triangle_chunk(int first, int rows, int columns);
+// The sentence for a kernel whose largest variance q_max (at `where`, e.g. "layer 4" or "t = 3") diverged or
+// left the floating-point range.
+Status divergence_status(const Network& network, double q_max, const std::string& where);
 
 class DeepKernelJob : public Job {
  public:

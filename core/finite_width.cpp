@@ -16,6 +16,7 @@
 #include <limits>
 #include <sstream>
 
+#include "core/deep_kernel.h"  // kDivergence
 #include "core/gaussian.h"
 #include "core/parallel.h"
 #include "core/text.h"
@@ -25,7 +26,7 @@ namespace fs {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
-constexpr double kDivergence = 1e100;
+
 // A site whose residual variance (after conditioning on the earlier sites) is below this fraction of
 // its own variance is treated as a linear combination of them (rank-deficient covariance).
 constexpr double kRankTolerance = 1e-12;

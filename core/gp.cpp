@@ -26,7 +26,6 @@ namespace fs {
 // --- 1. Helpers ---------------------------------------------------------------------------------------
 namespace {
 
-constexpr double kDivergence = 1e100;
 constexpr double kLog2Pi = 1.83787706640934548356;
 // Work of one kernel entry per layer/time in flop equivalents (a 2-D Gaussian integral), for progress().
 constexpr double kKernelEntryFlops = 400;
@@ -272,14 +271,6 @@ class GpKernelState {
     }
   }
 
-  // Rows per parallel chunk: about kEntriesPerThread entries per thread (as DeepKernelJob).
-  int chunk_rows(int from) const {
-    const double wanted = kEntriesPerThread * thread_count();
-    int chunk = 0;
-    for (double entries = 0; from + chunk < p && entries < wanted; ++chunk) entries += p - (from + chunk);
-    return chunk;
-  }
-
   void prepare_integrator(const Eigen::MatrixXd& k) {
     std::vector<double> q(static_cast<std::size_t>(p));
     for (int a = 0; a < p; ++a) q[static_cast<std::size_t>(a)] = k(a, a);
@@ -297,12 +288,7 @@ class GpKernelState {
     const double q_max = k.diagonal().maxCoeff();
     const bool finite = std::find(row_finite.begin(), row_finite.end(), 0) == row_finite.end();
     if (finite && q_max <= kDivergence) return false;
-    status = Status::error(StatusCode::diverged,
-                           spec.network.activation.bounded()
-                               ? "The kernel left the range of floating point numbers."
-                               : "The variance q grows without bound (q = " + short_number(q_max) + " at layer/time " +
-                                     std::to_string(l) + "): for " + spec.network.activation.name() + " with sigma_w^2 = " +
-                                     short_number(spec.network.sigma_w2) + " the length map has no finite fixed point.");
+    status = divergence_status(spec.network, q_max, "layer/time " + std::to_string(l));
     done = true;
     return true;
   }
@@ -341,7 +327,7 @@ class GpKernelState {
       work_done += count;
       return;
     }
-    const int chunk = chunk_rows(row), first = row;
+    const int chunk = triangle_chunk(row, p, p), first = row;
     if (pass == 1) {
       // K^{l+1} = sigma_b^2 [+ sigma_in^2 G] + sigma_w^2 E[phi phi] over K^l; the final step has no input term.
       const Eigen::MatrixXd* add = (!final_step && extra.size()) ? &extra : nullptr;

@@ -21,7 +21,6 @@ namespace fs {
 
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kDivergence = 1e100;  // as gp.cpp
 constexpr int kMeansPerThread = 256;   // one-point means per thread in one unit, as gp.cpp
 
 Status invalid(std::string message) { return Status::error(StatusCode::invalid_input, std::move(message)); }
@@ -110,13 +109,6 @@ class GpBlockKernels {
  private:
   const Eigen::MatrixXd& readout_c() const { return averaged_ ? out_c_ : next_c_; }
 
-  int chunk_rows(int from) const {
-    const double wanted = kEntriesPerThread * thread_count();
-    int rows = 0;
-    for (double entries = 0; from + rows < n_ && entries < wanted; ++rows) entries += p_ - (from + rows);
-    return rows;
-  }
-
   void chunk() {
     if (!started_) {
       std::vector<double> q(static_cast<std::size_t>(p_));
@@ -142,7 +134,7 @@ class GpBlockKernels {
     }
     const double scale = pass_ == 1 ? spec_.network.sigma_w2 : 1.0, shift = pass_ == 1 ? spec_.network.sigma_b2 : 0.0;
     if (row_ < n_) {
-      const int rows = chunk_rows(row_), first = row_;
+      const int rows = triangle_chunk(row_, n_, p_), first = row_;
       parallel_for(rows, [&](int begin, int end) {
         std::vector<double> out(static_cast<std::size_t>(p_));
         for (int a = first + begin; a < first + end; ++a) {
@@ -206,12 +198,7 @@ class GpBlockKernels {
       q_max = std::max(q_max, next_c_(a, a)), finite = finite && next_c_.col(a).tail(p_ - a).allFinite();
     if (m_ > 0) q_max = std::max(q_max, next_d_.maxCoeff());
     if (!finite || !(q_max <= kDivergence)) {
-      status_ = Status::error(StatusCode::diverged,
-                              spec_.network.activation.bounded()
-                                  ? "The kernel left the range of floating point numbers."
-                                  : "The variance q grows without bound (q = " + short_number(q_max) + " at layer/time " +
-                                        std::to_string(layer_ + 1) + "): for " + spec_.network.activation.name() + " with sigma_w^2 = " +
-                                        short_number(spec_.network.sigma_w2) + " the length map has no finite fixed point.");
+      status_ = divergence_status(spec_.network, q_max, "layer/time " + std::to_string(layer_ + 1));
       finished_ = true;
       return;
     }

@@ -11,7 +11,6 @@
 namespace fs {
 
 namespace {
-constexpr double kDivergence = 1e100;
 }
 
 double recurrent_kernel_bytes(int inputs, int steps) {
@@ -106,9 +105,7 @@ bool RecurrentKernelJob::step(double budget_seconds) {
         row_ = 0;
         block_started_ = true;
       }
-      const double entries_wanted = kEntriesPerThread * thread_count();
-      int chunk = 0;
-      for (double entries = 0; row_ + chunk < p_ && entries < entries_wanted; ++chunk) entries += p_ - (row_ + chunk);
+      const int chunk = triangle_chunk(row_, p_, p_);
       const bool has_input = spec_.network.input_mode != InputMode::first_step;
       Eigen::MatrixXd extra;
       if (has_input) {
@@ -128,10 +125,7 @@ bool RecurrentKernelJob::step(double budget_seconds) {
         symmetrize_from_lower(k);
         block_started_ = false;
         if (!k.allFinite() || k.diagonal().maxCoeff() > kDivergence) {
-          result_.status = Status::error(StatusCode::diverged, "The variance q grows without bound (q = " + short_number(k.diagonal().maxCoeff()) +
-                                                                   " at t = " + std::to_string(t_) + "): for " + spec_.network.activation.name() +
-                                                                   " with sigma_w^2 = " + short_number(spec_.network.sigma_w2) +
-                                                                   " the length map has no finite fixed point.");
+          result_.status = divergence_status(spec_.network, k.diagonal().maxCoeff(), "t = " + std::to_string(t_));
           done_ = true;
           break;
         }
