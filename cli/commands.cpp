@@ -120,8 +120,8 @@ int run_kernel(const Scene& scene, const Options& options, std::ostream& out) {
     out << "t,s,a,b,kernel\n";
     for (int t = 0; t <= r.steps; ++t)
       for (int s = 0; s <= t; ++s) {
-        if (!r.has(t, s) || r.blocks[t * (t + 1) / 2 + s].size() == 0) continue;
-        const Eigen::MatrixXd& k = r.blocks[t * (t + 1) / 2 + s];
+        if (!r.has(t, s)) continue;
+        const Eigen::MatrixXd k = r.block(t, s);
         for (int a = 0; a < k.rows(); ++a)
           for (int b = 0; b < k.cols(); ++b) out << t << ',' << s << ',' << a << ',' << b << ',' << format_double(k(a, b)) << '\n';
       }
@@ -132,11 +132,11 @@ int run_kernel(const Scene& scene, const Options& options, std::ostream& out) {
     Json blocks = Json::array();
     for (int t = 0; t <= r.steps; ++t)
       for (int s = 0; s <= t; ++s) {
-        if (!r.has(t, s) || r.blocks[t * (t + 1) / 2 + s].size() == 0) continue;
+        if (!r.has(t, s)) continue;
         Json b;
         b["t"] = t;
         b["s"] = s;
-        b["kernel"] = matrix(r.blocks[t * (t + 1) / 2 + s]);
+        b["kernel"] = matrix(r.block(t, s));
         blocks.push_back(std::move(b));
       }
     j["blocks"] = std::move(blocks);

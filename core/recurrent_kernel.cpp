@@ -19,7 +19,8 @@ double recurrent_kernel_bytes(int inputs, int steps) {
 
 bool RecurrentKernelResult::has(int t, int s) const {
   const int hi = std::max(t, s), lo = std::min(t, s);
-  return lo >= 0 && hi <= steps && static_cast<std::size_t>(hi * (hi + 1) / 2 + lo) < blocks.size();
+  const std::size_t index = static_cast<std::size_t>(hi) * (hi + 1) / 2 + lo;
+  return lo >= 0 && hi <= steps && index < blocks.size() && blocks[index].size() > 0;
 }
 
 Eigen::MatrixXd RecurrentKernelResult::block(int t, int s) const {

@@ -26,7 +26,7 @@ struct RecurrentKernelResult {
   Status status;
   int inexact_variances = 0;
 
-  bool has(int t, int s) const;
+  bool has(int t, int s) const;  // K^{ts} was computed (a partial result holds fewer blocks)
   // K^{ts} (P x P) for any t, s in 0..T.
   Eigen::MatrixXd block(int t, int s) const;
   double at(int t, int s, int a, int b) const;

@@ -189,4 +189,25 @@ TEST_CASE("bad input: sequence length, size budget, divergence") {
   CHECK(r.status.code == StatusCode::diverged);
   for (const auto& block : r.blocks)
     if (block.size() > 0) CHECK(block.allFinite());
+  // The partial result says which blocks it holds: the equal-time ones before the divergence, no more.
+  int equal_time = 0;
+  while (equal_time <= spec.network.depth && r.has(equal_time, equal_time)) ++equal_time;
+  CHECK(equal_time > 500);
+  CHECK(equal_time < 700);
+  CHECK_FALSE(r.has(equal_time, equal_time));
+  CHECK_FALSE(r.has(2, 1));  // the cross-time blocks after t = 1 come after every equal-time one
+  CHECK_FALSE(r.has(-1, 0));
+  CHECK_FALSE(r.has(701, 0));
+}
+
+TEST_CASE("block(t, s) is the transpose of block(s, t)") {
+  RecurrentKernelSpec spec = reference_spec(BiasMode::shared, InputMode::every_step);
+  const RecurrentKernelResult r = recurrent_kernel(spec, example_inputs());
+  REQUIRE(r.status.ok());
+  for (int t = 0; t <= r.steps; ++t)
+    for (int s = 0; s <= r.steps; ++s) {
+      REQUIRE(r.has(t, s));
+      CHECK(r.block(t, s) == r.block(s, t).transpose());
+      CHECK(r.at(t, s, 0, 2) == r.block(t, s)(0, 2));
+    }
 }
