@@ -69,10 +69,8 @@ class GpBlockKernels {
       extra_c_ = ((spec.network.input_variance() * c_).array() + spec.network.sigma_b2 - spec.network.sigma_b2).matrix();
       extra_d_ = ((spec.network.input_variance() * d_).array() + spec.network.sigma_b2 - spec.network.sigma_b2).matrix();
     }
-    c_ *= spec.network.input_variance();
-    c_.array() += spec.network.sigma_b2;
-    d_ *= spec.network.input_variance();
-    d_.array() += spec.network.sigma_b2;
+    c_ = spec.network.input_kernel(c_);  // K^0 of the train columns and of the query diagonal
+    d_ = spec.network.input_kernel(d_);
     integrator_ = std::make_unique<PairIntegrator>(spec.network.activation, PairFunction::phi);
     if (averaged_) accum_c_ = Eigen::MatrixXd::Zero(p_, n_), accum_d_ = Eigen::VectorXd::Zero(m_);
     cross_layers_ = averaged_ && spec.network.arch == Architecture::deep && !spec.network.activation.odd();
