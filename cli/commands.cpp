@@ -1,4 +1,10 @@
-// fieldscope-cli commands.
+// fieldscope-cli commands: each computes one core result for a scene and writes JSON or CSV.
+//
+// Sections
+//   1. Output helpers: JSON numbers, CSV, status reports, the progress bar
+//   2. Mean field: kernel, fixed-point, signal, critical-line, phase, qmap, cmap, scene
+//   3. ensemble: finite-width Monte Carlo beside the mean field and the 1/N theory
+//   4. gp: GP inference with the network kernel on the scene's data
 #include "cli/commands.h"
 
 #include <cmath>
@@ -18,6 +24,7 @@
 
 namespace fs::cli {
 
+// --- 1. Output helpers ------------------------------------------------------------------------------
 namespace {
 using Json = nlohmann::ordered_json;
 
@@ -76,6 +83,7 @@ void run_job(JobT& job, bool progress) {
 }
 }  // namespace
 
+// --- 2. Mean field ----------------------------------------------------------------------------------
 int run_kernel(const Scene& scene, const Options& options, std::ostream& out) {
   InputsResult inputs = scene_inputs(scene);
   if (!inputs.status.ok()) return report(inputs.status, "inputs");
@@ -342,7 +350,7 @@ int run_scene(const Scene& scene, const Options& options, std::ostream& out) {
   return 0;
 }
 
-// --- ensemble: finite-width Monte Carlo beside the mean field and the 1/N theory ----------------------
+// --- 3. ensemble: finite-width Monte Carlo beside the mean field and the 1/N theory -------------------
 namespace {
 
 // The followed pair's 1/N theory (core/finite_width.h), with the map from ensemble inputs to theory inputs.
@@ -524,7 +532,7 @@ int run_ensemble(const Scene& scene, const Options& options, std::ostream& out) 
   return report(r.status, "ensemble");
 }
 
-// --- gp: GP inference with the network kernel (core/gp.h) on a data set (core/datasets.h) ------------
+// --- 4. gp: GP inference with the network kernel (core/gp.h) on the scene's data ---------------------
 namespace {
 
 

@@ -5,8 +5,13 @@
 // Why our own code: Random123 1.14's feature headers refuse to compile for wasm32, and libm's
 // log/sin/cos differ between glibc and musl in the last bit. Only +, -, *, /, sqrt (correctly rounded)
 // and bit manipulation/floor (exact) are used below. Series accuracy is a few ulp, far below anything a statistic
-// can see. tests/test_scene.cpp and tests/test_ensemble.cpp check the generator against Random123 and
+// can see. tests/test_inputs.cpp and tests/test_ensemble.cpp check the generator against Random123 and
 // the Box-Muller transform against libm natively.
+//
+// Sections
+//   1. Portable log and sin/cos from correctly rounded operations only
+//   2. Philox4x64-10 and Box-Muller: the normals of inputs and fast samplers (NormalStream)
+//   3. Fast weight streams: Philox4x32-10 and Box-Muller in the output's own precision
 #pragma once
 #include <cstring>
 #include <cmath>
@@ -32,6 +37,7 @@
 
 namespace fs::random {
 
+// --- 1. Portable log and sin/cos ----------------------------------------------------------------------
 // 1/n for the atanh series and 1/n! for the sine/cosine series, folded at compile time (exact IEEE
 // rounding, so native and wasm get the same constants).
 struct SeriesCoefficients {
@@ -111,6 +117,7 @@ inline std::pair<double, double> portable_cos_sin_turns(double t) {
 
 FS_RANDOM_NO_CONTRACT_END
 
+// --- 2. Philox4x64-10 and Box-Muller -----------------------------------------------------------------
 // Philox4x64-10 (Salmon, Moraes, Dror & Shaw 2011, "Parallel random numbers: as easy as 1, 2, 3"),
 // bit-identical to Random123's r123::Philox4x64. The 64x64 -> 128-bit product is exact on every target
 // (32-bit halves where there is no 128-bit integer type).
@@ -219,7 +226,7 @@ struct NormalStream {
   }
 };
 
-// --- Fast weight streams: Philox4x32-10 and Box-Muller in the output's own precision ---------------------
+// --- 3. Fast weight streams: Philox4x32-10 and Box-Muller in the output's own precision ------------------
 // The explicit-weight ensemble draws N^2 normals per layer and network and multiplies them with only P
 // inputs (2 P flops per normal), so the generator, not the matrix product, sets its speed. Philox4x32-10
 // (the same paper; bit-identical to Random123's r123::Philox4x32) needs only 32 x 32 -> 64-bit products,

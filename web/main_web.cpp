@@ -1,5 +1,11 @@
 // Browser platform: Emscripten main loop, WebGL2 through Emscripten's GLFW, the URL as the share
 // link, clipboard, downloads, and a small test hook for the end-to-end tests.
+//
+// Sections
+//   1. JavaScript glue: the URL, the clipboard, downloads, the canvas size
+//   2. Input files (picker and drop), wheel and touch
+//   3. Data packaged with the site (Platform::data_dir)
+//   4. The app: platform, frame loop, test hook, main
 #include <GLFW/glfw3.h>
 #include <emscripten.h>
 #include <emscripten/html5.h>
@@ -20,6 +26,7 @@
 
 namespace {
 
+// --- 1. JavaScript glue -------------------------------------------------------------------------------
 EM_JS(char*, js_location_search, (), {
   const s = window.location.search || "";
   return allocateUTF8(s.length > 0 && s[0] == '?' ? s.substring(1) : s);
@@ -51,7 +58,7 @@ EM_JS(int, js_css_width, (), { return window.innerWidth; });
 EM_JS(int, js_css_height, (), { return window.innerHeight; });
 EM_JS(void, js_loaded, (), { if (window.fieldscopeLoaded) window.fieldscopeLoaded(); });
 
-// --- Input files (picker and drop), wheel and touch --------------------------------------------
+// --- 2. Input files (picker and drop), wheel and touch --------------------------------------------
 // A file's text goes to fs_file_loaded (below) as a heap string the C side frees; it is never put
 // into the page. Files above 16 MiB are refused before they are read (code 1; 2 = read error).
 EM_JS(void, js_install_input_handlers, (), {
@@ -160,7 +167,7 @@ EM_JS(void, js_open_file, (const char* accept), {
   input.click();
 });
 
-// --- Data packaged with the site (Platform::data_dir) ---------------------------------------------
+// --- 3. Data packaged with the site (Platform::data_dir) ---------------------------------------------
 // The files of data set `name` are fetched from the page's own origin (data/<name>/ beside
 // index.html, made by the build: CMakeLists.txt) into the in-memory file system under /data/<name>/;
 // then fs_data_fetched (below) gets the byte counts, or a description of what failed.
@@ -194,6 +201,7 @@ std::string take(char* s) {
   return out;
 }
 
+// --- 4. The app ----------------------------------------------------------------------------------------
 struct WebApp {
   GLFWwindow* window = nullptr;
   std::unique_ptr<fs::ui::App> app;
