@@ -3,22 +3,11 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/text.h"
+
 namespace fs {
 
 namespace {
-
-template <class Enum>
-const char* name_of(Enum value, const std::vector<std::string>& names) {
-  const auto index = static_cast<std::size_t>(value);
-  return index < names.size() ? names[index].c_str() : "?";
-}
-
-template <class Enum>
-std::optional<Enum> from_name(std::string_view name, const std::vector<std::string>& names) {
-  for (std::size_t i = 0; i < names.size(); ++i)
-    if (name == names[i]) return static_cast<Enum>(i);
-  return std::nullopt;
-}
 
 bool finite_non_negative(double v) { return std::isfinite(v) && v >= 0; }
 
@@ -36,15 +25,15 @@ const std::vector<std::string>& input_mode_names() {
   static const std::vector<std::string> names{"t0", "every", "seq"};
   return names;
 }
-const char* architecture_name(Architecture a) { return name_of(a, architecture_names()); }
-const char* bias_mode_name(BiasMode m) { return name_of(m, bias_mode_names()); }
-const char* input_mode_name(InputMode m) { return name_of(m, input_mode_names()); }
+const char* architecture_name(Architecture a) { return enum_name(a, architecture_names()); }
+const char* bias_mode_name(BiasMode m) { return enum_name(m, bias_mode_names()); }
+const char* input_mode_name(InputMode m) { return enum_name(m, input_mode_names()); }
 std::optional<Architecture> architecture_from_name(std::string_view name) {
-  return from_name<Architecture>(name, architecture_names());
+  return enum_from_name<Architecture>(name, architecture_names());
 }
-std::optional<BiasMode> bias_mode_from_name(std::string_view name) { return from_name<BiasMode>(name, bias_mode_names()); }
+std::optional<BiasMode> bias_mode_from_name(std::string_view name) { return enum_from_name<BiasMode>(name, bias_mode_names()); }
 std::optional<InputMode> input_mode_from_name(std::string_view name) {
-  return from_name<InputMode>(name, input_mode_names());
+  return enum_from_name<InputMode>(name, input_mode_names());
 }
 
 Network make_network(const Activation& activation, double sigma_w2, double sigma_b2) {

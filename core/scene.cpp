@@ -88,27 +88,6 @@ const std::vector<std::string>& gp_sweep_names() {
   return names;
 }
 
-template <class Enum>
-const char* enum_name(Enum value, const std::vector<std::string>& names) {
-  const auto index = static_cast<std::size_t>(value);
-  return index < names.size() ? names[index].c_str() : "?";
-}
-
-template <class Enum>
-bool enum_from_name(std::string_view name, const std::vector<std::string>& names, Enum& value) {
-  for (std::size_t i = 0; i < names.size(); ++i)
-    if (names[i] == name) {
-      value = static_cast<Enum>(i);
-      return true;
-    }
-  return false;
-}
-
-bool one_of(std::string_view name, const std::vector<std::string>& names) {
-  for (const std::string& n : names)
-    if (n == name) return true;
-  return false;
-}
 
 }  // namespace
 
@@ -354,13 +333,9 @@ std::string choice_of(const Scene& s, Field f) {
   return i >= 0 && i < static_cast<int>(names.size()) ? names[static_cast<std::size_t>(i)] : "?";
 }
 bool set_choice(Scene& s, Field f, std::string_view name) {
-  const std::vector<std::string>& names = choice_names(f);
-  for (std::size_t i = 0; i < names.size(); ++i)
-    if (names[i] == name) {
-      set_choice_index(s, f, static_cast<int>(i));
-      return true;
-    }
-  return false;
+  const int index = name_index(name, choice_names(f));
+  if (index >= 0) set_choice_index(s, f, index);
+  return index >= 0;
 }
 
 std::string id_list_text(const std::vector<int>& ids) {
@@ -535,7 +510,7 @@ bool field_ok(const Scene& s, Field f) {
       return v >= r.lo && v <= r.hi;
     }
     case Type::seed: return true;
-    case Type::choice: return one_of(choice_of(s, f), choice_names(f));
+    case Type::choice: return name_index(choice_of(s, f), choice_names(f)) >= 0;
     case Type::text: return s.inputs.csv_path.size() <= kMaxPathBytes && valid_utf8_without_controls(s.inputs.csv_path);
     case Type::points: return points_ok(points_of(s, f)) && (f != Field::gp_points || s.gp.points.empty() || s.gp.points[0].size() >= 2);
     case Type::id_list: return id_list_ok(s.gp.classes);

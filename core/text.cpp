@@ -214,4 +214,12 @@ bool valid_utf8_without_controls(std::string_view s) {
   return true;
 }
 
+// --- 6. Names of enums -------------------------------------------------------------------------------
+
+int name_index(std::string_view name, const std::vector<std::string>& names) {
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) return static_cast<int>(i);
+  return -1;
+}
+
 }  // namespace fs

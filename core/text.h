@@ -9,10 +9,14 @@
 //      format_number)
 //   4. URL percent coding (percent_decode, percent_encode, percent_encode_opaque)
 //   5. Text checks (valid_utf8_without_controls)
+//   6. Names of enums (name_index, enum_name, enum_from_name)
 #pragma once
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fs {
 
@@ -89,5 +93,24 @@ std::string percent_encode_opaque(std::string_view in);
 // Well-formed UTF-8 (no overlong forms, surrogates or code points beyond U+10FFFF) without C0 control
 // characters or DEL.
 bool valid_utf8_without_controls(std::string_view text);
+
+// --- 6. Names of enums -------------------------------------------------------------------------------
+// An enum's names are a list in the order of its values (the scene's tables, core/network.cpp).
+
+// The position of `name` in `names`, or -1.
+int name_index(std::string_view name, const std::vector<std::string>& names);
+// The name of a value, "?" for one outside the list.
+template <class Enum>
+const char* enum_name(Enum value, const std::vector<std::string>& names) {
+  const auto index = static_cast<std::size_t>(value);
+  return index < names.size() ? names[index].c_str() : "?";
+}
+// The value of a name, nothing for a name not in the list.
+template <class Enum>
+std::optional<Enum> enum_from_name(std::string_view name, const std::vector<std::string>& names) {
+  const int index = name_index(name, names);
+  if (index < 0) return std::nullopt;
+  return static_cast<Enum>(index);
+}
 
 }  // namespace fs

@@ -379,3 +379,15 @@ TEST_CASE("valid_utf8_without_controls: well-formed UTF-8 text only") {
     CHECK_MESSAGE(!valid_utf8_without_controls(text), text);
   CHECK(!valid_utf8_without_controls(std::string_view("a\0b", 3)));
 }
+
+TEST_CASE("names of enums: a list in enum order, looked up both ways") {
+  enum class Colour { red, green, blue };
+  const std::vector<std::string> names{"red", "green", "blue"};
+  CHECK(name_index("green", names) == 1);
+  CHECK(name_index("Green", names) == -1);
+  CHECK(name_index("", names) == -1);
+  CHECK(std::string(enum_name(Colour::blue, names)) == "blue");
+  CHECK(std::string(enum_name(static_cast<Colour>(7), names)) == "?");
+  CHECK(enum_from_name<Colour>("red", names) == Colour::red);
+  CHECK_FALSE(enum_from_name<Colour>("purple", names).has_value());
+}
