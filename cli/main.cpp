@@ -103,15 +103,26 @@ int main(int argc, char** argv) {
       {"--nw", "nw", "Phase diagram: sigma_w^2 samples"},
       {"--nb", "nb", "Phase diagram: sigma_b^2 samples"},
   };
-  std::map<std::string, std::string> flag_of_key;  // for the sentences about bad values
-  auto long_name = [](const char* names) { const std::string n = names; return n.substr(n.find(',') + 1); };
-  for (const Flag& f : flags) {
-    flag_of_key[f.key] = long_name(f.name);
-    app.add_option_function<std::string>(f.name, [&, key = std::string(f.key)](const std::string& v) { overrides.emplace_back(key, v); },
-                                         f.help);
-  }
-
+  // Every named flag sets its share-link key (so that a link's values are the defaults); the flag's name is
+  // kept for the sentences about bad values. A CSV file of labelled data is read by the gp command itself,
+  // not carried by the scene (whose gd=csv holds its rows in the link).
   fs::cli::Options options;
+  std::map<std::string, std::string> flag_of_key;
+  auto add_scene_flags = [&](CLI::App* command, const Flag* begin, const Flag* end) {
+    for (const Flag* f = begin; f != end; ++f) {
+      const std::string name = f->name, key = f->key;
+      flag_of_key[key] = name.substr(name.find(',') + 1);
+      command->add_option_function<std::string>(
+          f->name,
+          [&, key](const std::string& v) {
+            if (key == "gd" && v == "csv") options.gp.csv_file = true;
+            else overrides.emplace_back(key, v);
+          },
+          f->help);
+    }
+  };
+  add_scene_flags(&app, std::begin(flags), std::end(flags));
+
   bool progress = false;
   app.add_flag("--progress", progress, "Show a progress bar on stderr");
 
@@ -144,11 +155,7 @@ int main(int argc, char** argv) {
       {"--sampler", "es", "fast (docs/theory.md 8.4: no N x N matrices) | explicit (real weight matrices) (default: the scene's es, fast)"},
       {"--precision", "ep", "float64 | float32 (default: the scene's ep, float64)"},
   };
-  for (const Flag& f : ensemble_flags) {
-    flag_of_key[f.key] = long_name(f.name);
-    ensemble->add_option_function<std::string>(f.name, [&, key = std::string(f.key)](const std::string& v) { overrides.emplace_back(key, v); },
-                                               f.help);
-  }
+  add_scene_flags(ensemble, std::begin(ensemble_flags), std::end(ensemble_flags));
   ensemble->add_option("--threads", options.threads, "Threads (default: all)")->check(CLI::Range(1, 256));
   ensemble->add_option("--histogram", options.histogram, "Write the raw values of the first this-many networks")
       ->check(CLI::Range(0, 1000000));
@@ -161,8 +168,7 @@ int main(int argc, char** argv) {
       "Prints accuracy, MSE, the log evidence, the jitter and the condition number (and --curve sweeps).\n"
       "Network: the scene's --arch --act --w2 --b2 --in2 -L --bias --input; the data seed is --seed.");
   auto& g = options.gp;
-  // The data and inference settings are scene fields: each flag sets its share-link key, so that a link's
-  // values are the defaults.
+  // The data and inference settings are scene fields.
   const Flag gp_flags[] = {
       {"--dataset", "gd", "points (1-D regression) | moons | spirals | xor | circles | fashion-mnist | csv (default: the scene's gd, points)"},
       {"--train", "gn", "Training points (default: the scene's gn, 200)"},
@@ -173,17 +179,7 @@ int main(int argc, char** argv) {
       {"--sigma-n2", "gs2", "Noise / ridge sigma_n^2 (default: the scene's gs2, 0.01)"},
       {"--readout-from", "gr", "Average the readout over layers/times from this one to L; -1: L only (default: the scene's gr, -1)"},
   };
-  for (const Flag& f : gp_flags) {
-    flag_of_key[f.key] = long_name(f.name);
-    gp->add_option_function<std::string>(
-        f.name,
-        [&, key = std::string(f.key)](const std::string& v) {
-          // A CSV file is read here, not carried by the scene (whose gd=csv holds the rows in the link).
-          if (key == "gd" && v == "csv") g.csv_file = true;
-          else overrides.emplace_back(key, v);
-        },
-        f.help);
-  }
+  add_scene_flags(gp, std::begin(gp_flags), std::end(gp_flags));
   gp->add_option("--csv", g.csv, "Labelled CSV file (features..., label per row) for --dataset csv (default: the rows the link carries)");
   gp->add_option("--test-csv", g.test_csv, "A separate labelled CSV for the test points (default: a seeded split)");
   gp->add_option("--data-dir", g.data_dir, "Fashion-MNIST idx files (default /usr/share/datasets/fashion-mnist)");
