@@ -27,6 +27,7 @@
 namespace {
 
 // --- 1. JavaScript glue -------------------------------------------------------------------------------
+// clang-format off  (JavaScript inside EM_JS)
 EM_JS(char*, js_location_search, (), {
   const s = window.location.search || "";
   return allocateUTF8(s.length > 0 && s[0] == '?' ? s.substring(1) : s);
@@ -194,6 +195,7 @@ EM_JS(void, js_fetch_data, (const char* name_utf8, const char* files_utf8), {
     report(null, sizes.join(","));
   }).catch(function(e) { report(String((e && e.message) || e)); });
 });
+// clang-format on
 
 std::string take(char* s) {
   std::string out = s ? s : "";
