@@ -76,12 +76,13 @@ Series make_series(std::string label, std::vector<double> x = {}, std::vector<do
 }
 
 // A one-dimensional map sampled on [lo, hi], the diagonal, and the cobweb of its iterates.
-void cobweb_plot(const char* id, const char* title, const char* x_label, const char* y_label, ImVec2 size, const char* map_label,
-                 double lo, double hi, int samples, const std::function<double(double)>& map_fn, const std::vector<double>& iterates,
-                 bool show_map) {
+void cobweb_plot(const char* id, const char* title, const char* note, const char* x_label, const char* y_label, ImVec2 size,
+                 const char* map_label, double lo, double hi, int samples, const std::function<double(double)>& map_fn,
+                 const std::vector<double>& iterates, bool show_map) {
   PlotSpec spec;
   spec.id = id;
   spec.title = title;
+  spec.note = note;
   spec.x.label = x_label;
   spec.y.label = y_label;
   spec.size = size;
@@ -545,6 +546,7 @@ void App::phase_panel() {
 
   HeatMapSpec spec;
   spec.id = "phase-map";
+  spec.note = kNotePhaseCriticalLine;
   spec.title = std::string(kQuantityLabels[quantity]) + " for " + scene_.network.activation.name();
   spec.x.label = "σ_w²";
   spec.y.label = "σ_b²";
@@ -612,6 +614,7 @@ void App::signal_panel() {
   {
     PlotSpec spec;
     spec.id = "q-layers";
+    spec.note = kNoteSignalLength;
     spec.title = "Length q^l of inputs a and b";
     spec.x.label = "layer l";
     spec.x.integer = true;
@@ -624,6 +627,7 @@ void App::signal_panel() {
   {
     PlotSpec spec;
     spec.id = "c-layers";
+    spec.note = kNoteSignalCorrelation;
     spec.title = "Correlation c^l of the pair";
     spec.x.label = "layer l";
     spec.x.integer = true;
@@ -636,11 +640,11 @@ void App::signal_panel() {
   double qmax = 1.0;
   for (double v : d.q_iterates) qmax = std::max(qmax, 1.2 * v);
   if (std::isfinite(d.fixed.q_star)) qmax = std::max(qmax, 1.5 * d.fixed.q_star);
-  cobweb_plot("q-map", "Length map and its cobweb", "q^{l-1}", "q^l", ImVec2(half_w, h), "q ↦ σ_b² + σ_w² E[φ²]", 0.0, qmax, 120,
+  cobweb_plot("q-map", "Length map and its cobweb", kNoteSignalLengthMap, "q^{l-1}", "q^l", ImVec2(half_w, h), "q ↦ σ_b² + σ_w² E[φ²]", 0.0, qmax, 120,
               [&](double q) { return q_map(p, q); }, d.q_iterates, true);
   ImGui::SameLine();
   const bool has_c_map = d.fixed.phase != Phase::diverged && d.fixed.q_star > 0;
-  cobweb_plot("c-map", "Correlation map at q* and its cobweb", "c^{l-1}", "c^l", ImVec2(half_w, h),
+  cobweb_plot("c-map", "Correlation map at q* and its cobweb", kNoteSignalCorrelationMap, "c^{l-1}", "c^l", ImVec2(half_w, h),
               "c ↦ (σ_b² + σ_w² E[φ(u₁)φ(u₂)]) / q*", -1.0, 1.0, 80, [&](double c) { return c_map(p, d.fixed.q_star, c); },
               d.c_iterates, has_c_map);
 }
@@ -785,6 +789,7 @@ void App::kernel_panel() {
       for (int s = 0; s <= T; ++s) d.two_time_cells[static_cast<std::size_t>(t) * (T + 1) + s] = r.at(t, s, a, a);
     HeatMapSpec spec;
     spec.id = "two-time-map";
+    spec.note = kNoteKernelTwoTime;
     spec.title = "Recurrent two-time kernel K(t, s) of input a = " + std::to_string(a);
     spec.x.label = "s";
     spec.y.label = "t";
@@ -843,6 +848,7 @@ void App::kernel_maps(int layer, float width, float height) {
     }
     copy_cells(k, cells);
     HeatMapSpec spec = kernel_map_spec(id, std::move(title), "K", cells, static_cast<int>(k.rows()), size);
+    spec.note = compare ? kNoteKernelCompare : kNoteKernelSingle;
     if (compare) spec.vmin = lo, spec.vmax = hi;
     heat_map(spec, {});
   };
@@ -868,6 +874,7 @@ void App::kernel_maps(int layer, float width, float height) {
   HeatMapSpec spec = kernel_map_spec("difference-map", "Rec − deep, max |Δ| = " + fmt(max_abs, "%.2g"), "Δ",
                                      d.difference_cells, static_cast<int>(difference.rows()), size);
   spec.diverging = true;
+  spec.note = kNoteKernelCompare;
   // Centred at 0; an all-zero difference gets a tiny symmetric range (white), not a degenerate one.
   const double scale = std::max({max_abs, 1e-300, 1e-15 * std::max(std::abs(lo), std::abs(hi))});
   spec.vmin = -scale;
@@ -908,6 +915,7 @@ void App::cross_time_panel(float width, float height) {
   }
   PlotSpec spec;
   spec.id = "cross-time";
+  spec.note = kNoteKernelCrossTime;
   spec.title = std::string(corr ? "Correlation C" : "Kernel K") + "(t, t − τ) of inputs a = " + std::to_string(a) +
                ", b = " + std::to_string(b);
   spec.x.label = "lag τ";

@@ -66,6 +66,7 @@ struct PlotSpec {
   std::optional<DataPoint> marker;       // a ring at the current point
   bool legend = true;
   std::string export_name;  // exported files are export_name.csv / .png; empty = "fieldscope-" + id
+  std::string note;         // what is plotted (app/view_notes.h): a "(?)" after the title shows it on hover
   int editable = -1;        // line plots: index of the series whose points the user drags / removes
 };
 
@@ -105,6 +106,7 @@ struct HeatMapSpec {
   std::optional<DataPoint> marker;  // the current (x, y), drawn as a crosshair
   bool legend = true;               // legend of labelled overlays
   std::string export_name;          // as PlotSpec::export_name
+  std::string note;                 // as PlotSpec::note
 };
 
 PlotEvents heat_map(const HeatMapSpec& spec, const std::vector<Series>& overlays = {});

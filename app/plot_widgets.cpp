@@ -368,7 +368,7 @@ void draw_text_clamped(ImDrawList* draw, const Layout& l, ImVec2 pos, const std:
 }
 
 void draw_axes(ImDrawList* draw, const Layout& l, const std::string& title, const Axis& x_axis,
-               const std::string& y_label) {
+               const std::string& y_label, const std::string& note) {
   const ImU32 color = text_color(), faint = text_color(0.5f);
   draw->AddRect(l.plot.Min, l.plot.Max, faint);
   for (const Tick& t : l.x_ticks) {
@@ -388,7 +388,9 @@ void draw_axes(ImDrawList* draw, const Layout& l, const std::string& title, cons
   if (l.has_title) {
     // Centred over the plot, moved left of the export buttons, shortened with "…" if still too long.
     std::string shown = title;
-    const float room = l.title_max_x - l.frame.Min.x - l.pad;
+    const std::string mark = note.empty() ? "" : "  (?)";
+    const float mark_width = mark.empty() ? 0.0f : text_width(mark);
+    const float room = l.title_max_x - l.frame.Min.x - l.pad - mark_width;
     if (text_width(shown) > room) {
       while (!shown.empty() && text_width(shown + "…") > room) {
         while (!shown.empty() && (static_cast<unsigned char>(shown.back()) & 0xC0) == 0x80) shown.pop_back();
@@ -397,8 +399,20 @@ void draw_axes(ImDrawList* draw, const Layout& l, const std::string& title, cons
       shown += "…";
     }
     const float width = text_width(shown);
-    const float x = std::min(l.plot.GetCenter().x - 0.5f * width, l.title_max_x - width);
+    const float x = std::min(l.plot.GetCenter().x - 0.5f * (width + mark_width), l.title_max_x - width - mark_width);
     draw_text_clamped(draw, l, {x, l.title_y}, shown, color);
+    if (!mark.empty()) {
+      // What is plotted: on hover over the title and its mark.
+      draw_text_clamped(draw, l, {x + width, l.title_y}, mark, faint);
+      const ImVec2 min(x, l.title_y), max(x + width + mark_width, l.title_y + l.em);
+      if (ImGui::IsWindowHovered() && ImGui::IsMouseHoveringRect(min, max)) {
+        ImGui::BeginTooltip();
+        ImGui::PushTextWrapPos(ImGui::GetFontSize() * 32.0f);
+        ImGui::TextUnformatted(note.c_str());
+        ImGui::PopTextWrapPos();
+        ImGui::EndTooltip();
+      }
+    }
   }
   if (l.has_x_label) draw_text_clamped(draw, l, {l.plot.GetCenter().x - 0.5f * text_width(x_axis.label), l.x_label_y}, x_axis.label, color);
   if (l.has_label_row && !y_label.empty()) draw_text_clamped(draw, l, {l.frame.Min.x + l.pad, l.label_row_y}, y_label, color);
@@ -801,7 +815,7 @@ PlotEvents line_plot(const PlotSpec& spec, const std::vector<Series>& series) {
   const bool panning = ImGui::IsItemActive() && (store.panning() || grabbed >= 0);
   if (events.hovered && !panning && !capture) line_tooltip(draw, layout, spec, series, pixels, events);
   draw->PopClipRect();
-  draw_axes(draw, layout, spec.title, spec.x, spec.y.label);
+  draw_axes(draw, layout, spec.title, spec.x, spec.y.label, spec.note);
   if (spec.legend) draw_legend(draw, layout, series);
   finish();
   return events;
@@ -1083,7 +1097,7 @@ PlotEvents heat_map(const HeatMapSpec& spec, const std::vector<Series>& overlays
     ImGui::EndTooltip();
   }
   draw->PopClipRect();
-  draw_axes(draw, layout, spec.title, spec.x, spec.y.label);
+  draw_axes(draw, layout, spec.title, spec.x, spec.y.label, spec.note);
   if (has_data) draw_color_bar(draw, layout, bar, spec);
   if (spec.legend) draw_legend(draw, layout, overlays);
   finish();
