@@ -50,14 +50,17 @@ bool same_recurrent_kernel(const Scene& a, const Scene& b) {
   return same_deep_kernel(a, b) && a.network.bias_mode == b.network.bias_mode;
 }
 bool wants_deep(const Scene& s) { return s.network.arch == Architecture::deep || s.view.kernels == KernelView::compare; }
-bool wants_recurrent(const Scene& s) { return s.network.arch == Architecture::recurrent || s.view.kernels == KernelView::compare; }
+bool wants_recurrent(const Scene& s) {
+  return s.network.arch == Architecture::recurrent || s.view.kernels == KernelView::compare;
+}
 
 std::string fmt(double v, const char* format = "%.6g") { return format_number(v, format); }
 
 // A double slider with a symbol, clamped to its range, with a tooltip; true when changed.
 bool slider(const char* label, double& value, double lo, double hi, const char* tooltip, const char* format = "%.4g",
             ImGuiSliderFlags flags = 0) {
-  const bool changed = ImGui::SliderScalar(label, ImGuiDataType_Double, &value, &lo, &hi, format, flags | ImGuiSliderFlags_AlwaysClamp);
+  const bool changed =
+      ImGui::SliderScalar(label, ImGuiDataType_Double, &value, &lo, &hi, format, flags | ImGuiSliderFlags_AlwaysClamp);
   help_marker(tooltip);
   return changed;
 }
@@ -147,17 +150,15 @@ void App::scene_changed() {
   }
 }
 
-bool App::deep_current() const {
-  return derived_.deep_job && same_deep_kernel(derived_.deep_for, scene_);
-}
-bool App::recurrent_current() const {
-  return derived_.recurrent_job && same_recurrent_kernel(derived_.recurrent_for, scene_);
-}
+bool App::deep_current() const { return derived_.deep_job && same_deep_kernel(derived_.deep_for, scene_); }
+bool App::recurrent_current() const { return derived_.recurrent_job && same_recurrent_kernel(derived_.recurrent_for, scene_); }
 
 bool App::busy() const {
   if (const ViewPanel* panel = shown_view_panel(); panel && panel->busy(scene_)) return true;
-  return derived_.critical_next < 64 || (derived_.phase_job && derived_.phase_job->progress() < 1.0) || (derived_.deep_job && derived_.deep_job->progress() < 1.0) ||
-         (derived_.recurrent_job && derived_.recurrent_job->progress() < 1.0) || !derived_.phase_valid || !derived_.signal_valid ||
+  return derived_.critical_next < 64 || (derived_.phase_job && derived_.phase_job->progress() < 1.0) ||
+         (derived_.deep_job && derived_.deep_job->progress() < 1.0) ||
+         (derived_.recurrent_job && derived_.recurrent_job->progress() < 1.0) || !derived_.phase_valid ||
+         !derived_.signal_valid ||
          ((derived_.kernel_inputs_status.ok() || !same_recurrent_kernel(derived_.kernel_inputs_for, scene_)) &&
           ((wants_deep(scene_) && !deep_current()) || (wants_recurrent(scene_) && !recurrent_current())));
 }
@@ -180,8 +181,8 @@ void App::update_derived(double budget_seconds) {
       const int a = std::clamp(scene_.view.input_a, 0, inputs.inputs.count - 1);
       const int b = std::clamp(scene_.view.input_b, 0, inputs.inputs.count - 1);
       const double s = scene_.network.input_variance();
-      d.signal = signal_trajectory(p, s * g(a, a) + scene_.network.sigma_b2, s * g(b, b) + scene_.network.sigma_b2, s * g(a, b) + scene_.network.sigma_b2,
-                                   scene_.network.depth);
+      d.signal = signal_trajectory(p, s * g(a, a) + scene_.network.sigma_b2, s * g(b, b) + scene_.network.sigma_b2,
+                                   s * g(a, b) + scene_.network.sigma_b2, scene_.network.depth);
       d.q_iterates = q_iterates(p, s * g(a, a) + scene_.network.sigma_b2, std::min(scene_.network.depth, 60));
       if (d.fixed.phase != Phase::diverged && d.fixed.q_star > 0 && !d.signal.correlation.empty())
         d.c_iterates = c_iterates(p, d.fixed.q_star, d.signal.correlation.front(), std::min(scene_.network.depth, 60));
@@ -300,7 +301,8 @@ void App::controls_panel() {
   ImGui::Separator();
   int arch = scene_.network.arch == Architecture::deep ? 0 : 1;
   const char* archs[] = {"deep", "recurrent"};
-  if (ImGui::Combo("architecture", &arch, archs, 2)) scene_.network.arch = arch == 0 ? Architecture::deep : Architecture::recurrent;
+  if (ImGui::Combo("architecture", &arch, archs, 2))
+    scene_.network.arch = arch == 0 ? Architecture::deep : Architecture::recurrent;
   help_marker("Deep: h^l = W^l φ(h^{l-1}) + b^l with independent W^l. Recurrent: h^t = W φ(h^{t-1}) + b with one W for all t.");
 
   const auto& names = activation_names();
@@ -318,14 +320,16 @@ void App::controls_panel() {
   help_marker(("φ(x) = " + scene_.network.activation.formula()).c_str());
   if (activation_has_param(scene_.network.activation.kind)) {
     if (scene_.network.activation.kind == ActivationKind::erf)
-      slider("a (erf scale)", scene_.network.activation.param, 0.05, 5.0, "φ(x) = erf(a x). a = √π/2 ≈ 0.886 has slope 1 at 0, like tanh.");
+      slider("a (erf scale)", scene_.network.activation.param, 0.05, 5.0,
+             "φ(x) = erf(a x). a = √π/2 ≈ 0.886 has slope 1 at 0, like tanh.");
     else
       slider("α (leaky slope)", scene_.network.activation.param, 0.0, 0.99, "φ(x) = x for x > 0, α x for x < 0.");
   }
   slider("σ_w²", scene_.network.sigma_w2, 0.01, 8.0, "Weight variance: W_ij ~ N(0, σ_w²/N).");
   slider("σ_b²", scene_.network.sigma_b2, 0.0, 2.0, "Bias variance: b_i ~ N(0, σ_b²).");
   bool own_input = scene_.network.sigma_in2.has_value();
-  if (ImGui::Checkbox("separate σ_in²", &own_input)) scene_.network.sigma_in2 = own_input ? std::optional<double>(scene_.network.sigma_w2) : std::nullopt;
+  if (ImGui::Checkbox("separate σ_in²", &own_input))
+    scene_.network.sigma_in2 = own_input ? std::optional<double>(scene_.network.sigma_w2) : std::nullopt;
   help_marker("Input-layer weights U_ij ~ N(0, σ_in²/d). Unchecked: σ_in² = σ_w².");
   if (scene_.network.sigma_in2) slider("σ_in²", *scene_.network.sigma_in2, 0.0, 8.0, "Input-layer weight variance.");
   slider_int(scene_.network.arch == Architecture::deep ? "L layers" : "T steps", scene_.network.depth, 0, 200,
@@ -355,8 +359,9 @@ void App::controls_panel() {
     }
     ImGui::EndCombo();
   }
-  help_marker("Circle: P inputs at equal angles. Gaussian: P random inputs in R^d. CSV: one input per row, loaded below "
-              "(the points become part of the share link).");
+  help_marker(
+      "Circle: P inputs at equal angles. Gaussian: P random inputs in R^d. CSV: one input per row, loaded below "
+      "(the points become part of the share link).");
   int input_count = scene_.inputs.count;
   if (scene_.inputs.kind == InputKind::circle || scene_.inputs.kind == InputKind::gaussian) {
     slider_int("P inputs", scene_.inputs.count, 1, 256, "Number of inputs x_a.");
@@ -382,8 +387,9 @@ void App::controls_panel() {
     }
     const ImVec2 lo = ImGui::GetItemRectMin(), hi = ImGui::GetItemRectMax();
     load_button_[0] = lo.x, load_button_[1] = lo.y, load_button_[2] = hi.x, load_button_[3] = hi.y;
-    help_marker("Inputs from a CSV file: one input per row, numbers separated by commas; an optional header row and # "
-                "comments. You can also drop a .csv file on the window.");
+    help_marker(
+        "Inputs from a CSV file: one input per row, numbers separated by commas; an optional header row and # "
+        "comments. You can also drop a .csv file on the window.");
     ImGui::SameLine();
     ImGui::TextDisabled("or drop a .csv here");
   }
@@ -404,7 +410,8 @@ void App::controls_panel() {
     ImGui::TextWrapped("%s", csv_message_.c_str());
     if (csv_failed_) ImGui::PopStyleColor();
   }
-  slider_int("pair a", scene_.view.input_a, 0, std::max(0, input_count - 1), "First input of the pair followed in the signal and cross-time views.");
+  slider_int("pair a", scene_.view.input_a, 0, std::max(0, input_count - 1),
+             "First input of the pair followed in the signal and cross-time views.");
   const ImVec2 pair_lo = ImGui::GetItemRectMin(), pair_hi = ImGui::GetItemRectMax();
   pair_slider_[0] = pair_lo.x, pair_slider_[1] = pair_lo.y, pair_slider_[2] = pair_hi.x, pair_slider_[3] = pair_hi.y;
   slider_int("pair b", scene_.view.input_b, 0, std::max(0, input_count - 1), "Second input of the pair.");
@@ -431,7 +438,8 @@ void App::controls_panel() {
     row("χ₁", fmt(fp.chi_1), "σ_w² E[φ'(√q* z)²]: the slope of the c-map at c = 1. Critical when χ₁ = 1.");
     row("χ_c", fmt(fp.chi_c), "Slope of the c-map at c*.");
     row("ξ_q", fmt(fp.xi_q), "Depth over which the length q^l approaches q*: −1/ln(slope of the q-map).");
-    row("ξ_c", fmt(fp.xi_c), "Depth over which correlations approach c*: −1/ln χ_c. Diverges on the critical line; trainable to ≈ 6 ξ_c.");
+    row("ξ_c", fmt(fp.xi_c),
+        "Depth over which correlations approach c*: −1/ln χ_c. Diverges on the critical line; trainable to ≈ 6 ξ_c.");
     row("λ_max", fmt(fp.lambda_max), "Largest Lyapunov exponent per layer, amplitude convention: |δh^l| ∝ e^{λ l}, λ = ½ ln χ₁.");
     ImGui::EndTable();
   }
@@ -599,10 +607,10 @@ void App::signal_panel() {
   if (ImGui::SmallButton("Export CSV") && platform_.save_file) {
     std::vector<double> l(tr.q1.size());
     for (std::size_t i = 0; i < l.size(); ++i) l[i] = static_cast<double>(i);
-    platform_.save_file("fieldscope-signal.csv", series_csv({make_series("q_a", l, tr.q1), make_series("q_b", l, tr.q2),
-                                                             make_series("covariance", l, tr.covariance),
-                                                             make_series("correlation", l, tr.correlation)},
-                                                            "layer"));
+    platform_.save_file("fieldscope-signal.csv",
+                        series_csv({make_series("q_a", l, tr.q1), make_series("q_b", l, tr.q2),
+                                    make_series("covariance", l, tr.covariance), make_series("correlation", l, tr.correlation)},
+                                   "layer"));
   }
   help_marker("q^l of both inputs, their covariance and correlation for every layer, as CSV.");
   const float half_w = ImGui::GetContentRegionAvail().x * 0.5f - ImGui::GetStyle().ItemSpacing.x;
@@ -640,13 +648,15 @@ void App::signal_panel() {
   double qmax = 1.0;
   for (double v : d.q_iterates) qmax = std::max(qmax, 1.2 * v);
   if (std::isfinite(d.fixed.q_star)) qmax = std::max(qmax, 1.5 * d.fixed.q_star);
-  cobweb_plot("q-map", "Length map and its cobweb", kNoteSignalLengthMap, "q^{l-1}", "q^l", ImVec2(half_w, h), "q ↦ σ_b² + σ_w² E[φ²]", 0.0, qmax, 120,
-              [&](double q) { return q_map(p, q); }, d.q_iterates, true);
+  cobweb_plot(
+      "q-map", "Length map and its cobweb", kNoteSignalLengthMap, "q^{l-1}", "q^l", ImVec2(half_w, h), "q ↦ σ_b² + σ_w² E[φ²]",
+      0.0, qmax, 120, [&](double q) { return q_map(p, q); }, d.q_iterates, true);
   ImGui::SameLine();
   const bool has_c_map = d.fixed.phase != Phase::diverged && d.fixed.q_star > 0;
-  cobweb_plot("c-map", "Correlation map at q* and its cobweb", kNoteSignalCorrelationMap, "c^{l-1}", "c^l", ImVec2(half_w, h),
-              "c ↦ (σ_b² + σ_w² E[φ(u₁)φ(u₂)]) / q*", -1.0, 1.0, 80, [&](double c) { return c_map(p, d.fixed.q_star, c); },
-              d.c_iterates, has_c_map);
+  cobweb_plot(
+      "c-map", "Correlation map at q* and its cobweb", kNoteSignalCorrelationMap, "c^{l-1}", "c^l", ImVec2(half_w, h),
+      "c ↦ (σ_b² + σ_w² E[φ(u₁)φ(u₂)]) / q*", -1.0, 1.0, 80, [&](double c) { return c_map(p, d.fixed.q_star, c); }, d.c_iterates,
+      has_c_map);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -682,8 +692,8 @@ void copy_cells(const Eigen::MatrixXd& m, std::vector<double>& cells) {
     for (Eigen::Index c = 0; c < p; ++c) cells[static_cast<std::size_t>(r * p + c)] = m(r, c);
 }
 
-HeatMapSpec kernel_map_spec(const char* id, std::string title, const char* value_label, const std::vector<double>& cells,
-                            int p, ImVec2 size) {
+HeatMapSpec kernel_map_spec(const char* id, std::string title, const char* value_label, const std::vector<double>& cells, int p,
+                            ImVec2 size) {
   HeatMapSpec spec;
   spec.id = id;
   spec.title = std::move(title);
@@ -726,8 +736,9 @@ void App::kernel_panel() {
   }
   const bool compare = scene_.view.kernels == KernelView::compare;
   int mode = compare ? 1 : 0;
-  const char* mode_help = "Single: the kernel of the chosen architecture. Deep vs recurrent: both for the same parameters "
-                          "and inputs, side by side with their difference.";
+  const char* mode_help =
+      "Single: the kernel of the chosen architecture. Deep vs recurrent: both for the same parameters "
+      "and inputs, side by side with their difference.";
   ImGui::RadioButton("single", &mode, 0);
   help_marker(mode_help);
   ImGui::SameLine();
@@ -826,13 +837,17 @@ void App::kernel_maps(int layer, float width, float height) {
   std::string deep_problem, recurrent_problem;
   if (d.deep_job && (compare || scene_.network.arch == Architecture::deep)) {
     const DeepKernelResult& r = d.deep_job->result();
-    if (layer < deep_layers_done(*d.deep_job)) deep = r.kernel[static_cast<std::size_t>(layer)];
-    else if (!r.status.ok() && r.status.code != StatusCode::cancelled) deep_problem = r.status.message;
+    if (layer < deep_layers_done(*d.deep_job))
+      deep = r.kernel[static_cast<std::size_t>(layer)];
+    else if (!r.status.ok() && r.status.code != StatusCode::cancelled)
+      deep_problem = r.status.message;
   }
   if (d.recurrent_job && (compare || scene_.network.arch == Architecture::recurrent)) {
     const RecurrentKernelResult& r = d.recurrent_job->result();
-    if (recurrent_done(*d.recurrent_job)) recurrent = r.block(layer, layer);
-    else if (!r.status.ok() && r.status.code != StatusCode::cancelled) recurrent_problem = r.status.message;
+    if (recurrent_done(*d.recurrent_job))
+      recurrent = r.block(layer, layer);
+    else if (!r.status.ok() && r.status.code != StatusCode::cancelled)
+      recurrent_problem = r.status.message;
   }
   const int columns = compare ? 3 : 1;
   const float w = std::floor((width - style.ItemSpacing.x * (columns - 1)) / columns);
@@ -871,8 +886,8 @@ void App::kernel_maps(int layer, float width, float height) {
   const Eigen::MatrixXd difference = recurrent - deep;
   const double max_abs = difference.cwiseAbs().maxCoeff();
   copy_cells(difference, d.difference_cells);
-  HeatMapSpec spec = kernel_map_spec("difference-map", "Rec − deep, max |Δ| = " + fmt(max_abs, "%.2g"), "Δ",
-                                     d.difference_cells, static_cast<int>(difference.rows()), size);
+  HeatMapSpec spec = kernel_map_spec("difference-map", "Rec − deep, max |Δ| = " + fmt(max_abs, "%.2g"), "Δ", d.difference_cells,
+                                     static_cast<int>(difference.rows()), size);
   spec.diverging = true;
   spec.note = kNoteKernelCompare;
   // Centred at 0; an all-zero difference gets a tiny symmetric range (white), not a degenerate one.
@@ -949,8 +964,8 @@ void App::status_bar() {
   } else {
     const int threads = thread_count();
     ImGui::TextDisabled("Fieldscope · %s · %d %s · %s, σ_w² = %s, σ_b² = %s", platform_.name.c_str(), threads,
-                        threads == 1 ? "thread" : "threads", scene_.network.activation.name().c_str(), fmt(scene_.network.sigma_w2, "%.4g").c_str(),
-                        fmt(scene_.network.sigma_b2, "%.4g").c_str());
+                        threads == 1 ? "thread" : "threads", scene_.network.activation.name().c_str(),
+                        fmt(scene_.network.sigma_w2, "%.4g").c_str(), fmt(scene_.network.sigma_b2, "%.4g").c_str());
   }
 }
 
@@ -989,7 +1004,8 @@ std::string App::snapshot_json() const {
   k["view"] = scene_.view.kernels == KernelView::compare ? "compare" : "single";
   k["layer"] = scene_.view.layer < 0 ? scene_.network.depth : std::min(scene_.view.layer, scene_.network.depth);
   const DeepKernelResult* deep = deep_current() && derived_.deep_job->progress() >= 1.0 && derived_.deep_job->result().status.ok()
-                                     ? &derived_.deep_job->result() : nullptr;
+                                     ? &derived_.deep_job->result()
+                                     : nullptr;
   const RecurrentKernelResult* rec =
       recurrent_current() && recurrent_done(*derived_.recurrent_job) ? &derived_.recurrent_job->result() : nullptr;
   auto pair_of = [this](int p) {
@@ -1024,9 +1040,9 @@ std::string App::snapshot_json() const {
   // The signal view's trajectory of the pair (the CLI's `signal`), when it belongs to the scene.
   if (derived_.signal_valid && same_mean_field(derived_.signal_for, scene_) && derived_.inputs_status.ok()) {
     nlohmann::ordered_json sig;
-    for (const auto& [name, values] : {std::pair{"q_a", &derived_.signal.q1}, std::pair{"q_b", &derived_.signal.q2},
-                                       std::pair{"covariance", &derived_.signal.covariance},
-                                       std::pair{"correlation", &derived_.signal.correlation}})
+    for (const auto& [name, values] :
+         {std::pair{"q_a", &derived_.signal.q1}, std::pair{"q_b", &derived_.signal.q2},
+          std::pair{"covariance", &derived_.signal.covariance}, std::pair{"correlation", &derived_.signal.correlation}})
       for (double v : *values) sig[name].push_back(num(v));
     j["signal"] = std::move(sig);
   }

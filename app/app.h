@@ -31,7 +31,7 @@ struct Derived {
   bool phase_valid = false;
   std::unique_ptr<PhaseDiagramJob> phase_job;
   std::vector<double> critical_b2, critical_w2;
-  int critical_next = 0;  // the critical line is computed a few points per frame
+  int critical_next = 0;           // the critical line is computed a few points per frame
   std::vector<double> chi_1_view;  // the quantity shown, finite values only (inf -> NaN: drawn grey)
 
   // Kernels: the deep kernel K^l and the recurrent kernel K^{ts} of the same inputs. Each is computed
@@ -40,7 +40,7 @@ struct Derived {
   std::unique_ptr<DeepKernelJob> deep_job;
   std::unique_ptr<RecurrentKernelJob> recurrent_job;
   Status inputs_status;
-  Scene kernel_inputs_for;      // the last scene the kernel jobs made inputs for, and how that went
+  Scene kernel_inputs_for;  // the last scene the kernel jobs made inputs for, and how that went
   Status kernel_inputs_status;
   // Cells handed to the heat maps (kept between frames to avoid reallocating).
   std::vector<double> deep_cells, recurrent_cells, difference_cells, two_time_cells;
@@ -99,9 +99,9 @@ class App {
   std::vector<std::string> messages_;  // load warnings and errors, shown until dismissed
   std::string last_link_;
   Panel shown_panel_ = Panel::phase;
-  std::string csv_message_;   // outcome of the last CSV load (errors keep the previous inputs)
+  std::string csv_message_;  // outcome of the last CSV load (errors keep the previous inputs)
   bool csv_failed_ = false;
-  char csv_path_[1024] = {};  // desktop: the path field
+  char csv_path_[1024] = {};             // desktop: the path field
   float load_button_[4] = {0, 0, 0, 0};  // "Load CSV..." rectangle in pixels, for the e2e test
   float pair_slider_[4] = {0, 0, 0, 0};  // the "pair a" slider (touch drag test)
   int force_frames_ = 0;

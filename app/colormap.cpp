@@ -11,9 +11,7 @@ namespace {
 
 // sRGB transfer function, IEC 61966-2-1.
 double linear_from_gamma(double c) { return c <= 0.04045 ? c / 12.92 : std::pow((c + 0.055) / 1.055, 2.4); }
-double gamma_from_linear(double c) {
-  return c <= 0.0031308 ? 12.92 * c : 1.055 * std::pow(c, 1.0 / 2.4) - 0.055;
-}
+double gamma_from_linear(double c) { return c <= 0.0031308 ? 12.92 * c : 1.055 * std::pow(c, 1.0 / 2.4) - 0.055; }
 
 struct Linear {
   double r, g, b;
@@ -25,8 +23,7 @@ Oklab oklab_from_linear(const Linear& c) {
   const double l = std::cbrt(0.4122214708 * c.r + 0.5363325363 * c.g + 0.0514459929 * c.b);
   const double m = std::cbrt(0.2119034982 * c.r + 0.6806995451 * c.g + 0.1073969566 * c.b);
   const double s = std::cbrt(0.0883024619 * c.r + 0.2817188376 * c.g + 0.6299787005 * c.b);
-  return {0.2104542553 * l + 0.7936177850 * m - 0.0040720468 * s,
-          1.9779984951 * l - 2.4285922050 * m + 0.4505937099 * s,
+  return {0.2104542553 * l + 0.7936177850 * m - 0.0040720468 * s, 1.9779984951 * l - 2.4285922050 * m + 0.4505937099 * s,
           0.0259040371 * l + 0.7827717662 * m - 0.8086757660 * s};
 }
 Linear linear_from_oklab(const Oklab& c) {
@@ -34,16 +31,15 @@ Linear linear_from_oklab(const Oklab& c) {
   const double m = c.L - 0.1055613458 * c.a - 0.0638541728 * c.b;
   const double s = c.L - 0.0894841775 * c.a - 1.2914855480 * c.b;
   const double l3 = l * l * l, m3 = m * m * m, s3 = s * s * s;
-  return {+4.0767416621 * l3 - 3.3077115913 * m3 + 0.2309699292 * s3,
-          -1.2684380046 * l3 + 2.6097574011 * m3 - 0.3413193965 * s3,
+  return {+4.0767416621 * l3 - 3.3077115913 * m3 + 0.2309699292 * s3, -1.2684380046 * l3 + 2.6097574011 * m3 - 0.3413193965 * s3,
           -0.0041960863 * l3 - 0.7034186147 * m3 + 1.7076147010 * s3};
 }
 
 bool in_gamut(const Oklab& c) {
   constexpr double kSlack = 1e-9;
   const Linear rgb = linear_from_oklab(c);
-  return rgb.r >= -kSlack && rgb.r <= 1 + kSlack && rgb.g >= -kSlack && rgb.g <= 1 + kSlack &&
-         rgb.b >= -kSlack && rgb.b <= 1 + kSlack;
+  return rgb.r >= -kSlack && rgb.r <= 1 + kSlack && rgb.g >= -kSlack && rgb.g <= 1 + kSlack && rgb.b >= -kSlack &&
+         rgb.b <= 1 + kSlack;
 }
 
 // Brings a colour into the sRGB gamut by shrinking its chroma at fixed lightness and hue, so
@@ -74,8 +70,7 @@ Oklab along_path_at_lightness(std::span<const Oklab> path, double L) {
 }
 
 // Our control colours (sRGB hex). Sequential: lightness rises at every step.
-constexpr std::array<std::uint32_t, 6> kSequentialControls = {0x120C30, 0x3B1F7A, 0x8C2F8F,
-                                                              0xD9525E, 0xF79A3E, 0xFBE9A3};
+constexpr std::array<std::uint32_t, 6> kSequentialControls = {0x120C30, 0x3B1F7A, 0x8C2F8F, 0xD9525E, 0xF79A3E, 0xFBE9A3};
 // Diverging: a light neutral centre and two arms whose lightness falls outwards.
 constexpr std::uint32_t kDivergingCentre = 0xF0EEEA;
 constexpr std::array<std::uint32_t, 2> kDivergingBlueArm = {0x9FC0E6, 0x2B56A6};
@@ -177,7 +172,8 @@ Rgba8 diverging_color(double t) {
 const ShaderTable& sequential_shader_table() {
   static const ShaderTable table = [] {
     ShaderTable t{};
-    for (int i = 0; i < kShaderTableSize; ++i) t[i] = rgba8_from_srgb(srgb_from_oklab(sequential_oklab(double(i) / (kShaderTableSize - 1))));
+    for (int i = 0; i < kShaderTableSize; ++i)
+      t[i] = rgba8_from_srgb(srgb_from_oklab(sequential_oklab(double(i) / (kShaderTableSize - 1))));
     return t;
   }();
   return table;
@@ -186,7 +182,8 @@ const ShaderTable& sequential_shader_table() {
 const ShaderTable& diverging_shader_table() {
   static const ShaderTable table = [] {
     ShaderTable t{};
-    for (int i = 0; i < kShaderTableSize; ++i) t[i] = rgba8_from_srgb(srgb_from_oklab(diverging_oklab(double(i) / (kShaderTableSize - 1))));
+    for (int i = 0; i < kShaderTableSize; ++i)
+      t[i] = rgba8_from_srgb(srgb_from_oklab(diverging_oklab(double(i) / (kShaderTableSize - 1))));
     return t;
   }();
   return table;

@@ -35,7 +35,7 @@ Rgba8 rgba8_from_srgb(const Srgb& c, double alpha = 1.0);  // clamped and rounde
 // rounding; the *_color forms come from a 1024-entry table of them. NaN t gives kMissingColor.
 Oklab sequential_oklab(double t);  // dark indigo -> plum -> coral -> orange -> pale cream
 Rgba8 sequential_color(double t);
-Oklab diverging_oklab(double t);   // deep blue -> light neutral (t = 0.5) -> brick red; L(t) = L(1 - t)
+Oklab diverging_oklab(double t);  // deep blue -> light neutral (t = 0.5) -> brick red; L(t) = L(1 - t)
 Rgba8 diverging_color(double t);
 
 // The tables the heat-map shader samples with linear interpolation (shaders/heatmap.frag): entry i

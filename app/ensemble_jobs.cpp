@@ -130,9 +130,12 @@ EnsemblePlan make_ensemble_plan(const Scene& scene) {
       for (double v : plan.sweep_values) {
         Scene s = base;
         s.network.arch = arch;
-        if (plan.sweep == EnsembleSweep::sigma_w2) s.network.sigma_w2 = v;
-        else if (plan.sweep == EnsembleSweep::sigma_b2) s.network.sigma_b2 = v;
-        else s.network.depth = static_cast<int>(v);
+        if (plan.sweep == EnsembleSweep::sigma_w2)
+          s.network.sigma_w2 = v;
+        else if (plan.sweep == EnsembleSweep::sigma_b2)
+          s.network.sigma_b2 = v;
+        else
+          s.network.depth = static_cast<int>(v);
         plan.points.push_back(make_point(s, plan.pair, v));
       }
   } else {
@@ -150,8 +153,10 @@ void trim(Map& map, long generation) {
   // Unfinished jobs that the plan no longer wants are dropped (their inputs changed); finished ones
   // stay, the least recently used going first beyond the limit.
   for (auto it = map.begin(); it != map.end();)
-    if (it->second.last_used != generation && it->second.job->progress() < 1.0) it = map.erase(it);
-    else ++it;
+    if (it->second.last_used != generation && it->second.job->progress() < 1.0)
+      it = map.erase(it);
+    else
+      ++it;
   while (map.size() > kKeepFinished) {
     auto oldest = map.end();
     for (auto it = map.begin(); it != map.end(); ++it)
@@ -185,7 +190,8 @@ void EnsembleJobs::work(const EnsemblePlan& plan, double budget_seconds) {
   };
   auto first_unfinished_theory = [&]() -> FiniteWidthJob* {
     for (const EnsemblePoint& p : plan.points)
-      if (auto it = theories_.find(p.theory_key); !p.theory_key.empty() && it != theories_.end() && it->second.job->progress() < 1.0)
+      if (auto it = theories_.find(p.theory_key);
+          !p.theory_key.empty() && it != theories_.end() && it->second.job->progress() < 1.0)
         return it->second.job.get();
     return nullptr;
   };
@@ -204,8 +210,10 @@ void EnsembleJobs::work(const EnsemblePlan& plan, double budget_seconds) {
     EnsembleJob* ensemble = first_unfinished_ensemble();
     if (!theory && !ensemble) return;
     if (theory) theory->step(ensemble ? 0.4 * std::max(remaining(), 0.0) : std::max(remaining(), 0.0));
-    if (ensemble && remaining() > 0) ensemble->step(remaining());
-    else if (ensemble && !theory) ensemble->step(0.0);
+    if (ensemble && remaining() > 0)
+      ensemble->step(remaining());
+    else if (ensemble && !theory)
+      ensemble->step(0.0);
   }
 }
 
@@ -269,8 +277,7 @@ void EnsembleJobs::cancel(const EnsemblePlan& plan) {
 bool EnsembleJobs::any_cancelled(const EnsemblePlan& plan) const {
   for (const EnsemblePoint& p : plan.points) {
     if (const EnsembleResult* r = ensemble(p); r && r->status.code == StatusCode::cancelled) return true;
-    if (auto t = theories_.find(p.theory_key);
-        !p.theory_key.empty() && t != theories_.end() && t->second.job->cancelled())
+    if (auto t = theories_.find(p.theory_key); !p.theory_key.empty() && t != theories_.end() && t->second.job->cancelled())
       return true;
   }
   return false;

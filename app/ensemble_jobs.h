@@ -32,13 +32,13 @@ struct EnsemblePoint {
 
 struct EnsemblePlan {
   EnsembleView view = EnsembleView::histograms;
-  Status status;                  // e.g. the inputs could not be made: nothing runs
-  InputSet pair;                  // the followed pair's inputs (1 or 2 of them)
-  int input_a = 0, input_b = 0;   // the pair in the scene's numbering
+  Status status;                 // e.g. the inputs could not be made: nothing runs
+  InputSet pair;                 // the followed pair's inputs (1 or 2 of them)
+  int input_a = 0, input_b = 0;  // the pair in the scene's numbering
   std::vector<EnsemblePoint> points;
   EnsembleSweep sweep = EnsembleSweep::sigma_w2;  // the sweep view's parameter
   std::vector<double> sweep_values;
-  std::vector<int> widths;        // width / chaos views
+  std::vector<int> widths;  // width / chaos views
 };
 
 // The plan of the scene's finite-width view. Widths: the powers of two in [width_min, width_max] (the two

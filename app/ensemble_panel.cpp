@@ -89,8 +89,8 @@ bool has_statistics(const EnsembleResult* r) {
 
 // One ensemble's numbers for one entry, beside its theory: what the width, sweep and hist views show.
 struct EntryNumbers {
-  EnsembleStat stat;          // NaN fields when not available
-  FiniteWidthEntry theory;   // NaN where the theory does not give it
+  EnsembleStat stat;        // NaN fields when not available
+  FiniteWidthEntry theory;  // NaN where the theory does not give it
   double width = 0;
   int members_done = 0;
   bool available = false;
@@ -179,8 +179,8 @@ void placeholder(const char* id, ImVec2 size, const std::string& text, bool erro
 // Scenes with the same plan: the network, its inputs, the followed pair and the tab's own settings
 // (the other tabs' settings do not matter; compared field by field, without copying the scene).
 bool same_plan(const Scene& a, const Scene& b) {
-  return a.network == b.network && a.seed == b.seed && a.view.input_a == b.view.input_a && a.view.input_b == b.view.input_b && a.ensemble == b.ensemble &&
-         a.inputs == b.inputs;
+  return a.network == b.network && a.seed == b.seed && a.view.input_a == b.view.input_a && a.view.input_b == b.view.input_b &&
+         a.ensemble == b.ensemble && a.inputs == b.inputs;
 }
 
 // The native command for one ensemble (its pair scene's link carries the network and the two inputs).
@@ -271,7 +271,7 @@ class Panel final : public ViewPanel {
 void Panel::controls(Scene& scene) {
   EnsembleViewSpec& e = scene.ensemble;
   static const EnsembleView kViews[] = {EnsembleView::histograms, EnsembleView::width, EnsembleView::sweep,
-                                       EnsembleView::cross_time, EnsembleView::chaos};
+                                        EnsembleView::cross_time, EnsembleView::chaos};
   static const char* const kViewLabels[] = {"Histograms at width N", "Convergence with N", "Sweep: deep vs recurrent",
                                             "Cross-time kernel", "Chaos: λ_max(N), ξ_c(N)"};
   combo("view", e.show, kViews, kViewLabels, 5,
@@ -302,8 +302,9 @@ void Panel::controls(Scene& scene) {
   if (platform_.copy_text && planned_ && !plan_.points.empty()) {
     ImGui::SameLine();
     if (ImGui::SmallButton("CLI")) platform_.copy_text(cli_command(plan_.points.front()));
-    help_marker("Copies the command line that reproduces the first ensemble of this view natively, with the 1/N theory "
-                "beside it (fieldscope-cli ensemble; same numbers: the random streams are the same everywhere).");
+    help_marker(
+        "Copies the command line that reproduces the first ensemble of this view natively, with the 1/N theory "
+        "beside it (fieldscope-cli ensemble; same numbers: the random streams are the same everywhere).");
   }
 
   if (multi_width) {
@@ -314,8 +315,10 @@ void Panel::controls(Scene& scene) {
     const bool hi_changed = slider_int_log("to##width", hi, 2, SceneLimits::max_width, "Largest width of the sweep over N.");
     if (lo_changed || hi_changed) {
       if (lo >= hi) {
-        if (lo_changed) hi = std::min(SceneLimits::max_width, 2 * lo);
-        else lo = std::max(1, hi / 2);
+        if (lo_changed)
+          hi = std::min(SceneLimits::max_width, 2 * lo);
+        else
+          lo = std::max(1, hi / 2);
       }
       e.width_min = lo;
       e.width_max = hi;
@@ -326,7 +329,8 @@ void Panel::controls(Scene& scene) {
     static const EnsembleSweep kSweeps[] = {EnsembleSweep::sigma_w2, EnsembleSweep::sigma_b2, EnsembleSweep::depth};
     static const char* const kSweepLabels[] = {"σ_w²", "σ_b²", "depth L = T"};
     EnsembleSweep parameter = e.sweep;
-    if (combo("sweep", parameter, kSweeps, kSweepLabels, 3, "The parameter varied over 6 values; the others stay as set on the left.", 7)) {
+    if (combo("sweep", parameter, kSweeps, kSweepLabels, 3,
+              "The parameter varied over 6 values; the others stay as set on the left.", 7)) {
       e.sweep = parameter;
       // Sensible ranges for the new parameter.
       if (parameter == EnsembleSweep::sigma_w2) e.sweep_min = 1.0, e.sweep_max = 3.0;
@@ -344,8 +348,10 @@ void Panel::controls(Scene& scene) {
       const double step = e.sweep == EnsembleSweep::depth ? 1.0 : 0.01 * (top - bottom);
       if (e.sweep == EnsembleSweep::depth) lo = std::round(lo), hi = std::round(hi);
       if (lo >= hi) {
-        if (lo_changed) hi = std::min(top, lo + step);
-        else lo = std::max(bottom, hi - step);
+        if (lo_changed)
+          hi = std::min(top, lo + step);
+        else
+          lo = std::max(bottom, hi - step);
         if (lo >= hi) lo = hi - step;
       }
       e.sweep_min = lo;
@@ -374,8 +380,10 @@ std::vector<std::string> Panel::messages() const {
       std::string where = std::string("1/N theory (") + arch_label(p.arch);
       if (plan_.view == EnsembleView::sweep) where += ", " + fmt(p.x, "%.4g");
       where += "): ";
-      if (!t->status.ok() && t->status.code != StatusCode::cancelled) add(where + t->status.message);
-      else if (!t->mean_shift_status.ok()) add(where + "mean shift m: " + t->mean_shift_status.message);
+      if (!t->status.ok() && t->status.code != StatusCode::cancelled)
+        add(where + t->status.message);
+      else if (!t->mean_shift_status.ok())
+        add(where + "mean shift m: " + t->mean_shift_status.message);
     }
   }
   return out;
@@ -464,8 +472,10 @@ void Panel::histogram_plot(const char* id, const EntryId& e, const EnsemblePoint
   const NloGaussian g = nlo_gaussian(n);
   constexpr std::size_t kMinHistogram = 20;
   if (hist.values > 0 && values->size() < kMinHistogram) {
-    placeholder(id, size, "Only " + std::to_string(values->size()) + " networks so far: the histogram appears from " +
-                              std::to_string(kMinHistogram) + ".", false);
+    placeholder(id, size,
+                "Only " + std::to_string(values->size()) + " networks so far: the histogram appears from " +
+                    std::to_string(kMinHistogram) + ".",
+                false);
     return;
   }
   if (hist.values > 0 && values->size() >= kMinHistogram) {
@@ -482,7 +492,8 @@ void Panel::histogram_plot(const char* id, const EntryId& e, const EnsemblePoint
       for (int i = 0; i <= 200; ++i) {
         const double x = a + (b - a) * i / 200.0;
         gauss.x.push_back(x);
-        gauss.y.push_back(std::exp(-0.5 * (x - g.mean) * (x - g.mean) / g.variance) / std::sqrt(2 * 3.14159265358979323846 * g.variance));
+        gauss.y.push_back(std::exp(-0.5 * (x - g.mean) * (x - g.mean) / g.variance) /
+                          std::sqrt(2 * 3.14159265358979323846 * g.variance));
       }
       out.push_back(std::move(gauss));
     }
@@ -565,8 +576,9 @@ void Panel::hist_view() {
     ImGui::TextDisabled("%s, %d of %d networks, N = %d, pair a = %d, b = %d.%s", arch_label(p.arch), r->members_done, r->members,
                         p.spec.width, plan_.input_a, plan_.input_b,
                         !p.theory_key.empty() && !th ? " Computing the 1/N theory..."
-                        : p.arch == Architecture::recurrent ? " No 1/N theory for the recurrent Gram (docs/theory.md §5.5): its mean shift is large."
-                                                              : "");
+                        : p.arch == Architecture::recurrent
+                            ? " No 1/N theory for the recurrent Gram (docs/theory.md §5.5): its mean shift is large."
+                            : "");
   const ImGuiStyle& style = ImGui::GetStyle();
   const ImVec2 left = ImGui::GetContentRegionAvail();
   const int rows = entries.size() > 2 ? 2 : 1;
@@ -667,8 +679,11 @@ void Panel::width_view() {
   note_text(kNoteEnsembleWidth);
   if (std::isfinite(d_ratio[0]) && std::isfinite(d_ratio[1]) && d_ratio[0] > 0) {
     const double q = d_ratio[1] / d_ratio[0];
-    ImGui::TextDisabled("D_rec / D_deep = %s for the pair's C-hat_aa: the recurrent network converges %s.", fmt(q, "%.3g").c_str(),
-                        q > 1.005 ? "more slowly" : q < 0.995 ? "faster" : "as fast");
+    ImGui::TextDisabled("D_rec / D_deep = %s for the pair's C-hat_aa: the recurrent network converges %s.",
+                        fmt(q, "%.3g").c_str(),
+                        q > 1.005   ? "more slowly"
+                        : q < 0.995 ? "faster"
+                                    : "as fast");
   }
 }
 
@@ -681,12 +696,15 @@ void Panel::sweep_view() {
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float text_h = note_height(kNoteEnsembleSweep);
   const float top_h = std::floor((avail.y - text_h - style.ItemSpacing.y) * 0.55f);
-  const std::string symbol = plan_.sweep == EnsembleSweep::sigma_w2 ? "σ_w²" : plan_.sweep == EnsembleSweep::sigma_b2 ? "σ_b²" : "depth L = T";
+  const std::string symbol = plan_.sweep == EnsembleSweep::sigma_w2   ? "σ_w²"
+                             : plan_.sweep == EnsembleSweep::sigma_b2 ? "σ_b²"
+                                                                      : "depth L = T";
   const int width = plan_.points.empty() ? 0 : plan_.points.front().spec.width;
 
   std::vector<Series> values, ratio;
   std::vector<EntryNumbers> deep, recurrent;
-  for (const EnsemblePoint& p : plan_.points) (p.arch == Architecture::deep ? deep : recurrent).push_back(entry_numbers(jobs_, p, e));
+  for (const EnsemblePoint& p : plan_.points)
+    (p.arch == Architecture::deep ? deep : recurrent).push_back(entry_numbers(jobs_, p, e));
   for (Architecture arch : {Architecture::deep, Architecture::recurrent}) {
     const std::vector<EntryNumbers>& rows = arch == Architecture::deep ? deep : recurrent;
     Series mc = series(std::string(arch_label(arch)) + ", ensemble N·MSE ± SE", arch_color(arch));
@@ -810,8 +828,9 @@ void Panel::cross_view() {
   ImGui::SameLine();
   cross_plot("ens-cross-gram", true, p, ImVec2(avail.x - half_w - style.ItemSpacing.x, h));
   note_text(kNoteEnsembleCross);
-  ImGui::TextDisabled("%s, N = %d, M = %d: inputs a = %d (time t) and b = %d (time t − τ).", p.arch == Architecture::deep ? "Deep" : "Recurrent",
-                      p.spec.width, p.spec.members, plan_.input_a, plan_.input_b);
+  ImGui::TextDisabled("%s, N = %d, M = %d: inputs a = %d (time t) and b = %d (time t − τ).",
+                      p.arch == Architecture::deep ? "Deep" : "Recurrent", p.spec.width, p.spec.members, plan_.input_a,
+                      plan_.input_b);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -977,7 +996,9 @@ Json Panel::snapshot(const Scene& scene) const {
           for (int t : cross_times(p.spec.network.depth))
             for (int lag = 0; lag <= t; ++lag) {
               const std::size_t k = std::size_t(t) * l1 + (t - lag);
-              curves.push_back({{"t", t}, {"s", t - lag}, {"aux", json::ensemble_stat(r->aux_two_time[k], p.spec.width)},
+              curves.push_back({{"t", t},
+                                {"s", t - lag},
+                                {"aux", json::ensemble_stat(r->aux_two_time[k], p.spec.width)},
                                 {"gram", json::ensemble_stat(r->gram_two_time[k], p.spec.width)}});
             }
         q["two_time"] = std::move(curves);
@@ -986,12 +1007,16 @@ Json Panel::snapshot(const Scene& scene) const {
         q["lyapunov"]["status"] = status_code_name(r->lyapunov_status.code);
         q["lyapunov"]["fixed_point"] = number(r->lyapunov_fixed_point);
         const CorrelationLengthFit& f = r->correlation_length;
-        q["correlation_length"] = {{"status", status_code_name(f.status.code)}, {"xi", number(f.xi)}, {"xi_se", number(f.xi_se)},
-                                   {"xi_mean_field_fit", number(f.xi_mean_field_fit)}, {"xi_mean_field", number(f.xi_mean_field)},
+        q["correlation_length"] = {{"status", status_code_name(f.status.code)},
+                                   {"xi", number(f.xi)},
+                                   {"xi_se", number(f.xi_se)},
+                                   {"xi_mean_field_fit", number(f.xi_mean_field_fit)},
+                                   {"xi_mean_field", number(f.xi_mean_field)},
                                    {"points", f.points}};
         if (th && th->status.ok()) {
           const CorrelationLength c = finite_width_correlation_length(*th, p.spec.width);
-          q["heuristic"] = {{"status", status_code_name(c.status.code)}, {"xi_finite", number(c.xi_finite)}, {"xi_mft", number(c.xi_mft)}};
+          q["heuristic"] = {
+              {"status", status_code_name(c.status.code)}, {"xi_finite", number(c.xi_finite)}, {"xi_mft", number(c.xi_mft)}};
         }
       }
     }

@@ -75,7 +75,8 @@ Scene gp_fit_key(const Scene& s) { return network_key(s, gp_data_key(s)); }
 
 Scene gp_grid_key(const Scene& s) {
   Scene k = gp_fit_key(s);
-  k.network.sigma_w2 = 0, k.network.depth = 0, k.gp.readout_from = -1;  // the grid spans sigma_w^2 and depth, single-time readouts
+  k.network.sigma_w2 = 0, k.network.depth = 0,
+  k.gp.readout_from = -1;  // the grid spans sigma_w^2 and depth, single-time readouts
   k.phase.sigma_w2_min = s.phase.sigma_w2_min, k.phase.sigma_w2_max = s.phase.sigma_w2_max;
   k.gp.grid_depth = s.gp.grid_depth;
   return k;
@@ -227,12 +228,13 @@ void GpJobs::start_fit(const Scene& scene) {
   if (!data_.status.ok() || data_.loading) return;
   const GpSpec spec = spec_for(scene);
   const GpProblem& p = data_.problem;
-  fit_.memory_bytes = gp_memory_bytes(spec, static_cast<int>(p.x_train.rows()), static_cast<int>(p.x_test.rows()), data_.outputs(), data_.dim);
+  fit_.memory_bytes =
+      gp_memory_bytes(spec, static_cast<int>(p.x_train.rows()), static_cast<int>(p.x_test.rows()), data_.outputs(), data_.dim);
   if (fit_.memory_bytes > double(budget_bytes())) {
-    fit_.refused = Status::error(StatusCode::too_large,
-                                 "This solve needs about " + gp_mib(fit_.memory_bytes) + ", more than the " + gp_mib(double(budget_bytes())) +
-                                     " budget" + (platform_.name == "web" ? " of the browser's memory" : "") +
-                                     ": use fewer training or test points.");
+    fit_.refused = Status::error(StatusCode::too_large, "This solve needs about " + gp_mib(fit_.memory_bytes) +
+                                                            ", more than the " + gp_mib(double(budget_bytes())) + " budget" +
+                                                            (platform_.name == "web" ? " of the browser's memory" : "") +
+                                                            ": use fewer training or test points.");
     return;
   }
   fit_.job = std::make_unique<GpJob>(spec, p);
@@ -285,9 +287,10 @@ void GpJobs::finish_fit() {
   }
   for (int t = 0; t < k; ++t)
     for (int p = 0; p < k; ++p)
-      fit_.confusion[static_cast<std::size_t>(t) * k + p] = row_total[static_cast<std::size_t>(t)] > 0
-                                                                ? fit_.confusion[static_cast<std::size_t>(t) * k + p] / row_total[static_cast<std::size_t>(t)]
-                                                                : kNaN;
+      fit_.confusion[static_cast<std::size_t>(t) * k + p] =
+          row_total[static_cast<std::size_t>(t)] > 0
+              ? fit_.confusion[static_cast<std::size_t>(t) * k + p] / row_total[static_cast<std::size_t>(t)]
+              : kNaN;
 }
 
 void GpJobs::finish_surface() {
@@ -350,7 +353,8 @@ void GpJobs::finish_surface() {
 GpRegressionBand GpJobs::regression_band(double sigma_n2) const {
   GpRegressionBand band;
   const GpResult& r = shown_.result;
-  if (!shown_.has || shown_.dataset != GpData::points || !r.status.ok() || r.solve.mean.rows() != static_cast<Eigen::Index>(shown_.x.size()))
+  if (!shown_.has || shown_.dataset != GpData::points || !r.status.ok() ||
+      r.solve.mean.rows() != static_cast<Eigen::Index>(shown_.x.size()))
     return band;
   for (Eigen::Index i = 0; i < r.solve.mean.rows(); ++i) {
     const double x = shown_.x[static_cast<std::size_t>(i)], f = r.solve.mean(i, 0);
@@ -371,7 +375,8 @@ void GpJobs::start_grid(const Scene& scene) {
   spec.readout_from = -1;
   spec.with_variance = false;
   const GpProblem& p = data_.problem;
-  const double bytes = gp_block_kernel_bytes(static_cast<int>(p.x_train.rows()), static_cast<int>(p.x_test.rows()), data_.dim, false);
+  const double bytes =
+      gp_block_kernel_bytes(static_cast<int>(p.x_train.rows()), static_cast<int>(p.x_test.rows()), data_.dim, false);
   if (bytes > double(budget_bytes())) {
     grid_.refused = Status::error(StatusCode::too_large, "The grid needs about " + gp_mib(bytes) + ", more than the " +
                                                              gp_mib(double(budget_bytes())) + " budget: use fewer points.");
@@ -379,7 +384,8 @@ void GpJobs::start_grid(const Scene& scene) {
   }
   std::vector<double> w2(kGridColumns);
   for (int i = 0; i < kGridColumns; ++i)
-    w2[static_cast<std::size_t>(i)] = scene.phase.sigma_w2_min + (scene.phase.sigma_w2_max - scene.phase.sigma_w2_min) * i / (kGridColumns - 1.0);
+    w2[static_cast<std::size_t>(i)] =
+        scene.phase.sigma_w2_min + (scene.phase.sigma_w2_max - scene.phase.sigma_w2_min) * i / (kGridColumns - 1.0);
   grid_.job = std::make_unique<GpPhaseGridJob>(spec, p, std::move(w2), std::max(1, scene.gp.grid_depth));
 
   // The guides: where order meets chaos at this sigma_b^2, and how deep signals propagate there
@@ -426,8 +432,9 @@ void GpJobs::start_sweep(const Scene& scene) {
   const GpProblem& p = data_.problem;
   const double bytes = gp_memory_bytes(spec, static_cast<int>(p.x_train.rows()), 0, data_.outputs(), data_.dim);
   if (bytes > double(budget_bytes())) {
-    sweep_.refused = Status::error(StatusCode::too_large, "The evidence curve needs about " + gp_mib(bytes) + ", more than the " +
-                                                              gp_mib(double(budget_bytes())) + " budget: use fewer training points.");
+    sweep_.refused =
+        Status::error(StatusCode::too_large, "The evidence curve needs about " + gp_mib(bytes) + ", more than the " +
+                                                 gp_mib(double(budget_bytes())) + " budget: use fewer training points.");
     return;
   }
   if (scene.gp.sweep == GpSweepParameter::depth) spec.readout_from = -1;  // a readout range would not fit every depth
@@ -462,7 +469,8 @@ void GpJobs::update(const Scene& scene, double budget_seconds) {
     }
   } else if (view == GpView::sweep) {
     const bool ready = data_.status.ok() && !data_.loading;
-    if (!(sweep_.key == gp_sweep_key(scene)) || (ready && !sweep_.job && sweep_.refused.ok() && !sweep_.cancelled)) start_sweep(scene);
+    if (!(sweep_.key == gp_sweep_key(scene)) || (ready && !sweep_.job && sweep_.refused.ok() && !sweep_.cancelled))
+      start_sweep(scene);
     if (sweep_.job && !sweep_.cancelled && sweep_.job->progress() < 1.0) sweep_.job->step(budget_seconds);
   } else {
     if (!(fit_.key == gp_fit_key(scene)) ||
@@ -526,8 +534,8 @@ GpMemoryEstimate GpJobs::memory_estimate(const Scene& scene) const {
   m.budget = double(budget_bytes());
   if (!data_.valid || !data_.status.ok() || data_.loading || data_.problem.x_train.rows() == 0) return m;
   m.known = true;
-  m.bytes = gp_memory_bytes(spec_for(scene), static_cast<int>(data_.problem.x_train.rows()), static_cast<int>(data_.problem.x_test.rows()),
-                            data_.outputs(), data_.dim);
+  m.bytes = gp_memory_bytes(spec_for(scene), static_cast<int>(data_.problem.x_train.rows()),
+                            static_cast<int>(data_.problem.x_test.rows()), data_.outputs(), data_.dim);
   return m;
 }
 
@@ -567,7 +575,8 @@ GpCsvLoad load_labelled_csv(Scene& scene, const std::string& name, const std::st
   const std::size_t link = scene_to_query(next).size();
   if (link > kMaxLinkQuery) {
     out.message = file + " holds " + std::to_string(d.x.rows()) + " rows of " + std::to_string(d.x.cols() + 1) +
-                  " numbers: as a share link that is " + std::to_string(link) + " characters, more than the " + std::to_string(kMaxLinkQuery) +
+                  " numbers: as a share link that is " + std::to_string(link) + " characters, more than the " +
+                  std::to_string(kMaxLinkQuery) +
                   " a link carries safely. Use fewer rows or fewer digits, or the command line (fieldscope-cli gp --dataset csv "
                   "--csv FILE). The data were not changed.";
     return out;

@@ -66,8 +66,8 @@ struct GpFitState {
   std::unique_ptr<GpSurfaceJob> surface_job;
   std::unique_ptr<GpJob> surface_full;
   int surface_side = 0;
-  std::vector<double> surface_values;  // the posterior mean f (one output) or the margin between the two largest outputs
-  std::vector<int> surface_class;      // predicted class index per cell
+  std::vector<double> surface_values;          // the posterior mean f (one output) or the margin between the two largest outputs
+  std::vector<int> surface_class;              // predicted class index per cell
   std::vector<double> boundary_x, boundary_y;  // more than two classes: cell edges between classes, NaN-separated segments
   Status surface_status;
   bool surface_done = false;

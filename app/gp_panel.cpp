@@ -71,7 +71,8 @@ const char* sweep_label(GpSweepParameter p) {
 
 void progress_row(const char* what, double progress, const char* stage, const std::function<void()>& cancel) {
   char overlay[160];
-  std::snprintf(overlay, sizeof overlay, "%s%s%s  %.0f%%", what, stage && *stage ? ": " : "", stage ? stage : "", 100.0 * progress);
+  std::snprintf(overlay, sizeof overlay, "%s%s%s  %.0f%%", what, stage && *stage ? ": " : "", stage ? stage : "",
+                100.0 * progress);
   ImGui::ProgressBar(float(progress), ImVec2(ImGui::GetContentRegionAvail().x - ImGui::GetFontSize() * 5, 0), overlay);
   ImGui::SameLine();
   if (ImGui::Button("Cancel")) cancel();
@@ -174,8 +175,12 @@ void Panel::controls(Scene& scene) {
     GpData data;
     const char* label;
   };
-  const Kind kinds[] = {{GpData::points, "1-D regression"}, {GpData::moons, "two moons"}, {GpData::spirals, "spirals"},
-                        {GpData::xor_, "XOR"}, {GpData::circles, "circles"}, {GpData::fashion_mnist, "Fashion-MNIST"},
+  const Kind kinds[] = {{GpData::points, "1-D regression"},
+                        {GpData::moons, "two moons"},
+                        {GpData::spirals, "spirals"},
+                        {GpData::xor_, "XOR"},
+                        {GpData::circles, "circles"},
+                        {GpData::fashion_mnist, "Fashion-MNIST"},
                         {GpData::csv, "labelled CSV (load a file below)"}};
   const char* shown = gp_data_name(g.dataset);
   for (const Kind& k : kinds)
@@ -193,8 +198,9 @@ void Panel::controls(Scene& scene) {
       }
     ImGui::EndCombo();
   }
-  help_marker("1-D regression: click to add points, drag to move, right-click (or Shift+click) to remove. Toy sets: 2-D "
-              "classification. Fashion-MNIST: 28 x 28 clothing images, 10 classes. CSV: your labelled rows (features..., label).");
+  help_marker(
+      "1-D regression: click to add points, drag to move, right-click (or Shift+click) to remove. Toy sets: 2-D "
+      "classification. Fashion-MNIST: 28 x 28 clothing images, 10 classes. CSV: your labelled rows (features..., label).");
   const bool toy = gp_is_toy(g.dataset), fashion = g.dataset == GpData::fashion_mnist;
   if (toy || fashion) {
     const int max_train = fashion ? 4000 : 2000;
@@ -219,7 +225,8 @@ void Panel::controls(Scene& scene) {
       for (int c = 0; c < 10; ++c) {
         ImGui::TableNextColumn();
         bool v = on[static_cast<std::size_t>(c)];
-        if (ImGui::Checkbox((std::to_string(c) + " " + names[static_cast<std::size_t>(c)]).c_str(), &v)) on[static_cast<std::size_t>(c)] = v, changed = true;
+        if (ImGui::Checkbox((std::to_string(c) + " " + names[static_cast<std::size_t>(c)]).c_str(), &v))
+          on[static_cast<std::size_t>(c)] = v, changed = true;
       }
       ImGui::EndTable();
     }
@@ -235,7 +242,9 @@ void Panel::controls(Scene& scene) {
     for (int i = 0; i < 5; ++i)
       if (factors[i] == g.downsample) current = i;
     if (ImGui::Combo("images", &current, labels, 5)) g.downsample = factors[current];
-    help_marker("Average pooling of the 28 x 28 images. Each image is then scaled to zero mean and unit mean square, so every input has G_aa = 1.");
+    help_marker(
+        "Average pooling of the 28 x 28 images. Each image is then scaled to zero mean and unit mean square, so every input has "
+        "G_aa = 1.");
   }
   csv_loader(g.dataset == GpData::csv);
   if (g.dataset == GpData::points) {
@@ -245,8 +254,9 @@ void Panel::controls(Scene& scene) {
 
   // Memory estimate before the solve.
   if (const GpMemoryEstimate m = jobs_.memory_estimate(scene); m.known) {
-    (m.over() ? ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "memory ≈ %s of %s", gp_mib(m.bytes).c_str(), gp_mib(m.budget).c_str())
-              : ImGui::TextDisabled("memory ≈ %s of %s", gp_mib(m.bytes).c_str(), gp_mib(m.budget).c_str()));
+    (m.over()
+         ? ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "memory ≈ %s of %s", gp_mib(m.bytes).c_str(), gp_mib(m.budget).c_str())
+         : ImGui::TextDisabled("memory ≈ %s of %s", gp_mib(m.bytes).c_str(), gp_mib(m.budget).c_str()));
     help_marker("Peak memory of the kernel and the Cholesky solve (8 bytes per kernel entry), against this platform's budget.");
   }
 
@@ -255,27 +265,32 @@ void Panel::controls(Scene& scene) {
   ImGui::Separator();
   double sn2 = std::max(g.sigma_n2, 1e-8);
   const double sn_lo = 1e-8, sn_hi = 1e2;
-  if (ImGui::SliderScalar("σ_n²", ImGuiDataType_Double, &sn2, &sn_lo, &sn_hi, "%.3g", ImGuiSliderFlags_Logarithmic | ImGuiSliderFlags_AlwaysClamp))
+  if (ImGui::SliderScalar("σ_n²", ImGuiDataType_Double, &sn2, &sn_lo, &sn_hi, "%.3g",
+                          ImGuiSliderFlags_Logarithmic | ImGuiSliderFlags_AlwaysClamp))
     g.sigma_n2 = sn2;
   help_marker("Observation noise (ridge) added to the training kernel's diagonal: mean f* = K*X (KXX + σ_n² I)⁻¹ y.");
   bool averaged = g.readout_from >= 0;
   const char* arch = scene.network.arch == Architecture::deep ? "layer" : "time";
   if (ImGui::RadioButton((std::string("single ") + arch + " L").c_str(), !averaged)) g.readout_from = -1;
-  help_marker("Readout y = w·φ(h^L) + b from the last layer (deep) or the last time step (recurrent): identical kernels for both (docs/theory.md §4.2).");
+  help_marker(
+      "Readout y = w·φ(h^L) + b from the last layer (deep) or the last time step (recurrent): identical kernels for both "
+      "(docs/theory.md §4.2).");
   ImGui::SameLine();
   if (ImGui::RadioButton("averaged", averaged) && !averaged) g.readout_from = std::max(0, scene.network.depth / 2);
   help_marker("Readout from the average of φ(h^t) over layers/times from the first one chosen to L.");
   if (g.readout_from >= 0) {
     int from = std::min(g.readout_from, scene.network.depth);
-    if (ImGui::SliderInt("from", &from, 0, std::max(0, scene.network.depth - 1), "%d", ImGuiSliderFlags_AlwaysClamp)) g.readout_from = from;
+    if (ImGui::SliderInt("from", &from, 0, std::max(0, scene.network.depth - 1), "%d", ImGuiSliderFlags_AlwaysClamp))
+      g.readout_from = from;
     help_marker("First layer/time of the averaged readout.");
     ImGui::PushTextWrapPos(0);
-    ImGui::TextDisabled("%s", scene.network.arch == Architecture::recurrent
-                                  ? "Averaged over times, the recurrent net's readout includes cross-time covariances: its predictions differ "
-                                    "from the deep net's (set architecture to deep to compare)."
-                                  : "Averaged over layers, the deep net's readout has cross-layer terms only through the means "
-                                    "E[φ(h^t)] E[φ(h^s)] (zero for odd φ), the recurrent net's through the full cross-time "
-                                    "covariances: their predictions differ (set architecture to recurrent to compare).");
+    ImGui::TextDisabled(
+        "%s", scene.network.arch == Architecture::recurrent
+                  ? "Averaged over times, the recurrent net's readout includes cross-time covariances: its predictions differ "
+                    "from the deep net's (set architecture to deep to compare)."
+                  : "Averaged over layers, the deep net's readout has cross-layer terms only through the means "
+                    "E[φ(h^t)] E[φ(h^s)] (zero for odd φ), the recurrent net's through the full cross-time "
+                    "covariances: their predictions differ (set architecture to recurrent to compare).");
     ImGui::PopTextWrapPos();
   } else if (scene.network.arch == Architecture::deep || scene.network.input_mode == InputMode::first_step) {
     ImGui::TextDisabled("deep and recurrent (input at t = 0): identical predictions (docs/theory.md §4.2)");
@@ -288,8 +303,9 @@ void Panel::controls(Scene& scene) {
   ImGui::Separator();
   int vi = static_cast<int>(g.show);
   if (ImGui::Combo("view", &vi, "predictions\0σ_w² × depth grid\0evidence curve\0")) g.show = static_cast<GpView>(vi);
-  help_marker("Predictions: the posterior on the data set. σ_w² × depth: what the phase means for learning, with the critical "
-              "line. Evidence curve: log p(y | X) over one hyperparameter, to choose it.");
+  help_marker(
+      "Predictions: the posterior on the data set. σ_w² × depth: what the phase means for learning, with the critical "
+      "line. Evidence curve: log p(y | X) over one hyperparameter, to choose it.");
   if (g.show == GpView::grid) {
     int qi = static_cast<int>(g.grid_quantity);
     if (ImGui::Combo("colour", &qi, "test accuracy\0log evidence per point\0")) g.grid_quantity = static_cast<GpGridQuantity>(qi);
@@ -298,9 +314,11 @@ void Panel::controls(Scene& scene) {
   }
   if (g.show == GpView::sweep) {
     int si = static_cast<int>(g.sweep);  // GpSweepParameter: sigma_w2, sigma_b2, depth, sigma_n2
-    if (ImGui::Combo("parameter", &si, "σ_w² (phase diagram range)\0σ_b² (phase diagram range)\0depth L (1..max depth)\0σ_n² (1e-6..1e2)\0"))
+    if (ImGui::Combo("parameter", &si,
+                     "σ_w² (phase diagram range)\0σ_b² (phase diagram range)\0depth L (1..max depth)\0σ_n² (1e-6..1e2)\0"))
       g.sweep = static_cast<GpSweepParameter>(si);
-    if (g.sweep == GpSweepParameter::depth) ImGui::SliderInt("max depth", &g.grid_depth, 2, 200, "%d", ImGuiSliderFlags_AlwaysClamp);
+    if (g.sweep == GpSweepParameter::depth)
+      ImGui::SliderInt("max depth", &g.grid_depth, 2, 200, "%d", ImGuiSliderFlags_AlwaysClamp);
   }
 }
 
@@ -321,11 +339,13 @@ void Panel::results_table(const Scene& scene) {
     };
     const int n = static_cast<int>(p.x_train.rows()), m = static_cast<int>(p.x_test.rows());
     if (classification) {
-      cell("test accuracy", fmt(r.accuracy, "%.4f"), "Fraction of test points classified right: sign of f* (two classes) or argmax over one-hot outputs.");
+      cell("test accuracy", fmt(r.accuracy, "%.4f"),
+           "Fraction of test points classified right: sign of f* (two classes) or argmax over one-hot outputs.");
       cell("train accuracy", fmt(r.train_accuracy, "%.4f"), "The same on the training points (posterior mean at them).");
     }
     if (scene.gp.dataset != GpData::points) cell("MSE", fmt(r.mse, "%.4g"), "Mean over test points and outputs of (f* - y)².");
-    cell("log evidence", fmt(r.solve.log_evidence, "%.6g"), "log p(y | X) of the training targets, summed over outputs (Rasmussen & Williams, eq. 2.30).");
+    cell("log evidence", fmt(r.solve.log_evidence, "%.6g"),
+         "log p(y | X) of the training targets, summed over outputs (Rasmussen & Williams, eq. 2.30).");
     cell("per point", fmt(r.solve.log_evidence / std::max(1, n), "%.4g"), "Log evidence divided by n.");
     cell("jitter", r.solve.jitter > 0 ? fmt(r.solve.jitter, "%.2g") : std::string("none"),
          "Added to the diagonal on top of σ_n² when K + σ_n² I was not numerically positive definite.");
@@ -336,8 +356,9 @@ void Panel::results_table(const Scene& scene) {
   }
   if (r.inexact_variances > 0) {
     ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
-    ImGui::TextWrapped("%d points have variances q beyond the accurate range of the kernel series: their entries are less accurate.",
-                       r.inexact_variances);
+    ImGui::TextWrapped(
+        "%d points have variances q beyond the accurate range of the kernel series: their entries are less accurate.",
+        r.inexact_variances);
     ImGui::PopStyleColor();
   }
 }
@@ -372,7 +393,8 @@ void Panel::regression_view(Scene& scene) {
   mean.label = "posterior mean ± 2σ";
   mean.color = qualitative_color(0);
   GpRegressionBand band = jobs_.regression_band(scene.gp.sigma_n2);
-  mean.x = std::move(band.x), mean.y = std::move(band.mean), mean.lower = std::move(band.lower), mean.upper = std::move(band.upper);
+  mean.x = std::move(band.x), mean.y = std::move(band.mean), mean.lower = std::move(band.lower),
+  mean.upper = std::move(band.upper);
   Series points;
   points.label = "training points";
   points.color = qualitative_color(1);
@@ -393,11 +415,15 @@ void Panel::regression_view(Scene& scene) {
     next[static_cast<std::size_t>(e.dragged)] = {rounded(e.drag_x), rounded(e.drag_y)};
     changed = next != pts;
   } else if (e.removed >= 0 && e.removed < static_cast<int>(next.size())) {
-    if (next.size() <= 1) point_message_ = "At least one point is needed.";
-    else next.erase(next.begin() + e.removed), changed = true, point_message_.clear();
+    if (next.size() <= 1)
+      point_message_ = "At least one point is needed.";
+    else
+      next.erase(next.begin() + e.removed), changed = true, point_message_.clear();
   } else if (e.clicked) {
-    if (static_cast<int>(next.size()) >= kMaxRegressionPoints) point_message_ = "At most " + std::to_string(kMaxRegressionPoints) + " points.";
-    else next.push_back({rounded(e.x), rounded(e.y)}), changed = true, point_message_.clear();
+    if (static_cast<int>(next.size()) >= kMaxRegressionPoints)
+      point_message_ = "At most " + std::to_string(kMaxRegressionPoints) + " points.";
+    else
+      next.push_back({rounded(e.x), rounded(e.y)}), changed = true, point_message_.clear();
   }
   if (changed) scene.gp.points = next;
   wrapped_disabled(kNoteGpRegression);
@@ -413,8 +439,9 @@ void Panel::surface_view(const Scene& scene) {
   HeatMapSpec h;
   h.id = "gp-surface";
   const bool two = fit.k <= 2 || !p.classification;
-  h.title = !p.classification ? "Posterior mean over the plane" : two ? "Decision surface: posterior mean f (sign = predicted class)"
-                                                                      : "Confidence: margin between the two largest outputs (lines: class boundaries)";
+  h.title = !p.classification ? "Posterior mean over the plane"
+            : two             ? "Decision surface: posterior mean f (sign = predicted class)"
+                              : "Confidence: margin between the two largest outputs (lines: class boundaries)";
   h.x.label = "x₁";
   h.y.label = "x₂";
   h.x.min = data.x0, h.x.max = data.x1, h.y.min = data.y0, h.y.max = data.y1;
@@ -423,7 +450,8 @@ void Panel::surface_view(const Scene& scene) {
   const bool ready = fit.surface_ready();
   h.values = ready ? fit.surface_values.data() : nullptr;
   h.columns = h.rows = side;
-  const float below = std::max(ImGui::GetFontSize() * 6.5f, wrapped_height(kNoteGpSurface) + ImGui::GetTextLineHeightWithSpacing());
+  const float below =
+      std::max(ImGui::GetFontSize() * 6.5f, wrapped_height(kNoteGpSurface) + ImGui::GetTextLineHeightWithSpacing());
   h.size = ImVec2(-1, std::max(ImGui::GetContentRegionAvail().y - below, ImGui::GetFontSize() * 16));
   h.export_name = std::string("fieldscope-gp-") + gp_data_name(scene.gp.dataset);
   std::vector<Series> overlays;
@@ -432,7 +460,10 @@ void Panel::surface_view(const Scene& scene) {
     for (std::size_t c = 0; c < classes.size(); ++c) {
       Series s;
       const int id = static_cast<int>(classes[c]);
-      s.label = "class " + std::to_string(id) + (id >= 0 && id < static_cast<int>(data.class_names.size()) ? " (" + data.class_names[static_cast<std::size_t>(id)] + ")" : "");
+      s.label =
+          "class " + std::to_string(id) +
+          (id >= 0 && id < static_cast<int>(data.class_names.size()) ? " (" + data.class_names[static_cast<std::size_t>(id)] + ")"
+                                                                     : "");
       s.markers = true;
       s.line = false;
       s.thickness = 2.2f;
@@ -547,21 +578,26 @@ void Panel::test_image_strip() {
     for (int y = 0; y < side; ++y)
       for (int x = 0; x < side; ++x) {
         const int v = static_cast<int>(std::lround(255.0 * (img(y * side + x) - lo) / span));
-        draw->AddRectFilled(ImVec2(at.x + x * px, at.y + y * px), ImVec2(at.x + (x + 1) * px, at.y + (y + 1) * px), IM_COL32(v, v, v, 255));
+        draw->AddRectFilled(ImVec2(at.x + x * px, at.y + y * px), ImVec2(at.x + (x + 1) * px, at.y + (y + 1) * px),
+                            IM_COL32(v, v, v, 255));
       }
     const bool right = r.predicted[static_cast<std::size_t>(i)] == p.y_test[static_cast<std::size_t>(i)];
-    draw->AddRect(ImVec2(at.x - 1, at.y - 1), ImVec2(at.x + cell + 1, at.y + cell + 1), right ? IM_COL32(120, 120, 120, 255) : IM_COL32(235, 60, 50, 255),
-                  0, 0, right ? 1.f : 2.5f);
-    const std::string predicted = name_of(r.predicted[static_cast<std::size_t>(i)]), truth = "(" + name_of(p.y_test[static_cast<std::size_t>(i)]) + ")";
+    draw->AddRect(ImVec2(at.x - 1, at.y - 1), ImVec2(at.x + cell + 1, at.y + cell + 1),
+                  right ? IM_COL32(120, 120, 120, 255) : IM_COL32(235, 60, 50, 255), 0, 0, right ? 1.f : 2.5f);
+    const std::string predicted = name_of(r.predicted[static_cast<std::size_t>(i)]),
+                      truth = "(" + name_of(p.y_test[static_cast<std::size_t>(i)]) + ")";
     draw->PushClipRect(ImVec2(at.x, at.y + cell), ImVec2(at.x + cell + 0.8f * gap, at.y + cell + 3 * em), true);
-    draw->AddText(ImVec2(at.x, at.y + cell + 0.2f * em), right ? IM_COL32(215, 215, 215, 255) : IM_COL32(255, 115, 100, 255), predicted.c_str());
+    draw->AddText(ImVec2(at.x, at.y + cell + 0.2f * em), right ? IM_COL32(215, 215, 215, 255) : IM_COL32(255, 115, 100, 255),
+                  predicted.c_str());
     draw->AddText(ImVec2(at.x, at.y + cell + 1.3f * em), ImGui::GetColorU32(ImGuiCol_TextDisabled), truth.c_str());
     draw->PopClipRect();
     if (ImGui::IsMouseHoveringRect(at, ImVec2(at.x + cell, at.y + cell + 2.5f * em)))
       ImGui::SetTooltip("test image %d\npredicted: %s\ntrue: %s", i + 1, predicted.c_str(), truth.c_str());
   }
-  if (chosen.empty()) ImGui::TextDisabled(mistakes_only_ ? "No mistakes." : "No test images.");
-  else ImGui::Dummy(ImVec2(1, cell + 2.6f * em));
+  if (chosen.empty())
+    ImGui::TextDisabled(mistakes_only_ ? "No mistakes." : "No test images.");
+  else
+    ImGui::Dummy(ImVec2(1, cell + 2.6f * em));
 }
 
 void Panel::fit_view(Scene& scene) {
@@ -592,9 +628,12 @@ void Panel::fit_view(Scene& scene) {
   const GpShownFit& shown = jobs_.shown();
   const bool current_kind = shown.has && shown.dataset == kind;
   if (current_kind && shown.result.status.ok() && (fit.done || fit.job)) results_table(scene);
-  if (kind == GpData::points) regression_view(scene);
-  else if (data.surface) surface_view(scene);
-  else if (kind == GpData::fashion_mnist && fit.done && fit.result.status.ok()) fashion_view(scene);
+  if (kind == GpData::points)
+    regression_view(scene);
+  else if (data.surface)
+    surface_view(scene);
+  else if (kind == GpData::fashion_mnist && fit.done && fit.result.status.ok())
+    fashion_view(scene);
   else if (kind == GpData::csv && fit.done && fit.result.status.ok())
     ImGui::TextDisabled("%d features per row: only 2-D data are drawn as a surface.", data.dim);
 }
@@ -620,8 +659,10 @@ void Panel::grid_view(const Scene& scene) {
   }
   const int rows = grid.rows;
   const bool evidence = scene.gp.grid_quantity == GpGridQuantity::evidence || !jobs_.data().problem.classification;
-  const std::string inputs = scene.network.sigma_in2 ? "σ_in² = " + fmt(*scene.network.sigma_in2, "%.4g") + " in every column (one kernel recursion per column). "
-                                                     : std::string("σ_in² = σ_w² in every column (one kernel recursion per column). ");
+  const std::string inputs =
+      scene.network.sigma_in2
+          ? "σ_in² = " + fmt(*scene.network.sigma_in2, "%.4g") + " in every column (one kernel recursion per column). "
+          : std::string("σ_in² = σ_w² in every column (one kernel recursion per column). ");
   const std::string caption = inputs + kGridCaption;
   HeatMapSpec h;
   h.id = "gp-grid";
@@ -657,7 +698,8 @@ void Panel::grid_view(const Scene& scene) {
   heat_map(h, overlays);
   wrapped_disabled(kNoteGpGrid);
   wrapped_disabled(caption.c_str());
-  if (!job.status().ok() && job.status().code != StatusCode::cancelled) ImGui::TextDisabled("Note: %s", job.status().message.c_str());
+  if (!job.status().ok() && job.status().code != StatusCode::cancelled)
+    ImGui::TextDisabled("Note: %s", job.status().message.c_str());
 }
 
 // ---- 6. gv=sweep -----------------------------------------------------------------------------------
@@ -695,13 +737,15 @@ void Panel::sweep_view(const Scene& scene) {
   line_plot(spec, {curve});
   wrapped_disabled(kNoteGpSweep);
   if (scene.gp.sweep == GpSweepParameter::sigma_w2) {
-    if (scene.network.sigma_in2) ImGui::TextDisabled("σ_in² stays at %s for every σ_w².", fmt(*scene.network.sigma_in2, "%.4g").c_str());
-    else ImGui::TextDisabled("σ_in² = σ_w² at every point (σ_in² is not set separately).");
+    if (scene.network.sigma_in2)
+      ImGui::TextDisabled("σ_in² stays at %s for every σ_w².", fmt(*scene.network.sigma_in2, "%.4g").c_str());
+    else
+      ImGui::TextDisabled("σ_in² = σ_w² at every point (σ_in² is not set separately).");
   }
   if (best >= 0)
     ImGui::Text("maximum: %s = %s (log evidence %s); dashed line: the scene's value %s", sweep_label(scene.gp.sweep),
-                fmt(curve.x[static_cast<std::size_t>(best)], "%.4g").c_str(), fmt(curve.y[static_cast<std::size_t>(best)], "%.6g").c_str(),
-                fmt(gp_scene_sweep_value(scene), "%.4g").c_str());
+                fmt(curve.x[static_cast<std::size_t>(best)], "%.4g").c_str(),
+                fmt(curve.y[static_cast<std::size_t>(best)], "%.6g").c_str(), fmt(gp_scene_sweep_value(scene), "%.4g").c_str());
   if (c.first_failure >= 0) {
     const GpEvidencePoint& p = job.points()[static_cast<std::size_t>(c.first_failure)];
     ImGui::TextDisabled("Missing points: %s", ("at " + fmt(p.value, "%.3g") + ": " + p.status.message).c_str());
@@ -714,18 +758,21 @@ void Panel::csv_loader(bool csv_shown) {
   if (platform_.open_file) {
     if (ImGui::Button("Load labelled CSV...")) {
       auto pending = pending_;
-      platform_.open_file(".csv,.txt,.tsv,text/csv,text/plain", [pending](const std::string& name, const std::string& text, const std::string& error) {
-        pending->push_back({name, text, error});
-      });
+      platform_.open_file(".csv,.txt,.tsv,text/csv,text/plain",
+                          [pending](const std::string& name, const std::string& text, const std::string& error) {
+                            pending->push_back({name, text, error});
+                          });
     }
     const ImVec2 lo = ImGui::GetItemRectMin(), hi = ImGui::GetItemRectMax();
     load_button_[0] = lo.x, load_button_[1] = lo.y, load_button_[2] = hi.x, load_button_[3] = hi.y;
-    help_marker("A labelled CSV file: one point per row, features then the label (an integer class id, or a real target "
-                "for regression); optional header and # comments. You can also drop a file on the window.");
+    help_marker(
+        "A labelled CSV file: one point per row, features then the label (an integer class id, or a real target "
+        "for regression); optional header and # comments. You can also drop a file on the window.");
   }
   if (platform_.read_file) {
     ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - ImGui::GetFontSize() * 4);
-    const bool enter = ImGui::InputTextWithHint("##gp-csv-path", "labelled CSV path (or drop a file)", csv_path_, sizeof csv_path_, ImGuiInputTextFlags_EnterReturnsTrue);
+    const bool enter = ImGui::InputTextWithHint("##gp-csv-path", "labelled CSV path (or drop a file)", csv_path_,
+                                                sizeof csv_path_, ImGuiInputTextFlags_EnterReturnsTrue);
     ImGui::SameLine();
     if ((ImGui::Button("Load##gp-csv") || enter) && csv_path_[0] != '\0') {
       std::string error;
@@ -734,8 +781,10 @@ void Panel::csv_loader(bool csv_shown) {
     }
   }
   if (!csv_message_.empty()) {
-    if (csv_failed_) error_text(csv_message_);
-    else ImGui::TextWrapped("%s", csv_message_.c_str());
+    if (csv_failed_)
+      error_text(csv_message_);
+    else
+      ImGui::TextWrapped("%s", csv_message_.c_str());
   }
   if (csv_shown) ImGui::TextDisabled("Every 4th row is a test point.");
 }
@@ -811,7 +860,8 @@ nlohmann::ordered_json Panel::snapshot(const Scene& scene) const {
     nlohmann::ordered_json s;
     s["parameter"] = gp_sweep_parameter_name(scene.gp.sweep);
     nlohmann::ordered_json values = nlohmann::ordered_json::array(), le = nlohmann::ordered_json::array();
-    for (const GpEvidencePoint& p : jobs_.sweep().job->points()) values.push_back(p.value), le.push_back(p.status.ok() ? json::number(p.log_evidence) : nullptr);
+    for (const GpEvidencePoint& p : jobs_.sweep().job->points())
+      values.push_back(p.value), le.push_back(p.status.ok() ? json::number(p.log_evidence) : nullptr);
     s["values"] = values;
     s["log_evidence"] = le;
     j["sweep"] = s;

@@ -7,10 +7,10 @@
 namespace fs::ui {
 
 struct Platform {
-  std::string name;                                            // "web" or "desktop"
-  std::function<void(const std::string& query)> set_link;      // reflect the scene in the URL / title
-  std::function<std::string(const std::string& query)> link_url;  // full share URL for a query
-  std::function<void(const std::string& text)> copy_text;      // clipboard
+  std::string name;                                                                  // "web" or "desktop"
+  std::function<void(const std::string& query)> set_link;                            // reflect the scene in the URL / title
+  std::function<std::string(const std::string& query)> link_url;                     // full share URL for a query
+  std::function<void(const std::string& text)> copy_text;                            // clipboard
   std::function<void(const std::string& name, const std::string& bytes)> save_file;  // download / save
   // A text file the user picks (browser: a file picker limited to `accept`, e.g. ".csv"). Later, once
   // read, `done(name, text, error)` runs on the main thread; `error` is a sentence when the file could

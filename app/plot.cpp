@@ -483,8 +483,8 @@ double color_position(double value, const Range& range, bool log) {
   return std::clamp((u - u0) / (u1 - u0), 0.0, 1.0);
 }
 
-bool pack_heat_values(const double* values, std::size_t count, const Range& colors, bool log,
-                      std::vector<float>& texels, ShaderScale& scale) {
+bool pack_heat_values(const double* values, std::size_t count, const Range& colors, bool log, std::vector<float>& texels,
+                      ShaderScale& scale) {
   // Float limits kept well inside FLT_MIN..FLT_MAX, so that clamped texels keep their colour and
   // products of texels and scales cannot overflow.
   constexpr double kTiny = 1e-37, kHuge = 1e37;

@@ -35,14 +35,14 @@ namespace fs::ui {
 // ---- 1. Widgets ----------------------------------------------------------------------------------
 
 struct Series {
-  std::string label;            // shown in the legend and the hover read-out; empty = not listed
-  std::vector<double> x, y;     // points in order; need not be sorted (cobwebs are fine)
+  std::string label;                 // shown in the legend and the hover read-out; empty = not listed
+  std::vector<double> x, y;          // points in order; need not be sorted (cobwebs are fine)
   std::vector<double> lower, upper;  // optional band (both the size of y), shaded under the line
-  ImU32 color = 0;              // 0 = qualitative_color(index of the series)
-  float thickness = 2.f;        // pixels at a 13 px font; scaled with ImGui::GetFontSize()
-  bool markers = false;         // a dot at every point
+  ImU32 color = 0;                   // 0 = qualitative_color(index of the series)
+  float thickness = 2.f;             // pixels at a 13 px font; scaled with ImGui::GetFontSize()
+  bool markers = false;              // a dot at every point
   bool dashed = false;
-  bool line = true;             // false: markers only (a scatter)
+  bool line = true;  // false: markers only (a scatter)
 };
 
 struct Axis {
@@ -61,7 +61,7 @@ struct PlotSpec {
   const char* id = "plot";  // ImGui id, unique within the window
   std::string title;
   Axis x, y;
-  ImVec2 size{-1, 300};  // pixels; as ImGui's CalcItemSize: < 0 = available space + size, 0 = default
+  ImVec2 size{-1, 300};                  // pixels; as ImGui's CalcItemSize: < 0 = available space + size, 0 = default
   std::vector<double> x_lines, y_lines;  // dashed reference lines (y = 1, a fixed point...)
   std::optional<DataPoint> marker;       // a ring at the current point
   bool legend = true;
@@ -71,9 +71,9 @@ struct PlotSpec {
 };
 
 struct PlotEvents {
-  bool hovered = false;    // the mouse is over the plot area
-  double x = 0, y = 0;     // data coordinates under the mouse (valid when hovered)
-  bool clicked = false;    // left click released without dragging, inside the plot area, not on an editable point
+  bool hovered = false;       // the mouse is over the plot area
+  double x = 0, y = 0;        // data coordinates under the mouse (valid when hovered)
+  bool clicked = false;       // left click released without dragging, inside the plot area, not on an editable point
   int column = -1, row = -1;  // heat maps: the cell under the mouse (-1 outside the grid)
   // Editable series (PlotSpec::editable): the point under the mouse, the point being dragged and where
   // to (data coordinates, inside the plot area), the point the user asked to remove; -1 for none.
@@ -99,9 +99,9 @@ struct HeatMapSpec {
   std::string value_label;  // colour-bar caption and hover name of the value
   const double* values = nullptr;
   int columns = 0, rows = 0;
-  bool log_values = false;  // log colour scale (values <= 0 drawn as missing, read out as they are)
-  bool diverging = false;   // diverging map; the automatic range is symmetric about 0 (log: about 1)
-  double vmin = NAN, vmax = NAN;   // colour range; NaN = from the data, ignoring non-finite cells
+  bool log_values = false;        // log colour scale (values <= 0 drawn as missing, read out as they are)
+  bool diverging = false;         // diverging map; the automatic range is symmetric about 0 (log: about 1)
+  double vmin = NAN, vmax = NAN;  // colour range; NaN = from the data, ignoring non-finite cells
   ImVec2 size{-1, 360};
   std::optional<DataPoint> marker;  // the current (x, y), drawn as a crosshair
   bool legend = true;               // legend of labelled overlays
@@ -157,7 +157,7 @@ void save_exports(const std::function<void(const std::string& name, const std::s
 // end-to-end tests.
 struct DrawnPlot {
   std::string id;
-  ImVec2 min, max;                  // the widget's frame
+  ImVec2 min, max;                            // the widget's frame
   ImVec2 csv_min, csv_max, png_min, png_max;  // its buttons
 };
 const std::vector<DrawnPlot>& drawn_plots();
@@ -233,11 +233,11 @@ struct RangeFinder {
 // range; a single distinct value gets the unit interval centred on it. A value on an inner edge counts in
 // the bin above it, the largest value in the last bin. No finite value: no bins.
 struct Histogram {
-  double min = 0, max = 1;      // outer edges of the bins
+  double min = 0, max = 1;  // outer edges of the bins
   double bin_width = 1;
-  std::vector<double> counts;   // values per bin
-  std::vector<double> density;  // counts / (values * bin_width): integrates to 1
-  int values = 0;               // finite values counted
+  std::vector<double> counts;                                       // values per bin
+  std::vector<double> density;                                      // counts / (values * bin_width): integrates to 1
+  int values = 0;                                                   // finite values counted
   double edge(int index) const { return min + index * bin_width; }  // index 0..bins
 };
 Histogram histogram(const std::vector<double>& values, int bins);
@@ -253,8 +253,8 @@ struct CellGrid {
   int count = 1;
   bool log = false;
   double centre(int index) const;
-  Range edges() const;             // outer edges: half a cell beyond the first and last centres
-  int index(double value) const;   // the cell containing value, -1 outside
+  Range edges() const;            // outer edges: half a cell beyond the first and last centres
+  int index(double value) const;  // the cell containing value, -1 outside
 };
 
 // Colour range of a heat map (see HeatMapSpec::vmin, diverging, log_values).
@@ -274,7 +274,7 @@ struct ShaderScale {
 // from zero it lies). False when float arithmetic cannot promise 1e-3: colour ranges beyond
 // 1e-37..1e37 (log) or spans outside 1e-37..1e37 (linear), log ranges narrower than 1% of their
 // log2 magnitude; the caller then colours on the CPU.
-bool pack_heat_values(const double* values, std::size_t count, const Range& colors, bool log,
-                      std::vector<float>& texels, ShaderScale& scale);
+bool pack_heat_values(const double* values, std::size_t count, const Range& colors, bool log, std::vector<float>& texels,
+                      ShaderScale& scale);
 
 }  // namespace fs::ui

@@ -151,8 +151,8 @@ void set_view(Layout& layout, const Range& x_view, const Range& y_view) {
 }
 
 // right_reserve: width kept free right of the plot (the colour bar).
-Layout make_layout(const ImRect& frame, const std::string& title, const Axis& x_axis, const Axis& y_axis,
-                   bool label_row, const Range& x_view, const Range& y_view, float right_reserve) {
+Layout make_layout(const ImRect& frame, const std::string& title, const Axis& x_axis, const Axis& y_axis, bool label_row,
+                   const Range& x_view, const Range& y_view, float right_reserve) {
   Layout l;
   l.frame = frame;
   l.em = ImGui::GetFontSize();
@@ -205,8 +205,8 @@ Zone zone_at(const Layout& l, const ImVec2& p) {
 // The widget's item and its events. Call right after the item was submitted; updates the views
 // (and the layout's maps and ticks) for this frame's wheel, drag and double-click.
 // `allow_pan` false: a drag moves an editable point instead of the view.
-PlotEvents interact(Layout& layout, ViewStore& store, AxisView& x_view, AxisView& y_view, bool pressed,
-                    const Range& x_auto, const Range& y_auto, bool allow_pan = true) {
+PlotEvents interact(Layout& layout, ViewStore& store, AxisView& x_view, AxisView& y_view, bool pressed, const Range& x_auto,
+                    const Range& y_auto, bool allow_pan = true) {
   PlotEvents events;
   if (layout.too_small) return events;
   ImGuiIO& io = ImGui::GetIO();
@@ -367,8 +367,8 @@ void draw_text_clamped(ImDrawList* draw, const Layout& l, ImVec2 pos, const std:
   draw->AddText(ImVec2(std::round(pos.x), std::round(pos.y)), color, text.c_str());
 }
 
-void draw_axes(ImDrawList* draw, const Layout& l, const std::string& title, const Axis& x_axis,
-               const std::string& y_label, const std::string& note) {
+void draw_axes(ImDrawList* draw, const Layout& l, const std::string& title, const Axis& x_axis, const std::string& y_label,
+               const std::string& note) {
   const ImU32 color = text_color(), faint = text_color(0.5f);
   draw->AddRect(l.plot.Min, l.plot.Max, faint);
   for (const Tick& t : l.x_ticks) {
@@ -376,14 +376,17 @@ void draw_axes(ImDrawList* draw, const Layout& l, const std::string& title, cons
     if (!std::isfinite(x) || x < l.plot.Min.x - 0.5f || x > l.plot.Max.x + 0.5f) continue;
     const float length = t.major ? l.tick_length : 0.5f * l.tick_length;
     draw->AddLine({x, l.plot.Max.y}, {x, l.plot.Max.y + length}, faint);
-    if (t.major) draw_text_clamped(draw, l, {x - 0.5f * text_width(t.label), l.plot.Max.y + l.tick_length + 0.25f * l.pad}, t.label, color);
+    if (t.major)
+      draw_text_clamped(draw, l, {x - 0.5f * text_width(t.label), l.plot.Max.y + l.tick_length + 0.25f * l.pad}, t.label, color);
   }
   for (const Tick& t : l.y_ticks) {
     const float y = static_cast<float>(to_pixel(l.y, t.value));
     if (!std::isfinite(y) || y < l.plot.Min.y - 0.5f || y > l.plot.Max.y + 0.5f) continue;
     const float length = t.major ? l.tick_length : 0.5f * l.tick_length;
     draw->AddLine({l.plot.Min.x - length, y}, {l.plot.Min.x, y}, faint);
-    if (t.major) draw_text_clamped(draw, l, {l.plot.Min.x - l.tick_length - 0.5f * l.pad - text_width(t.label), y - 0.5f * l.em}, t.label, color);
+    if (t.major)
+      draw_text_clamped(draw, l, {l.plot.Min.x - l.tick_length - 0.5f * l.pad - text_width(t.label), y - 0.5f * l.em}, t.label,
+                        color);
   }
   if (l.has_title) {
     // Centred over the plot, moved left of the export buttons, shortened with "…" if still too long.
@@ -414,7 +417,8 @@ void draw_axes(ImDrawList* draw, const Layout& l, const std::string& title, cons
       }
     }
   }
-  if (l.has_x_label) draw_text_clamped(draw, l, {l.plot.GetCenter().x - 0.5f * text_width(x_axis.label), l.x_label_y}, x_axis.label, color);
+  if (l.has_x_label)
+    draw_text_clamped(draw, l, {l.plot.GetCenter().x - 0.5f * text_width(x_axis.label), l.x_label_y}, x_axis.label, color);
   if (l.has_label_row && !y_label.empty()) draw_text_clamped(draw, l, {l.frame.Min.x + l.pad, l.label_row_y}, y_label, color);
 }
 
@@ -543,8 +547,8 @@ void draw_band(ImDrawList* draw, const Layout& l, const Series& s, const Pixels&
   const Pixels lower = to_pixels(l, s.x, s.lower), upper = to_pixels(l, s.x, s.upper);
   const ImRect clip(l.plot.Min - ImVec2(1, 1), l.plot.Max + ImVec2(1, 1));
   for (std::size_t i = 1; i < line.x.size(); ++i) {
-    std::vector<Point2> corners = {{lower.x[i - 1], lower.y[i - 1]}, {lower.x[i], lower.y[i]},
-                                   {upper.x[i], upper.y[i]}, {upper.x[i - 1], upper.y[i - 1]}};
+    std::vector<Point2> corners = {
+        {lower.x[i - 1], lower.y[i - 1]}, {lower.x[i], lower.y[i]}, {upper.x[i], upper.y[i]}, {upper.x[i - 1], upper.y[i - 1]}};
     bool finite = true;
     for (const Point2& c : corners) finite = finite && std::isfinite(c[0]) && std::isfinite(c[1]);
     if (!finite) continue;
@@ -556,7 +560,8 @@ void draw_band(ImDrawList* draw, const Layout& l, const Series& s, const Pixels&
 void draw_series(ImDrawList* draw, const Layout& l, const std::vector<Series>& series, std::vector<Pixels>& pixels) {
   pixels.clear();
   for (const Series& s : series) pixels.push_back(to_pixels(l, s.x, s.y));
-  for (std::size_t i = 0; i < series.size(); ++i) draw_band(draw, l, series[i], pixels[i], with_alpha(series_color(series[i], i), 0.25f));
+  for (std::size_t i = 0; i < series.size(); ++i)
+    draw_band(draw, l, series[i], pixels[i], with_alpha(series_color(series[i], i), 0.25f));
   const ImRect clip(l.plot.Min - ImVec2(l.em, l.em), l.plot.Max + ImVec2(l.em, l.em));
   for (std::size_t i = 0; i < series.size(); ++i) {
     const Series& s = series[i];
@@ -572,7 +577,8 @@ void draw_series(ImDrawList* draw, const Layout& l, const std::vector<Series>& s
   }
 }
 
-void draw_reference_lines(ImDrawList* draw, const Layout& l, const std::vector<double>& x_lines, const std::vector<double>& y_lines) {
+void draw_reference_lines(ImDrawList* draw, const Layout& l, const std::vector<double>& x_lines,
+                          const std::vector<double>& y_lines) {
   const ImU32 color = text_color(0.5f);
   const float thickness = std::max(1.f, l.scale);
   for (double v : x_lines) {
@@ -700,8 +706,8 @@ void line_tooltip(ImDrawList* draw, const Layout& l, const PlotSpec& spec, const
       draw->AddCircleFilled(point, (i == best_series ? 0.35f : 0.25f) * l.em, color, 16);
       draw->AddCircle(point, (i == best_series ? 0.35f : 0.25f) * l.em, text_color(), 16, l.scale);
     }
-    std::string text = (s.label.empty() ? spec.y.label.empty() ? std::string("y") : spec.y.label : s.label) + ": " +
-                       format_value(s.y[nearest]);
+    std::string text =
+        (s.label.empty() ? spec.y.label.empty() ? std::string("y") : spec.y.label : s.label) + ": " + format_value(s.y[nearest]);
     if (s.lower.size() == s.y.size() && s.upper.size() == s.y.size())
       text += "  [" + format_value(s.lower[nearest]) + ", " + format_value(s.upper[nearest]) + "]";
     tooltip_line(text, &s, color);
@@ -756,7 +762,8 @@ PlotEvents line_plot(const PlotSpec& spec, const std::vector<Series>& series) {
   ImGuiIO& io = ImGui::GetIO();
   int hit = -1;
   if (editable) {
-    const Pixels p = to_pixels(layout, series[static_cast<std::size_t>(spec.editable)].x, series[static_cast<std::size_t>(spec.editable)].y);
+    const Pixels p =
+        to_pixels(layout, series[static_cast<std::size_t>(spec.editable)].x, series[static_cast<std::size_t>(spec.editable)].y);
     hit = nearest_point(p.x, p.y, io.MousePos.x, io.MousePos.y, 0.6 * layout.em);
   }
   const bool pressed = ImGui::InvisibleButton("##plot", frame.GetSize());
@@ -937,26 +944,36 @@ struct GridPixels {
   double left, right, bottom, top;
   int columns, rows;
   GridPixels(const Layout& l, const CellGrid& column_grid, const CellGrid& row_grid)
-      : left(to_pixel(l.x, column_grid.edges().min)), right(to_pixel(l.x, column_grid.edges().max)),
-        bottom(to_pixel(l.y, row_grid.edges().min)), top(to_pixel(l.y, row_grid.edges().max)),
-        columns(column_grid.count), rows(row_grid.count) {}
+      : left(to_pixel(l.x, column_grid.edges().min)),
+        right(to_pixel(l.x, column_grid.edges().max)),
+        bottom(to_pixel(l.y, row_grid.edges().min)),
+        top(to_pixel(l.y, row_grid.edges().max)),
+        columns(column_grid.count),
+        rows(row_grid.count) {}
   double x_edge(int column) const { return left + (right - left) * column / columns; }
   double y_edge(int row) const { return bottom + (top - bottom) * row / rows; }
 };
 
 // Heat-map cells as rectangles (no texture): visible cells only, merged into blocks when there
 // are more cells than pixels.
-void fill_cells(ImDrawList* draw, const Layout& l, const HeatMapSpec& spec, const HeatMapCache& cache,
-                const GridPixels& grid) {
+void fill_cells(ImDrawList* draw, const Layout& l, const HeatMapSpec& spec, const HeatMapCache& cache, const GridPixels& grid) {
   const double left = grid.left, right = grid.right, bottom = grid.bottom, top = grid.top;
-  const auto column_at = [&](double px) { return std::clamp(int(std::floor((px - left) / (right - left) * spec.columns)), 0, spec.columns - 1); };
-  const auto row_at = [&](double py) { return std::clamp(int(std::floor((py - bottom) / (top - bottom) * spec.rows)), 0, spec.rows - 1); };
+  const auto column_at = [&](double px) {
+    return std::clamp(int(std::floor((px - left) / (right - left) * spec.columns)), 0, spec.columns - 1);
+  };
+  const auto row_at = [&](double py) {
+    return std::clamp(int(std::floor((py - bottom) / (top - bottom) * spec.rows)), 0, spec.rows - 1);
+  };
   const int c0 = column_at(std::max<double>(left, l.plot.Min.x)), c1 = column_at(std::min<double>(right, l.plot.Max.x));
   const int r0 = row_at(std::min<double>(bottom, l.plot.Max.y)), r1 = row_at(std::max<double>(top, l.plot.Min.y));
   const int column_step = std::max(1, int(std::ceil((c1 - c0 + 1) / std::max(1.0f, l.plot.GetWidth() * 0.5f))));
   const int row_step = std::max(1, int(std::ceil((r1 - r0 + 1) / std::max(1.0f, l.plot.GetHeight() * 0.5f))));
-  const auto x_edge = [&](int c) { return float(std::clamp(grid.x_edge(c), double(l.plot.Min.x) - 1, double(l.plot.Max.x) + 1)); };
-  const auto y_edge = [&](int r) { return float(std::clamp(grid.y_edge(r), double(l.plot.Min.y) - 1, double(l.plot.Max.y) + 1)); };
+  const auto x_edge = [&](int c) {
+    return float(std::clamp(grid.x_edge(c), double(l.plot.Min.x) - 1, double(l.plot.Max.x) + 1));
+  };
+  const auto y_edge = [&](int r) {
+    return float(std::clamp(grid.y_edge(r), double(l.plot.Min.y) - 1, double(l.plot.Max.y) + 1));
+  };
   for (int r = r0; r <= r1; r += row_step)
     for (int c = c0; c <= c1; c += column_step) {
       const int r_end = std::min(r + row_step, spec.rows), c_end = std::min(c + column_step, spec.columns);
@@ -986,9 +1003,9 @@ void draw_cells(ImDrawList* draw, const Layout& l, const HeatMapSpec& spec, Heat
 }
 
 struct ColorBar {
-  Range range;       // of the axis drawn beside the bar
+  Range range;  // of the axis drawn beside the bar
   std::vector<Tick> ticks;
-  float width = 0;   // room taken right of the plot
+  float width = 0;  // room taken right of the plot
 };
 
 ColorBar color_bar_layout(const Range& colors, bool log, float plot_height_estimate) {
@@ -1050,7 +1067,8 @@ PlotEvents heat_map(const HeatMapSpec& spec, const std::vector<Series>& overlays
 
   HeatMapCache* cache = has_data ? &heat_map_cache(id, spec) : nullptr;
   const Range colors = cache ? cache->colors : Range{};
-  const ColorBar bar = has_data ? color_bar_layout(colors, spec.log_values, frame.GetHeight() - 5 * ImGui::GetFontSize()) : ColorBar{};
+  const ColorBar bar =
+      has_data ? color_bar_layout(colors, spec.log_values, frame.GetHeight() - 5 * ImGui::GetFontSize()) : ColorBar{};
   const bool label_row = !spec.y.label.empty() || (has_data && !spec.value_label.empty());
   Layout layout = make_layout(frame, spec.title, spec.x, spec.y, label_row, x_start, y_start, bar.width);
   ImageCapture* capture = pending_capture(spec.id);
@@ -1073,8 +1091,10 @@ PlotEvents heat_map(const HeatMapSpec& spec, const std::vector<Series>& overlays
   draw->AddRectFilled(layout.plot.Min, layout.plot.Max, ImGui::GetColorU32(ImGuiCol_FrameBg));
   draw->PushClipRect(layout.plot.Min, layout.plot.Max, true);
   const GridPixels grid(layout, columns, rows);
-  if (has_data) draw_cells(draw, layout, spec, *cache, grid);
-  else draw_no_data(draw, layout);
+  if (has_data)
+    draw_cells(draw, layout, spec, *cache, grid);
+  else
+    draw_no_data(draw, layout);
   std::vector<Pixels> pixels;
   draw_series(draw, layout, overlays, pixels);
   draw_marker(draw, layout, spec.marker, true);
@@ -1087,8 +1107,8 @@ PlotEvents heat_map(const HeatMapSpec& spec, const std::vector<Series>& overlays
   if (events.hovered && !panning && !capture && events.column >= 0 && events.row >= 0) {
     const ImVec2 cell_min(float(grid.x_edge(events.column)), float(grid.y_edge(events.row + 1)));
     const ImVec2 cell_max(float(grid.x_edge(events.column + 1)), float(grid.y_edge(events.row)));
-    draw->AddRect(ImMax(cell_min, layout.plot.Min - ImVec2(2, 2)), ImMin(cell_max, layout.plot.Max + ImVec2(2, 2)),
-                  text_color(), 0, 0, 1.5f * layout.scale);
+    draw->AddRect(ImMax(cell_min, layout.plot.Min - ImVec2(2, 2)), ImMin(cell_max, layout.plot.Max + ImVec2(2, 2)), text_color(),
+                  0, 0, 1.5f * layout.scale);
     const double value = spec.values[static_cast<std::size_t>(events.row) * spec.columns + events.column];
     ImGui::BeginTooltip();
     ImGui::TextUnformatted(named(spec.x.label, "x", columns.centre(events.column)).c_str());
@@ -1134,17 +1154,21 @@ void save_exports(const std::function<void(const std::string& name, const std::s
       // As ImGui's OpenGL3 backend sizes the framebuffer it renders to.
       const int width = static_cast<int>(data->DisplaySize.x * data->FramebufferScale.x);
       const int height = static_cast<int>(data->DisplaySize.y * data->FramebufferScale.y);
-      const PixelRect rect = framebuffer_rect(capture.min.x, capture.min.y, capture.max.x, capture.max.y, data->DisplayPos.x,
-                                              data->DisplayPos.y, data->FramebufferScale.x, data->FramebufferScale.y, width, height);
+      const PixelRect rect =
+          framebuffer_rect(capture.min.x, capture.min.y, capture.max.x, capture.max.y, data->DisplayPos.x, data->DisplayPos.y,
+                           data->FramebufferScale.x, data->FramebufferScale.y, width, height);
       std::vector<unsigned char> pixels = flipped_rows(read_framebuffer(rect), rect.width, rect.height);
       for (std::size_t i = 3; i < pixels.size(); i += 4) pixels[i] = 255;  // the screen shows it opaque
       const std::string png = encode_png(pixels, rect.width, rect.height);
-      if (png.empty()) std::fprintf(stderr, "fieldscope: %s: the plot could not be read back from the screen\n", capture.name.c_str());
-      else if (save) save(capture.name, png);
+      if (png.empty())
+        std::fprintf(stderr, "fieldscope: %s: the plot could not be read back from the screen\n", capture.name.c_str());
+      else if (save)
+        save(capture.name, png);
     } else if (capture.drawn_frame < 0 && frame - capture.requested_frame <= 10) {
       waiting.push_back(std::move(capture));
     } else {
-      std::fprintf(stderr, "fieldscope: %s was not saved: its plot left the screen before it could be captured\n", capture.name.c_str());
+      std::fprintf(stderr, "fieldscope: %s was not saved: its plot left the screen before it could be captured\n",
+                   capture.name.c_str());
     }
   }
   queue.captures = std::move(waiting);

@@ -13,8 +13,8 @@
 
 namespace fs::ui {
 
-PixelRect framebuffer_rect(float min_x, float min_y, float max_x, float max_y, float display_x, float display_y,
-                           float scale_x, float scale_y, int framebuffer_width, int framebuffer_height) {
+PixelRect framebuffer_rect(float min_x, float min_y, float max_x, float max_y, float display_x, float display_y, float scale_x,
+                           float scale_y, int framebuffer_width, int framebuffer_height) {
   const auto pixel = [](double coordinate) { return static_cast<long long>(std::llround(coordinate)); };
   // Top-down pixel edges first, as ImGui's OpenGL3 backend projects its clip rectangles.
   long long left = pixel((double(min_x) - display_x) * scale_x), right = pixel((double(max_x) - display_x) * scale_x);
@@ -32,8 +32,7 @@ std::vector<unsigned char> flipped_rows(const std::vector<unsigned char>& rgba, 
   if (width <= 0 || height <= 0 || rgba.size() != static_cast<std::size_t>(width) * height * 4) return {};
   const std::size_t row = static_cast<std::size_t>(width) * 4;
   std::vector<unsigned char> out(rgba.size());
-  for (int r = 0; r < height; ++r)
-    std::memcpy(out.data() + row * r, rgba.data() + row * (height - 1 - r), row);
+  for (int r = 0; r < height; ++r) std::memcpy(out.data() + row * r, rgba.data() + row * (height - 1 - r), row);
   return out;
 }
 

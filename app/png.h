@@ -20,8 +20,8 @@ struct PixelRect {
 // retina display whose window is measured in points), edges rounded to the nearest pixel, y flipped
 // to count from the bottom of a framebuffer `framebuffer_height` pixels tall, clipped to the
 // framebuffer (an empty rect when nothing is left).
-PixelRect framebuffer_rect(float min_x, float min_y, float max_x, float max_y, float display_x, float display_y,
-                           float scale_x, float scale_y, int framebuffer_width, int framebuffer_height);
+PixelRect framebuffer_rect(float min_x, float min_y, float max_x, float max_y, float display_x, float display_y, float scale_x,
+                           float scale_y, int framebuffer_width, int framebuffer_height);
 
 // RGBA8 rows in the opposite order (GL's bottom-first read-back <-> an image's top-first rows).
 std::vector<unsigned char> flipped_rows(const std::vector<unsigned char>& rgba, int width, int height);

@@ -31,11 +31,15 @@ HeatMapProgram& heat_map_program() {
 
 std::string info_log(GLuint object, bool is_program) {
   GLint length = 0;
-  if (is_program) glGetProgramiv(object, GL_INFO_LOG_LENGTH, &length);
-  else glGetShaderiv(object, GL_INFO_LOG_LENGTH, &length);
+  if (is_program)
+    glGetProgramiv(object, GL_INFO_LOG_LENGTH, &length);
+  else
+    glGetShaderiv(object, GL_INFO_LOG_LENGTH, &length);
   std::string log(static_cast<std::size_t>(length > 1 ? length : 1), '\0');
-  if (is_program) glGetProgramInfoLog(object, length, nullptr, log.data());
-  else glGetShaderInfoLog(object, length, nullptr, log.data());
+  if (is_program)
+    glGetProgramInfoLog(object, length, nullptr, log.data());
+  else
+    glGetShaderInfoLog(object, length, nullptr, log.data());
   while (!log.empty() && (log.back() == '\0' || log.back() == '\n')) log.pop_back();
   return log;
 }
@@ -55,8 +59,7 @@ GLuint compile(GLenum stage, const char* name, const std::string& source, std::s
 }
 
 bool build(HeatMapProgram& p) {
-  while (glGetError() != GL_NO_ERROR) {
-  }
+  while (glGetError() != GL_NO_ERROR) {}
   const char* version = reinterpret_cast<const char*>(glGetString(GL_VERSION));
   if (!version) {
     p.message = "no GL version string (is a GL context current?)";
@@ -138,7 +141,8 @@ void bind_heat_map_program(const ImDrawList*, const ImDrawCmd* command) {
   // The backend's orthographic projection of ImGui's display rectangle.
   const float L = data->DisplayPos.x, R = data->DisplayPos.x + data->DisplaySize.x;
   const float T = data->DisplayPos.y, B = data->DisplayPos.y + data->DisplaySize.y;
-  const float projection[16] = {2.f / (R - L), 0, 0, 0, 0, 2.f / (T - B), 0, 0, 0, 0, -1.f, 0, (R + L) / (L - R), (T + B) / (B - T), 0, 1};
+  const float projection[16] = {2.f / (R - L),     0, 0, 0, 0, 2.f / (T - B), 0, 0, 0, 0, -1.f, 0, (R + L) / (L - R),
+                                (T + B) / (B - T), 0, 1};
   glUseProgram(p.program);
   glUniformMatrix4fv(p.projection, 1, GL_FALSE, projection);
   glUniform1i(p.values, 0);
@@ -176,8 +180,8 @@ bool heat_map_shader_ready() {
 
 const std::string& heat_map_shader_message() { return heat_map_program().message; }
 
-void add_shaded_heat_map(ImDrawList* draw, const Texture& values, const ShaderScale& scale, bool diverging,
-                         const ImVec2& p_min, const ImVec2& p_max, const ImVec2& uv_min, const ImVec2& uv_max) {
+void add_shaded_heat_map(ImDrawList* draw, const Texture& values, const ShaderScale& scale, bool diverging, const ImVec2& p_min,
+                         const ImVec2& p_max, const ImVec2& uv_min, const ImVec2& uv_max) {
   ShadedDraws& pending = shaded_draws();
   const int frame = ImGui::GetFrameCount();
   if (pending.frame != frame) {  // the previous frame has been rendered by now

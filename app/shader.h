@@ -35,8 +35,8 @@ const std::string& heat_map_shader_message();
 
 // Draws `values` (an R32F texture of pack_heat_values texels) between p_min and p_max with the
 // given texture coordinates through the heat-map shader. Needs heat_map_shader_ready().
-void add_shaded_heat_map(ImDrawList* draw, const Texture& values, const ShaderScale& scale, bool diverging,
-                         const ImVec2& p_min, const ImVec2& p_max, const ImVec2& uv_min, const ImVec2& uv_max);
+void add_shaded_heat_map(ImDrawList* draw, const Texture& values, const ShaderScale& scale, bool diverging, const ImVec2& p_min,
+                         const ImVec2& p_max, const ImVec2& uv_min, const ImVec2& uv_max);
 
 // Frees the program and tables (before the GL context goes away).
 void release_shaders();

@@ -22,13 +22,12 @@ namespace {
 
 // Clears errors left by other code, so that only ours are reported afterwards.
 void clear_gl_errors() {
-  for (int i = 0; i < 16 && glGetError() != GL_NO_ERROR; ++i) {
-  }
+  for (int i = 0; i < 16 && glGetError() != GL_NO_ERROR; ++i) {}
 }
 
 // Uploads texels of one format, restoring the caller's texture binding and unpack alignment.
-bool upload(Texture& texture, GLint internal_format, GLenum format, GLenum type, const void* texels, int width,
-            int height, Sampling sampling) {
+bool upload(Texture& texture, GLint internal_format, GLenum format, GLenum type, const void* texels, int width, int height,
+            Sampling sampling) {
   if (!textures_available() || !texels || width <= 0 || height <= 0) return false;
   clear_gl_errors();
   GLint previous_texture = 0, previous_alignment = 4;

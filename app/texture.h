@@ -28,8 +28,7 @@ enum class Sampling { nearest, linear };
 // Creates the texture on first use (or when the size changes) and uploads width x height texels,
 // row 0 first, each packed like IM_COL32 (R in the low byte). False when textures are not
 // available or GL reports an error; the texture is then left without a name.
-bool upload_texture(Texture& texture, const std::uint32_t* texels, int width, int height,
-                    Sampling sampling = Sampling::nearest);
+bool upload_texture(Texture& texture, const std::uint32_t* texels, int width, int height, Sampling sampling = Sampling::nearest);
 // The same for one float per texel (GL_R32F, nearest: WebGL2 samples R32F without extensions only so).
 bool upload_float_texture(Texture& texture, const float* texels, int width, int height);
 

@@ -70,7 +70,7 @@ double gemm_gflops(int rows, int inner, int cols, int threads, int repeats, doub
 template <class Scalar>
 struct LayerParts {
   double weights = 0, gemm = 0, phi = 0;  // seconds per layer
-  double philox = 0;  // of `weights`, the Philox4x32-10 words alone (one 32-bit word per normal)
+  double philox = 0;                      // of `weights`, the Philox4x32-10 words alone (one 32-bit word per normal)
 };
 
 template <class Scalar>
@@ -83,9 +83,7 @@ LayerParts<Scalar> layer_parts(int n, int p, const fs::Activation& act, double m
     for (int round = 0; round < 3; ++round) {
       int calls = 0;
       const auto t0 = std::chrono::steady_clock::now();
-      do {
-        body(calls++);
-      } while (seconds_since(t0) < min_seconds / 3);
+      do { body(calls++); } while (seconds_since(t0) < min_seconds / 3);
       best = std::min(best, seconds_since(t0) / calls);
     }
     return best;
@@ -97,7 +95,8 @@ LayerParts<Scalar> layer_parts(int n, int p, const fs::Activation& act, double m
   std::vector<std::uint32_t> words(4 * 64);
   const std::uint32_t groups = std::uint32_t((std::size_t(n) * std::size_t(n) + 255) / 256);  // 256 words a group
   parts.philox = per_call([&](int k) {
-    for (std::uint32_t g = 0; g < groups; ++g) fs::random::philox4x32_blocks(std::uint32_t(k), 1, 1, 64 * g, 64, 7, 0, words.data(), 64);
+    for (std::uint32_t g = 0; g < groups; ++g)
+      fs::random::philox4x32_blocks(std::uint32_t(k), 1, 1, 64 * g, 64, 7, 0, words.data(), 64);
   });
   parts.gemm = per_call([&](int) { c.noalias() = w * a; });
   parts.phi = per_call([&](int) { act.phi_batch(h.data(), f.data(), std::size_t(h.size())); });
@@ -133,14 +132,15 @@ void run_precision(const Options& o, const fs::InputSet& inputs, const char* pre
   const fs::Activation activation{*fs::activation_kind_from_name(o.act), 1.0};
   const LayerParts<Scalar> parts = layer_parts<Scalar>(o.n, o.p, activation, o.min_seconds);
   const double layer_flops = 2.0 * o.n * o.n * o.p;
-  std::printf("{\"kind\": \"deep_layer_parts\", \"precision\": \"%s\", \"threads\": 1, \"N\": %d, \"P\": %d, \"activation\": \"%s\", "
-              "\"weights_ms\": %.6g, \"ns_per_normal\": %.6g, \"gemm_ms\": %.6g, \"phi_ms\": %.6g, "
-              "\"philox_ms\": %.6g, \"fraction_of_peak_free_weights\": %.4g, \"fraction_of_peak_free_weights_and_phi\": %.4g, "
-              "\"fraction_of_peak_philox_only\": %.4g, \"peak_gflops_1_thread\": %.6g}\n",
-              precision_name, o.n, o.p, o.act.c_str(), parts.weights * 1e3, parts.weights * 1e9 / (double(o.n) * o.n), parts.gemm * 1e3,
-              parts.phi * 1e3, parts.philox * 1e3, layer_flops / (parts.gemm + parts.phi) / 1e9 / (peak / threads),
-              layer_flops / parts.gemm / 1e9 / (peak / threads), layer_flops / (parts.gemm + parts.philox) / 1e9 / (peak / threads),
-              peak / threads);
+  std::printf(
+      "{\"kind\": \"deep_layer_parts\", \"precision\": \"%s\", \"threads\": 1, \"N\": %d, \"P\": %d, \"activation\": \"%s\", "
+      "\"weights_ms\": %.6g, \"ns_per_normal\": %.6g, \"gemm_ms\": %.6g, \"phi_ms\": %.6g, "
+      "\"philox_ms\": %.6g, \"fraction_of_peak_free_weights\": %.4g, \"fraction_of_peak_free_weights_and_phi\": %.4g, "
+      "\"fraction_of_peak_philox_only\": %.4g, \"peak_gflops_1_thread\": %.6g}\n",
+      precision_name, o.n, o.p, o.act.c_str(), parts.weights * 1e3, parts.weights * 1e9 / (double(o.n) * o.n), parts.gemm * 1e3,
+      parts.phi * 1e3, parts.philox * 1e3, layer_flops / (parts.gemm + parts.phi) / 1e9 / (peak / threads),
+      layer_flops / parts.gemm / 1e9 / (peak / threads), layer_flops / (parts.gemm + parts.philox) / 1e9 / (peak / threads),
+      peak / threads);
   std::fflush(stdout);
   for (const std::string& arch : split(o.arch)) {
     fs::EnsembleSpec spec;
@@ -162,8 +162,7 @@ void run_precision(const Options& o, const fs::InputSet& inputs, const char* pre
       fs::EnsembleJob job(spec, inputs);
       job.step(1e9);  // the first slice computes the mean-field references only: not timed
       const auto t0 = std::chrono::steady_clock::now();
-      while (!job.step(1e9)) {
-      }
+      while (!job.step(1e9)) {}
       best = std::min(best, seconds_since(t0));
       status = fs::status_code_name(job.result().status.code);
       check = job.result().aux.empty() ? 0 : job.result().aux.back().at(spec.input_a, spec.input_b).mean;
@@ -171,13 +170,14 @@ void run_precision(const Options& o, const fs::InputSet& inputs, const char* pre
     // Input layer: U (N x d) times X (d x P); then one N x N by N x P product per layer or step.
     const double flops_per_network = 2.0 * o.n * o.dim * o.p + double(o.depth) * 2.0 * o.n * o.n * o.p;
     const double gflops = flops_per_network * o.members / best / 1e9;
-    std::printf("{\"kind\": \"ensemble\", \"arch\": \"%s\", \"precision\": \"%s\", \"threads\": %d, \"activation\": \"%s\", "
-                "\"N\": %d, \"L\": %d, \"P\": %d, \"M\": %d, \"d\": %d, \"seconds\": %.6g, \"gflop_per_network\": %.6g, "
-                "\"flop_count\": \"2 N d P + L 2 N^2 P per network (GEMMs only)\", \"gflops\": %.6g, \"networks_per_second\": %.6g, "
-                "\"peak_gflops\": %.6g, \"shape_gflops\": %.6g, \"fraction_of_peak\": %.4g, \"fraction_of_shape\": %.4g, "
-                "\"last_aux_ab_mean\": %.10g, \"status\": \"%s\"}\n",
-                arch.c_str(), precision_name, threads, o.act.c_str(), o.n, o.depth, o.p, o.members, o.dim, best,
-                flops_per_network / 1e9, gflops, o.members / best, peak, shape, gflops / peak, gflops / shape, check, status.c_str());
+    std::printf(
+        "{\"kind\": \"ensemble\", \"arch\": \"%s\", \"precision\": \"%s\", \"threads\": %d, \"activation\": \"%s\", "
+        "\"N\": %d, \"L\": %d, \"P\": %d, \"M\": %d, \"d\": %d, \"seconds\": %.6g, \"gflop_per_network\": %.6g, "
+        "\"flop_count\": \"2 N d P + L 2 N^2 P per network (GEMMs only)\", \"gflops\": %.6g, \"networks_per_second\": %.6g, "
+        "\"peak_gflops\": %.6g, \"shape_gflops\": %.6g, \"fraction_of_peak\": %.4g, \"fraction_of_shape\": %.4g, "
+        "\"last_aux_ab_mean\": %.10g, \"status\": \"%s\"}\n",
+        arch.c_str(), precision_name, threads, o.act.c_str(), o.n, o.depth, o.p, o.members, o.dim, best, flops_per_network / 1e9,
+        gflops, o.members / best, peak, shape, gflops / peak, gflops / shape, check, status.c_str());
     std::fflush(stdout);
   }
 }
@@ -189,19 +189,32 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const char* value = argv[i + 1];
-    if (flag == "--N") o.n = std::atoi(value);
-    else if (flag == "--L") o.depth = std::atoi(value);
-    else if (flag == "--P") o.p = std::atoi(value);
-    else if (flag == "--M") o.members = std::atoi(value);
-    else if (flag == "--d") o.dim = std::atoi(value);
-    else if (flag == "--threads") o.threads = std::atoi(value);  // 0 = all hardware threads
-    else if (flag == "--repeats") o.repeats = std::atoi(value);
-    else if (flag == "--peak-size") o.peak_size = std::atoi(value);
-    else if (flag == "--min-seconds") o.min_seconds = std::atof(value);
-    else if (flag == "--arch") o.arch = value;            // deep,recurrent
-    else if (flag == "--precision") o.precision = value;  // float64,float32
-    else if (flag == "--act") o.act = value;
-    else if (flag == "--dump-inputs") o.dump_inputs = value;  // the P x d inputs as text, for the NumPy peer
+    if (flag == "--N")
+      o.n = std::atoi(value);
+    else if (flag == "--L")
+      o.depth = std::atoi(value);
+    else if (flag == "--P")
+      o.p = std::atoi(value);
+    else if (flag == "--M")
+      o.members = std::atoi(value);
+    else if (flag == "--d")
+      o.dim = std::atoi(value);
+    else if (flag == "--threads")
+      o.threads = std::atoi(value);  // 0 = all hardware threads
+    else if (flag == "--repeats")
+      o.repeats = std::atoi(value);
+    else if (flag == "--peak-size")
+      o.peak_size = std::atoi(value);
+    else if (flag == "--min-seconds")
+      o.min_seconds = std::atof(value);
+    else if (flag == "--arch")
+      o.arch = value;  // deep,recurrent
+    else if (flag == "--precision")
+      o.precision = value;  // float64,float32
+    else if (flag == "--act")
+      o.act = value;
+    else if (flag == "--dump-inputs")
+      o.dump_inputs = value;  // the P x d inputs as text, for the NumPy peer
     else {
       std::fprintf(stderr, "fieldscope-bench-ensemble: unknown flag %s\n", flag.c_str());
       return 2;
@@ -230,8 +243,10 @@ int main(int argc, char** argv) {
     f << inputs.inputs.x[0] << "\n";
   }
   for (const std::string& precision : split(o.precision)) {
-    if (precision == "float32") run_precision<float>(o, inputs.inputs, "float32");
-    else if (precision == "float64") run_precision<double>(o, inputs.inputs, "float64");
+    if (precision == "float32")
+      run_precision<float>(o, inputs.inputs, "float32");
+    else if (precision == "float64")
+      run_precision<double>(o, inputs.inputs, "float64");
   }
   return 0;
 }

@@ -23,14 +23,22 @@ int main(int argc, char** argv) {
   int test = 1000, depth = 3, threads = 0, repeats = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--train") sizes = argv[i + 1];  // comma-separated training sizes
-    else if (flag == "--test") test = std::atoi(argv[i + 1]);
-    else if (flag == "--L") depth = std::atoi(argv[i + 1]);
-    else if (flag == "--act") act = argv[i + 1];
-    else if (flag == "--threads") threads = std::atoi(argv[i + 1]);  // 0 = all hardware threads
-    else if (flag == "--repeats") repeats = std::atoi(argv[i + 1]);
-    else if (flag == "--data-dir") data_dir = argv[i + 1];
-    else if (flag == "--dump") dump = argv[i + 1];  // posterior means as text: PATH.<n>
+    if (flag == "--train")
+      sizes = argv[i + 1];  // comma-separated training sizes
+    else if (flag == "--test")
+      test = std::atoi(argv[i + 1]);
+    else if (flag == "--L")
+      depth = std::atoi(argv[i + 1]);
+    else if (flag == "--act")
+      act = argv[i + 1];
+    else if (flag == "--threads")
+      threads = std::atoi(argv[i + 1]);  // 0 = all hardware threads
+    else if (flag == "--repeats")
+      repeats = std::atoi(argv[i + 1]);
+    else if (flag == "--data-dir")
+      data_dir = argv[i + 1];
+    else if (flag == "--dump")
+      dump = argv[i + 1];  // posterior means as text: PATH.<n>
   }
   const auto kind = fs::activation_kind_from_name(act);
   if (!kind || test < 1 || depth < 0 || repeats < 1) {
@@ -38,7 +46,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!fs::fashion_mnist_available(data_dir)) {
-    std::fprintf(stderr, "fieldscope-bench-gp: Fashion-MNIST not found in %s (apt-get install dataset-fashion-mnist)\n", data_dir.c_str());
+    std::fprintf(stderr, "fieldscope-bench-gp: Fashion-MNIST not found in %s (apt-get install dataset-fashion-mnist)\n",
+                 data_dir.c_str());
     return 2;
   }
   fs::set_thread_count(threads <= 0 ? fs::max_thread_count() : threads);
@@ -93,12 +102,13 @@ int main(int argc, char** argv) {
       solve.mean.row(a).maxCoeff(&best);
       right += targets.classes[static_cast<std::size_t>(best)] == problem.y_test[static_cast<std::size_t>(a)];
     }
-    std::printf("{\"train\": %d, \"test\": %d, \"dim\": %d, \"L\": %d, \"activation\": \"%s\", \"threads\": %d, \"load_seconds\": %.6g, "
-                "\"kernel_seconds\": %.6g, \"solve_seconds\": %.6g, \"seconds\": %.6g, \"accuracy\": %.6g, \"log_evidence\": %.15g, "
-                "\"condition_number\": %.6g, \"jitter\": %.3g, \"status\": \"%s\"}\n",
-                train, test, static_cast<int>(x.cols()), depth, act.c_str(), fs::thread_count(), load_seconds, best_kernel, best_solve,
-                best_kernel + best_solve, double(right) / test, solve.log_evidence, solve.condition_number, solve.jitter,
-                fs::status_code_name(solve.status.code));
+    std::printf(
+        "{\"train\": %d, \"test\": %d, \"dim\": %d, \"L\": %d, \"activation\": \"%s\", \"threads\": %d, \"load_seconds\": %.6g, "
+        "\"kernel_seconds\": %.6g, \"solve_seconds\": %.6g, \"seconds\": %.6g, \"accuracy\": %.6g, \"log_evidence\": %.15g, "
+        "\"condition_number\": %.6g, \"jitter\": %.3g, \"status\": \"%s\"}\n",
+        train, test, static_cast<int>(x.cols()), depth, act.c_str(), fs::thread_count(), load_seconds, best_kernel, best_solve,
+        best_kernel + best_solve, double(right) / test, solve.log_evidence, solve.condition_number, solve.jitter,
+        fs::status_code_name(solve.status.code));
     std::fflush(stdout);
     if (!dump.empty()) {
       std::ofstream f(dump + "." + std::to_string(train));

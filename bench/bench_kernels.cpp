@@ -17,12 +17,18 @@ int main(int argc, char** argv) {
   std::string activations = "relu,erf,tanh", dump;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--P") p = std::atoi(argv[i + 1]);
-    else if (flag == "--L") layers = std::atoi(argv[i + 1]);
-    else if (flag == "--repeats") repeats = std::atoi(argv[i + 1]);
-    else if (flag == "--act") activations = argv[i + 1];
-    else if (flag == "--threads") threads = std::atoi(argv[i + 1]);  // 0 = all hardware threads
-    else if (flag == "--dump") dump = argv[i + 1];  // write K^L of each activation as text: PATH.<act>
+    if (flag == "--P")
+      p = std::atoi(argv[i + 1]);
+    else if (flag == "--L")
+      layers = std::atoi(argv[i + 1]);
+    else if (flag == "--repeats")
+      repeats = std::atoi(argv[i + 1]);
+    else if (flag == "--act")
+      activations = argv[i + 1];
+    else if (flag == "--threads")
+      threads = std::atoi(argv[i + 1]);  // 0 = all hardware threads
+    else if (flag == "--dump")
+      dump = argv[i + 1];  // write K^L of each activation as text: PATH.<act>
   }
   if (p < 1 || p > 20000 || layers < 1 || repeats < 1) {
     std::fprintf(stderr, "fieldscope-bench: --P 1..20000, --L >= 1, --repeats >= 1\n");
@@ -61,8 +67,10 @@ int main(int argc, char** argv) {
       best = std::min(best, seconds);
     }
     const double entries = double(p) * p * layers;
-    std::printf("{\"activation\": \"%s\", \"P\": %d, \"L\": %d, \"threads\": %d, \"seconds\": %.6g, \"entries_layers_per_second\": %.6g, \"status\": \"%s\"}\n",
-                name.c_str(), p, layers, fs::thread_count(), best, entries / best, fs::status_code_name(result.status.code));
+    std::printf(
+        "{\"activation\": \"%s\", \"P\": %d, \"L\": %d, \"threads\": %d, \"seconds\": %.6g, \"entries_layers_per_second\": %.6g, "
+        "\"status\": \"%s\"}\n",
+        name.c_str(), p, layers, fs::thread_count(), best, entries / best, fs::status_code_name(result.status.code));
     if (!dump.empty()) {
       std::ofstream f(dump + "." + name);
       f.precision(17);

@@ -131,7 +131,8 @@ int run_kernel(const Scene& scene, const Options& options, std::ostream& out) {
         if (!r.has(t, s)) continue;
         const Eigen::MatrixXd k = r.block(t, s);
         for (int a = 0; a < k.rows(); ++a)
-          for (int b = 0; b < k.cols(); ++b) out << t << ',' << s << ',' << a << ',' << b << ',' << format_double(k(a, b)) << '\n';
+          for (int b = 0; b < k.cols(); ++b)
+            out << t << ',' << s << ',' << a << ',' << b << ',' << format_double(k(a, b)) << '\n';
       }
   } else {
     j["status"] = status_json(r.status);
@@ -157,9 +158,10 @@ int run_fixed_point(const Scene& scene, const Options& options, std::ostream& ou
   const FixedPoint fp = fixed_point(scene.network);
   if (options.format == Format::csv) {
     out << "sigma_w2,sigma_b2,q_star,c_star,chi_1,chi_c,xi_q,xi_c,lambda_max,phase\n";
-    out << format_double(scene.network.sigma_w2) << ',' << format_double(scene.network.sigma_b2) << ',' << format_double(fp.q_star) << ','
-        << format_double(fp.c_star) << ',' << format_double(fp.chi_1) << ',' << format_double(fp.chi_c) << ',' << format_double(fp.xi_q)
-        << ',' << format_double(fp.xi_c) << ',' << format_double(fp.lambda_max) << ',' << phase_name(fp.phase) << '\n';
+    out << format_double(scene.network.sigma_w2) << ',' << format_double(scene.network.sigma_b2) << ','
+        << format_double(fp.q_star) << ',' << format_double(fp.c_star) << ',' << format_double(fp.chi_1) << ','
+        << format_double(fp.chi_c) << ',' << format_double(fp.xi_q) << ',' << format_double(fp.xi_c) << ','
+        << format_double(fp.lambda_max) << ',' << phase_name(fp.phase) << '\n';
   } else {
     Json j = header(scene, "fixed-point");
     j["status"] = status_json(fp.status);
@@ -187,13 +189,14 @@ int run_signal(const Scene& scene, const Options& options, std::ostream& out) {
   const int a = std::min(scene.view.input_a, inputs.inputs.count - 1);
   const int b = std::min(scene.view.input_b, inputs.inputs.count - 1);
   const double s_in = scene.network.input_variance();
-  const SignalTrajectory tr = signal_trajectory(scene.network, s_in * g(a, a) + scene.network.sigma_b2,
-                                                s_in * g(b, b) + scene.network.sigma_b2, s_in * g(a, b) + scene.network.sigma_b2, scene.network.depth);
+  const SignalTrajectory tr =
+      signal_trajectory(scene.network, s_in * g(a, a) + scene.network.sigma_b2, s_in * g(b, b) + scene.network.sigma_b2,
+                        s_in * g(a, b) + scene.network.sigma_b2, scene.network.depth);
   if (options.format == Format::csv) {
     out << "layer,q_a,q_b,covariance,correlation\n";
     for (std::size_t l = 0; l < tr.q1.size(); ++l)
-      out << l << ',' << format_double(tr.q1[l]) << ',' << format_double(tr.q2[l]) << ',' << format_double(tr.covariance[l]) << ','
-          << format_double(tr.correlation[l]) << '\n';
+      out << l << ',' << format_double(tr.q1[l]) << ',' << format_double(tr.q2[l]) << ',' << format_double(tr.covariance[l])
+          << ',' << format_double(tr.correlation[l]) << '\n';
   } else {
     Json j = header(scene, "signal");
     j["status"] = status_json(tr.status);
@@ -231,7 +234,8 @@ int run_critical_line(const Scene& scene, const Options& options, std::ostream& 
   } else {
     const PhaseDiagramSpec spec = phase_diagram_spec(scene);
     for (int r = 0; r < spec.rows; ++r)
-      b2.push_back(spec.rows > 1 ? spec.sigma_b2_min + (spec.sigma_b2_max - spec.sigma_b2_min) * r / (spec.rows - 1) : spec.sigma_b2_min);
+      b2.push_back(spec.rows > 1 ? spec.sigma_b2_min + (spec.sigma_b2_max - spec.sigma_b2_min) * r / (spec.rows - 1)
+                                 : spec.sigma_b2_min);
   }
   const auto line = critical_line(scene.network.activation, b2);
   if (options.format == Format::csv) {
@@ -432,7 +436,8 @@ int run_ensemble(const Scene& scene, const Options& options, std::ostream& out) 
         for (int s = 0; s < l1; ++s)
           row(kind == 0 ? "aux_two_time" : "gram_two_time", t, s, spec.input_a, spec.input_b,
               (kind == 0 ? r.aux_two_time : r.gram_two_time)[std::size_t(t * l1 + s)], none);
-    for (int l = 0; l < int(r.correlation.size()); ++l) row("correlation", l, l, spec.input_a, spec.input_b, r.correlation[std::size_t(l)], none);
+    for (int l = 0; l < int(r.correlation.size()); ++l)
+      row("correlation", l, l, spec.input_a, spec.input_b, r.correlation[std::size_t(l)], none);
     if (r.lyapunov_status.ok()) row("lyapunov", spec.network.depth, 0, spec.input_a, spec.input_a, r.lyapunov, none);
   } else {
     Json j = header(scene, "ensemble");
@@ -501,7 +506,8 @@ int run_ensemble(const Scene& scene, const Options& options, std::ostream& out) 
     Json ly = json::ensemble_stat(r.lyapunov, n);
     ly["status"] = status_json(r.lyapunov_status);
     ly["fixed_point"] = number(r.lyapunov_fixed_point);
-    ly["convention"] = "amplitude growth per layer/step, (1/L) sum_l ln |J^l v^{l-1}|; mean field: layer average of (1/2) ln chi_1(q^{l-1})";
+    ly["convention"] =
+        "amplitude growth per layer/step, (1/L) sum_l ln |J^l v^{l-1}|; mean field: layer average of (1/2) ln chi_1(q^{l-1})";
     j["lyapunov"] = std::move(ly);
     const CorrelationLengthFit& f = r.correlation_length;
     Json xi;
@@ -535,7 +541,6 @@ int run_ensemble(const Scene& scene, const Options& options, std::ostream& out) 
 // --- 4. gp: GP inference with the network kernel (core/gp.h) on the scene's data ---------------------
 namespace {
 
-
 bool parse_double_list(const std::string& text, std::vector<double>& values) {
   std::stringstream ss(text);
   std::string item;
@@ -543,9 +548,7 @@ bool parse_double_list(const std::string& text, std::vector<double>& values) {
     std::size_t used = 0;
     try {
       values.push_back(std::stod(item, &used));
-    } catch (...) {
-      return false;
-    }
+    } catch (...) { return false; }
     if (used != item.size() || !std::isfinite(values.back())) return false;
   }
   return !values.empty() && values.size() <= 1000;
@@ -598,10 +601,12 @@ int run_gp(const Scene& scene, const Options& options, std::ostream& out) {
     const auto eq = o.curve.find('=');
     const std::string name = o.curve.substr(0, eq == std::string::npos ? 0 : eq);
     bool known = false;
-    for (GpSweepParameter p : {GpSweepParameter::sigma_w2, GpSweepParameter::sigma_b2, GpSweepParameter::depth, GpSweepParameter::sigma_n2})
+    for (GpSweepParameter p :
+         {GpSweepParameter::sigma_w2, GpSweepParameter::sigma_b2, GpSweepParameter::depth, GpSweepParameter::sigma_n2})
       if (name == gp_sweep_parameter_name(p)) sweep = p, known = true;
     if (!known || !parse_double_list(o.curve.substr(eq + 1), sweep_values))
-      return bad_gp_input("--curve takes PARAM=v1,v2,... with PARAM one of w2, b2, L, sn2 (got '" + echo_user_text(o.curve) + "').");
+      return bad_gp_input("--curve takes PARAM=v1,v2,... with PARAM one of w2, b2, L, sn2 (got '" + echo_user_text(o.curve) +
+                          "').");
   }
 
   GpJob job(spec, problem);
@@ -618,8 +623,8 @@ int run_gp(const Scene& scene, const Options& options, std::ostream& out) {
     if (curve.empty()) {
       out << "accuracy,train_accuracy,mse,log_evidence,jitter,condition_number,status\n";
       out << format_double(r.accuracy) << ',' << format_double(r.train_accuracy) << ',' << format_double(r.mse) << ','
-          << format_double(r.solve.log_evidence) << ',' << format_double(r.solve.jitter) << ',' << format_double(r.solve.condition_number) << ','
-          << status_code_name(r.status.code) << '\n';
+          << format_double(r.solve.log_evidence) << ',' << format_double(r.solve.jitter) << ','
+          << format_double(r.solve.condition_number) << ',' << status_code_name(r.status.code) << '\n';
     } else {
       out << gp_sweep_parameter_name(sweep) << ",log_evidence,jitter,condition_number,status\n";
       for (const GpEvidencePoint& p : curve)
@@ -690,7 +695,8 @@ int run_gp(const Scene& scene, const Options& options, std::ostream& out) {
     write_json(out, j);
   }
   for (const GpEvidencePoint& p : curve)
-    if (!p.status.ok()) std::cerr << "note: curve at " << gp_sweep_parameter_name(sweep) << " = " << p.value << ": " << p.status.message << "\n";
+    if (!p.status.ok())
+      std::cerr << "note: curve at " << gp_sweep_parameter_name(sweep) << " = " << p.value << ": " << p.status.message << "\n";
   return report(r.status, "gp");
 }
 

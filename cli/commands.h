@@ -11,27 +11,27 @@ enum class Format { json, csv };
 
 struct Options {
   Format format = Format::json;
-  bool with_ntk = false;          // kernel: the NTK alongside the NNGP kernel
-  bool progress = false;          // progress bar on stderr
-  std::string sigma_b2_values;    // critical-line: comma-separated sigma_b^2 values (default: the grid rows)
-  int steps = 30;                 // qmap / cmap: iterations
-  double start = -1;              // qmap / cmap: starting value (default: the scene's first input)
+  bool with_ntk = false;        // kernel: the NTK alongside the NNGP kernel
+  bool progress = false;        // progress bar on stderr
+  std::string sigma_b2_values;  // critical-line: comma-separated sigma_b^2 values (default: the grid rows)
+  int steps = 30;               // qmap / cmap: iterations
+  double start = -1;            // qmap / cmap: starting value (default: the scene's first input)
   // ensemble: M networks of width N (core/ensemble.h) and, where it applies, the 1/N theory beside them;
   // N, M, sampler and precision are the scene's (keys ew, em, es, ep; the flags -N -M --sampler --precision set them).
-  int threads = 0;                   // 0 = every hardware thread
-  int histogram = 0;                 // raw per-member values written for the first this-many networks
-  bool theory = true;                // the 1/N theory (core/finite_width.h) for the followed pair
+  int threads = 0;     // 0 = every hardware thread
+  int histogram = 0;   // raw per-member values written for the first this-many networks
+  bool theory = true;  // the 1/N theory (core/finite_width.h) for the followed pair
   // gp: GP inference with the scene's network kernel (core/gp.h) on a data set (core/datasets.h)
-  struct Gp {  // the data set, its size, classes and pooling, sigma_n^2 and the readout are the scene's
-    bool csv_file = false;          // --dataset csv: the data come from --csv FILE, not the scene
-    std::string csv, test_csv;      // --dataset csv: the labelled file (features..., label) and an optional test file
-    std::string data_dir;           // fashion-mnist: directory of the idx files (default: Debian's)
-    bool raw_pixels = false;        // fashion-mnist: pixels in [0, 1] instead of standardised images
-    bool regression = false;        // csv: real-valued targets
-    bool centred = false;           // centred one-hot targets
-    std::string curve;              // PARAM=v1,v2,... (w2 | b2 | L | sn2): log evidence over a sweep
-    bool predictions = false;       // per test point: label, prediction, mean(s), variance
-    double memory_mib = 1024;       // budget for the kernel and the solve
+  struct Gp {                   // the data set, its size, classes and pooling, sigma_n^2 and the readout are the scene's
+    bool csv_file = false;      // --dataset csv: the data come from --csv FILE, not the scene
+    std::string csv, test_csv;  // --dataset csv: the labelled file (features..., label) and an optional test file
+    std::string data_dir;       // fashion-mnist: directory of the idx files (default: Debian's)
+    bool raw_pixels = false;    // fashion-mnist: pixels in [0, 1] instead of standardised images
+    bool regression = false;    // csv: real-valued targets
+    bool centred = false;       // centred one-hot targets
+    std::string curve;          // PARAM=v1,v2,... (w2 | b2 | L | sn2): log evidence over a sweep
+    bool predictions = false;   // per test point: label, prediction, mean(s), variance
+    double memory_mib = 1024;   // budget for the kernel and the solve
   } gp;
 };
 

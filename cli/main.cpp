@@ -87,7 +87,9 @@ int main(int argc, char** argv) {
       {"--w2", "w2", "Weight variance sigma_w^2"},
       {"--b2", "b2", "Bias variance sigma_b^2"},
       {"--in2", "in2", "Input-layer weight variance sigma_in^2 (default: sigma_w^2)"},
-      {"-L,--depth", "L", "Depth L >= 0: weight layers after the input layer (deep) or steps after t = 0 (recurrent); hidden layers h^0..h^L, the readout reads phi(h^L); 0 = one hidden layer"},
+      {"-L,--depth", "L",
+       "Depth L >= 0: weight layers after the input layer (deep) or steps after t = 0 (recurrent); hidden layers h^0..h^L, the "
+       "readout reads phi(h^L); 0 = one hidden layer"},
       {"--bias", "bias", "Recurrent bias: shared | independent"},
       {"--input", "in", "Recurrent input: t0 | every | seq"},
       {"--inputs", "x", "Inputs: circle | gaussian | points | csv"},
@@ -115,8 +117,10 @@ int main(int argc, char** argv) {
       command->add_option_function<std::string>(
           f->name,
           [&, key](const std::string& v) {
-            if (key == "gd" && v == "csv") options.gp.csv_file = true;
-            else overrides.emplace_back(key, v);
+            if (key == "gd" && v == "csv")
+              options.gp.csv_file = true;
+            else
+              overrides.emplace_back(key, v);
           },
           f->help);
     }
@@ -152,7 +156,8 @@ int main(int argc, char** argv) {
   const Flag ensemble_flags[] = {
       {"-N,--width", "ew", "Width N of every layer (default: the scene's ew, 64)"},
       {"-M,--members", "em", "Number of networks M (default: the scene's em, 256)"},
-      {"--sampler", "es", "fast (docs/theory.md 8.4: no N x N matrices) | explicit (real weight matrices) (default: the scene's es, fast)"},
+      {"--sampler", "es",
+       "fast (docs/theory.md 8.4: no N x N matrices) | explicit (real weight matrices) (default: the scene's es, fast)"},
       {"--precision", "ep", "float64 | float32 (default: the scene's ep, float64)"},
   };
   add_scene_flags(ensemble, std::begin(ensemble_flags), std::end(ensemble_flags));
@@ -170,17 +175,20 @@ int main(int argc, char** argv) {
   auto& g = options.gp;
   // The data and inference settings are scene fields.
   const Flag gp_flags[] = {
-      {"--dataset", "gd", "points (1-D regression) | moons | spirals | xor | circles | fashion-mnist | csv (default: the scene's gd, points)"},
+      {"--dataset", "gd",
+       "points (1-D regression) | moons | spirals | xor | circles | fashion-mnist | csv (default: the scene's gd, points)"},
       {"--train", "gn", "Training points (default: the scene's gn, 200)"},
       {"--test", "gt", "Test points (default: the scene's gt, 200)"},
       {"--classes", "gcl", "Keep only these class ids, e.g. 0,1 (fashion-mnist, csv; default: the scene's gcl, all)"},
       {"--noise", "gno", "Toy sets: noise standard deviation (default: the scene's gno, 0.1)"},
       {"--downsample", "gds", "Fashion-MNIST: average pooling 1 | 2 | 4 | 7 | 14 (default: the scene's gds, 2)"},
       {"--sigma-n2", "gs2", "Noise / ridge sigma_n^2 (default: the scene's gs2, 0.01)"},
-      {"--readout-from", "gr", "Average the readout over layers/times from this one to L; -1: L only (default: the scene's gr, -1)"},
+      {"--readout-from", "gr",
+       "Average the readout over layers/times from this one to L; -1: L only (default: the scene's gr, -1)"},
   };
   add_scene_flags(gp, std::begin(gp_flags), std::end(gp_flags));
-  gp->add_option("--csv", g.csv, "Labelled CSV file (features..., label per row) for --dataset csv (default: the rows the link carries)");
+  gp->add_option("--csv", g.csv,
+                 "Labelled CSV file (features..., label per row) for --dataset csv (default: the rows the link carries)");
   gp->add_option("--test-csv", g.test_csv, "A separate labelled CSV for the test points (default: a seeded split)");
   gp->add_option("--data-dir", g.data_dir, "Fashion-MNIST idx files (default /usr/share/datasets/fashion-mnist)");
   gp->add_flag("--raw-pixels", g.raw_pixels, "Fashion-MNIST: pixels in [0, 1] (default: each image standardised, G_aa = 1)");
@@ -192,9 +200,7 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+  } catch (const CLI::ParseError& e) { return app.exit(e) == 0 ? 0 : 2; }
   options.format = format == "csv" ? fs::cli::Format::csv : fs::cli::Format::json;
   options.progress = progress;
 
@@ -218,7 +224,8 @@ int main(int argc, char** argv) {
     }
     overrides.emplace_back(s.substr(0, eq), s.substr(eq + 1));
   }
-  if (!overrides.empty() && !load(fs::scene_from_query(merge_query(fs::scene_to_query(scene), overrides)), "flags", scene, flag_of_key))
+  if (!overrides.empty() &&
+      !load(fs::scene_from_query(merge_query(fs::scene_to_query(scene), overrides)), "flags", scene, flag_of_key))
     return 2;
   if (const fs::Status s = fs::validate_scene(scene); !s.ok()) {
     std::cerr << "fieldscope-cli: " << s.message << "\n";

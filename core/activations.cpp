@@ -21,7 +21,7 @@ namespace fs {
 
 namespace {
 constexpr double kPi = std::numbers::pi;
-constexpr double kInvSqrtPi = 0.56418958354775628695;  // 1/sqrt(pi)
+constexpr double kInvSqrtPi = 0.56418958354775628695;   // 1/sqrt(pi)
 constexpr double kInvSqrt2Pi = 0.39894228040143267794;  // 1/sqrt(2 pi)
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
@@ -121,8 +121,7 @@ double Activation::d2phi(double x) const {
     case ActivationKind::leaky_relu:
     case ActivationKind::sign:
     case ActivationKind::step: return 0.0;
-    case ActivationKind::erf:
-      return -4.0 * kInvSqrtPi * param * param * param * x * std::exp(-param * param * x * x);
+    case ActivationKind::erf: return -4.0 * kInvSqrtPi * param * param * param * x * std::exp(-param * param * x * x);
     case ActivationKind::tanh: {
       const double t = std::tanh(x);
       return -2.0 * t * (1.0 - t * t);
@@ -165,9 +164,7 @@ bool Activation::closed_form() const {
   }
 }
 
-bool Activation::has_derivative() const {
-  return kind != ActivationKind::sign && kind != ActivationKind::step;
-}
+bool Activation::has_derivative() const { return kind != ActivationKind::sign && kind != ActivationKind::step; }
 
 bool Activation::odd() const {
   switch (kind) {
@@ -219,12 +216,10 @@ struct NameEntry {
   const char* name;
 };
 constexpr NameEntry kNames[] = {
-    {ActivationKind::linear, "linear"},     {ActivationKind::relu, "relu"},
-    {ActivationKind::leaky_relu, "leaky_relu"}, {ActivationKind::erf, "erf"},
-    {ActivationKind::tanh, "tanh"},         {ActivationKind::sigmoid, "sigmoid"},
-    {ActivationKind::sign, "sign"},         {ActivationKind::step, "step"},
-    {ActivationKind::sin, "sin"},           {ActivationKind::cos, "cos"},
-    {ActivationKind::softplus, "softplus"}, {ActivationKind::gelu, "gelu"},
+    {ActivationKind::linear, "linear"}, {ActivationKind::relu, "relu"},         {ActivationKind::leaky_relu, "leaky_relu"},
+    {ActivationKind::erf, "erf"},       {ActivationKind::tanh, "tanh"},         {ActivationKind::sigmoid, "sigmoid"},
+    {ActivationKind::sign, "sign"},     {ActivationKind::step, "step"},         {ActivationKind::sin, "sin"},
+    {ActivationKind::cos, "cos"},       {ActivationKind::softplus, "softplus"}, {ActivationKind::gelu, "gelu"},
 };
 }  // namespace
 
@@ -267,9 +262,7 @@ const std::vector<std::string>& activation_names() {
   return names;
 }
 
-bool activation_has_param(ActivationKind kind) {
-  return kind == ActivationKind::erf || kind == ActivationKind::leaky_relu;
-}
+bool activation_has_param(ActivationKind kind) { return kind == ActivationKind::erf || kind == ActivationKind::leaky_relu; }
 
 const char* activation_param_name(ActivationKind kind) {
   switch (kind) {
@@ -317,7 +310,12 @@ double mean_phi_sq(const Activation& act, double q) {
     case ActivationKind::cos: return 0.5 * (1 + std::exp(-2 * q));
     default: break;
   }
-  return gaussian_mean_1d([&](double x) { const double p = act.phi(x); return p * p; }, q);
+  return gaussian_mean_1d(
+      [&](double x) {
+        const double p = act.phi(x);
+        return p * p;
+      },
+      q);
 }
 
 double mean_dphi_sq(const Activation& act, double q) {
@@ -325,8 +323,7 @@ double mean_dphi_sq(const Activation& act, double q) {
   switch (act.kind) {
     case ActivationKind::linear: return 1.0;
     case ActivationKind::relu: return q > 0 ? 0.5 : 0.25;
-    case ActivationKind::leaky_relu:
-      return q > 0 ? 0.5 * (1 + act.param * act.param) : 0.25 * (1 + act.param) * (1 + act.param);
+    case ActivationKind::leaky_relu: return q > 0 ? 0.5 * (1 + act.param * act.param) : 0.25 * (1 + act.param) * (1 + act.param);
     case ActivationKind::erf: {
       const double a2 = act.param * act.param;
       return 4 * a2 / kPi / std::sqrt(1 + 4 * a2 * q);
@@ -337,7 +334,12 @@ double mean_dphi_sq(const Activation& act, double q) {
     case ActivationKind::cos: return 0.5 * (1 - std::exp(-2 * q));
     default: break;
   }
-  return gaussian_mean_1d([&](double x) { const double p = act.dphi(x); return p * p; }, q);
+  return gaussian_mean_1d(
+      [&](double x) {
+        const double p = act.dphi(x);
+        return p * p;
+      },
+      q);
 }
 
 double mean_phi_d2phi(const Activation& act, double q) {
@@ -406,8 +408,7 @@ std::optional<double> closed_pair_expectation(const Activation& act, double q1, 
   }
 }
 
-std::optional<double> closed_pair_derivative_expectation(const Activation& act, double q1, double q2,
-                                                         double c) {
+std::optional<double> closed_pair_derivative_expectation(const Activation& act, double q1, double q2, double c) {
   q1 = std::max(q1, 0.0);
   q2 = std::max(q2, 0.0);
   const double rho = correlation(q1, q2, c);
@@ -443,8 +444,7 @@ double pair_expectation(const Activation& act, double q1, double q2, double c) {
   const HermiteSeries a = hermite_series(act, PairFunction::phi, std::max(q1, 0.0));
   const HermiteSeries b = hermite_series(act, PairFunction::phi, std::max(q2, 0.0));
   if (a.converged && b.converged) return series_pair(a, b, correlation(q1, q2, c));
-  return gauss_hermite_pair([&](double x) { return act.phi(x); }, [&](double x) { return act.phi(x); }, q1,
-                            q2, c, 512);
+  return gauss_hermite_pair([&](double x) { return act.phi(x); }, [&](double x) { return act.phi(x); }, q1, q2, c, 512);
 }
 
 double pair_derivative_expectation(const Activation& act, double q1, double q2, double c) {
@@ -452,16 +452,14 @@ double pair_derivative_expectation(const Activation& act, double q1, double q2, 
   const HermiteSeries a = hermite_series(act, PairFunction::dphi, std::max(q1, 0.0));
   const HermiteSeries b = hermite_series(act, PairFunction::dphi, std::max(q2, 0.0));
   if (a.converged && b.converged) return series_pair(a, b, correlation(q1, q2, c));
-  return gauss_hermite_pair([&](double x) { return act.dphi(x); }, [&](double x) { return act.dphi(x); },
-                            q1, q2, c, 512);
+  return gauss_hermite_pair([&](double x) { return act.dphi(x); }, [&](double x) { return act.dphi(x); }, q1, q2, c, 512);
 }
 
 // ---------------------------------------------------------------------------------------------------
 // 5. Hermite series of phi, and PairIntegrator
 // ---------------------------------------------------------------------------------------------------
 HermiteSeries hermite_series(const Activation& act, PairFunction which, double q, int min_terms) {
-  if (which == PairFunction::phi)
-    return hermite_series([&](double x) { return act.phi(x); }, q, kSeriesTolerance, min_terms);
+  if (which == PairFunction::phi) return hermite_series([&](double x) { return act.phi(x); }, q, kSeriesTolerance, min_terms);
   return hermite_series([&](double x) { return act.dphi(x); }, q, kSeriesTolerance, min_terms);
 }
 
@@ -603,7 +601,8 @@ bool PairIntegrator::closed_row(int a, int b0, int count, const double* cov, dou
         // (sqrt(q1 q2) / 2 pi) (sin theta + (pi - theta) cos theta), theta = acos rho = pi/2 - asin rho
         for (int j = 0; j < count; ++j) {
           const double s = sa * sq[j], r = rho[j];
-          const double e = lin * r * s + arc * s * (1 / (2 * kPi)) * (std::sqrt(std::max(0.0, 1 - r * r)) + (0.5 * kPi + asin_vectorizable(r)) * r);
+          const double e = lin * r * s + arc * s * (1 / (2 * kPi)) *
+                                             (std::sqrt(std::max(0.0, 1 - r * r)) + (0.5 * kPi + asin_vectorizable(r)) * r);
           out[j] = shift + scale * e;
         }
       } else {

@@ -18,7 +18,18 @@
 namespace fs {
 
 enum class ActivationKind {
-  linear, relu, leaky_relu, erf, tanh, sigmoid, sign, step, sin, cos, softplus, gelu,
+  linear,
+  relu,
+  leaky_relu,
+  erf,
+  tanh,
+  sigmoid,
+  sign,
+  step,
+  sin,
+  cos,
+  softplus,
+  gelu,
 };
 
 struct Activation {
@@ -63,10 +74,10 @@ bool activation_has_param(ActivationKind kind);
 const char* activation_param_name(ActivationKind kind);  // "a" for erf, "alpha" for leaky ReLU
 
 // One-variable expectations over z ~ N(0,1) at variance q: u = sqrt(q) z.
-double mean_phi(const Activation& act, double q);             // E[phi(u)]
-double mean_phi_sq(const Activation& act, double q);          // E[phi(u)^2]
-double mean_dphi_sq(const Activation& act, double q);         // E[phi'(u)^2] (infinite for sign/step)
-double mean_phi_d2phi(const Activation& act, double q);       // E[phi(u) phi''(u)]
+double mean_phi(const Activation& act, double q);        // E[phi(u)]
+double mean_phi_sq(const Activation& act, double q);     // E[phi(u)^2]
+double mean_dphi_sq(const Activation& act, double q);    // E[phi'(u)^2] (infinite for sign/step)
+double mean_phi_d2phi(const Activation& act, double q);  // E[phi(u) phi''(u)]
 // d/dq E[phi(u)^2] = E[phi'^2] + E[phi phi''] (Price), with the closed forms for kinked phi.
 double mean_phi_sq_slope(const Activation& act, double q);
 
@@ -76,8 +87,7 @@ double pair_derivative_expectation(const Activation& act, double q1, double q2, 
 
 // Closed form of E[phi(u)phi(v)] (and of E[phi'phi']) if the activation has one; nullopt otherwise.
 std::optional<double> closed_pair_expectation(const Activation& act, double q1, double q2, double c);
-std::optional<double> closed_pair_derivative_expectation(const Activation& act, double q1, double q2,
-                                                         double c);
+std::optional<double> closed_pair_derivative_expectation(const Activation& act, double q1, double q2, double c);
 
 // --- Hermite series and the vectorised pair integrator (Mehler's formula: gaussian.h) ----------------
 
@@ -116,7 +126,7 @@ class PairIntegrator {
   std::vector<double> q_;
   std::vector<double> sqrt_q_;
   std::vector<double> inv_sqrt_q_;  // 1 / sqrt(q), 0 where q = 0
-  std::vector<double> erf_norm_;     // erf: 1 / sqrt(1 + 2 a^2 q)
+  std::vector<double> erf_norm_;    // erf: 1 / sqrt(1 + 2 a^2 q)
   std::vector<HermiteSeries> series_;
   std::vector<double> coef_by_term_;  // terms_ x P, term-major: coefficient k of variable b at k*P + b
   std::vector<int> own_terms_;        // terms each variable's own series needs for the tolerance

@@ -54,8 +54,12 @@ double brent_root(const std::function<double(double)>& f, double a, double b, do
       d = e = b - a;
     }
     if (std::abs(fc) < std::abs(fb)) {
-      a = b; b = c; c = a;
-      fa = fb; fb = fc; fc = fa;
+      a = b;
+      b = c;
+      c = a;
+      fa = fb;
+      fb = fc;
+      fc = fa;
     }
     const double tol = 2 * 2.2e-16 * std::abs(b) + 0.5 * tolerance;
     const double m = 0.5 * (c - b);
@@ -72,7 +76,10 @@ double brent_root(const std::function<double(double)>& f, double a, double b, do
         p = s * (2 * m * q * (q - r) - (b - a) * (r - 1));
         q = (q - 1) * (r - 1) * (s - 1);
       }
-      if (p > 0) q = -q; else p = -p;
+      if (p > 0)
+        q = -q;
+      else
+        p = -p;
       if (2 * p < std::min(3 * m * q - std::abs(tol * q), std::abs(e * q))) {
         e = d;
         d = p / q;
@@ -95,9 +102,7 @@ double brent_root(const std::function<double(double)>& f, double a, double b, do
 // ---------------------------------------------------------------------------------------------------
 // 2. maps and trajectories
 // ---------------------------------------------------------------------------------------------------
-double q_map(const Network& p, double q) {
-  return p.sigma_b2 + p.sigma_w2 * mean_phi_sq(p.activation, q);
-}
+double q_map(const Network& p, double q) { return p.sigma_b2 + p.sigma_w2 * mean_phi_sq(p.activation, q); }
 
 double c_map(const Network& p, double q, double c) {
   if (!(q > 0)) return 1.0;
@@ -118,7 +123,8 @@ SignalTrajectory signal_trajectory(const Network& p, double q1, double q2, doubl
     const double a = q_map(p, q1), b = q_map(p, q2);
     const double c = p.sigma_b2 + p.sigma_w2 * pair_expectation(p.activation, q1, q2, covariance);
     if (!std::isfinite(a) || !std::isfinite(b) || std::max(a, b) > 1e100) {
-      out.status = Status::error(StatusCode::diverged, "The variance q grows without bound after layer " + std::to_string(l - 1) + ".");
+      out.status =
+          Status::error(StatusCode::diverged, "The variance q grows without bound after layer " + std::to_string(l - 1) + ".");
       break;
     }
     q1 = a;
@@ -165,8 +171,9 @@ Status solve_q_star(const Network& p, double& q_star) {
       return Status::error(StatusCode::ok, "The length map is the identity: every q is a fixed point (marginal).");
     }
     q_star = kInfinity;
-    return Status::error(StatusCode::diverged, "q diverges: for " + act.name() + " the length map has no finite fixed point when sigma_w^2 >= " +
-                                                   six_digit_number(1 / kappa) + (p.sigma_b2 > 0 ? " (or = with sigma_b^2 > 0)." : "."));
+    return Status::error(StatusCode::diverged,
+                         "q diverges: for " + act.name() + " the length map has no finite fixed point when sigma_w^2 >= " +
+                             six_digit_number(1 / kappa) + (p.sigma_b2 > 0 ? " (or = with sigma_b^2 > 0)." : "."));
   }
   auto g = [&](double q) { return q_map(p, q) - q; };
   const double g0 = g(0.0);
@@ -195,13 +202,14 @@ Status solve_q_star(const Network& p, double& q_star) {
     hi *= 2;
     if (hi > 1e4 && p.sigma_w2 * act.growth() >= 1) {
       q_star = kInfinity;
-      return Status::error(StatusCode::diverged, "q diverges: the length map of " + act.name() + " has no finite fixed point for sigma_w^2 = " +
-                                                     six_digit_number(p.sigma_w2) + ".");
+      return Status::error(StatusCode::diverged,
+                           "q diverges: the length map of " + act.name() +
+                               " has no finite fixed point for sigma_w^2 = " + six_digit_number(p.sigma_w2) + ".");
     }
     if (hi > 1e6) {  // a fixed point this far out is divergence for every practical purpose
       q_star = kInfinity;
-      return Status::error(StatusCode::diverged, "q* of " + act.name() + " exceeds 1e6 at sigma_w^2 = " + six_digit_number(p.sigma_w2) +
-                                                     ": treated as divergence.");
+      return Status::error(StatusCode::diverged, "q* of " + act.name() + " exceeds 1e6 at sigma_w^2 = " +
+                                                     six_digit_number(p.sigma_w2) + ": treated as divergence.");
     }
   }
   q_star = brent_root(g, lo, hi, 1e-15);
@@ -233,8 +241,10 @@ FixedPoint fixed_point(const Network& p) {
   fp.xi_q = fp.q_slope <= 0 ? 0.0 : (fp.q_slope >= 1 ? kInfinity : -1 / std::log(fp.q_slope));
   fp.lambda_max = 0.5 * std::log(fp.chi_1);
   const double kCriticalBand = 1e-10;
-  if (std::abs(fp.chi_1 - 1) <= kCriticalBand) fp.phase = Phase::critical;
-  else fp.phase = fp.chi_1 < 1 ? Phase::ordered : Phase::chaotic;
+  if (std::abs(fp.chi_1 - 1) <= kCriticalBand)
+    fp.phase = Phase::critical;
+  else
+    fp.phase = fp.chi_1 < 1 ? Phase::ordered : Phase::chaotic;
 
   if (fp.phase != Phase::chaotic || !(q > 0)) {
     fp.c_star = 1;
@@ -261,7 +271,8 @@ FixedPoint fixed_point(const Network& p) {
   }
   fp.xi_c = fp.chi_c >= 1 ? kInfinity : (fp.chi_c <= 0 ? 0.0 : -1 / std::log(fp.chi_c));
   if (!std::isfinite(fp.chi_1)) {
-    fp.status = Status::error(StatusCode::ok, act.name() + " has a delta-function derivative: chi_1 is infinite and the network is always chaotic.");
+    fp.status = Status::error(
+        StatusCode::ok, act.name() + " has a delta-function derivative: chi_1 is infinite and the network is always chaotic.");
   }
   return fp;
 }
@@ -282,8 +293,10 @@ CriticalPoint critical_point(const Activation& act, double sigma_b2) {
     if (sigma_b2 == 0) {
       cp.sigma_w2 = 1 / slope2;
     } else {
-      cp.status = Status::error(StatusCode::diverged, "For " + act.name() + " with sigma_b^2 > 0, q diverges at sigma_w^2 = " + six_digit_number(1 / kappa) +
-                                                          " before chi_1 reaches 1; the only critical point is (" + six_digit_number(1 / slope2) + ", 0).");
+      cp.status =
+          Status::error(StatusCode::diverged,
+                        "For " + act.name() + " with sigma_b^2 > 0, q diverges at sigma_w^2 = " + six_digit_number(1 / kappa) +
+                            " before chi_1 reaches 1; the only critical point is (" + six_digit_number(1 / slope2) + ", 0).");
     }
     return cp;
   }
@@ -312,8 +325,9 @@ CriticalPoint critical_point(const Activation& act, double sigma_b2) {
     if (hi >= edge) {
       hi = edge * (1 - 1e-3);
       if (chi(hi) < 1) {
-        cp.status = Status::error(StatusCode::diverged, "For " + act.name() + " q diverges at sigma_w^2 = " + six_digit_number(edge) +
-                                                            " before chi_1 reaches 1.");
+        cp.status =
+            Status::error(StatusCode::diverged, "For " + act.name() + " q diverges at sigma_w^2 = " + six_digit_number(edge) +
+                                                    " before chi_1 reaches 1.");
         return cp;
       }
       break;
@@ -330,7 +344,8 @@ CriticalPoint critical_point(const Activation& act, double sigma_b2) {
   cp.sigma_w2 = brent_root(f, lo, hi, 1e-13);
   const FixedPoint fp = fixed_point(make_network(act, cp.sigma_w2, sigma_b2));
   if (fp.phase == Phase::diverged || std::abs(fp.chi_1 - 1) > 1e-6)
-    cp.status = Status::error(StatusCode::diverged, "q diverges at sigma_w^2 = " + six_digit_number(cp.sigma_w2) + " before chi_1 reaches 1.");
+    cp.status = Status::error(StatusCode::diverged,
+                              "q diverges at sigma_w^2 = " + six_digit_number(cp.sigma_w2) + " before chi_1 reaches 1.");
   return cp;
 }
 
@@ -345,7 +360,8 @@ std::vector<CriticalPoint> critical_line(const Activation& act, const std::vecto
 // 5. phase diagram
 // ---------------------------------------------------------------------------------------------------
 double PhaseDiagram::sigma_w2(int column) const {
-  return spec.columns > 1 ? spec.sigma_w2_min + (spec.sigma_w2_max - spec.sigma_w2_min) * column / (spec.columns - 1) : spec.sigma_w2_min;
+  return spec.columns > 1 ? spec.sigma_w2_min + (spec.sigma_w2_max - spec.sigma_w2_min) * column / (spec.columns - 1)
+                          : spec.sigma_w2_min;
 }
 double PhaseDiagram::sigma_b2(int row) const {
   return spec.rows > 1 ? spec.sigma_b2_min + (spec.sigma_b2_max - spec.sigma_b2_min) * row / (spec.rows - 1) : spec.sigma_b2_min;
@@ -360,12 +376,14 @@ PhaseDiagramJob::PhaseDiagramJob(const PhaseDiagramSpec& spec) {
   }
   if (!(spec.sigma_w2_min > 0) || !(spec.sigma_w2_max >= spec.sigma_w2_min) || !(spec.sigma_b2_min >= 0) ||
       !(spec.sigma_b2_max >= spec.sigma_b2_min) || !std::isfinite(spec.sigma_w2_max) || !std::isfinite(spec.sigma_b2_max)) {
-    status_ = Status::error(StatusCode::invalid_input, "The phase-diagram ranges need 0 < sigma_w^2 min <= max and 0 <= sigma_b^2 min <= max.");
+    status_ = Status::error(StatusCode::invalid_input,
+                            "The phase-diagram ranges need 0 < sigma_w^2 min <= max and 0 <= sigma_b^2 min <= max.");
     result_.spec.columns = result_.spec.rows = 0;
     return;
   }
   const std::size_t n = static_cast<std::size_t>(spec.columns) * spec.rows;
-  for (auto* v : {&result_.q_star, &result_.c_star, &result_.chi_1, &result_.chi_c, &result_.xi_c, &result_.lambda_max}) v->assign(n, 0.0);
+  for (auto* v : {&result_.q_star, &result_.c_star, &result_.chi_1, &result_.chi_c, &result_.xi_c, &result_.lambda_max})
+    v->assign(n, 0.0);
   result_.phase.assign(n, Phase::ordered);
   result_.done.assign(n, 0);
 }

@@ -22,16 +22,16 @@ const char* phase_name(Phase phase);
 inline constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
 struct FixedPoint {
-  double q_star = 0;       // fixed point of the length map
-  double c_star = 1;       // stable fixed point of the correlation map (1 in the ordered phase)
-  double chi_1 = 0;        // slope of the c-map at c = 1: sigma_w^2 E[phi'(u)^2]
-  double chi_c = 0;        // slope of the c-map at c*: sigma_w^2 E[phi'(u1) phi'(u2)]
-  double q_slope = 0;      // slope of the length map at q*
-  double xi_q = 0;         // -1 / ln(q_slope)
-  double xi_c = 0;         // -1 / ln(chi_c); infinite on the critical line
-  double lambda_max = 0;   // (1/2) ln chi_1 per layer: growth rate of perturbation amplitudes
+  double q_star = 0;      // fixed point of the length map
+  double c_star = 1;      // stable fixed point of the correlation map (1 in the ordered phase)
+  double chi_1 = 0;       // slope of the c-map at c = 1: sigma_w^2 E[phi'(u)^2]
+  double chi_c = 0;       // slope of the c-map at c*: sigma_w^2 E[phi'(u1) phi'(u2)]
+  double q_slope = 0;     // slope of the length map at q*
+  double xi_q = 0;        // -1 / ln(q_slope)
+  double xi_c = 0;        // -1 / ln(chi_c); infinite on the critical line
+  double lambda_max = 0;  // (1/2) ln chi_1 per layer: growth rate of perturbation amplitudes
   Phase phase = Phase::ordered;
-  Status status;           // diverged (q* infinite) or a note on degenerate cases
+  Status status;  // diverged (q* infinite) or a note on degenerate cases
 };
 
 // Length map q -> sigma_b^2 + sigma_w^2 E[phi(sqrt(q) z)^2].
@@ -95,7 +95,6 @@ class PhaseDiagramJob : public Job {
 PhaseDiagram phase_diagram(const PhaseDiagramSpec& spec);
 
 // Brent's method on [a, b] with f(a), f(b) of opposite signs (or one zero).
-double brent_root(const std::function<double(double)>& f, double a, double b, double tolerance = 1e-14,
-                  int max_iterations = 200);
+double brent_root(const std::function<double(double)>& f, double a, double b, double tolerance = 1e-14, int max_iterations = 200);
 
 }  // namespace fs

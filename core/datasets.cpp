@@ -83,16 +83,18 @@ std::pair<double, double> cos_sin_turns(double t) { return random::portable_cos_
 
 // Point `index` of a toy set: (x, y, label). Classes alternate with the index (balanced sets), except
 // XOR, whose label is the quadrant's.
-void toy_point(DatasetKind kind, double noise, std::uint64_t seed, std::uint64_t split, std::uint64_t index,
-               double& x0, double& x1, int& label) {
+void toy_point(DatasetKind kind, double noise, std::uint64_t seed, std::uint64_t split, std::uint64_t index, double& x0,
+               double& x1, int& label) {
   const PointDraws d = point_draws(seed, split, index);
   label = static_cast<int>(index % 2);
   switch (kind) {
     case DatasetKind::moons: {
       // Two interleaved half circles (the geometry of scikit-learn's make_moons), centred on 0.
       const auto [c, s] = cos_sin_turns(0.5 * d.uniform[0]);
-      if (label == 0) x0 = c - 0.5, x1 = s - 0.25;
-      else x0 = 0.5 - c, x1 = 0.25 - s;
+      if (label == 0)
+        x0 = c - 0.5, x1 = s - 0.25;
+      else
+        x0 = 0.5 - c, x1 = 0.25 - s;
       break;
     }
     case DatasetKind::spirals: {
@@ -144,14 +146,16 @@ IdxData parse_idx(const std::uint8_t* data, std::size_t size, const std::string&
   if (size < 4 || data[0] != 0 || data[1] != 0) return r.status = invalid(file + " does not start with an idx signature."), r;
   if (data[2] != 0x08) return r.status = invalid(file + " holds a data type other than unsigned bytes."), r;
   const int ndims = data[3];
-  if (ndims < 1 || ndims > 4 || size < 4 + 4 * std::size_t(ndims)) return r.status = invalid(file + " has a malformed header."), r;
+  if (ndims < 1 || ndims > 4 || size < 4 + 4 * std::size_t(ndims))
+    return r.status = invalid(file + " has a malformed header."), r;
   std::size_t item_size = 1;
   for (int k = 0; k < ndims; ++k) {
     const std::uint8_t* p = data + 4 + 4 * k;
     const std::uint32_t d = (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
     r.dims.push_back(d);
     if (k > 0) {
-      if (d == 0 || d > 65536 || item_size > (std::size_t(1) << 24)) return r.status = invalid(file + " has implausible dimensions."), r;
+      if (d == 0 || d > 65536 || item_size > (std::size_t(1) << 24))
+        return r.status = invalid(file + " has implausible dimensions."), r;
       item_size *= d;
     }
   }
@@ -173,7 +177,8 @@ IdxData read_idx_file(const std::string& path, std::size_t max_items) {
     std::size_t limit = 0;
     if (max_items) {
       const InflateResult head = gunzip(raw.data(), raw.size(), 32);
-      if (!head.status.ok()) return r.status = Status::error(head.status.code, "\"" + echo_user_text(path) + "\": " + head.status.message), r;
+      if (!head.status.ok())
+        return r.status = Status::error(head.status.code, "\"" + echo_user_text(path) + "\": " + head.status.message), r;
       const IdxData probe = parse_idx(head.bytes.data(), head.bytes.size(), path, 0);
       if (probe.dims.size() >= 1) {
         std::size_t item_size = 1;
@@ -217,9 +222,10 @@ Status fashion_split(const std::string& dir, const char* images_stem, const char
     // A compact subset (the web build's) holds fewer images than the package: say how many there are.
     const bool training = labels_stem == std::string(kTrainLabels);
     return invalid("The Fashion-MNIST " + std::string(training ? "training" : "test") + " set in \"" + echo_user_text(dir) +
-                   "\" has only " + std::to_string(chosen.size()) + " images" + (classes.empty() ? "" : " of the chosen classes") + ", but " +
-                   std::to_string(count) + " were asked for: use at most " + std::to_string(chosen.size()) + " " +
-                   (training ? "training" : "test") + " points.");
+                   "\" has only " + std::to_string(chosen.size()) + " images" +
+                   (classes.empty() ? "" : " of the chosen classes") + ", but " + std::to_string(count) +
+                   " were asked for: use at most " + std::to_string(chosen.size()) + " " + (training ? "training" : "test") +
+                   " points.");
   }
   const std::size_t needed = chosen.empty() ? 1 : chosen.back() + 1;
   const IdxData images = read_idx_file(fashion_file(dir, images_stem), needed);
@@ -245,8 +251,10 @@ Status fashion_split(const std::string& dir, const char* images_stem, const char
       const double mean = out.x.row(a).mean();
       out.x.row(a).array() -= mean;
       const double rms = std::sqrt(out.x.row(a).squaredNorm() / dim);
-      if (rms > 1e-9) out.x.row(a) /= rms;
-      else out.x.row(a).setZero();
+      if (rms > 1e-9)
+        out.x.row(a) /= rms;
+      else
+        out.x.row(a).setZero();
     }
     out.y[static_cast<std::size_t>(a)] = labels.values[index];
   }
@@ -391,7 +399,8 @@ Status csv_split(const DatasetSpec& spec, DatasetSplit& split) {
   std::string text;
   if (Status s = read_text_file(spec.path, text); !s.ok()) return s;
   LabelledCsv train_file = parse_labelled_csv(text, spec.regression);
-  if (!train_file.status.ok()) return Status::error(train_file.status.code, "\"" + echo_user_text(spec.path) + "\": " + train_file.status.message);
+  if (!train_file.status.ok())
+    return Status::error(train_file.status.code, "\"" + echo_user_text(spec.path) + "\": " + train_file.status.message);
   const Dataset pool = filtered_shuffled(train_file.data, spec.classes, spec.regression, spec.seed, 0);
   const std::string filter = spec.classes.empty() || spec.regression ? "" : " of the chosen classes";
   if (spec.test_path.empty()) {
@@ -447,7 +456,8 @@ DatasetSplit make_dataset(const DatasetSpec& spec) {
       split.test = toy_set(spec.kind, spec.noise, spec.seed, 1, spec.test);
       return split;
     case DatasetKind::fashion_mnist: {
-      if (!(spec.downsample == 1 || spec.downsample == 2 || spec.downsample == 4 || spec.downsample == 7 || spec.downsample == 14)) {
+      if (!(spec.downsample == 1 || spec.downsample == 2 || spec.downsample == 4 || spec.downsample == 7 ||
+            spec.downsample == 14)) {
         split.status = invalid("Fashion-MNIST downsampling must be 1, 2, 4, 7 or 14 (28 x 28 images pooled to 28/f x 28/f).");
         return split;
       }
@@ -463,9 +473,11 @@ DatasetSplit make_dataset(const DatasetSpec& spec) {
         return split;
       }
       split.class_names = fashion_mnist_class_names();
-      split.status = fashion_split(dir, kTrainImages, kTrainLabels, spec.train, spec.classes, spec.downsample, spec.standardize, split.train);
+      split.status = fashion_split(dir, kTrainImages, kTrainLabels, spec.train, spec.classes, spec.downsample, spec.standardize,
+                                   split.train);
       if (split.status.ok())
-        split.status = fashion_split(dir, kTestImages, kTestLabels, spec.test, spec.classes, spec.downsample, spec.standardize, split.test);
+        split.status =
+            fashion_split(dir, kTestImages, kTestLabels, spec.test, spec.classes, spec.downsample, spec.standardize, split.test);
       return split;
     }
     case DatasetKind::csv: split.status = csv_split(spec, split); return split;

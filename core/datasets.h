@@ -42,8 +42,8 @@ struct DatasetSpec {
   // Fashion-MNIST: scale each image to zero mean and unit mean square, so that every input has
   // G_aa = 1 (docs/theory.md §1; Lee et al. 2018 standardise their inputs the same way). Off: pixels in [0, 1].
   bool standardize = true;
-  std::string path;       // fashion-mnist: the directory of the idx files (empty: kFashionMnistDir); csv: the file
-  std::string test_path;  // csv: an optional separate test file (otherwise a seeded split of `path`)
+  std::string path;         // fashion-mnist: the directory of the idx files (empty: kFashionMnistDir); csv: the file
+  std::string test_path;    // csv: an optional separate test file (otherwise a seeded split of `path`)
   bool regression = false;  // csv: the label column is a real target, not a class id
   std::uint64_t seed = 1;
 };

@@ -16,21 +16,20 @@ int triangle_chunk(int first, int rows, int columns) {
 }
 
 Status divergence_status(const Network& network, double q_max, const std::string& where) {
-  return Status::error(StatusCode::diverged,
-                       network.activation.bounded()
-                           ? "The kernel left the range of floating point numbers."
-                           : "The variance q grows without bound (q = " + short_number(q_max) + " at " + where + "): for " +
-                                 network.activation.name() + " with sigma_w^2 = " + short_number(network.sigma_w2) +
-                                 " the length map has no finite fixed point.");
+  return Status::error(StatusCode::diverged, network.activation.bounded()
+                                                 ? "The kernel left the range of floating point numbers."
+                                                 : "The variance q grows without bound (q = " + short_number(q_max) + " at " +
+                                                       where + "): for " + network.activation.name() +
+                                                       " with sigma_w^2 = " + short_number(network.sigma_w2) +
+                                                       " the length map has no finite fixed point.");
 }
 
 double deep_kernel_bytes(int inputs, int depth, bool with_ntk) {
   return 8.0 * inputs * double(inputs) * (depth + 1.0) * (with_ntk ? 2 : 1);
 }
 
-void propagate_rows(const Eigen::MatrixXd& prev, const PairIntegrator& integrator, double sigma_w2,
-                    double additive, const Eigen::MatrixXd* additive_matrix, int row_begin, int row_end,
-                    Eigen::MatrixXd& next) {
+void propagate_rows(const Eigen::MatrixXd& prev, const PairIntegrator& integrator, double sigma_w2, double additive,
+                    const Eigen::MatrixXd* additive_matrix, int row_begin, int row_end, Eigen::MatrixXd& next) {
   const int p = static_cast<int>(prev.rows());
   for (int a = row_begin; a < row_end; ++a) {
     // Column a from the diagonal down is contiguous (column-major): the entries b >= a.
@@ -54,15 +53,26 @@ DeepKernelJob::DeepKernelJob(const DeepKernelSpec& spec, const Eigen::MatrixXd& 
     result_.status = Status::error(code, std::move(message));
     done_ = true;
   };
-  if (input_gram.rows() != input_gram.cols() || p_ == 0) { fail(StatusCode::invalid_input, "The input Gram matrix must be square and non-empty."); return; }
-  if (!input_gram.allFinite()) { fail(StatusCode::invalid_input, "The inputs contain a non-finite number."); return; }
-  if (Status bad = spec.network.validate(); !bad.ok()) { fail(bad.code, std::move(bad.message)); return; }
+  if (input_gram.rows() != input_gram.cols() || p_ == 0) {
+    fail(StatusCode::invalid_input, "The input Gram matrix must be square and non-empty.");
+    return;
+  }
+  if (!input_gram.allFinite()) {
+    fail(StatusCode::invalid_input, "The inputs contain a non-finite number.");
+    return;
+  }
+  if (Status bad = spec.network.validate(); !bad.ok()) {
+    fail(bad.code, std::move(bad.message));
+    return;
+  }
   const double bytes = deep_kernel_bytes(p_, spec.network.depth, spec.with_ntk);
-  if (bytes > double(spec.memory_budget_bytes))
-    { fail(StatusCode::too_large, "Storing " + std::to_string(spec.network.depth + 1) + " kernels of " + std::to_string(p_) + " x " +
-                                           std::to_string(p_) + " entries needs " + short_number(bytes / 1048576.0) +
-                                           " MiB, over the budget of " + short_number(spec.memory_budget_bytes / 1048576.0) +
-                                           " MiB: use fewer inputs or layers."); return; }
+  if (bytes > double(spec.memory_budget_bytes)) {
+    fail(StatusCode::too_large, "Storing " + std::to_string(spec.network.depth + 1) + " kernels of " + std::to_string(p_) +
+                                    " x " + std::to_string(p_) + " entries needs " + short_number(bytes / 1048576.0) +
+                                    " MiB, over the budget of " + short_number(spec.memory_budget_bytes / 1048576.0) +
+                                    " MiB: use fewer inputs or layers.");
+    return;
+  }
   Eigen::MatrixXd k0 = spec.network.input_kernel(input_gram);
   symmetrize_from_lower(k0);
   result_.kernel.push_back(k0);
@@ -151,7 +161,8 @@ double DeepKernelJob::progress() const {
   if (done_) return 1.0;
   if (spec_.network.depth <= 0 || p_ == 0) return 0.0;
   // Row a of a layer holds P - a entries.
-  const double done_in_layer = layer_started_ ? (double(row_) * p_ - 0.5 * double(row_) * (row_ - 1)) / (0.5 * p_ * (p_ + 1.0)) : 0.0;
+  const double done_in_layer =
+      layer_started_ ? (double(row_) * p_ - 0.5 * double(row_) * (row_ - 1)) / (0.5 * p_ * (p_ + 1.0)) : 0.0;
   return std::min(1.0, (layer_ - 1 + done_in_layer) / spec_.network.depth);
 }
 

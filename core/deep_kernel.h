@@ -31,16 +31,15 @@ struct DeepKernelResult {
   std::vector<Eigen::MatrixXd> ntk;  // Theta^l, when requested and defined
   Status status;                     // not ok: diverged / too_large / invalid_input; kernel holds the layers done
   Status ntk_status;                 // e.g. not_defined for step and sign activations
-  int inexact_variances = 0;            // variances beyond the accurate range of the series (q >~ 10 for tanh)
+  int inexact_variances = 0;         // variances beyond the accurate range of the series (q >~ 10 for tanh)
 };
 
 // Computes layer l from layer l-1 for one block of rows: the one step shared by the deep recursion
 // and the equal-time blocks of the recurrent recursion (docs/theory.md §4.2), so that both agree exactly.
 //   next(b, a) = additive(b, a) + sigma_w2 * E[f(u_a) f(u_b)],  b >= a, (u_a, u_b) ~ N(0, prev)
 // `integrator` must have been prepared with the diagonal of prev.
-void propagate_rows(const Eigen::MatrixXd& prev, const PairIntegrator& integrator, double sigma_w2,
-                    double additive, const Eigen::MatrixXd* additive_matrix, int row_begin, int row_end,
-                    Eigen::MatrixXd& next);
+void propagate_rows(const Eigen::MatrixXd& prev, const PairIntegrator& integrator, double sigma_w2, double additive,
+                    const Eigen::MatrixXd* additive_matrix, int row_begin, int row_end, Eigen::MatrixXd& next);
 // Copies the lower triangle into the upper one (exact symmetry).
 void symmetrize_from_lower(Eigen::MatrixXd& m);
 

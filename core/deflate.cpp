@@ -153,12 +153,11 @@ class Huffman {
 // RFC 1951 §3.2.5: base lengths and distances with their extra bits.
 constexpr std::uint16_t kLengthBase[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
                                            31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
-constexpr std::uint8_t kLengthExtra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
-                                           2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-constexpr std::uint16_t kDistanceBase[30] = {1,    2,    3,    4,    5,    7,     9,     13,    17,  25,
-                                             33,   49,   65,   97,   129,  193,   257,   385,   513, 769,
+constexpr std::uint8_t kLengthExtra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+constexpr std::uint16_t kDistanceBase[30] = {1,    2,    3,    4,    5,    7,    9,    13,    17,    25,
+                                             33,   49,   65,   97,   129,  193,  257,  385,   513,   769,
                                              1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
-constexpr std::uint8_t kDistanceExtra[30] = {0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6,
+constexpr std::uint8_t kDistanceExtra[30] = {0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  5,  5,  6,
                                              6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
 
 Status corrupt(const std::string& what) {
@@ -259,7 +258,8 @@ Status inflate_into(BitReader& in, std::vector<std::uint8_t>& out, std::size_t m
       if (code_lengths[256] == 0) return corrupt("a block without an end-of-block code");
       // The distance lengths follow the literal/length ones; move them to the fixed offset 288.
       std::array<std::uint8_t, 30> dist{};
-      for (int s = 0; s < distance_count; ++s) dist[static_cast<std::size_t>(s)] = code_lengths[static_cast<std::size_t>(literal_count + s)];
+      for (int s = 0; s < distance_count; ++s)
+        dist[static_cast<std::size_t>(s)] = code_lengths[static_cast<std::size_t>(literal_count + s)];
       for (int s = literal_count; s < 320; ++s) code_lengths[static_cast<std::size_t>(s)] = 0;
       for (int s = 0; s < 30; ++s) code_lengths[static_cast<std::size_t>(288 + s)] = dist[static_cast<std::size_t>(s)];
     } else {
@@ -312,10 +312,10 @@ InflateResult gunzip(const std::uint8_t* data, std::size_t size, std::size_t max
   if (flags & 2) pos += 2;  // FHCRC
   if (pos + 8 > size) return r.status = corrupt("a truncated gzip header"), r;
   const std::uint8_t* trailer = data + size - 8;
-  const std::uint32_t crc = trailer[0] | (std::uint32_t(trailer[1]) << 8) | (std::uint32_t(trailer[2]) << 16) |
-                            (std::uint32_t(trailer[3]) << 24);
-  const std::uint32_t isize = trailer[4] | (std::uint32_t(trailer[5]) << 8) | (std::uint32_t(trailer[6]) << 16) |
-                              (std::uint32_t(trailer[7]) << 24);
+  const std::uint32_t crc =
+      trailer[0] | (std::uint32_t(trailer[1]) << 8) | (std::uint32_t(trailer[2]) << 16) | (std::uint32_t(trailer[3]) << 24);
+  const std::uint32_t isize =
+      trailer[4] | (std::uint32_t(trailer[5]) << 8) | (std::uint32_t(trailer[6]) << 16) | (std::uint32_t(trailer[7]) << 24);
   // ISIZE is the length modulo 2^32: a hint for the allocation, capped by the limit. It is also capped
   // at 16 bytes per compressed byte (more than the idx files need), so that a damaged or truncated
   // file, whose last 4 bytes can say anything up to 4 GiB, cannot make us reserve gigabytes; a larger
@@ -330,8 +330,10 @@ InflateResult gunzip(const std::uint8_t* data, std::size_t size, std::size_t max
     return r;
   }
   // A complete member (the trailer of a single-member file sits at the end of the data).
-  if (static_cast<std::uint32_t>(r.bytes.size()) != isize) r.status = corrupt("the decoded length differs from the gzip trailer");
-  else if (crc32(r.bytes.data(), r.bytes.size()) != crc) r.status = corrupt("the CRC-32 check fails");
+  if (static_cast<std::uint32_t>(r.bytes.size()) != isize)
+    r.status = corrupt("the decoded length differs from the gzip trailer");
+  else if (crc32(r.bytes.data(), r.bytes.size()) != crc)
+    r.status = corrupt("the CRC-32 check fails");
   if (r.status.ok() && max_output && r.bytes.size() > max_output) r.bytes.resize(max_output);
   return r;
 }

@@ -49,7 +49,9 @@ constexpr double kNaN = EnsembleStat::kNaN;
 
 // Distinct input time steps the network reads: every step of a sequence, else only x^0.
 int used_input_steps(const EnsembleSpec& spec, int available) {
-  return spec.network.arch == Architecture::recurrent && spec.network.input_mode == InputMode::sequence ? std::min(available, spec.network.depth + 1) : 1;
+  return spec.network.arch == Architecture::recurrent && spec.network.input_mode == InputMode::sequence
+             ? std::min(available, spec.network.depth + 1)
+             : 1;
 }
 
 // Basis size of the recurrent fast sampler: every column of h^0 .. h^{T-1} plus one Jacobian vector per step.
@@ -68,7 +70,8 @@ int batch_cap(int observables, int threads) {
 
 double ensemble_bytes(const EnsembleSpec& spec, int inputs, int input_dim, int input_steps, int threads) {
   const double n = spec.width, p = inputs, d = input_dim, l1 = spec.network.depth + 1.0;
-  const double s = spec.network.arch == Architecture::recurrent && spec.network.input_mode == InputMode::sequence ? input_steps : 1;
+  const double s =
+      spec.network.arch == Architecture::recurrent && spec.network.input_mode == InputMode::sequence ? input_steps : 1;
   const double scalar = spec.precision == EnsemblePrecision::float32 ? 4 : 8;
   // Per thread: layer matrices (h, phi, next h: N x (P + 1) each), input projections N x sP, the pair's
   // history (4 x N x (L + 1)), and the sampler's own storage.
@@ -114,7 +117,8 @@ Status check_spec(const EnsembleSpec& spec, const InputSet& inputs) {
   if (spec.input_a < 0 || spec.input_a >= inputs.count || spec.input_b < 0 || spec.input_b >= inputs.count)
     return invalid("The followed inputs a = " + std::to_string(spec.input_a) + ", b = " + std::to_string(spec.input_b) +
                    " must be in 0.." + std::to_string(inputs.count - 1) + ".");
-  if (spec.network.arch == Architecture::recurrent && spec.network.input_mode == InputMode::sequence && inputs.steps() != spec.network.depth + 1)
+  if (spec.network.arch == Architecture::recurrent && spec.network.input_mode == InputMode::sequence &&
+      inputs.steps() != spec.network.depth + 1)
     return invalid("Sequence input needs T + 1 = " + std::to_string(spec.network.depth + 1) +
                    " time steps per input; the inputs have " + std::to_string(inputs.steps()) + ".");
   return Status::success();
@@ -185,8 +189,8 @@ struct Setup {
   Layout layout;
   int n = 0, p = 0, d = 0, steps = 0;  // N, P, d, input steps used (1, or T + 1 for sequences)
   bool lyapunov = false;
-  Eigen::MatrixXd x_columns;  // d x sP: column t P + a is x^t_a
-  Eigen::MatrixXd input_root; // sP x sP: L L^T = sigma_in^2 G (fast samplers)
+  Eigen::MatrixXd x_columns;   // d x sP: column t P + a is x^t_a
+  Eigen::MatrixXd input_root;  // sP x sP: L L^T = sigma_in^2 G (fast samplers)
 };
 
 template <class Scalar>
@@ -238,8 +242,8 @@ class SimulatedNetwork {
       stream(spec_.seed, member, 0, kFastInput).fill(z.data(), std::size_t(z.size()));
       projections_.noalias() = z * input_root_t_;
     } else {
-      stream(spec_.seed, member, 0, kInputWeights).fill(u_weights_.data(), std::size_t(u_weights_.size()),
-                                                         std::sqrt(spec_.network.input_variance() / s_.d));
+      stream(spec_.seed, member, 0, kInputWeights)
+          .fill(u_weights_.data(), std::size_t(u_weights_.size()), std::sqrt(spec_.network.input_variance() / s_.d));
       projections_.noalias() = u_weights_ * x_columns_;
     }
     draw_bias(0);
@@ -263,7 +267,9 @@ class SimulatedNetwork {
           u_[i] = static_cast<Scalar>(spec_.network.activation.dphi(double(h_(i, spec_.input_a)))) * v_[i];
       const int columns = p + (s_.lyapunov ? 1 : 0);
       if (!fast) {
-        if (deep) weight_stream(spec_.seed, member, std::uint64_t(l)).fill(w_.data(), std::size_t(w_.size()), std::sqrt(spec_.network.sigma_w2 / n));
+        if (deep)
+          weight_stream(spec_.seed, member, std::uint64_t(l))
+              .fill(w_.data(), std::size_t(w_.size()), std::sqrt(spec_.network.sigma_w2 / n));
         // One product over the P inputs and the Jacobian vector: W is read once per layer.
         act_.leftCols(p) = phi_;
         if (s_.lyapunov) act_.col(p) = u_;
@@ -310,7 +316,8 @@ class SimulatedNetwork {
 
  private:
   void draw_bias(int index) {
-    stream(spec_.seed, member_, std::uint64_t(index), kBias).fill(bias_.data(), std::size_t(bias_.size()), std::sqrt(spec_.network.sigma_b2));
+    stream(spec_.seed, member_, std::uint64_t(index), kBias)
+        .fill(bias_.data(), std::size_t(bias_.size()), std::sqrt(spec_.network.sigma_b2));
   }
 
   void apply_phi() { spec_.network.activation.phi_batch(h_.data(), phi_.data(), std::size_t(h_.size())); }
@@ -471,8 +478,8 @@ struct Accumulator {
     const auto [ix, iy] = pairs[j];
     const double m = double(n), mx = s1[ix] / m, my = s1[iy] / m;
     const double cov = (sxy[j] - s1[ix] * my) / (m - 1);
-    const double m22 = sx2y2[j] / m - 2 * my * sx2y[j] / m - 2 * mx * sxy2[j] / m + my * my * s2[ix] / m +
-                       mx * mx * s2[iy] / m + 4 * mx * my * sxy[j] / m - 3 * mx * mx * my * my;
+    const double m22 = sx2y2[j] / m - 2 * my * sx2y[j] / m - 2 * mx * sxy2[j] / m + my * my * s2[ix] / m + mx * mx * s2[iy] / m +
+                       4 * mx * my * sxy[j] / m - 3 * mx * mx * my * my;
     return {cov, std::sqrt(std::max(0.0, m22 - cov * cov) / m)};
   }
 };
@@ -547,7 +554,8 @@ MeanField mean_field(const EnsembleSpec& spec, const InputSet& inputs, const Lay
       if (t == s) {
         c = aux[t](ia, ib);
       } else if (spec.network.arch == Architecture::deep) {  // independent layers: E[phi] E[phi]
-        c = spec.network.sigma_w2 * mean_phi(spec.network.activation, equal[t](ia, ia)) * mean_phi(spec.network.activation, equal[s](ib, ib));
+        c = spec.network.sigma_w2 * mean_phi(spec.network.activation, equal[t](ia, ia)) *
+            mean_phi(spec.network.activation, equal[s](ib, ib));
       } else {
         c = spec.network.sigma_w2 * pair_expectation(spec.network.activation, equal[t](ia, ia), equal[s](ib, ib), two_time(t, s));
       }
@@ -556,7 +564,8 @@ MeanField mean_field(const EnsembleSpec& spec, const InputSet& inputs, const Lay
   // Lyapunov: the layer average of (1/2) ln chi_1(q^{l-1}) over l = 1..L for input a (docs/theory.md §3).
   if (known == l1 && depth > 0 && spec.network.activation.has_derivative()) {
     double sum = 0.0;
-    for (int l = 1; l <= depth; ++l) sum += 0.5 * std::log(spec.network.sigma_w2 * mean_dphi_sq(spec.network.activation, equal[l - 1](ia, ia)));
+    for (int l = 1; l <= depth; ++l)
+      sum += 0.5 * std::log(spec.network.sigma_w2 * mean_dphi_sq(spec.network.activation, equal[l - 1](ia, ia)));
     mf.values[std::size_t(layout.lyapunov)] = sum / depth;
   }
   const FixedPoint fp = fixed_point(spec.network);
@@ -621,7 +630,8 @@ CorrelationLengthFit correlation_length_fit(const EnsembleSpec& spec, const Ense
   fit.points = static_cast<int>(layers.size());
   if (fit.points < 3) {
     fit.status = Status::error(StatusCode::not_defined,
-                               "Too few layers (" + std::to_string(fit.points) + ") carry a correlation signal above the noise to fit xi_c: use more layers or members.");
+                               "Too few layers (" + std::to_string(fit.points) +
+                                   ") carry a correlation signal above the noise to fit xi_c: use more layers or members.");
     return fit;
   }
   fit.xi = fit_xi(layers, y, w);
@@ -638,7 +648,8 @@ CorrelationLengthFit correlation_length_fit(const EnsembleSpec& spec, const Ense
       double total = 0;
       for (int h = 0; h < groups; ++h) total += acc.group_s1[std::size_t(h) * acc.grouped + i];
       const double rest = total - acc.group_s1[std::size_t(g) * acc.grouped + i];
-      const double n_rest = double(acc.counts[std::size_t(acc.first_grouped) + i] - acc.group_n[std::size_t(g) * acc.grouped + i]);
+      const double n_rest =
+          double(acc.counts[std::size_t(acc.first_grouped) + i] - acc.group_n[std::size_t(g) * acc.grouped + i]);
       enough = enough && n_rest >= 2;
       const double mean = acc.shift[std::size_t(acc.first_grouped) + i] + rest / n_rest;
       yg.push_back(std::log(std::max(std::fabs(mean - mf.c_star), 1e-300)));
@@ -654,7 +665,8 @@ CorrelationLengthFit correlation_length_fit(const EnsembleSpec& spec, const Ense
     for (double x : replicates) ss += (x - mean) * (x - mean);
     fit.xi_se = std::sqrt((count - 1) / count * ss);
   }
-  if (!std::isfinite(fit.xi)) fit.status = Status::error(StatusCode::not_defined, "The correlation does not decay towards c* in the fitted window.");
+  if (!std::isfinite(fit.xi))
+    fit.status = Status::error(StatusCode::not_defined, "The correlation does not decay towards c* in the fitted window.");
   return fit;
 }
 
@@ -689,12 +701,12 @@ EnsembleJob::EnsembleJob(const EnsembleSpec& spec, const InputSet& inputs) : spe
   const int p = inputs.count, steps = used_input_steps(spec, inputs.steps());
   result_.memory_bytes = ensemble_bytes(spec, p, inputs.dim, steps, thread_count());
   if (result_.memory_bytes > double(spec.memory_budget_bytes)) {
-    result_.status = Status::error(
-        StatusCode::too_large, "The ensemble needs about " + short_number(result_.memory_bytes / 1048576.0) + " MiB (N = " +
-                                   std::to_string(spec.width) + ", P = " + std::to_string(p) + ", L = " +
-                                   std::to_string(spec.network.depth) + ", " + std::to_string(thread_count()) +
-                                   " threads), over the budget of " + short_number(spec.memory_budget_bytes / 1048576.0) +
-                                   " MiB: use a smaller width, fewer inputs or layers, the fast sampler, or float32.");
+    result_.status = Status::error(StatusCode::too_large,
+                                   "The ensemble needs about " + short_number(result_.memory_bytes / 1048576.0) +
+                                       " MiB (N = " + std::to_string(spec.width) + ", P = " + std::to_string(p) +
+                                       ", L = " + std::to_string(spec.network.depth) + ", " + std::to_string(thread_count()) +
+                                       " threads), over the budget of " + short_number(spec.memory_budget_bytes / 1048576.0) +
+                                       " MiB: use a smaller width, fewer inputs or layers, the fast sampler, or float32.");
     done_ = true;
     return;
   }
@@ -717,8 +729,8 @@ EnsembleJob::EnsembleJob(const EnsembleSpec& spec, const InputSet& inputs) : spe
   if (!s.lyapunov)
     result_.lyapunov_status = Status::error(
         StatusCode::not_defined, spec.network.depth == 0 ? "The Lyapunov exponent needs at least one layer."
-                                                 : "The Lyapunov exponent of " + spec.network.activation.name() +
-                                                       " is not defined: its derivative is a delta function.");
+                                                         : "The Lyapunov exponent of " + spec.network.activation.name() +
+                                                               " is not defined: its derivative is a delta function.");
 
   // Accumulator layout: covariances within each layer (small P), jackknife groups over the correlation.
   const Layout& layout = s.layout;
@@ -816,15 +828,18 @@ bool EnsembleJob::step(double budget_seconds) {
     // Each member writes only its own row; the rows are reduced below in member order, so the numbers
     // do not depend on the thread count or on the batch size.
     const int grain = std::max(1, count / (4 * thread_count()));
-    parallel_for(count, [&](int b0, int b1) {
-      if (spec_.precision == EnsemblePrecision::float32) {
-        SimulatedNetwork<float> net(st.setup);
-        for (int b = b0; b < b1; ++b) net.run(std::uint64_t(begin + b), st.rows.data() + std::size_t(b) * layout.count);
-      } else {
-        SimulatedNetwork<double> net(st.setup);
-        for (int b = b0; b < b1; ++b) net.run(std::uint64_t(begin + b), st.rows.data() + std::size_t(b) * layout.count);
-      }
-    }, grain);
+    parallel_for(
+        count,
+        [&](int b0, int b1) {
+          if (spec_.precision == EnsemblePrecision::float32) {
+            SimulatedNetwork<float> net(st.setup);
+            for (int b = b0; b < b1; ++b) net.run(std::uint64_t(begin + b), st.rows.data() + std::size_t(b) * layout.count);
+          } else {
+            SimulatedNetwork<double> net(st.setup);
+            for (int b = b0; b < b1; ++b) net.run(std::uint64_t(begin + b), st.rows.data() + std::size_t(b) * layout.count);
+          }
+        },
+        grain);
     for (int b = 0; b < count; ++b) {
       const double* row = st.rows.data() + std::size_t(b) * layout.count;
       const long long member = begin + b;
@@ -842,7 +857,8 @@ bool EnsembleJob::step(double budget_seconds) {
                                  row[layout.aux + last * layout.entries + KernelEnsemble::index(a, bb)],
                                  row[layout.gram + last * layout.entries + KernelEnsemble::index(a, a)],
                                  row[layout.gram + last * layout.entries + KernelEnsemble::index(a, bb)],
-                                 row[layout.correlation + last], row[layout.lyapunov]};
+                                 row[layout.correlation + last],
+                                 row[layout.lyapunov]};
         for (std::size_t h = 0; h < result_.histograms.size(); ++h) result_.histograms[h].push_back(values[h]);
       }
     }
@@ -859,10 +875,10 @@ bool EnsembleJob::step(double budget_seconds) {
   }
   finish_statistics(spec_, layout, st.acc, st.mean_field, result_);
   if (result_.non_finite_members > 0 && result_.status.ok())
-    result_.status = Status::error(StatusCode::numerical,
-                                   std::to_string(result_.non_finite_members) + " of " + std::to_string(result_.members_done) +
-                                       " networks overflowed (" + ensemble_precision_name(spec_.precision) +
-                                       ") and were left out of the statistics.");
+    result_.status = Status::error(StatusCode::numerical, std::to_string(result_.non_finite_members) + " of " +
+                                                              std::to_string(result_.members_done) + " networks overflowed (" +
+                                                              ensemble_precision_name(spec_.precision) +
+                                                              ") and were left out of the statistics.");
   if (st.next_member >= spec_.members || result_.status.code == StatusCode::cancelled) done_ = true;
   return done_;
 }

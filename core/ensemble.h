@@ -47,23 +47,23 @@ struct EnsembleLimits {
 };
 
 struct EnsembleSpec {
-  Network network;  // h^0 .. h^depth; input weights U ~ N(0, sigma_in^2 / d)
-  int width = 128;                                // N
-  int members = 256;                              // M
+  Network network;    // h^0 .. h^depth; input weights U ~ N(0, sigma_in^2 / d)
+  int width = 128;    // N
+  int members = 256;  // M
   std::uint64_t seed = 1;
   EnsemblePrecision precision = EnsemblePrecision::float64;
   EnsembleSampler sampler = EnsembleSampler::fast;
-  int input_a = 0, input_b = 1;  // the followed pair: correlation, two-time entries, histograms; a: Lyapunov
-  int histogram_members = 4096;  // raw per-member values kept for the first this-many members
-  int covariance_max_inputs = 4; // within-layer covariance of the kernel entries when P <= this
-  int jackknife_groups = 16;     // for the standard error of the xi_c fit
+  int input_a = 0, input_b = 1;   // the followed pair: correlation, two-time entries, histograms; a: Lyapunov
+  int histogram_members = 4096;   // raw per-member values kept for the first this-many members
+  int covariance_max_inputs = 4;  // within-layer covariance of the kernel entries when P <= this
+  int jackknife_groups = 16;      // for the standard error of the xi_c fit
   std::size_t memory_budget_bytes = std::size_t(1) << 30;
 };
 
 // Ensemble statistics of one scalar observable X (one member gives one value), docs/theory.md §6 and §8.5.
 struct EnsembleStat {
   static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-  double mean_field = kNaN;         // the N = infinity value (NaN when the mean-field kernel is unavailable)
+  double mean_field = kNaN;                    // the N = infinity value (NaN when the mean-field kernel is unavailable)
   double mean = kNaN, mean_se = kNaN;          // ensemble mean and its standard error
   double variance = kNaN, variance_se = kNaN;  // unbiased variance; SE = sqrt((m4 - v^2 (S-3)/(S-1)) / S)
   double mse = kNaN, mse_se = kNaN;            // mean squared distance to the mean field, E(X - mean_field)^2
@@ -72,8 +72,8 @@ struct EnsembleStat {
 // One P x P symmetric kernel (aux field or pre-activation Gram) at one layer/time.
 struct KernelEnsemble {
   int inputs = 0;
-  std::vector<EnsembleStat> entries;     // packed lower triangle, see index()
-  Eigen::MatrixXd covariance;            // Cov between packed entries (P <= covariance_max_inputs), else empty
+  std::vector<EnsembleStat> entries;  // packed lower triangle, see index()
+  Eigen::MatrixXd covariance;         // Cov between packed entries (P <= covariance_max_inputs), else empty
   Eigen::MatrixXd covariance_se;
   static int index(int a, int b) { return a >= b ? a * (a + 1) / 2 + b : b * (b + 1) / 2 + a; }
   const EnsembleStat& at(int a, int b) const { return entries[static_cast<std::size_t>(index(a, b))]; }
@@ -84,24 +84,24 @@ struct KernelEnsemble {
 // window where the signal exceeds 4 standard errors (docs/theory.md §5.6). The same fit on the mean-field
 // trajectory (same layers and weights) separates finite-width effects from the fit's own bias.
 struct CorrelationLengthFit {
-  Status status;                                        // not_defined when too few layers carry signal
+  Status status;                                               // not_defined when too few layers carry signal
   double xi = EnsembleStat::kNaN, xi_se = EnsembleStat::kNaN;  // SE: delete-one-group jackknife
-  double xi_mean_field_fit = EnsembleStat::kNaN;        // the same fit applied to the mean-field c^l
-  double xi_mean_field = EnsembleStat::kNaN;            // -1 / ln chi_c at the fixed point (docs/theory.md §3)
-  double c_star = EnsembleStat::kNaN;                   // mean-field fixed point the fit decays to
+  double xi_mean_field_fit = EnsembleStat::kNaN;               // the same fit applied to the mean-field c^l
+  double xi_mean_field = EnsembleStat::kNaN;                   // -1 / ln chi_c at the fixed point (docs/theory.md §3)
+  double c_star = EnsembleStat::kNaN;                          // mean-field fixed point the fit decays to
   int first_layer = 0, last_layer = 0, points = 0;
 };
 
 struct EnsembleResult {
-  Status status;                 // not ok: invalid_input / too_large (nothing run), cancelled, numerical
-  Status mean_field_status;      // the mean-field kernel's own status (e.g. diverged)
-  Status lyapunov_status;        // not_defined for activations without a derivative (sign, step) or depth 0
-  int members = 0;               // M requested
-  int members_done = 0;          // simulated so far (the partial result uses these)
-  int non_finite_members = 0;    // members whose numbers overflowed; left out of every statistic
+  Status status;               // not ok: invalid_input / too_large (nothing run), cancelled, numerical
+  Status mean_field_status;    // the mean-field kernel's own status (e.g. diverged)
+  Status lyapunov_status;      // not_defined for activations without a derivative (sign, step) or depth 0
+  int members = 0;             // M requested
+  int members_done = 0;        // simulated so far (the partial result uses these)
+  int non_finite_members = 0;  // members whose numbers overflowed; left out of every statistic
   int width = 0, inputs = 0, depth = 0;
   int input_a = 0, input_b = 0;
-  double memory_bytes = 0;       // the estimate checked against the budget
+  double memory_bytes = 0;  // the estimate checked against the budget
 
   std::vector<KernelEnsemble> aux;   // C-hat^{ll}, l = 0..depth
   std::vector<KernelEnsemble> gram;  // G-hat^{ll}, l = 0..depth

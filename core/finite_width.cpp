@@ -161,8 +161,8 @@ SiteFactor factor_sites(const double cov[kMaxSites][kMaxSites], int sites, const
 
 // One level of the nested rule; the level is a template argument so that the recursion is finite.
 template <int Level, class Visit>
-void hermite_nest(const Activation& act, const SiteFactor& f, const GaussHermiteRule& rule, double weight,
-                  const double* h_outer, double* phi, Visit& visit) {
+void hermite_nest(const Activation& act, const SiteFactor& f, const GaussHermiteRule& rule, double weight, const double* h_outer,
+                  double* phi, Visit& visit) {
   const int n = static_cast<int>(rule.nodes.size());
   double h[kMaxSites];
   for (int i = 0; i < n; ++i) {
@@ -212,8 +212,7 @@ void polar_rule(const Activation& act, const SiteFactor& f, double* phi, Visit& 
       const double w_angle = half * legendre.w[i] / (2 * kPi);
       for (std::size_t k = 0; k < laguerre.x.size(); ++k) {
         const double r = std::sqrt(2 * laguerre.x[k]);
-        for (int j = 0; j < f.sites; ++j)
-          phi[j] = act.phi(r * (f.L[j][0] * c + (f.rank > 1 ? f.L[j][1] * s : 0.0)));
+        for (int j = 0; j < f.sites; ++j) phi[j] = act.phi(r * (f.L[j][0] * c + (f.rank > 1 ? f.L[j][1] * s : 0.0)));
         visit(phi, w_angle * laguerre.w[k]);
       }
     }
@@ -270,8 +269,8 @@ struct LocalBlock {
 };
 
 // sigma_w^2 E[phi_a phi_b] over a local block (the MFT map F_p of docs/theory.md §5.1).
-bool pair_mean(const Activation& act, double sigma_w2, const double cov[kMaxSites][kMaxSites], int sites, int a,
-               int b, double& out, const SiteOrder* order = nullptr) {
+bool pair_mean(const Activation& act, double sigma_w2, const double cov[kMaxSites][kMaxSites], int sites, int a, int b,
+               double& out, const SiteOrder* order = nullptr) {
   double sum = 0;
   const bool ok = integrate_sites(act, cov, sites, order, [&](const double* phi, double w) { sum += w * phi[a] * phi[b]; });
   out = sigma_w2 * sum;
@@ -280,8 +279,8 @@ bool pair_mean(const Activation& act, double sigma_w2, const double cov[kMaxSite
 
 // Sigma_pq = sigma_w^4 (E[phi_a phi_b phi_c phi_d] - E[phi_a phi_b] E[phi_c phi_d]) from one set of nodes
 // (docs/theory.md §5.2), so that Sigma is the covariance of the rule's own discrete measure.
-bool pair_covariance(const Activation& act, double sigma_w2, const double cov[kMaxSites][kMaxSites], int sites, int a,
-                     int b, int c, int d, double& out, const SiteOrder* order = nullptr) {
+bool pair_covariance(const Activation& act, double sigma_w2, const double cov[kMaxSites][kMaxSites], int sites, int a, int b,
+                     int c, int d, double& out, const SiteOrder* order = nullptr) {
   double joint = 0, first = 0, second = 0;
   const bool ok = integrate_sites(act, cov, sites, order, [&](const double* phi, double w) {
     const double fp = phi[a] * phi[b], fq = phi[c] * phi[d];
@@ -307,8 +306,7 @@ struct Entries {
   double e[3];  // K_aa, K_ab, K_bb
 };
 
-bool pair_value(const Activation& act, double sigma_w2, bool same_site, const Entries& x, const SiteOrder& order,
-                double& out) {
+bool pair_value(const Activation& act, double sigma_w2, bool same_site, const Entries& x, const SiteOrder& order, double& out) {
   double cov[kMaxSites][kMaxSites] = {};
   if (same_site) {
     cov[0][0] = x.e[0];
@@ -363,8 +361,8 @@ std::string pair_jet(const Activation& act, double sigma_w2, bool same_site, dou
     jet.hess[i][i] = (value_at(i, h, -1, 0) - 2 * jet.value + value_at(i, -h, -1, 0)) / (h * h);
     for (int j = 0; j < i; ++j) {
       const double k = hh * scale[j];
-      const double v = (value_at(i, h, j, k) - value_at(i, h, j, -k) - value_at(i, -h, j, k) + value_at(i, -h, j, -k)) /
-                       (4 * h * k);
+      const double v =
+          (value_at(i, h, j, k) - value_at(i, h, j, -k) - value_at(i, -h, j, k) + value_at(i, -h, j, -k)) / (4 * h * k);
       jet.hess[i][j] = jet.hess[j][i] = v;
     }
   }
@@ -385,8 +383,8 @@ int pair_basis_index(int a, int b, int inputs) {
 struct FiniteWidthJob::Impl {
   FiniteWidthSpec spec;
   FiniteWidthResult result;
-  int P = 1;       // inputs
-  int Q = 1;       // pairs per layer: P (P + 1) / 2
+  int P = 1;  // inputs
+  int Q = 1;  // pairs per layer: P (P + 1) / 2
   int depth = 0;
   bool done = false;
   bool want_mean = true;
@@ -398,15 +396,15 @@ struct FiniteWidthJob::Impl {
 
   // Recurrent state
   enum class Phase { pairs, inverse, sigma, tau_setup, tau, finish } phase = Phase::pairs;
-  int S = 0;        // sites (t, a) -> t * P + a
-  int pairs = 0;    // S (S + 1) / 2, causal order
+  int S = 0;      // sites (t, a) -> t * P + a
+  int pairs = 0;  // S (S + 1) / 2, causal order
   int next_pair = 0;
-  std::vector<double> cbar;                  // C-bar_p
+  std::vector<double> cbar;                                   // C-bar_p
   std::vector<std::vector<std::pair<int, double>>> jacobian;  // A_pq, sparse rows
-  std::vector<PairJet> eq_jet;               // jets of the equal-time pairs (with Hessians)
-  std::vector<int> eq_pairs;                 // equal-time pair -> global pair, ordered by time then basis
-  Eigen::MatrixXd minv;                      // M^-1 (pairs x pairs)
-  Eigen::MatrixXd sigma_eq;                  // Sigma between equal-time pairs
+  std::vector<PairJet> eq_jet;                                // jets of the equal-time pairs (with Hessians)
+  std::vector<int> eq_pairs;                                  // equal-time pair -> global pair, ordered by time then basis
+  Eigen::MatrixXd minv;                                       // M^-1 (pairs x pairs)
+  Eigen::MatrixXd sigma_eq;                                   // Sigma between equal-time pairs
   std::vector<std::pair<int, int>> sigma_units;
   std::size_t next_sigma = 0;
   struct TauUnit {
@@ -440,7 +438,8 @@ struct FiniteWidthJob::Impl {
       return k;
     }
     k = (spec.network.bias_mode == BiasMode::shared || t == s) ? spec.network.sigma_b2 : 0.0;
-    if (spec.network.input_mode == InputMode::every_step || (t == 0 && s == 0)) k += spec.network.input_variance() * spec.input_gram(a, b);
+    if (spec.network.input_mode == InputMode::every_step || (t == 0 && s == 0))
+      k += spec.network.input_variance() * spec.input_gram(a, b);
     return k;
   }
   // The pair of C that feeds K(x, y), or -1 (docs/theory.md §5.1: K(C) is linear in C).
@@ -476,8 +475,8 @@ bool FiniteWidthJob::Impl::validate() {
     return false;
   }
   if (P > 2) {
-    fail(StatusCode::invalid_input, "The 1/N theory is implemented for one or two inputs (P = 1 or 2); got P = " +
-                                        std::to_string(P) + ".");
+    fail(StatusCode::invalid_input,
+         "The 1/N theory is implemented for one or two inputs (P = 1 or 2); got P = " + std::to_string(P) + ".");
     return false;
   }
   if (!s.input_gram.allFinite()) {
@@ -519,15 +518,16 @@ bool FiniteWidthJob::Impl::validate() {
     const double pair_count = S * (S + 1.0) / 2;
     const double bytes = 8.0 * pair_count * pair_count;
     if (bytes > double(s.memory_budget_bytes)) {
-      fail(StatusCode::too_large, "The 1/N theory of a recurrent network with T = " + std::to_string(depth) + " and P = " +
-                                      std::to_string(P) + " needs " + short_number(bytes / 1048576.0) +
+      fail(StatusCode::too_large, "The 1/N theory of a recurrent network with T = " + std::to_string(depth) +
+                                      " and P = " + std::to_string(P) + " needs " + short_number(bytes / 1048576.0) +
                                       " MiB for the response matrix M^-1, over the budget of " +
                                       short_number(double(s.memory_budget_bytes) / 1048576.0) + " MiB: use fewer steps.");
       return false;
     }
     if (!act.smooth() && P > 1) {
-      fail(StatusCode::not_defined, "For " + act.name() + " (a kinked activation) the recurrent 1/N variance at P = 2 needs "
-                                    "4-D integrals across kinks, for which no exact rule is implemented: use P = 1.");
+      fail(StatusCode::not_defined, "For " + act.name() +
+                                        " (a kinked activation) the recurrent 1/N variance at P = 2 needs "
+                                        "4-D integrals across kinks, for which no exact rule is implemented: use P = 1.");
       return false;
     }
     const int eq = (depth + 1) * Q;
@@ -536,8 +536,8 @@ bool FiniteWidthJob::Impl::validate() {
     const double tau_work = act.smooth() ? eq * pair_count * 2.0 * nodes_for_rank(act, std::min(4, 2 + P)) : 0.0;
     work_total = pair_count * 7.0 * nodes_for_rank(act, 2) + sigma_work + tau_work;
     if (sigma_work + pair_count * 7.0 * nodes_for_rank(act, 2) > s.max_node_visits) {
-      fail(StatusCode::too_large, "The recurrent 1/N variance for T = " + std::to_string(depth) + " and P = " +
-                                      std::to_string(P) + " needs about " + short_number(sigma_work) +
+      fail(StatusCode::too_large, "The recurrent 1/N variance for T = " + std::to_string(depth) +
+                                      " and P = " + std::to_string(P) + " needs about " + short_number(sigma_work) +
                                       " quadrature nodes, over the limit of " + short_number(s.max_node_visits) +
                                       ": use fewer steps.");
       return false;
@@ -551,8 +551,8 @@ bool FiniteWidthJob::Impl::validate() {
       want_mean = false;
       work_total -= tau_work;
       result.mean_shift_status = Status::error(
-          StatusCode::too_large, "The recurrent mean shift (tau term) for T = " + std::to_string(depth) +
-                                     " would need up to " + short_number(tau_work) + " quadrature nodes, over the limit of " +
+          StatusCode::too_large, "The recurrent mean shift (tau term) for T = " + std::to_string(depth) + " would need up to " +
+                                     short_number(tau_work) + " quadrature nodes, over the limit of " +
                                      short_number(s.max_node_visits) + ": use fewer steps.");
     }
     result.gram_status = Status::error(StatusCode::not_defined,
@@ -563,8 +563,7 @@ bool FiniteWidthJob::Impl::validate() {
   if (act.smooth())
     q << "tensor Gauss-Hermite over a Cholesky factor (nodes per dimension: 1-D 128, 2-D 64, 3-D 48, 4-D 28)";
   else
-    q << "exact polar rule for the kinked " << act.name()
-      << " (Gauss-Legendre between kink angles, Gauss-Laguerre in r^2/2)";
+    q << "exact polar rule for the kinked " << act.name() << " (Gauss-Legendre between kink angles, Gauss-Laguerre in r^2/2)";
   q << "; derivatives by central differences";
   result.quadrature = q.str();
   return true;
@@ -576,8 +575,7 @@ void FiniteWidthJob::Impl::fill_relative(FiniteWidthLayer& layer) const {
     for (int b = 0; b < P; ++b) {
       const int p = pair_basis_index(a, b, P);
       const double c = layer.aux(a, b);
-      layer.relative_variance(a, b) =
-          c != 0 ? layer.covariance(p, p) / (c * c) : std::numeric_limits<double>::infinity();
+      layer.relative_variance(a, b) = c != 0 ? layer.covariance(p, p) / (c * c) : std::numeric_limits<double>::infinity();
     }
 }
 
@@ -594,7 +592,8 @@ void FiniteWidthJob::Impl::deep_step() {
   out.kernel.resize(P, P);
   for (int a = 0; a < P; ++a)
     for (int b = 0; b < P; ++b) {
-      double k = spec.network.sigma_b2 + (l == 0 ? spec.network.input_variance() * spec.input_gram(a, b) : result.layers[l - 1].aux(a, b));
+      double k = spec.network.sigma_b2 +
+                 (l == 0 ? spec.network.input_variance() * spec.input_gram(a, b) : result.layers[l - 1].aux(a, b));
       out.kernel(a, b) = k;
     }
   if (!out.kernel.allFinite() || out.kernel.cwiseAbs().maxCoeff() > kDivergence) {
@@ -609,8 +608,8 @@ void FiniteWidthJob::Impl::deep_step() {
   for (int a = 0; a < P; ++a)
     for (int b = a; b < P; ++b) {
       const int p = pair_basis_index(a, b, P);
-      const std::string problem = pair_jet(act, spec.network.sigma_w2, a == b, out.kernel(a, a), out.kernel(a, b),
-                                           out.kernel(b, b), l > 0, jets[p]);
+      const std::string problem =
+          pair_jet(act, spec.network.sigma_w2, a == b, out.kernel(a, a), out.kernel(a, b), out.kernel(b, b), l > 0, jets[p]);
       if (!problem.empty()) {
         fail(StatusCode::numerical, "At layer " + std::to_string(l) + " " + problem + ".");
         return;
@@ -693,8 +692,8 @@ void FiniteWidthJob::Impl::recurrent_pairs_step() {
   const bool eq = site_time(x) == site_time(y);
   const double kxx = kernel_at(x, x), kxy = kernel_at(x, y), kyy = kernel_at(y, y);
   if (!std::isfinite(kxx) || !std::isfinite(kyy) || kxx > kDivergence || kyy > kDivergence) {
-    fail(StatusCode::diverged, "The kernel diverges by time " + std::to_string(site_time(y)) + " (sigma_w^2 = " +
-                                   short_number(spec.network.sigma_w2) + " is beyond the stable range of " +
+    fail(StatusCode::diverged, "The kernel diverges by time " + std::to_string(site_time(y)) +
+                                   " (sigma_w^2 = " + short_number(spec.network.sigma_w2) + " is beyond the stable range of " +
                                    spec.network.activation.name() + ").");
     return;
   }
@@ -787,10 +786,10 @@ void FiniteWidthJob::Impl::recurrent_tau_setup() {
   work_total += work - tau_bound;
   if (work_done + work > spec.max_node_visits * 1.0000001 + 1) {
     want_mean = false;
-    result.mean_shift_status = Status::error(StatusCode::too_large,
-                                             "The recurrent mean shift (tau term) needs " + short_number(work) +
-                                                 " quadrature nodes, over the limit of " +
-                                                 short_number(spec.max_node_visits) + ": use fewer steps.");
+    result.mean_shift_status =
+        Status::error(StatusCode::too_large, "The recurrent mean shift (tau term) needs " + short_number(work) +
+                                                 " quadrature nodes, over the limit of " + short_number(spec.max_node_visits) +
+                                                 ": use fewer steps.");
     work_total -= work;
     tau_units.clear();
     tau_values.clear();
@@ -828,10 +827,8 @@ double FiniteWidthJob::Impl::tau_unit(const TauUnit& u, bool& ok) const {
   for (int i = 0; i < n; ++i)
     for (int j = 0; j < n; ++j) k(i, j) = base[i][j], dk(i, j) = dir[i][j];
   const double lambda_min = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(k, Eigen::EigenvaluesOnly).eigenvalues()(0);
-  const double dk_norm = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(dk, Eigen::EigenvaluesOnly)
-                             .eigenvalues()
-                             .cwiseAbs()
-                             .maxCoeff();
+  const double dk_norm =
+      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(dk, Eigen::EigenvaluesOnly).eigenvalues().cwiseAbs().maxCoeff();
   double eps = kTauStep * trace / n / dir_max;
   if (dk_norm > 0) eps = std::min(eps, 0.25 * lambda_min / dk_norm);
   if (!(eps > 1e-9 * trace / n / dir_max)) {
@@ -1019,8 +1016,7 @@ double fit_xi(const std::vector<double>& c, int begin, int end, int& points) {
 }
 }  // namespace
 
-CorrelationLength finite_width_correlation_length(const FiniteWidthResult& result, double width, int fit_begin,
-                                                  int fit_end) {
+CorrelationLength finite_width_correlation_length(const FiniteWidthResult& result, double width, int fit_begin, int fit_end) {
   CorrelationLength out;
   if (result.inputs != 2) {
     out.status = Status::error(StatusCode::not_defined, "The correlation length needs two inputs (P = 2).");

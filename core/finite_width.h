@@ -68,12 +68,12 @@ struct FiniteWidthLayer {
 
 struct FiniteWidthResult {
   Architecture architecture = Architecture::deep;
-  int inputs = 0;                   // P
+  int inputs = 0;                        // P
   std::vector<FiniteWidthLayer> layers;  // l = 0..depth (fewer if the computation stopped)
-  Status status;                    // invalid_input, too_large, diverged, numerical, not_defined, cancelled
-  Status mean_shift_status;         // not_defined / too_large when m could not be computed
-  Status gram_status;               // not_defined for the recurrent network (docs/theory.md §5.5)
-  std::string quadrature;           // the rules used, in words
+  Status status;                         // invalid_input, too_large, diverged, numerical, not_defined, cancelled
+  Status mean_shift_status;              // not_defined / too_large when m could not be computed
+  Status gram_status;                    // not_defined for the recurrent network (docs/theory.md §5.5)
+  std::string quadrature;                // the rules used, in words
 };
 
 class FiniteWidthJob : public Job {
@@ -116,8 +116,7 @@ struct CorrelationLength {
   int points = 0;  // layers used in the fit
   Status status;   // e.g. not_defined for P = 1, numerical when the differences are at rounding level
 };
-CorrelationLength finite_width_correlation_length(const FiniteWidthResult& result, double width,
-                                                  int fit_begin = -1, int fit_end = -1);
-
+CorrelationLength finite_width_correlation_length(const FiniteWidthResult& result, double width, int fit_begin = -1,
+                                                  int fit_end = -1);
 
 }  // namespace fs

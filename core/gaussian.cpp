@@ -129,8 +129,8 @@ double gaussian_mean_1d(const std::function<double(double)>& g, double q, double
   return estimate;
 }
 
-double gauss_hermite_pair(const std::function<double(double)>& f, const std::function<double(double)>& g,
-                          double q1, double q2, double c, int nodes_per_dim) {
+double gauss_hermite_pair(const std::function<double(double)>& f, const std::function<double(double)>& g, double q1, double q2,
+                          double c, int nodes_per_dim) {
   const std::function<double(double)>* a = &f;
   const std::function<double(double)>* b = &g;
   // Canonical ordering: the result must not depend on which variable comes first.
@@ -203,8 +203,8 @@ Eigen::RowVectorXd weighted_samples(const std::function<double(double)>& f, doub
 }
 
 // b_k = sum_i w_i f(sqrt(q) z_i) h_k(z_i) for k = 0..kmax.
-void series_coefficients(const std::function<double(double)>& f, double q, const GaussHermiteRule& rule,
-                         int kmax, std::vector<double>& coef, double& energy) {
+void series_coefficients(const std::function<double(double)>& f, double q, const GaussHermiteRule& rule, int kmax,
+                         std::vector<double>& coef, double& energy) {
   const Eigen::RowVectorXd samples = weighted_samples(f, q, rule);
   const Eigen::RowVectorXd b = samples * hermite_basis(rule, kmax + 1);
   energy = samples.squaredNorm();
@@ -213,8 +213,7 @@ void series_coefficients(const std::function<double(double)>& f, double q, const
 
 }  // namespace
 
-HermiteSeries hermite_series(const std::function<double(double)>& f, double q, double tolerance,
-                             int min_terms) {
+HermiteSeries hermite_series(const std::function<double(double)>& f, double q, double tolerance, int min_terms) {
   HermiteSeries out;
   out.q = std::max(q, 0.0);
   if (out.q == 0) {
@@ -233,8 +232,7 @@ HermiteSeries hermite_series(const std::function<double(double)>& f, double q, d
     std::vector<double> coef;
     double energy = 0;
     series_coefficients(f, out.q, gauss_hermite(n), kmax, coef, energy);
-    const bool resolved = previous_energy >= 0 &&
-                          std::abs(energy - previous_energy) <= 1e-12 * std::max(energy, 1e-300);
+    const bool resolved = previous_energy >= 0 && std::abs(energy - previous_energy) <= 1e-12 * std::max(energy, 1e-300);
     previous_energy = energy;
     // Smallest K with tail <= tolerance * energy.
     double partial = 0;
@@ -263,8 +261,8 @@ HermiteSeries hermite_series(const std::function<double(double)>& f, double q, d
   return out;
 }
 
-std::vector<HermiteSeries> hermite_series_on_rule(const std::function<double(double)>& f, const std::vector<double>& q,
-                                                  int nodes, int terms, double tolerance) {
+std::vector<HermiteSeries> hermite_series_on_rule(const std::function<double(double)>& f, const std::vector<double>& q, int nodes,
+                                                  int terms, double tolerance) {
   const int count = static_cast<int>(q.size());
   std::vector<HermiteSeries> out(q.size());
   if (count == 0) return out;

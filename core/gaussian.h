@@ -31,18 +31,18 @@ double gaussian_mean_1d(const std::function<double(double)>& g, double q, double
 
 // Reference 2-D tensor-product Gauss-Hermite over the Cholesky parameterisation (docs/theory.md §2.1),
 // evaluated in a canonical ordering so that the result is symmetric under (q1, f) <-> (q2, g) exactly.
-double gauss_hermite_pair(const std::function<double(double)>& f, const std::function<double(double)>& g,
-                          double q1, double q2, double c, int nodes_per_dim);
+double gauss_hermite_pair(const std::function<double(double)>& f, const std::function<double(double)>& g, double q1, double q2,
+                          double c, int nodes_per_dim);
 
 // The Hermite coefficients of f(sqrt(q) z) for one variance q.
 struct HermiteSeries {
   double q = 0;
-  double energy = 0;            // E[f(sqrt(q) z)^2]
-  std::vector<double> coef;     // b_0 .. b_kmax: every coefficient the accepted rule resolves
-  int terms = 1;                // b_0 .. b_{terms-1} reach the tolerance
-  double tail_fraction = 0;     // (energy - sum_{k<terms} b_k^2) / energy
-  bool converged = true;        // false: the truncation bound could not reach the tolerance
-  int nodes = 0;                // Gauss-Hermite nodes of the accepted rule
+  double energy = 0;         // E[f(sqrt(q) z)^2]
+  std::vector<double> coef;  // b_0 .. b_kmax: every coefficient the accepted rule resolves
+  int terms = 1;             // b_0 .. b_{terms-1} reach the tolerance
+  double tail_fraction = 0;  // (energy - sum_{k<terms} b_k^2) / energy
+  bool converged = true;     // false: the truncation bound could not reach the tolerance
+  int nodes = 0;             // Gauss-Hermite nodes of the accepted rule
 };
 
 // Tolerance on the relative truncation error (relative to sqrt(E[f(u)^2] E[f(v)^2])).
@@ -51,8 +51,8 @@ inline constexpr int kMaxSeriesTerms = 1024;
 
 // `min_terms`: resolve at least this many coefficients (so that series of different variances can be
 // paired with a common truncation).
-HermiteSeries hermite_series(const std::function<double(double)>& f, double q,
-                             double tolerance = kSeriesTolerance, int min_terms = 0);
+HermiteSeries hermite_series(const std::function<double(double)>& f, double q, double tolerance = kSeriesTolerance,
+                             int min_terms = 0);
 
 // The series of f(sqrt(q_i) z) for several variances at once on a given rule (`nodes`) and truncation
 // (`terms`), typically those hermite_series chose for the largest variance: with
@@ -60,8 +60,8 @@ HermiteSeries hermite_series(const std::function<double(double)>& f, double q,
 // variance instead of an adaptive search each. Each result keeps `terms` coefficients; its own `terms`
 // is where its tail first drops below `tolerance` (`terms` if it never does), and `converged` says
 // whether the tail after all `terms` coefficients is below it.
-std::vector<HermiteSeries> hermite_series_on_rule(const std::function<double(double)>& f, const std::vector<double>& q,
-                                                  int nodes, int terms, double tolerance = kSeriesTolerance);
+std::vector<HermiteSeries> hermite_series_on_rule(const std::function<double(double)>& f, const std::vector<double>& q, int nodes,
+                                                  int terms, double tolerance = kSeriesTolerance);
 
 // sum_k a_k b_k rho^k over k < max(a.terms, b.terms) (Horner); rho is clamped to [-1, 1].
 double series_pair(const HermiteSeries& a, const HermiteSeries& b, double rho);

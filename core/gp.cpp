@@ -43,9 +43,11 @@ Status check_spec(const GpSpec& spec) {
   if (Status bad = spec.network.validate(); !bad.ok()) return bad;
   if (!finite_non_negative(spec.sigma_n2) || spec.sigma_n2 > 1e6)
     return invalid("The noise sigma_n^2 must be a finite number in 0..1e6.");
-  if (spec.network.depth < 0 || spec.network.depth > 1000) return invalid("The depth L (or the number of steps T) must be in 0..1000.");
+  if (spec.network.depth < 0 || spec.network.depth > 1000)
+    return invalid("The depth L (or the number of steps T) must be in 0..1000.");
   if (spec.readout_from < -1 || spec.readout_from > spec.network.depth)
-    return invalid("The first readout layer/time must be in 0.." + std::to_string(spec.network.depth) + " (or -1 for the last one only).");
+    return invalid("The first readout layer/time must be in 0.." + std::to_string(spec.network.depth) +
+                   " (or -1 for the last one only).");
   if (spec.network.arch == Architecture::recurrent && spec.network.input_mode == InputMode::sequence)
     return invalid("GP inference takes static points: use input at t = 0 or at every step, not a sequence.");
   return Status::success();
@@ -71,7 +73,9 @@ constexpr int kMeansPerThread = 256;
 
 int block_count(Eigen::Index n, int block = kCholeskyBlock) { return static_cast<int>((n + block - 1) / block); }
 Eigen::Index block_start(int i, int block = kCholeskyBlock) { return Eigen::Index(i) * block; }
-Eigen::Index block_size(Eigen::Index n, int i, int block = kCholeskyBlock) { return std::min<Eigen::Index>(block, n - block_start(i, block)); }
+Eigen::Index block_size(Eigen::Index n, int i, int block = kCholeskyBlock) {
+  return std::min<Eigen::Index>(block, n - block_start(i, block));
+}
 
 // Lower-triangle tile q (row-major: (0,0), (1,0), (1,1), (2,0), ...) -> (row, column).
 std::pair<int, int> lower_tile(int q) {
@@ -97,9 +101,12 @@ struct ItemSweep {
     const int threads = thread_count();
     const int group = std::max(threads, static_cast<int>(kUnitFlops * threads / item_flops));
     const int begin = next, end = std::min(count, next + group);
-    parallel_for(end - begin, [&](int b, int e) {
-      for (int i = b; i < e; ++i) item(begin + i);
-    }, std::max(1, static_cast<int>(kMinRangeFlops / item_flops)));
+    parallel_for(
+        end - begin,
+        [&](int b, int e) {
+          for (int i = b; i < e; ++i) item(begin + i);
+        },
+        std::max(1, static_cast<int>(kMinRangeFlops / item_flops)));
     next = end;
     return double(end - begin) * item_flops;
   }
@@ -138,8 +145,8 @@ GpTargets gp_targets(const GpProblem& problem, bool centred) {
     for (std::size_t a = 0; a < labels.size(); ++a) {
       const int c = index_of(labels[a]);
       if (c < 0) {
-        t.status = invalid("The " + std::string(which) + " label " + six_digit_number(labels[a]) + " (point " + std::to_string(a + 1) +
-                           ") is not among the training classes.");
+        t.status = invalid("The " + std::string(which) + " label " + six_digit_number(labels[a]) + " (point " +
+                           std::to_string(a + 1) + ") is not among the training classes.");
         return;
       }
       out(static_cast<Eigen::Index>(a), k == 2 ? 0 : c) = k == 2 ? (c == 1 ? on : off) : on;
@@ -168,8 +175,8 @@ class GpKernelState {
   GpSpec spec;
   int p = 0;
   bool two_time = false;
-  Eigen::MatrixXd x;       // P x d points (train then test)
-  Eigen::MatrixXd extra;   // every-step input term sigma_in^2 G (recurrent, layered path)
+  Eigen::MatrixXd x;      // P x d points (train then test)
+  Eigen::MatrixXd extra;  // every-step input term sigma_in^2 G (recurrent, layered path)
   Eigen::MatrixXd cur, next, accum;
   std::unique_ptr<PairIntegrator> integrator;
   // Layered path: `layer` is the layer whose kernel `cur` holds; pass -1 = the input Gram matrix and
@@ -247,7 +254,9 @@ class GpKernelState {
     auto g = cur.block(r0, c0, rows, cols);
     g.noalias() = x.middleRows(r0, rows) * x.middleRows(c0, cols).transpose();
     g *= 1.0 / static_cast<double>(x.cols());
-    if (extra.size()) extra.block(r0, c0, rows, cols) = ((spec.network.input_variance() * g.array() + spec.network.sigma_b2) - spec.network.sigma_b2).matrix();
+    if (extra.size())
+      extra.block(r0, c0, rows, cols) =
+          ((spec.network.input_variance() * g.array() + spec.network.sigma_b2) - spec.network.sigma_b2).matrix();
     g = (spec.network.input_variance() * g.array() + spec.network.sigma_b2).matrix();
     if (accum.size()) accum.block(r0, c0, rows, cols).setZero();
   }
@@ -319,10 +328,13 @@ class GpKernelState {
     if (mean_row < p) {
       // m_t(a) = E[phi(h^t_a)] over N(0, K^t_aa) for the cross-layer terms (docs/theory.md §7).
       const int count = std::min(p - mean_row, kMeansPerThread * thread_count()), from = mean_row;
-      parallel_for(count, [&](int begin, int end) {
-        for (int a = from + begin; a < from + end; ++a)
-          layer_mean[static_cast<std::size_t>(a)] = mean_phi(spec.network.activation, cur(a, a));
-      }, kMeansPerThread / 4);
+      parallel_for(
+          count,
+          [&](int begin, int end) {
+            for (int a = from + begin; a < from + end; ++a)
+              layer_mean[static_cast<std::size_t>(a)] = mean_phi(spec.network.activation, cur(a, a));
+          },
+          kMeansPerThread / 4);
       mean_row += count;
       work_done += count;
       return;
@@ -390,7 +402,9 @@ class GpKernelState {
       integrator = std::make_unique<PairIntegrator>(spec.network.activation, PairFunction::phi);
       std::vector<double> q(static_cast<std::size_t>(n) * p);
       for (int i = 0; i < n; ++i)
-        for (int a = 0; a < p; ++a) q[static_cast<std::size_t>(i) * p + a] = r.at(times[static_cast<std::size_t>(i)], times[static_cast<std::size_t>(i)], a, a);
+        for (int a = 0; a < p; ++a)
+          q[static_cast<std::size_t>(i) * p + a] =
+              r.at(times[static_cast<std::size_t>(i)], times[static_cast<std::size_t>(i)], a, a);
       integrator->set_variances(q);
       inexact = std::max(inexact, integrator->inexact_variances());
       accum = Eigen::MatrixXd::Zero(p, p);
@@ -401,14 +415,17 @@ class GpKernelState {
     const int t = times[static_cast<std::size_t>(i)], s = times[static_cast<std::size_t>(j)];
     const Eigen::MatrixXd block = r.block(t, s);  // K^{ts}_{ab}
     Eigen::MatrixXd e(p, p);                      // e(a, b) = E[phi(h^t_a) phi(h^s_b)]
-    parallel_for(p, [&](int begin, int end) {
-      std::vector<double> cov(static_cast<std::size_t>(p)), out(static_cast<std::size_t>(p));
-      for (int a = begin; a < end; ++a) {
-        for (int b = 0; b < p; ++b) cov[static_cast<std::size_t>(b)] = block(a, b);
-        integrator->row(i * p + a, j * p, p, cov.data(), out.data());
-        for (int b = 0; b < p; ++b) e(a, b) = out[static_cast<std::size_t>(b)];
-      }
-    }, 16);
+    parallel_for(
+        p,
+        [&](int begin, int end) {
+          std::vector<double> cov(static_cast<std::size_t>(p)), out(static_cast<std::size_t>(p));
+          for (int a = begin; a < end; ++a) {
+            for (int b = 0; b < p; ++b) cov[static_cast<std::size_t>(b)] = block(a, b);
+            integrator->row(i * p + a, j * p, p, cov.data(), out.data());
+            for (int b = 0; b < p; ++b) e(a, b) = out[static_cast<std::size_t>(b)];
+          }
+        },
+        16);
     accum += e;
     if (i != j) accum += e.transpose();  // E[phi(h^s) phi(h^t)] = (E[phi(h^t) phi(h^s)])^T
     if (++pair < n * (n + 1) / 2) return;
@@ -572,8 +589,10 @@ class TriangularSweep {
       done = items_.run_group([&](int c) {
         const auto [c0, cols] = rhs(c);
         auto xi = x.block(i0, c0, bi, cols);
-        if (transposed_) l.block(i0, i0, bi, bi).transpose().triangularView<Eigen::Upper>().solveInPlace(xi);
-        else l.block(i0, i0, bi, bi).triangularView<Eigen::Lower>().solveInPlace(xi);
+        if (transposed_)
+          l.block(i0, i0, bi, bi).transpose().triangularView<Eigen::Upper>().solveInPlace(xi);
+        else
+          l.block(i0, i0, bi, bi).triangularView<Eigen::Lower>().solveInPlace(xi);
       });
       if (!items_.finished()) return done;
       const int others = transposed_ ? i : blocks_ - 1 - i;
@@ -587,8 +606,10 @@ class TriangularSweep {
       const int r = transposed_ ? other : i + 1 + other;
       const Eigen::Index r0 = block_start(r), br = block_size(n, r);
       const auto [c0, cols] = rhs(c);
-      if (transposed_) x.block(r0, c0, br, cols).noalias() -= l.block(i0, r0, bi, br).transpose() * x.block(i0, c0, bi, cols);
-      else x.block(r0, c0, br, cols).noalias() -= l.block(r0, i0, br, bi) * x.block(i0, c0, bi, cols);
+      if (transposed_)
+        x.block(r0, c0, br, cols).noalias() -= l.block(i0, r0, bi, br).transpose() * x.block(i0, c0, bi, cols);
+      else
+        x.block(r0, c0, br, cols).noalias() -= l.block(r0, i0, br, bi) * x.block(i0, c0, bi, cols);
     });
     if (items_.finished()) {
       ++step_;
@@ -602,7 +623,8 @@ class TriangularSweep {
   // A tile's product: a flop per entry of L per right-hand side, but at least the cost of reading L
   // (a sweep over one vector is bound by memory).
   static double item_flops(Eigen::Index columns) {
-    return double(kCholeskyBlock) * kCholeskyBlock * std::max(0.5 * kMemoryFlops, double(std::min<Eigen::Index>(kCholeskyBlock, columns)));
+    return double(kCholeskyBlock) * kCholeskyBlock *
+           std::max(0.5 * kMemoryFlops, double(std::min<Eigen::Index>(kCholeskyBlock, columns)));
   }
   const Eigen::MatrixXd* factor_ = nullptr;
   Eigen::MatrixXd* x_ = nullptr;
@@ -630,10 +652,15 @@ class GpSolver {
   // The maps must stay valid until the solver is finished.
   GpSolver(ConstMatrixMap k_train, ConstMatrixMap k_test_train, Eigen::VectorXd k_test_diag, Eigen::MatrixXd targets,
            double sigma_n2, bool with_variance)
-      : k_train_(k_train), k_test_train_(k_test_train), k_test_diag_(std::move(k_test_diag)), targets_(std::move(targets)),
-        sigma_n2_(sigma_n2), with_variance_(with_variance) {
+      : k_train_(k_train),
+        k_test_train_(k_test_train),
+        k_test_diag_(std::move(k_test_diag)),
+        targets_(std::move(targets)),
+        sigma_n2_(sigma_n2),
+        with_variance_(with_variance) {
     const Eigen::Index n = k_train_.rows(), m = k_test_train_.rows(), k = targets_.cols();
-    if (n == 0 || k_train_.cols() != n || targets_.rows() != n || (m > 0 && k_test_train_.cols() != n) || k_test_diag_.size() != m) {
+    if (n == 0 || k_train_.cols() != n || targets_.rows() != n || (m > 0 && k_test_train_.cols() != n) ||
+        k_test_diag_.size() != m) {
       stop(invalid("The kernel blocks and the targets do not match in size."));
       return;
     }
@@ -690,14 +717,28 @@ class GpSolver {
   }
 
  private:
-  enum class Stage { check, copy, factor, condition, alpha_forward, alpha_backward, means, variance_copy, variance_sweep, variance_norms, finished };
+  enum class Stage {
+    check,
+    copy,
+    factor,
+    condition,
+    alpha_forward,
+    alpha_backward,
+    means,
+    variance_copy,
+    variance_sweep,
+    variance_norms,
+    finished
+  };
 
   // A row block times alpha: 2 k flops per kernel entry, but at least the cost of reading it.
   static double means_item_flops(Eigen::Index n, Eigen::Index k) {
     return double(kCholeskyBlock) * double(n) * std::max(2.0 * double(k), kMemoryFlops);
   }
 
-  static Status non_finite() { return Status::error(StatusCode::numerical, "The kernel or the targets contain a non-finite number."); }
+  static Status non_finite() {
+    return Status::error(StatusCode::numerical, "The kernel or the targets contain a non-finite number.");
+  }
 
   void stop(Status s) {
     r_.status = std::move(s);
@@ -710,8 +751,10 @@ class GpSolver {
     const Eigen::Index n = k_train_.rows(), m = k_test_train_.rows();
     const int train_chunks = block_count(n, kMemoryColumns), c = kMemoryColumns;
     check_done_ += items_.run_group([&](int i) {
-      const bool finite = i < train_chunks ? k_train_.middleCols(block_start(i, c), block_size(n, i, c)).allFinite()
-                                           : k_test_train_.middleRows(block_start(i - train_chunks, c), block_size(m, i - train_chunks, c)).allFinite();
+      const bool finite =
+          i < train_chunks
+              ? k_train_.middleCols(block_start(i, c), block_size(n, i, c)).allFinite()
+              : k_test_train_.middleRows(block_start(i - train_chunks, c), block_size(m, i - train_chunks, c)).allFinite();
       check_failed_[static_cast<std::size_t>(i)] = !finite;
     });
     if (!items_.finished()) return;
@@ -946,11 +989,11 @@ GpSolveResult gp_solve(const Eigen::Ref<const Eigen::MatrixXd>& k_train, const E
                        const Eigen::Ref<const Eigen::VectorXd>& k_test_diag, const Eigen::MatrixXd& targets, double sigma_n2,
                        bool with_variance) {
   using Map = GpSolver::ConstMatrixMap;
-  GpSolver solver(Map(k_train.data(), k_train.rows(), k_train.cols(), Eigen::OuterStride<>(k_train.outerStride())),
-                  Map(k_test_train.data(), k_test_train.rows(), k_test_train.cols(), Eigen::OuterStride<>(k_test_train.outerStride())),
-                  k_test_diag, targets, sigma_n2, with_variance);
-  while (!solver.unit()) {
-  }
+  GpSolver solver(
+      Map(k_train.data(), k_train.rows(), k_train.cols(), Eigen::OuterStride<>(k_train.outerStride())),
+      Map(k_test_train.data(), k_test_train.rows(), k_test_train.cols(), Eigen::OuterStride<>(k_test_train.outerStride())),
+      k_test_diag, targets, sigma_n2, with_variance);
+  while (!solver.unit()) {}
   return solver.take_result();
 }
 
@@ -989,26 +1032,44 @@ GpJob::GpJob(const GpSpec& spec, const GpProblem& problem) : spec_(spec) {
   problem_.y_test = problem.y_test;
   problem_.classification = problem.classification;
   result_.accuracy = std::numeric_limits<double>::quiet_NaN();
-  if (Status s = check_spec(spec); !s.ok()) { fail(s); return; }
+  if (Status s = check_spec(spec); !s.ok()) {
+    fail(s);
+    return;
+  }
   const Eigen::Index n = problem.x_train.rows(), m = problem.x_test.rows(), d = problem.x_train.cols();
-  if (n < 1 || d < 1) { fail(invalid("There are no training points.")); return; }
-  if (m > 0 && problem.x_test.cols() != d)
-    { fail(invalid("The test points have " + std::to_string(problem.x_test.cols()) + " coordinates, the training points " +
-                        std::to_string(d) + ".")); return; }
-  if (static_cast<Eigen::Index>(problem.y_train.size()) != n || static_cast<Eigen::Index>(problem.y_test.size()) != m)
-    { fail(invalid("Every point needs exactly one label.")); return; }
-  if (!problem.x_train.allFinite() || !problem.x_test.allFinite()) { fail(invalid("The points contain a non-finite number.")); return; }
+  if (n < 1 || d < 1) {
+    fail(invalid("There are no training points."));
+    return;
+  }
+  if (m > 0 && problem.x_test.cols() != d) {
+    fail(invalid("The test points have " + std::to_string(problem.x_test.cols()) + " coordinates, the training points " +
+                 std::to_string(d) + "."));
+    return;
+  }
+  if (static_cast<Eigen::Index>(problem.y_train.size()) != n || static_cast<Eigen::Index>(problem.y_test.size()) != m) {
+    fail(invalid("Every point needs exactly one label."));
+    return;
+  }
+  if (!problem.x_train.allFinite() || !problem.x_test.allFinite()) {
+    fail(invalid("The points contain a non-finite number."));
+    return;
+  }
   targets_ = gp_targets(problem, spec.centred_targets);
-  if (!targets_.status.ok()) { fail(targets_.status); return; }
+  if (!targets_.status.ok()) {
+    fail(targets_.status);
+    return;
+  }
   result_.classes = targets_.classes;
   result_.memory_bytes = gp_memory_bytes(spec, static_cast<int>(n), static_cast<int>(m), static_cast<int>(targets_.train.cols()),
                                          static_cast<int>(d));
-  if (result_.memory_bytes > double(spec.memory_budget_bytes))
-    { fail(Status::error(StatusCode::too_large,
-                              "GP inference with " + std::to_string(n) + " training and " + std::to_string(m) +
-                                  " test points needs about " + mib(result_.memory_bytes) + ", over the budget of " +
-                                  mib(double(spec.memory_budget_bytes)) + ": use fewer points" +
-                                  (spec.network.arch == Architecture::recurrent && averaged_readout(spec) ? " or fewer time steps." : "."))); return; }
+  if (result_.memory_bytes > double(spec.memory_budget_bytes)) {
+    fail(Status::error(
+        StatusCode::too_large,
+        "GP inference with " + std::to_string(n) + " training and " + std::to_string(m) + " test points needs about " +
+            mib(result_.memory_bytes) + ", over the budget of " + mib(double(spec.memory_budget_bytes)) + ": use fewer points" +
+            (spec.network.arch == Architecture::recurrent && averaged_readout(spec) ? " or fewer time steps." : ".")));
+    return;
+  }
   Eigen::MatrixXd x(n + m, d);
   x.topRows(n) = problem.x_train;
   if (m > 0) x.bottomRows(m) = problem.x_test;
@@ -1016,9 +1077,11 @@ GpJob::GpJob(const GpSpec& spec, const GpProblem& problem) : spec_(spec) {
   // Shares of progress() by estimated work in flops: a kernel entry costs about kKernelEntryFlops per
   // layer/time (a Gaussian integral), the solve n^3/3 + n^2 m (variances) + 2 (n + m) n k.
   const double p = double(n + m), entries = 0.5 * p * (p + 1), nd = double(n), md = double(m);
-  const double passes = spec.network.depth + 1.0 + (averaged_readout(spec) ? std::pow(spec.network.depth + 1.0 - readout_first(spec), 2) : 0.0);
+  const double passes =
+      spec.network.depth + 1.0 + (averaged_readout(spec) ? std::pow(spec.network.depth + 1.0 - readout_first(spec), 2) : 0.0);
   const double kernel_work = entries * passes * kKernelEntryFlops + p * p * double(d);
-  const double solve_work = nd * nd * nd / 3 + (spec.with_variance ? nd * nd * md : 0.0) + 2 * (nd + md) * nd * double(targets_.train.cols());
+  const double solve_work =
+      nd * nd * nd / 3 + (spec.with_variance ? nd * nd * md : 0.0) + 2 * (nd + md) * nd * double(targets_.train.cols());
   kernel_share_ = kernel_work / (kernel_work + solve_work);
 }
 
@@ -1099,7 +1162,8 @@ void GpJob::finish() {
   if (problem_.classification) {
     result_.accuracy = m > 0 ? right / double(m) : std::numeric_limits<double>::quiet_NaN();
     double train_right = 0;
-    for (Eigen::Index a = 0; a < n; ++a) train_right += predict(result_.solve.train_mean, a) == problem_.y_train[static_cast<std::size_t>(a)];
+    for (Eigen::Index a = 0; a < n; ++a)
+      train_right += predict(result_.solve.train_mean, a) == problem_.y_train[static_cast<std::size_t>(a)];
     result_.train_accuracy = train_right / double(n);
   }
 }
@@ -1171,7 +1235,8 @@ bool GpEvidenceCurveJob::step(double budget_seconds) {
       current_ = std::make_unique<GpJob>(s, problem_);
     }
     // The runs share the slice: each gets what is left of it.
-    const double left = std::max(0.0, budget_seconds - std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    const double left =
+        std::max(0.0, budget_seconds - std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (current_->step(left)) {
       const GpResult& r = current_->result();
       GpEvidencePoint point;

@@ -49,9 +49,9 @@ struct GpSpec {
   // Recurrent only: compute the readout kernel from the full two-time recursion even for a single
   // readout time (otherwise only the equal-time blocks are propagated: docs/theory.md §4.2). For tests.
   bool two_time_kernel = false;
-  double sigma_n2 = 1e-2;       // observation noise / ridge on the training kernel's diagonal
-  bool centred_targets = false; // one-hot targets as 1 - 1/k and -1/k (docs/theory.md §7)
-  bool with_variance = true;    // posterior variances (costs n^2 m)
+  double sigma_n2 = 1e-2;        // observation noise / ridge on the training kernel's diagonal
+  bool centred_targets = false;  // one-hot targets as 1 - 1/k and -1/k (docs/theory.md §7)
+  bool with_variance = true;     // posterior variances (costs n^2 m)
   std::size_t memory_budget_bytes = std::size_t(1) << 30;
 };
 
@@ -75,14 +75,14 @@ GpTargets gp_targets(const GpProblem& problem, bool centred);
 // Solving for a given readout kernel: the posterior and evidence from K (train block, test x train
 // block, test diagonal).
 struct GpSolveResult {
-  Eigen::MatrixXd mean;          // m x k posterior means at the test points
-  Eigen::VectorXd variance;      // m posterior variances (latent f, without sigma_n^2), if asked for
-  Eigen::MatrixXd train_mean;    // n x k posterior means at the training points
+  Eigen::MatrixXd mean;        // m x k posterior means at the test points
+  Eigen::VectorXd variance;    // m posterior variances (latent f, without sigma_n^2), if asked for
+  Eigen::MatrixXd train_mean;  // n x k posterior means at the training points
   std::vector<double> log_evidence_per_output;
-  double log_evidence = 0;       // sum over outputs
-  double jitter = 0;             // added to the diagonal on top of sigma_n^2
-  double condition_number = 0;   // estimate of cond_1(K_XX + (sigma_n^2 + jitter) I)
-  int jitter_attempts = 0;       // factorisations tried after the first
+  double log_evidence = 0;      // sum over outputs
+  double jitter = 0;            // added to the diagonal on top of sigma_n^2
+  double condition_number = 0;  // estimate of cond_1(K_XX + (sigma_n^2 + jitter) I)
+  int jitter_attempts = 0;      // factorisations tried after the first
   Status status;
 };
 GpSolveResult gp_solve(const Eigen::Ref<const Eigen::MatrixXd>& k_train, const Eigen::Ref<const Eigen::MatrixXd>& k_test_train,
@@ -97,12 +97,12 @@ struct GpResult {
   // The readout kernel over [train; test] points (kept: the UI and the tests read it).
   Eigen::MatrixXd kernel;
   GpSolveResult solve;
-  std::vector<double> classes;      // classification: the class ids, in the order of the outputs
-  std::vector<double> predicted;    // per test point: the predicted class id (classification) or mean
-  double accuracy = 0;              // fraction of test points classified right (NaN for regression)
-  double mse = 0;                   // mean over test points and outputs of (f_* - y_*)^2
+  std::vector<double> classes;    // classification: the class ids, in the order of the outputs
+  std::vector<double> predicted;  // per test point: the predicted class id (classification) or mean
+  double accuracy = 0;            // fraction of test points classified right (NaN for regression)
+  double mse = 0;                 // mean over test points and outputs of (f_* - y_*)^2
   double train_accuracy = 0;
-  double memory_bytes = 0;          // the estimate checked against the budget
+  double memory_bytes = 0;  // the estimate checked against the budget
   int inexact_variances = 0;
 };
 
@@ -137,7 +137,7 @@ class GpJob : public Job {
   std::unique_ptr<GpKernelState> kernel_;
   std::unique_ptr<GpSolver> solver_;
   double kernel_share_ = 0.5;  // of progress()
-  int phase_ = 0;  // 0 kernel, 1 solve, 2 done
+  int phase_ = 0;              // 0 kernel, 1 solve, 2 done
   bool done_ = false;
 };
 

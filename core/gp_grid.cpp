@@ -21,7 +21,7 @@ namespace fs {
 
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr int kMeansPerThread = 256;   // one-point means per thread in one unit, as gp.cpp
+constexpr int kMeansPerThread = 256;  // one-point means per thread in one unit, as gp.cpp
 
 Status invalid(std::string message) { return Status::error(StatusCode::invalid_input, std::move(message)); }
 
@@ -49,8 +49,8 @@ Status check_common(const GpSpec& spec, const GpProblem& problem) {
 // and S_t the sum of m_s over the readout layers s < t; they are skipped for odd phi (all m_t = 0).
 class GpBlockKernels {
  public:
-  GpBlockKernels(const GpSpec& spec, const Eigen::MatrixXd& x_train, const Eigen::MatrixXd& x_query, int last_layer, int first_readout,
-                 bool averaged)
+  GpBlockKernels(const GpSpec& spec, const Eigen::MatrixXd& x_train, const Eigen::MatrixXd& x_query, int last_layer,
+                 int first_readout, bool averaged)
       : spec_(spec), last_(last_layer), first_readout_(first_readout), averaged_(averaged) {
     n_ = static_cast<int>(x_train.rows());
     m_ = static_cast<int>(x_query.rows());
@@ -74,7 +74,8 @@ class GpBlockKernels {
     integrator_ = std::make_unique<PairIntegrator>(spec.network.activation, PairFunction::phi);
     if (averaged_) accum_c_ = Eigen::MatrixXd::Zero(p_, n_), accum_d_ = Eigen::VectorXd::Zero(m_);
     cross_layers_ = averaged_ && spec.network.arch == Architecture::deep && !spec.network.activation.odd();
-    if (cross_layers_) layer_mean_.assign(static_cast<std::size_t>(p_), 0.0), earlier_means_.assign(static_cast<std::size_t>(p_), 0.0);
+    if (cross_layers_)
+      layer_mean_.assign(static_cast<std::size_t>(p_), 0.0), earlier_means_.assign(static_cast<std::size_t>(p_), 0.0);
     const double entries = 0.5 * double(n_) * (n_ + 1) + double(n_) * m_ + m_;
     const double readouts = averaged_ ? (last_ - first_readout_ + 1.0) : 0.0;
     total_ = entries * (last_ + 1.0 + readouts) + (cross_layers_ ? readouts * p_ : 0.0);  // a mean counts as an entry
@@ -122,10 +123,13 @@ class GpBlockKernels {
     if (mean_row_ < p_) {
       // m_t(a) = E[phi(h^t_a)] over N(0, K^t_aa) for the cross-layer terms (docs/theory.md §7), as gp.cpp.
       const int count = std::min(p_ - mean_row_, kMeansPerThread * thread_count()), from = mean_row_;
-      parallel_for(count, [&](int begin, int end) {
-        for (int a = from + begin; a < from + end; ++a)
-          layer_mean_[static_cast<std::size_t>(a)] = mean_phi(spec_.network.activation, a < n_ ? c_(a, a) : d_(a - n_));
-      }, kMeansPerThread / 4);
+      parallel_for(
+          count,
+          [&](int begin, int end) {
+            for (int a = from + begin; a < from + end; ++a)
+              layer_mean_[static_cast<std::size_t>(a)] = mean_phi(spec_.network.activation, a < n_ ? c_(a, a) : d_(a - n_));
+          },
+          kMeansPerThread / 4);
       mean_row_ += count;
       done_ += count;
       return;
@@ -239,14 +243,16 @@ double gp_block_kernel_bytes(int train, int query, int dim, bool averaged) {
 
 // --- 2. gp_predict ------------------------------------------------------------------------------------
 
-GpPrediction gp_predict(const Eigen::MatrixXd& mean, const GpTargets& targets, const std::vector<double>& labels, bool classification) {
+GpPrediction gp_predict(const Eigen::MatrixXd& mean, const GpTargets& targets, const std::vector<double>& labels,
+                        bool classification) {
   GpPrediction r;
   const Eigen::Index m = mean.rows(), outputs = mean.cols();
   r.predicted.resize(static_cast<std::size_t>(m));
   double right = 0;
   for (Eigen::Index a = 0; a < m; ++a) {
     double p = mean(a, 0);
-    if (classification && outputs == 1) p = mean(a, 0) > 0 ? targets.classes[1] : targets.classes[0];
+    if (classification && outputs == 1)
+      p = mean(a, 0) > 0 ? targets.classes[1] : targets.classes[0];
     else if (classification) {
       Eigen::Index best = 0;
       mean.row(a).maxCoeff(&best);
@@ -256,7 +262,9 @@ GpPrediction gp_predict(const Eigen::MatrixXd& mean, const GpTargets& targets, c
     if (static_cast<std::size_t>(a) < labels.size()) right += p == labels[static_cast<std::size_t>(a)];
   }
   r.accuracy = classification && m > 0 ? right / double(m) : kNaN;
-  r.mse = m > 0 && targets.test.rows() == m && targets.test.cols() == outputs ? (mean - targets.test).squaredNorm() / double(m * outputs) : kNaN;
+  r.mse = m > 0 && targets.test.rows() == m && targets.test.cols() == outputs
+              ? (mean - targets.test).squaredNorm() / double(m * outputs)
+              : kNaN;
   return r;
 }
 
@@ -268,17 +276,29 @@ GpDepthScanJob::GpDepthScanJob(const GpSpec& spec, const GpProblem& problem, int
     status_ = std::move(s);
     done_ = true;
   };
-  if (max_depth < 1 || max_depth > 1000) { fail(invalid("The depths of a scan must be 1..1000.")); return; }
-  if (Status s = check_common(spec, problem); !s.ok()) { fail(s); return; }
-  if (static_cast<Eigen::Index>(problem.y_test.size()) != problem.x_test.rows()) { fail(invalid("Every test point needs one label.")); return; }
+  if (max_depth < 1 || max_depth > 1000) {
+    fail(invalid("The depths of a scan must be 1..1000."));
+    return;
+  }
+  if (Status s = check_common(spec, problem); !s.ok()) {
+    fail(s);
+    return;
+  }
+  if (static_cast<Eigen::Index>(problem.y_test.size()) != problem.x_test.rows()) {
+    fail(invalid("Every test point needs one label."));
+    return;
+  }
   targets_ = gp_targets(problem_, spec.centred_targets);
-  if (!targets_.status.ok()) { fail(targets_.status); return; }
+  if (!targets_.status.ok()) {
+    fail(targets_.status);
+    return;
+  }
   const int n = static_cast<int>(problem.x_train.rows()), m = static_cast<int>(problem.x_test.rows());
   const double bytes = gp_block_kernel_bytes(n, m, static_cast<int>(problem.x_train.cols()), false);
-  if (bytes > double(spec.memory_budget_bytes))
-  {
-    fail(Status::error(StatusCode::too_large, "The depth scan needs about " + short_number(bytes / 1048576.0) + " MiB, more than the budget of " +
-                                                  short_number(double(spec.memory_budget_bytes) / 1048576.0) + " MiB: use fewer points."));
+  if (bytes > double(spec.memory_budget_bytes)) {
+    fail(Status::error(StatusCode::too_large,
+                       "The depth scan needs about " + short_number(bytes / 1048576.0) + " MiB, more than the budget of " +
+                           short_number(double(spec.memory_budget_bytes) / 1048576.0) + " MiB: use fewer points."));
     return;
   }
   kernels_ = std::make_unique<GpBlockKernels>(spec_, problem_.x_train, problem_.x_test, max_depth_, 1, false);
@@ -297,8 +317,8 @@ bool GpDepthScanJob::step(double budget_seconds) {
     if (kernels_->advance(timer)) {
       GpDepthPoint point;
       point.depth = kernels_->depth();
-      const GpSolveResult solve =
-          gp_solve(kernels_->train_block(), kernels_->query_block(), kernels_->query_diagonal(), targets_.train, spec_.sigma_n2, false);
+      const GpSolveResult solve = gp_solve(kernels_->train_block(), kernels_->query_block(), kernels_->query_diagonal(),
+                                           targets_.train, spec_.sigma_n2, false);
       point.status = solve.status;
       point.log_evidence = solve.log_evidence;
       point.jitter = solve.jitter;
@@ -381,23 +401,38 @@ GpSurfaceJob::GpSurfaceJob(const GpSpec& spec, const GpProblem& problem, bool wi
     result_.status = std::move(s);
     done_ = true;
   };
-  if (!supports(spec)) { fail(invalid("The recurrent network's time-averaged readout needs the two-time kernel: use GpJob.")); return; }
-  if (spec.network.depth < 0 || spec.network.depth > 1000) { fail(invalid("The depth L (or the number of steps T) must be in 0..1000.")); return; }
-  if (spec.readout_from < -1 || spec.readout_from > spec.network.depth) { fail(invalid("The first readout layer/time is out of range.")); return; }
-  if (Status s = check_common(spec, problem); !s.ok()) { fail(s); return; }
+  if (!supports(spec)) {
+    fail(invalid("The recurrent network's time-averaged readout needs the two-time kernel: use GpJob."));
+    return;
+  }
+  if (spec.network.depth < 0 || spec.network.depth > 1000) {
+    fail(invalid("The depth L (or the number of steps T) must be in 0..1000."));
+    return;
+  }
+  if (spec.readout_from < -1 || spec.readout_from > spec.network.depth) {
+    fail(invalid("The first readout layer/time is out of range."));
+    return;
+  }
+  if (Status s = check_common(spec, problem); !s.ok()) {
+    fail(s);
+    return;
+  }
   // Labels of the query points are not used: targets from the training labels only.
   GpProblem train_only = problem_;
   train_only.x_test.resize(0, problem_.x_train.cols());
   train_only.y_test.clear();
   targets_ = gp_targets(train_only, spec.centred_targets);
-  if (!targets_.status.ok()) { fail(targets_.status); return; }
+  if (!targets_.status.ok()) {
+    fail(targets_.status);
+    return;
+  }
   result_.classes = targets_.classes;
   const bool averaged = spec.readout_from >= 0 && spec.readout_from < spec.network.depth;
   const int n = static_cast<int>(problem.x_train.rows()), m = static_cast<int>(problem.x_test.rows());
   const double bytes = gp_block_kernel_bytes(n, m, static_cast<int>(problem.x_train.cols()), averaged);
-  if (bytes > double(spec.memory_budget_bytes))
-  {
-    fail(Status::error(StatusCode::too_large, "The surface needs about " + short_number(bytes / 1048576.0) + " MiB, more than the budget of " +
+  if (bytes > double(spec.memory_budget_bytes)) {
+    fail(Status::error(StatusCode::too_large, "The surface needs about " + short_number(bytes / 1048576.0) +
+                                                  " MiB, more than the budget of " +
                                                   short_number(double(spec.memory_budget_bytes) / 1048576.0) + " MiB."));
     return;
   }
@@ -416,8 +451,8 @@ bool GpSurfaceJob::step(double budget_seconds) {
       break;
     }
     if (kernels_->advance(timer)) {
-      result_.solve = gp_solve(kernels_->train_block(), kernels_->query_block(), kernels_->query_diagonal(), targets_.train, spec_.sigma_n2,
-                               with_variance_);
+      result_.solve = gp_solve(kernels_->train_block(), kernels_->query_block(), kernels_->query_diagonal(), targets_.train,
+                               spec_.sigma_n2, with_variance_);
       result_.status = result_.solve.status;
       result_.mean = result_.solve.mean;
       result_.variance = result_.solve.variance;

@@ -28,7 +28,7 @@ class GpBlockKernels;
 // Prediction quality of one readout depth.
 struct GpDepthPoint {
   int depth = 0;
-  double accuracy = 0;      // NaN for regression or without test points
+  double accuracy = 0;  // NaN for regression or without test points
   double mse = 0;
   double log_evidence = 0;
   double jitter = 0;
@@ -56,7 +56,7 @@ class GpDepthScanJob : public Job {
   bool step(double budget_seconds) override;
   double progress() const override;
   const std::vector<GpDepthPoint>& points() const { return points_; }  // depths done so far, in order
-  const Status& status() const { return status_; }  // a failure before any depth (bad spec, labels, size)
+  const Status& status() const { return status_; }                     // a failure before any depth (bad spec, labels, size)
 
  private:
   GpSpec spec_;

@@ -69,16 +69,15 @@ namespace {
 
 Status check_int(const char* name, int value, int lo, int hi) {
   if (value >= lo && value <= hi) return Status::success();
-  return invalid(std::string(name) + " must be an integer in " + std::to_string(lo) + ".." +
-                 std::to_string(hi) + " (it is " + std::to_string(value) + ").");
+  return invalid(std::string(name) + " must be an integer in " + std::to_string(lo) + ".." + std::to_string(hi) + " (it is " +
+                 std::to_string(value) + ").");
 }
 
 Status check_size(std::int64_t count, std::int64_t steps, std::int64_t dim) {
   if (count * steps * dim <= InputLimits::max_numbers) return Status::success();
-  return Status::error(StatusCode::too_large,
-                       "The inputs would hold " + std::to_string(count) + " x " + std::to_string(steps) +
-                           " x " + std::to_string(dim) + " numbers; at most " +
-                           std::to_string(InputLimits::max_numbers) + " fit the memory budget.");
+  return Status::error(StatusCode::too_large, "The inputs would hold " + std::to_string(count) + " x " + std::to_string(steps) +
+                                                  " x " + std::to_string(dim) + " numbers; at most " +
+                                                  std::to_string(InputLimits::max_numbers) + " fit the memory budget.");
 }
 
 InputSet allocate(int count, int steps, int dim) {
@@ -109,15 +108,13 @@ Status check_points(const std::vector<std::vector<double>>& points, int steps) {
                    std::to_string(InputLimits::max_inputs) + " inputs are accepted.");
   const std::size_t width = points[0].size();
   const std::size_t steps_size = static_cast<std::size_t>(steps);
-  if (width == 0 || width % steps_size != 0 ||
-      width / steps_size > static_cast<std::size_t>(InputLimits::max_dim))
-    return invalid("inputs.points rows must hold steps x d numbers with d in 1.." +
-                   std::to_string(InputLimits::max_dim) + " (steps = " + std::to_string(steps) +
-                   ", row 1 has " + std::to_string(width) + ").");
+  if (width == 0 || width % steps_size != 0 || width / steps_size > static_cast<std::size_t>(InputLimits::max_dim))
+    return invalid("inputs.points rows must hold steps x d numbers with d in 1.." + std::to_string(InputLimits::max_dim) +
+                   " (steps = " + std::to_string(steps) + ", row 1 has " + std::to_string(width) + ").");
   for (std::size_t a = 0; a < points.size(); ++a) {
     if (points[a].size() != width)
-      return invalid("inputs.points rows must all have the same length (row 1 has " + std::to_string(width) +
-                     ", row " + std::to_string(a + 1) + " has " + std::to_string(points[a].size()) + ").");
+      return invalid("inputs.points rows must all have the same length (row 1 has " + std::to_string(width) + ", row " +
+                     std::to_string(a + 1) + " has " + std::to_string(points[a].size()) + ").");
     for (double v : points[a])
       if (!std::isfinite(v)) return invalid("inputs.points row " + std::to_string(a + 1) + " holds a NaN or infinity.");
   }
@@ -134,8 +131,7 @@ InputsResult make_inputs(const InputsSpec& spec, std::uint64_t seed) {
   switch (spec.kind) {
     case InputKind::circle: {
       if (Status s = check_int("inputs.count", spec.count, 1, InputLimits::max_inputs); !s.ok()) return {{}, s};
-      if (!std::isfinite(spec.radius) || spec.radius < 0.0)
-        return {{}, invalid("inputs.radius must be a finite number >= 0.")};
+      if (!std::isfinite(spec.radius) || spec.radius < 0.0) return {{}, invalid("inputs.radius must be a finite number >= 0.")};
       if (!std::isfinite(spec.angle_span)) return {{}, invalid("inputs.angle_span must be a finite number.")};
       result.inputs = allocate(spec.count, steps, 2);
       // x_a = sqrt(2) r (cos th_a, sin th_a), so with d = 2: G_ab = r^2 cos(th_a - th_b) (Poole et al. 2016).
@@ -152,8 +148,7 @@ InputsResult make_inputs(const InputsSpec& spec, std::uint64_t seed) {
     case InputKind::gaussian: {
       if (Status s = check_int("inputs.count", spec.count, 1, InputLimits::max_inputs); !s.ok()) return {{}, s};
       if (Status s = check_int("inputs.dim", spec.dim, 1, InputLimits::max_dim); !s.ok()) return {{}, s};
-      if (!std::isfinite(spec.radius) || spec.radius < 0.0)
-        return {{}, invalid("inputs.radius must be a finite number >= 0.")};
+      if (!std::isfinite(spec.radius) || spec.radius < 0.0) return {{}, invalid("inputs.radius must be a finite number >= 0.")};
       if (Status s = check_size(spec.count, steps, spec.dim); !s.ok()) return {{}, s};
       result.inputs = allocate(spec.count, steps, spec.dim);
       // iid N(0, r^2) coordinates, so E[G_aa] = r^2 and E[G_ab] = 0.
@@ -161,8 +156,8 @@ InputsResult make_inputs(const InputsSpec& spec, std::uint64_t seed) {
       for (int t = 0; t < steps; ++t)
         for (int a = 0; a < spec.count; ++a)
           for (int i = 0; i < spec.dim; i += 4) {
-            normals4(seed, static_cast<std::uint64_t>(a), static_cast<std::uint64_t>(t),
-                     static_cast<std::uint64_t>(i / 4), block);
+            normals4(seed, static_cast<std::uint64_t>(a), static_cast<std::uint64_t>(t), static_cast<std::uint64_t>(i / 4),
+                     block);
             for (int j = 0; j < 4 && i + j < spec.dim; ++j) result.inputs.x[t](a, i + j) = spec.radius * block[j];
           }
       return result;
@@ -180,9 +175,9 @@ InputsResult make_inputs(const InputsSpec& spec, std::uint64_t seed) {
       const std::streamoff size = file.tellg();
       if (size < 0) return {{}, invalid("Could not read " + file_name + ".")};
       if (size > InputLimits::max_csv_bytes)
-        return {{}, Status::error(StatusCode::too_large, "The file \"" + echo(spec.csv_path) + "\" is larger than " +
-                                                             std::to_string(InputLimits::max_csv_bytes >> 20) +
-                                                             " MiB.")};
+        return {{},
+                Status::error(StatusCode::too_large, "The file \"" + echo(spec.csv_path) + "\" is larger than " +
+                                                         std::to_string(InputLimits::max_csv_bytes >> 20) + " MiB.")};
       file.seekg(0, std::ios::beg);
       std::string text(static_cast<std::size_t>(size), '\0');
       if (size > 0 && !file.read(text.data(), size)) return {{}, invalid("Could not read " + file_name + ".")};
@@ -198,8 +193,9 @@ InputsResult parse_inputs_csv(std::string_view text, int steps) {
   if (steps < 1 || steps > InputLimits::max_steps)
     return {{}, invalid("CSV inputs: steps must be in 1.." + std::to_string(InputLimits::max_steps) + ".")};
   if (static_cast<std::int64_t>(text.size()) > InputLimits::max_csv_bytes)
-    return {{}, Status::error(StatusCode::too_large, "The CSV text is larger than " +
-                                                         std::to_string(InputLimits::max_csv_bytes >> 20) + " MiB.")};
+    return {{},
+            Status::error(StatusCode::too_large,
+                          "The CSV text is larger than " + std::to_string(InputLimits::max_csv_bytes >> 20) + " MiB.")};
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte-order mark
 
   const std::size_t max_width = static_cast<std::size_t>(InputLimits::max_dim) * static_cast<std::size_t>(steps);
@@ -268,31 +264,36 @@ InputsResult parse_inputs_csv(std::string_view text, int steps) {
       }
       const std::string_view cell = cells[bad_column - 1];
       if (cell.empty()) return {{}, invalid(where + ", column " + std::to_string(bad_column) + ": empty cell.")};
-      return {{}, invalid(where + ", column " + std::to_string(bad_column) + ": \"" + echo(cell) + "\" is not " +
-                          (bad_kind == NumberParse::not_finite ? "a finite number." : "a number."))};
+      return {{},
+              invalid(where + ", column " + std::to_string(bad_column) + ": \"" + echo(cell) + "\" is not " +
+                      (bad_kind == NumberParse::not_finite ? "a finite number." : "a number."))};
     }
     header_allowed = false;
 
     if (rows.empty()) {
       if (row.size() > max_width)
-        return {{}, invalid(where + " has " + std::to_string(row.size()) + " columns; at most " +
-                            std::to_string(max_width) + " (d <= " + std::to_string(InputLimits::max_dim) +
-                            " per step) are accepted.")};
+        return {{},
+                invalid(where + " has " + std::to_string(row.size()) + " columns; at most " + std::to_string(max_width) +
+                        " (d <= " + std::to_string(InputLimits::max_dim) + " per step) are accepted.")};
       if (row.size() % static_cast<std::size_t>(steps) != 0)
-        return {{}, invalid(where + " has " + std::to_string(row.size()) + " numbers, which do not split into " +
-                            std::to_string(steps) + " equal time steps.")};
+        return {{},
+                invalid(where + " has " + std::to_string(row.size()) + " numbers, which do not split into " +
+                        std::to_string(steps) + " equal time steps.")};
       width = row.size();
       width_line = line_number;
     } else if (row.size() != width) {
-      return {{}, invalid(where + " has " + std::to_string(row.size()) + " numbers, but line " +
-                          std::to_string(width_line) + " has " + std::to_string(width) + ".")};
+      return {{},
+              invalid(where + " has " + std::to_string(row.size()) + " numbers, but line " + std::to_string(width_line) +
+                      " has " + std::to_string(width) + ".")};
     }
     if (rows.size() == static_cast<std::size_t>(InputLimits::max_inputs))
-      return {{}, invalid(where + ": more than " + std::to_string(InputLimits::max_inputs) +
-                          " rows (inputs); at most that many are accepted.")};
+      return {{},
+              invalid(where + ": more than " + std::to_string(InputLimits::max_inputs) +
+                      " rows (inputs); at most that many are accepted.")};
     if (static_cast<std::int64_t>((rows.size() + 1) * width) > InputLimits::max_numbers)
-      return {{}, Status::error(StatusCode::too_large, where + ": the CSV holds more than " +
-                                                           std::to_string(InputLimits::max_numbers) + " numbers.")};
+      return {{},
+              Status::error(StatusCode::too_large,
+                            where + ": the CSV holds more than " + std::to_string(InputLimits::max_numbers) + " numbers.")};
     rows.push_back(std::move(row));
   }
   if (rows.empty()) return {{}, invalid("The CSV has no data rows (one input per row, numbers separated by commas).")};

@@ -14,9 +14,9 @@ enum class InputKind { circle, gaussian, points, csv };
 
 // Sizes make_inputs and parse_inputs_csv accept (SceneLimits repeats the first three).
 struct InputLimits {
-  static constexpr int max_inputs = 4096;  // P
-  static constexpr int max_dim = 4096;     // d
-  static constexpr int max_steps = 1001;   // time steps per input
+  static constexpr int max_inputs = 4096;                             // P
+  static constexpr int max_dim = 4096;                                // d
+  static constexpr int max_steps = 1001;                              // time steps per input
   static constexpr std::int64_t max_numbers = std::int64_t{1} << 24;  // P x steps x d (128 MiB)
   static constexpr std::int64_t max_csv_bytes = std::int64_t{1} << 28;
 };
@@ -24,14 +24,14 @@ struct InputLimits {
 // How the inputs of a scene are made. Plain data: part of the scene and of the share link.
 struct InputsSpec {
   InputKind kind = InputKind::circle;
-  int count = 8;                 // P: number of inputs (circle, gaussian)
-  int dim = 3;                   // d: input dimension (gaussian)
-  double radius = 1.0;           // circle: G_aa = radius^2; gaussian: E[G_aa] = radius^2
+  int count = 8;                               // P: number of inputs (circle, gaussian)
+  int dim = 3;                                 // d: input dimension (gaussian)
+  double radius = 1.0;                         // circle: G_aa = radius^2; gaussian: E[G_aa] = radius^2
   double angle_span = 3.14159265358979323846;  // circle: angles theta_a = a * span / (P - 1)
-  int steps = 1;                 // time steps per input (sequence input: T + 1)
+  int steps = 1;                               // time steps per input (sequence input: T + 1)
   // points: P inputs, each `steps` x d numbers, row-major (step, then coordinate).
   std::vector<std::vector<double>> points;
-  std::string csv_path;          // csv: a file with one input per row (CLI and desktop)
+  std::string csv_path;  // csv: a file with one input per row (CLI and desktop)
 
   bool operator==(const InputsSpec&) const = default;
 };

@@ -20,8 +20,7 @@ class Job {
     while (!step(slice_seconds)) on_progress(progress());
   }
   void run() {
-    while (!step(1.0)) {
-    }
+    while (!step(1.0)) {}
   }
 
  protected:
@@ -32,8 +31,8 @@ class Job {
 class SliceTimer {
  public:
   explicit SliceTimer(double budget_seconds)
-      : end_(std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                    std::chrono::duration<double>(budget_seconds))) {}
+      : end_(std::chrono::steady_clock::now() +
+             std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(budget_seconds))) {}
   bool expired() const { return std::chrono::steady_clock::now() >= end_; }
 
  private:

@@ -21,8 +21,8 @@
 
 namespace fs {
 
-enum class Architecture { deep, recurrent };          // fresh weights per layer, or one W shared over time
-enum class BiasMode { shared, independent };          // recurrent: one b for every t, or a fresh b each step
+enum class Architecture { deep, recurrent };                // fresh weights per layer, or one W shared over time
+enum class BiasMode { shared, independent };                // recurrent: one b for every t, or a fresh b each step
 enum class InputMode { first_step, every_step, sequence };  // recurrent: x at t = 0, at every t, or x^t at t
 
 // Enum names, the same in the scene's two forms, the CLI and the UI; the lists are in enum order.
@@ -41,10 +41,10 @@ struct Network {
   Activation activation{ActivationKind::tanh, 1.0};
   double sigma_w2 = 1.5;
   double sigma_b2 = 0.05;
-  std::optional<double> sigma_in2;  // input-layer weight variance; unset = sigma_w2 (also along sweeps of sigma_w^2)
-  int depth = 10;                   // L (deep) or T (recurrent): hidden layers / times 0..depth
-  BiasMode bias_mode = BiasMode::shared;          // recurrent only
-  InputMode input_mode = InputMode::first_step;   // recurrent only
+  std::optional<double> sigma_in2;               // input-layer weight variance; unset = sigma_w2 (also along sweeps of sigma_w^2)
+  int depth = 10;                                // L (deep) or T (recurrent): hidden layers / times 0..depth
+  BiasMode bias_mode = BiasMode::shared;         // recurrent only
+  InputMode input_mode = InputMode::first_step;  // recurrent only
 
   bool operator==(const Network&) const = default;
 

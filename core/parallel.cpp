@@ -133,7 +133,9 @@ int thread_count() {
   return requested <= 0 ? max_thread_count() : std::min(requested, max_thread_count());
 }
 
-void set_thread_count(int threads) { requested_threads.store(std::clamp(threads, 1, max_thread_count()), std::memory_order_relaxed); }
+void set_thread_count(int threads) {
+  requested_threads.store(std::clamp(threads, 1, max_thread_count()), std::memory_order_relaxed);
+}
 
 void parallel_for(int count, const std::function<void(int begin, int end)>& fn, int grain) {
   if (count <= 0) return;

@@ -179,7 +179,7 @@ inline void normals4(std::uint64_t seed, std::uint64_t stream, std::uint64_t c0,
 // written as loops over independent lanes so that the compiler vectorises them (the series are long
 // dependency chains: one at a time they run at a fraction of the machine's speed).
 inline void box_muller_blocks(const Block4* blocks, int count, double* out) {
-  constexpr int kMaxLanes = 32;  // count <= 16 blocks: 2 pairs each
+  constexpr int kMaxLanes = 32;                         // count <= 16 blocks: 2 pairs each
   constexpr double kTwoM53 = 1.0 / 9007199254740992.0;  // 2^-53
   double u[kMaxLanes], v[kMaxLanes], radius[kMaxLanes], c[kMaxLanes], s[kMaxLanes];
   const int lanes = 2 * count;
@@ -337,7 +337,7 @@ FS_RANDOM_NO_CONTRACT_BEGIN
 // log(u) in float for u in [2^-24, 1], as portable_log: e log 2 + 2 atanh(s), series through s^8
 // (truncation < 2e-9 relative).
 inline float portable_log(float u) {
-  constexpr float kLn2Hi = 0.693145751953125f;     // 16 bits: e * kLn2Hi is exact for |e| < 2^8
+  constexpr float kLn2Hi = 0.693145751953125f;      // 16 bits: e * kLn2Hi is exact for |e| < 2^8
   constexpr float kLn2Lo = 1.428606765330187e-06f;  // ln 2 - kLn2Hi
   constexpr float kSqrtHalf = 0.70710678f;
   std::uint32_t bits;
@@ -403,7 +403,8 @@ inline std::pair<double, double> fast_cos_sin_turns(double t) {
   const double w = theta * theta, w2 = w * w, w4 = w2 * w2, w8 = w4 * w4;
   const auto& sn = kSeries.signed_sin;
   const auto& cs = kSeries.signed_cos;
-  const double sin_series = ((sn[0] + w * sn[1]) + w2 * (sn[2] + w * sn[3])) + w4 * ((sn[4] + w * sn[5]) + w2 * (sn[6] + w * sn[7]));
+  const double sin_series =
+      ((sn[0] + w * sn[1]) + w2 * (sn[2] + w * sn[3])) + w4 * ((sn[4] + w * sn[5]) + w2 * (sn[6] + w * sn[7]));
   const double cos_series =
       ((cs[0] + w * cs[1]) + w2 * (cs[2] + w * cs[3])) + w4 * ((cs[4] + w * cs[5]) + w2 * (cs[6] + w * cs[7])) + w8 * cs[8];
   const double s = theta * sin_series, c = cos_series;

@@ -10,12 +10,9 @@
 
 namespace fs {
 
-namespace {
-}
+namespace {}
 
-double recurrent_kernel_bytes(int inputs, int steps) {
-  return 8.0 * inputs * double(inputs) * (steps + 1.0) * (steps + 2.0) / 2;
-}
+double recurrent_kernel_bytes(int inputs, int steps) { return 8.0 * inputs * double(inputs) * (steps + 1.0) * (steps + 2.0) / 2; }
 
 bool RecurrentKernelResult::has(int t, int s) const {
   const int hi = std::max(t, s), lo = std::min(t, s);
@@ -33,8 +30,7 @@ double RecurrentKernelResult::at(int t, int s, int a, int b) const {
   return blocks[s * (s + 1) / 2 + t](b, a);
 }
 
-RecurrentKernelJob::RecurrentKernelJob(const RecurrentKernelSpec& spec, const InputSet& inputs)
-    : spec_(spec), inputs_(inputs) {
+RecurrentKernelJob::RecurrentKernelJob(const RecurrentKernelSpec& spec, const InputSet& inputs) : spec_(spec), inputs_(inputs) {
   p_ = inputs.count;
   const int T = spec.network.depth;
   result_.steps = T;
@@ -43,20 +39,28 @@ RecurrentKernelJob::RecurrentKernelJob(const RecurrentKernelSpec& spec, const In
     result_.status = Status::error(code, std::move(message));
     done_ = true;
   };
-  if (p_ <= 0 || inputs.steps() == 0) { fail(StatusCode::invalid_input, "There are no inputs."); return; }
-  if (Status bad = spec.network.validate(); !bad.ok()) { fail(bad.code, std::move(bad.message)); return; }
-  if (spec.network.input_mode == InputMode::sequence && inputs.steps() != T + 1)
-  {
+  if (p_ <= 0 || inputs.steps() == 0) {
+    fail(StatusCode::invalid_input, "There are no inputs.");
+    return;
+  }
+  if (Status bad = spec.network.validate(); !bad.ok()) {
+    fail(bad.code, std::move(bad.message));
+    return;
+  }
+  if (spec.network.input_mode == InputMode::sequence && inputs.steps() != T + 1) {
     fail(StatusCode::invalid_input, "Sequence input needs T + 1 = " + std::to_string(T + 1) +
                                         " time steps per input; the inputs have " + std::to_string(inputs.steps()) + ".");
     return;
   }
   for (const auto& x : inputs.x)
-    if (!x.allFinite()) { fail(StatusCode::invalid_input, "The inputs contain a non-finite number."); return; }
+    if (!x.allFinite()) {
+      fail(StatusCode::invalid_input, "The inputs contain a non-finite number.");
+      return;
+    }
   const double bytes = recurrent_kernel_bytes(p_, T);
   if (bytes > double(spec.memory_budget_bytes)) {
-    fail(StatusCode::too_large, "The two-time kernel for T = " + std::to_string(T) + " and P = " + std::to_string(p_) + " needs " +
-                                    short_number(bytes / 1048576.0) + " MiB, over the budget of " +
+    fail(StatusCode::too_large, "The two-time kernel for T = " + std::to_string(T) + " and P = " + std::to_string(p_) +
+                                    " needs " + short_number(bytes / 1048576.0) + " MiB, over the budget of " +
                                     short_number(spec.memory_budget_bytes / 1048576.0) + " MiB: use fewer inputs or steps.");
     return;
   }
@@ -74,7 +78,8 @@ Eigen::MatrixXd RecurrentKernelJob::input_term(int t, int s) const {
   Eigen::MatrixXd m;
   switch (spec_.network.input_mode) {
     case InputMode::first_step:
-      m = (t == 0 && s == 0) ? Eigen::MatrixXd(spec_.network.input_variance() * inputs_.gram(0, 0)) : Eigen::MatrixXd::Zero(p_, p_);
+      m = (t == 0 && s == 0) ? Eigen::MatrixXd(spec_.network.input_variance() * inputs_.gram(0, 0))
+                             : Eigen::MatrixXd::Zero(p_, p_);
       break;
     case InputMode::every_step: m = spec_.network.input_variance() * inputs_.gram(0, 0); break;
     case InputMode::sequence: m = spec_.network.input_variance() * inputs_.gram(t, s); break;
@@ -116,8 +121,8 @@ bool RecurrentKernelJob::step(double budget_seconds) {
       const int first = row_;
       Eigen::MatrixXd& next = block_ref(t_, t_);
       parallel_for(chunk, [&](int begin, int end) {
-        propagate_rows(prev, *equal_time_, spec_.network.sigma_w2, spec_.network.sigma_b2, has_input ? &extra : nullptr, first + begin,
-                       first + end, next);
+        propagate_rows(prev, *equal_time_, spec_.network.sigma_w2, spec_.network.sigma_b2, has_input ? &extra : nullptr,
+                       first + begin, first + end, next);
       });
       row_ += chunk;
       rows_done_ += chunk;

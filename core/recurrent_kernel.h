@@ -47,11 +47,11 @@ class RecurrentKernelJob : public Job {
   RecurrentKernelSpec spec_;
   InputSet inputs_;
   RecurrentKernelResult result_;
-  std::unique_ptr<PairIntegrator> equal_time_;   // variances of one time
-  std::unique_ptr<PairIntegrator> cross_time_;   // variances of all times 0..T-1
+  std::unique_ptr<PairIntegrator> equal_time_;  // variances of one time
+  std::unique_ptr<PairIntegrator> cross_time_;  // variances of all times 0..T-1
   int p_ = 0;
-  int t_ = 1, row_ = 0;  // next time t and row (equal-time phase) or (s, a) item (cross-time phase)
-  bool equal_phase_ = true;      // first every K^{tt}, then the cross-time blocks
+  int t_ = 1, row_ = 0;      // next time t and row (equal-time phase) or (s, a) item (cross-time phase)
+  bool equal_phase_ = true;  // first every K^{tt}, then the cross-time blocks
   bool block_started_ = false;
   long long rows_done_ = 0, rows_total_ = 0;
   bool done_ = false;

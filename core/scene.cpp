@@ -88,7 +88,6 @@ const std::vector<std::string>& gp_sweep_names() {
   return names;
 }
 
-
 }  // namespace
 
 const char* input_kind_name(InputKind k) { return enum_name(k, input_kind_names()); }
@@ -115,6 +114,8 @@ std::string in_quotes(std::string_view text) {
 
 // --- 3. The field table ---------------------------------------------------------------------------
 
+// Grouped by section of the scene: kept out of the formatter.
+// clang-format off
 enum class Field {
   version, arch, act, act_param, sigma_w2, sigma_b2, sigma_in2, depth, bias_mode, input_mode,
   input_kind, count, dim, radius, angle_span, steps, points, csv_path,
@@ -125,6 +126,7 @@ enum class Field {
   gp_dataset, gp_train, gp_test, gp_noise, gp_classes, gp_downsample, gp_sigma_n2, gp_readout, gp_show,
   gp_grid_quantity, gp_grid_depth, gp_sweep, gp_points,
 };
+// clang-format on
 constexpr int kFieldCount = static_cast<int>(Field::gp_points) + 1;
 
 enum class Type { version, number, optional_number, integer, seed, choice, text, points, id_list };
@@ -375,9 +377,7 @@ std::string value_text(const Scene& s, Field f) {
 struct Interval {
   double lo, hi;
   bool lo_open, hi_open;
-  bool contains(double v) const {
-    return std::isfinite(v) && (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
-  }
+  bool contains(double v) const { return std::isfinite(v) && (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi); }
 };
 
 Interval number_interval(const Scene& s, Field f) {
@@ -415,10 +415,10 @@ IntegerRange integer_range(Field f) {
     case Field::ens_members: return {2, SceneLimits::max_members};
     case Field::gp_train:
     case Field::gp_test: return {1, SceneLimits::max_gp_points};
-    case Field::gp_downsample: return {1, 14};  // and a divisor of 28 (a cross check)
+    case Field::gp_downsample: return {1, 14};                    // and a divisor of 28 (a cross check)
     case Field::gp_readout: return {-1, SceneLimits::max_depth};  // and <= depth (a cross check)
     case Field::gp_grid_depth: return {1, SceneLimits::max_gp_grid_depth};
-    default: return {0, SceneLimits::max_inputs - 1};         // input_a, input_b
+    default: return {0, SceneLimits::max_inputs - 1};  // input_a, input_b
   }
 }
 
@@ -486,8 +486,7 @@ bool points_ok(const std::vector<std::vector<double>>& points) {
   if (points.empty()) return true;
   if (points.size() > static_cast<std::size_t>(SceneLimits::max_inputs)) return false;
   const std::size_t width = points[0].size();
-  const std::size_t max_width =
-      static_cast<std::size_t>(SceneLimits::max_dim) * static_cast<std::size_t>(SceneLimits::max_steps);
+  const std::size_t max_width = static_cast<std::size_t>(SceneLimits::max_dim) * static_cast<std::size_t>(SceneLimits::max_steps);
   if (width == 0 || width > max_width) return false;
   if (static_cast<std::int64_t>(width * points.size()) > InputLimits::max_numbers) return false;
   for (const std::vector<double>& row : points) {
@@ -512,7 +511,8 @@ bool field_ok(const Scene& s, Field f) {
     case Type::seed: return true;
     case Type::choice: return name_index(choice_of(s, f), choice_names(f)) >= 0;
     case Type::text: return s.inputs.csv_path.size() <= kMaxPathBytes && valid_utf8_without_controls(s.inputs.csv_path);
-    case Type::points: return points_ok(points_of(s, f)) && (f != Field::gp_points || s.gp.points.empty() || s.gp.points[0].size() >= 2);
+    case Type::points:
+      return points_ok(points_of(s, f)) && (f != Field::gp_points || s.gp.points.empty() || s.gp.points[0].size() >= 2);
     case Type::id_list: return id_list_ok(s.gp.classes);
   }
   return false;
@@ -523,7 +523,8 @@ bool field_ok(const Scene& s, Field f) {
 Scene context_defaults(const Scene& s) {
   Scene d;
   d.network.activation.param = default_activation_param(s.network.activation.kind);
-  const bool sequence = s.network.input_mode == InputMode::sequence && s.network.depth >= 0 && s.network.depth < SceneLimits::max_depth + 1;
+  const bool sequence =
+      s.network.input_mode == InputMode::sequence && s.network.depth >= 0 && s.network.depth < SceneLimits::max_depth + 1;
   d.inputs.steps = sequence ? s.network.depth + 1 : 1;
   return d;
 }
@@ -570,7 +571,7 @@ std::string default_phrase(const Scene& s, Field f) {
 struct Issue {
   std::vector<Field> reset;  // the fields that fall back to their defaults
   StatusCode code = StatusCode::invalid_input;
-  std::string sentence;      // without the final "; kept ..."
+  std::string sentence;  // without the final "; kept ..."
 };
 
 std::string assignment(const Scene& s, Field f, Form form) {
@@ -582,80 +583,98 @@ std::string assignment(const Scene& s, Field f, Form form) {
 std::optional<Issue> cross_issue(const Scene& s, Form form) {
   const auto k = [form](Field f) { return std::string(key(f, form)); };
   if (s.phase.sigma_w2_min >= s.phase.sigma_w2_max)
-    return Issue{{Field::w2_min, Field::w2_max}, StatusCode::invalid_input,
-                 k(Field::w2_min) + " must be less than " + k(Field::w2_max) + " (got " +
-                     format_double(s.phase.sigma_w2_min) + " and " + format_double(s.phase.sigma_w2_max) + ")"};
+    return Issue{{Field::w2_min, Field::w2_max},
+                 StatusCode::invalid_input,
+                 k(Field::w2_min) + " must be less than " + k(Field::w2_max) + " (got " + format_double(s.phase.sigma_w2_min) +
+                     " and " + format_double(s.phase.sigma_w2_max) + ")"};
   if (s.phase.sigma_b2_min >= s.phase.sigma_b2_max)
-    return Issue{{Field::b2_min, Field::b2_max}, StatusCode::invalid_input,
-                 k(Field::b2_min) + " must be less than " + k(Field::b2_max) + " (got " +
-                     format_double(s.phase.sigma_b2_min) + " and " + format_double(s.phase.sigma_b2_max) + ")"};
+    return Issue{{Field::b2_min, Field::b2_max},
+                 StatusCode::invalid_input,
+                 k(Field::b2_min) + " must be less than " + k(Field::b2_max) + " (got " + format_double(s.phase.sigma_b2_min) +
+                     " and " + format_double(s.phase.sigma_b2_max) + ")"};
   if (s.network.input_mode == InputMode::sequence && s.network.arch != Architecture::recurrent)
-    return Issue{{Field::input_mode}, StatusCode::invalid_input,
+    return Issue{{Field::input_mode},
+                 StatusCode::invalid_input,
                  assignment(s, Field::input_mode, form) + " (a sequence input) needs " + k(Field::arch) +
                      (form == Form::query ? "=recurrent" : " = recurrent")};
-  if (s.network.input_mode == InputMode::sequence && static_cast<std::int64_t>(s.inputs.steps) != std::int64_t{s.network.depth} + 1)
-    return Issue{{Field::input_mode}, StatusCode::invalid_input,
-                 assignment(s, Field::input_mode, form) + " needs " + k(Field::steps) + " = " + k(Field::depth) +
-                     " + 1 = " + std::to_string(std::int64_t{s.network.depth} + 1) + " (got " + std::to_string(s.inputs.steps) +
-                     ")"};
+  if (s.network.input_mode == InputMode::sequence &&
+      static_cast<std::int64_t>(s.inputs.steps) != std::int64_t{s.network.depth} + 1)
+    return Issue{{Field::input_mode},
+                 StatusCode::invalid_input,
+                 assignment(s, Field::input_mode, form) + " needs " + k(Field::steps) + " = " + k(Field::depth) + " + 1 = " +
+                     std::to_string(std::int64_t{s.network.depth} + 1) + " (got " + std::to_string(s.inputs.steps) + ")"};
   if (!s.inputs.points.empty()) {
     const std::size_t width = s.inputs.points[0].size();
     const std::size_t steps = static_cast<std::size_t>(std::max(1, s.inputs.steps));
     if (width % steps != 0 || width / steps > static_cast<std::size_t>(SceneLimits::max_dim))
-      return Issue{{Field::points}, StatusCode::invalid_input,
+      return Issue{{Field::points},
+                   StatusCode::invalid_input,
                    k(Field::points) + " rows must hold " + k(Field::steps) + " x d numbers with d in 1.." +
-                       std::to_string(SceneLimits::max_dim) + " (" + k(Field::steps) + " = " +
-                       std::to_string(s.inputs.steps) + ", rows have " + std::to_string(width) + ")"};
+                       std::to_string(SceneLimits::max_dim) + " (" + k(Field::steps) + " = " + std::to_string(s.inputs.steps) +
+                       ", rows have " + std::to_string(width) + ")"};
   }
   if (s.inputs.kind == InputKind::points && s.inputs.points.empty())
-    return Issue{{Field::input_kind}, StatusCode::invalid_input,
+    return Issue{{Field::input_kind},
+                 StatusCode::invalid_input,
                  assignment(s, Field::input_kind, form) + " needs at least one row in " + k(Field::points)};
   if (s.inputs.kind == InputKind::csv && s.inputs.csv_path.empty())
-    return Issue{{Field::input_kind}, StatusCode::invalid_input,
+    return Issue{{Field::input_kind},
+                 StatusCode::invalid_input,
                  assignment(s, Field::input_kind, form) + " needs a file in " + k(Field::csv_path)};
   if (s.inputs.kind == InputKind::gaussian &&
       std::int64_t{s.inputs.count} * s.inputs.steps * s.inputs.dim > InputLimits::max_numbers)
-    return Issue{{Field::dim}, StatusCode::too_large,
+    return Issue{{Field::dim},
+                 StatusCode::too_large,
                  k(Field::count) + " x " + k(Field::steps) + " x " + k(Field::dim) + " = " +
-                     std::to_string(std::int64_t{s.inputs.count} * s.inputs.steps * s.inputs.dim) +
-                     " numbers is more than the " + std::to_string(InputLimits::max_numbers) + " that fit in memory"};
+                     std::to_string(std::int64_t{s.inputs.count} * s.inputs.steps * s.inputs.dim) + " numbers is more than the " +
+                     std::to_string(InputLimits::max_numbers) + " that fit in memory"};
   if (s.ensemble.width_min >= s.ensemble.width_max)
-    return Issue{{Field::ens_width_min, Field::ens_width_max}, StatusCode::invalid_input,
+    return Issue{{Field::ens_width_min, Field::ens_width_max},
+                 StatusCode::invalid_input,
                  k(Field::ens_width_min) + " must be less than " + k(Field::ens_width_max) + " (got " +
                      std::to_string(s.ensemble.width_min) + " and " + std::to_string(s.ensemble.width_max) + ")"};
   if (s.ensemble.sweep_min >= s.ensemble.sweep_max)
-    return Issue{{Field::ens_sweep_min, Field::ens_sweep_max}, StatusCode::invalid_input,
+    return Issue{{Field::ens_sweep_min, Field::ens_sweep_max},
+                 StatusCode::invalid_input,
                  k(Field::ens_sweep_min) + " must be less than " + k(Field::ens_sweep_max) + " (got " +
                      format_double(s.ensemble.sweep_min) + " and " + format_double(s.ensemble.sweep_max) + ")"};
   if (s.ensemble.sweep != EnsembleSweep::sigma_b2 && s.ensemble.sweep_min <= 0)
-    return Issue{{Field::ens_sweep_min, Field::ens_sweep_max}, StatusCode::invalid_input,
+    return Issue{{Field::ens_sweep_min, Field::ens_sweep_max},
+                 StatusCode::invalid_input,
                  k(Field::ens_sweep_min) + " must be positive when sweeping " + choice_of(s, Field::ens_sweep) + " (got " +
                      format_double(s.ensemble.sweep_min) + ")"};
   if (s.ensemble.sweep == EnsembleSweep::depth && s.ensemble.sweep_max > SceneLimits::max_depth)
-    return Issue{{Field::ens_sweep_min, Field::ens_sweep_max}, StatusCode::invalid_input,
+    return Issue{{Field::ens_sweep_min, Field::ens_sweep_max},
+                 StatusCode::invalid_input,
                  k(Field::ens_sweep_max) + " must be at most " + std::to_string(SceneLimits::max_depth) +
                      " when sweeping the depth (got " + format_double(s.ensemble.sweep_max) + ")"};
   if (std::int64_t{s.gp.train} + s.gp.test > SceneLimits::max_gp_points)
-    return Issue{{Field::gp_train, Field::gp_test}, StatusCode::too_large,
+    return Issue{{Field::gp_train, Field::gp_test},
+                 StatusCode::too_large,
                  k(Field::gp_train) + " + " + k(Field::gp_test) + " must be at most " +
                      std::to_string(SceneLimits::max_gp_points) + " points (got " + std::to_string(s.gp.train) + " + " +
                      std::to_string(s.gp.test) + ")"};
   if (28 % s.gp.downsample != 0)
-    return Issue{{Field::gp_downsample}, StatusCode::invalid_input,
+    return Issue{{Field::gp_downsample},
+                 StatusCode::invalid_input,
                  k(Field::gp_downsample) + " must divide 28: 1, 2, 4, 7 or 14 (got " + std::to_string(s.gp.downsample) + ")"};
   if (s.gp.readout_from > s.network.depth)
-    return Issue{{Field::gp_readout}, StatusCode::invalid_input,
-                 k(Field::gp_readout) + " must be in -1.." + k(Field::depth) + " = " + std::to_string(s.network.depth) + " (got " +
-                     std::to_string(s.gp.readout_from) + ")"};
+    return Issue{{Field::gp_readout},
+                 StatusCode::invalid_input,
+                 k(Field::gp_readout) + " must be in -1.." + k(Field::depth) + " = " + std::to_string(s.network.depth) +
+                     " (got " + std::to_string(s.gp.readout_from) + ")"};
   if (s.gp.dataset == GpData::points && !s.gp.points.empty() && s.gp.points[0].size() != 2)
-    return Issue{{Field::gp_points}, StatusCode::invalid_input,
-                 assignment(s, Field::gp_dataset, form) + " needs " + k(Field::gp_points) + " rows of two numbers (x, y); rows have " +
-                     std::to_string(s.gp.points[0].size())};
+    return Issue{{Field::gp_points},
+                 StatusCode::invalid_input,
+                 assignment(s, Field::gp_dataset, form) + " needs " + k(Field::gp_points) +
+                     " rows of two numbers (x, y); rows have " + std::to_string(s.gp.points[0].size())};
   if (s.gp.dataset == GpData::csv && s.gp.points.size() < 2)
-    return Issue{{Field::gp_dataset}, StatusCode::invalid_input,
+    return Issue{{Field::gp_dataset},
+                 StatusCode::invalid_input,
                  assignment(s, Field::gp_dataset, form) + " needs at least two labelled rows in " + k(Field::gp_points)};
   if (s.view.layer > s.network.depth)
-    return Issue{{Field::layer}, StatusCode::invalid_input,
+    return Issue{{Field::layer},
+                 StatusCode::invalid_input,
                  k(Field::layer) + " must be in -1.." + k(Field::depth) + " = " + std::to_string(s.network.depth) + " (got " +
                      std::to_string(s.view.layer) + ")"};
   return std::nullopt;
@@ -673,8 +692,7 @@ Status validate_scene(const Scene& scene) {
     if (!field_ok(scene, f))
       return Status::error(StatusCode::invalid_input, field_sentence(scene, f, Form::json, value_text(scene, f)) + ".");
   }
-  if (std::optional<Issue> issue = cross_issue(scene, Form::json))
-    return Status::error(issue->code, issue->sentence + ".");
+  if (std::optional<Issue> issue = cross_issue(scene, Form::json)) return Status::error(issue->code, issue->sentence + ".");
   return Status::success();
 }
 
@@ -769,9 +787,9 @@ bool assign_text(Scene& s, Field f, std::string_view text) {
         while (true) {
           const std::size_t comma = row_text.find(',', cell_start);
           double v = 0.0;
-          if (parse_finite(row_text.substr(cell_start, comma == std::string_view::npos ? std::string_view::npos
-                                                                                        : comma - cell_start),
-                           v) != NumberParse::ok)
+          if (parse_finite(
+                  row_text.substr(cell_start, comma == std::string_view::npos ? std::string_view::npos : comma - cell_start),
+                  v) != NumberParse::ok)
             return false;
           row.push_back(v);
           if (comma == std::string_view::npos) break;
@@ -871,8 +889,7 @@ void read_version(Loader& loader, const Raw& raw) {
     return;
   }
   if (raw.duplicate) {
-    loader.warn(std::string(name) + " appears more than once; read as version " +
-                std::to_string(Scene::kFormatVersion) + ".");
+    loader.warn(std::string(name) + " appears more than once; read as version " + std::to_string(Scene::kFormatVersion) + ".");
     return;
   }
   std::int64_t version = 0;
@@ -892,8 +909,7 @@ void read_version(Loader& loader, const Raw& raw) {
                 std::to_string(Scene::kFormatVersion) + ".");
   } else if (version > Scene::kFormatVersion) {
     loader.warn(std::string(name) + (loader.form == Form::query ? "=" : " = ") + std::to_string(version) +
-                " is a newer scene format than this Fieldscope reads (version " +
-                std::to_string(Scene::kFormatVersion) +
+                " is a newer scene format than this Fieldscope reads (version " + std::to_string(Scene::kFormatVersion) +
                 "): update Fieldscope; the fields it knows were loaded.");
   }
 }
@@ -957,8 +973,10 @@ std::size_t nesting_depth(std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
@@ -1177,8 +1195,8 @@ bool starts_with_url_scheme(std::string_view text) {
 SceneResult scene_from_query(std::string_view text) {
   Loader loader{Form::query, {}, 0};
   if (text.size() > SceneLimits::max_text) {
-    loader.warn("The link is " + std::to_string(text.size()) + " bytes long; at most " +
-                std::to_string(SceneLimits::max_text) + " are accepted, so the default scene was loaded.");
+    loader.warn("The link is " + std::to_string(text.size()) + " bytes long; at most " + std::to_string(SceneLimits::max_text) +
+                " are accepted, so the default scene was loaded.");
     loader.finish();
     return loader.result;
   }
@@ -1199,8 +1217,7 @@ SceneResult scene_from_query(std::string_view text) {
   std::size_t start = 0;
   while (start <= text.size()) {
     const std::size_t amp = text.find('&', start);
-    const std::string_view segment =
-        text.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
+    const std::string_view segment = text.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
     start = amp == std::string_view::npos ? text.size() + 1 : amp + 1;
     if (segment.empty()) continue;
     const std::size_t eq = segment.find('=');

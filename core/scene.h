@@ -13,7 +13,7 @@
 #include "core/inputs.h"
 #include "core/network.h"
 #include "core/status.h"
-#include "core/text.h"      // format_double: how both forms write numbers
+#include "core/text.h"  // format_double: how both forms write numbers
 
 namespace fs {
 
@@ -27,14 +27,14 @@ struct PhaseGrid {
 
 // The choices of the views: enums, named in the scene's two forms by the tables in core/scene.cpp
 // (section 1) - the names are in the comments.
-enum class Panel { phase, signal, kernels, recurrent, ensemble, gp };  // the tab shown: the names as written
-enum class PhaseQuantity { chi_1, xi_c, lambda, q_star, c_star };     // "chi1" | "xi_c" | "lambda" | "q_star" | "c_star"
-enum class KernelView { single, compare };                            // the scene's architecture, or deep vs recurrent
-enum class CrossTimeScale { covariance, correlation };                // "cov" (K(t,s)) | "corr" (normalised, C(t,s))
-enum class EnsembleSweep { sigma_w2, sigma_b2, depth };               // "w2" | "b2" | "L"
+enum class Panel { phase, signal, kernels, recurrent, ensemble, gp };     // the tab shown: the names as written
+enum class PhaseQuantity { chi_1, xi_c, lambda, q_star, c_star };         // "chi1" | "xi_c" | "lambda" | "q_star" | "c_star"
+enum class KernelView { single, compare };                                // the scene's architecture, or deep vs recurrent
+enum class CrossTimeScale { covariance, correlation };                    // "cov" (K(t,s)) | "corr" (normalised, C(t,s))
+enum class EnsembleSweep { sigma_w2, sigma_b2, depth };                   // "w2" | "b2" | "L"
 enum class EnsembleView { histograms, width, sweep, cross_time, chaos };  // "hist" | "width" | "sweep" | "cross" | "chaos"
 enum class GpData { points, moons, spirals, xor_, circles, fashion_mnist, csv };  // "xor", "fashion-mnist"; the rest as written
-enum class GpView { fit, grid, sweep };                               // predictions | accuracy/evidence over sigma_w^2 x depth | evidence curve
+enum class GpView { fit, grid, sweep };  // predictions | accuracy/evidence over sigma_w^2 x depth | evidence curve
 enum class GpGridQuantity { accuracy, evidence };
 
 struct ViewSpec {
@@ -49,12 +49,12 @@ struct ViewSpec {
 
 // The finite-width ensemble panel (docs/theory.md §5-6, §8.4-8.5): the ensembles simulated and the view shown.
 struct EnsembleViewSpec {
-  int width = 64;                       // N of the histograms and the cross-time bands
-  int members = 256;                    // M networks per ensemble
-  EnsembleSampler sampler = EnsembleSampler::fast;          // "fast" (docs/theory.md §8.4) | "explicit" (real weight matrices)
+  int width = 64;                                            // N of the histograms and the cross-time bands
+  int members = 256;                                         // M networks per ensemble
+  EnsembleSampler sampler = EnsembleSampler::fast;           // "fast" (docs/theory.md §8.4) | "explicit" (real weight matrices)
   EnsemblePrecision precision = EnsemblePrecision::float64;  // "float64" | "float32"
-  int width_min = 8, width_max = 256;   // the N sweep: powers of two from width_min to width_max
-  EnsembleSweep sweep = EnsembleSweep::sigma_w2;  // convergence-rate sweep parameter
+  int width_min = 8, width_max = 256;                        // the N sweep: powers of two from width_min to width_max
+  EnsembleSweep sweep = EnsembleSweep::sigma_w2;             // convergence-rate sweep parameter
   double sweep_min = 1.0, sweep_max = 3.0;
   EnsembleView show = EnsembleView::histograms;
   bool operator==(const EnsembleViewSpec&) const = default;
@@ -62,17 +62,17 @@ struct EnsembleViewSpec {
 
 // The Gaussian-process panel (docs/theory.md §7): data, inference settings and the view shown.
 struct GpViewSpec {
-  GpData dataset = GpData::points;      // points: 1-D regression; csv: labelled rows carried by the link
-  int train = 200, test = 200;          // toy sets and Fashion-MNIST
-  double noise = 0.1;                   // toy sets: coordinate noise
-  std::vector<int> classes;             // Fashion-MNIST class filter, ids 0..9 (empty: all)
-  int downsample = 2;                   // Fashion-MNIST pooling: 1, 2, 4, 7 or 14
-  double sigma_n2 = 0.01;               // observation noise / ridge
-  int readout_from = -1;                // -1: readout at layer/time L only; else averaged over [from, L]
+  GpData dataset = GpData::points;  // points: 1-D regression; csv: labelled rows carried by the link
+  int train = 200, test = 200;      // toy sets and Fashion-MNIST
+  double noise = 0.1;               // toy sets: coordinate noise
+  std::vector<int> classes;         // Fashion-MNIST class filter, ids 0..9 (empty: all)
+  int downsample = 2;               // Fashion-MNIST pooling: 1, 2, 4, 7 or 14
+  double sigma_n2 = 0.01;           // observation noise / ridge
+  int readout_from = -1;            // -1: readout at layer/time L only; else averaged over [from, L]
   GpView show = GpView::fit;
   GpGridQuantity grid_quantity = GpGridQuantity::accuracy;  // grid colour
-  int grid_depth = 20;                  // the grid's depths 1..grid_depth (sigma_w^2 range: the phase grid's)
-  GpSweepParameter sweep = GpSweepParameter::sigma_w2;  // evidence curve parameter: "w2" | "b2" | "L" | "sn2"
+  int grid_depth = 20;                                      // the grid's depths 1..grid_depth (sigma_w^2 range: the phase grid's)
+  GpSweepParameter sweep = GpSweepParameter::sigma_w2;      // evidence curve parameter: "w2" | "b2" | "L" | "sn2"
   // Rows of data carried by the link: (x, y) points of the 1-D set, or labelled rows (features...,
   // label) loaded from a CSV file.
   std::vector<std::vector<double>> points;
@@ -100,9 +100,9 @@ struct SceneLimits {
   static constexpr int max_depth = 1000;
   static constexpr int max_steps = 1001;
   static constexpr int max_grid = 1024;
-  static constexpr int max_width = 16384;        // ensemble width N
-  static constexpr int max_members = 1000000;    // ensemble members M
-  static constexpr int max_gp_points = 20000;    // GP training + test points
+  static constexpr int max_width = 16384;      // ensemble width N
+  static constexpr int max_members = 1000000;  // ensemble members M
+  static constexpr int max_gp_points = 20000;  // GP training + test points
   static constexpr int max_gp_grid_depth = 200;
   static constexpr double max_variance = 1e4;
   static constexpr std::size_t max_text = 1 << 20;  // bytes of JSON or query accepted
@@ -118,10 +118,10 @@ struct SceneResult {
 // Checks ranges and consistency; returns the first problem.
 Status validate_scene(const Scene& scene);
 
-std::string scene_to_json(const Scene& scene);           // pretty-printed, canonical
+std::string scene_to_json(const Scene& scene);  // pretty-printed, canonical
 SceneResult scene_from_json(std::string_view json_text);
-std::string scene_to_query(const Scene& scene);          // "v=1&arch=deep&act=tanh&w2=1.5&..."
-SceneResult scene_from_query(std::string_view query);   // accepts a leading '?' or a full URL
+std::string scene_to_query(const Scene& scene);        // "v=1&arch=deep&act=tanh&w2=1.5&..."
+SceneResult scene_from_query(std::string_view query);  // accepts a leading '?' or a full URL
 
 // Enum names used by both forms (the network's own: core/network.h), for the UI and the CLI too.
 const char* input_kind_name(InputKind k);

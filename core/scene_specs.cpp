@@ -116,7 +116,9 @@ GpSceneData gp_scene_data(const Scene& scene, const std::string& fashion_mnist_d
     d.problem.classification = false;
     d.problem.x_train.resize(n, 1);
     d.problem.y_train.resize(static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i) d.problem.x_train(i, 0) = pts[static_cast<std::size_t>(i)][0], d.problem.y_train[static_cast<std::size_t>(i)] = pts[static_cast<std::size_t>(i)][1];
+    for (int i = 0; i < n; ++i)
+      d.problem.x_train(i, 0) = pts[static_cast<std::size_t>(i)][0],
+                           d.problem.y_train[static_cast<std::size_t>(i)] = pts[static_cast<std::size_t>(i)][1];
     const auto [lo, hi] = gp_regression_range(pts);
     d.problem.x_test.resize(curve_points, 1);
     for (int i = 0; i < curve_points; ++i) d.problem.x_test(i, 0) = lo + (hi - lo) * i / (curve_points - 1);

@@ -20,7 +20,8 @@ std::string echo_user_text(std::string_view text) {
   std::string out;
   for (std::size_t i = 0; i < text.size() && i < kMax; ++i) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
-    const bool plain = c >= 0x20 && c < 0x7f && c != '<' && c != '>' && c != '&' && c != '"' && c != '\'' && c != '`' && c != '\\';
+    const bool plain =
+        c >= 0x20 && c < 0x7f && c != '<' && c != '>' && c != '&' && c != '"' && c != '\'' && c != '`' && c != '\\';
     out += plain ? static_cast<char>(c) : '?';
   }
   if (text.size() > kMax) out += "...";

@@ -155,8 +155,8 @@ std::string percent_encode_keeping(std::string_view in, std::string_view also_ke
   std::string out;
   for (char ch : in) {
     const unsigned char c = static_cast<unsigned char>(ch);
-    const bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                      c == '.' || c == '_' || c == '~' || also_kept.find(ch) != std::string_view::npos;
+    const bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+                      c == '_' || c == '~' || also_kept.find(ch) != std::string_view::npos;
     if (keep) {
       out += ch;
     } else {
@@ -206,8 +206,7 @@ bool valid_utf8_without_controls(std::string_view s) {
     for (int k = 1; k <= extra; ++k)
       if ((static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]) & 0xc0) != 0x80) return false;
     const unsigned char next = static_cast<unsigned char>(s[i + 1]);
-    if ((c == 0xe0 && next < 0xa0) || (c == 0xed && next > 0x9f) || (c == 0xf0 && next < 0x90) ||
-        (c == 0xf4 && next > 0x8f))
+    if ((c == 0xe0 && next < 0xa0) || (c == 0xed && next > 0x9f) || (c == 0xf0 && next < 0x90) || (c == 0xf4 && next > 0x8f))
       return false;  // overlong, surrogate, beyond U+10FFFF
     i += static_cast<std::size_t>(extra) + 1;
   }

@@ -8,7 +8,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 packages=(
-  g++ cmake ninja-build pkg-config
+  g++ cmake ninja-build pkg-config clang-format
   libeigen3-dev doctest-dev nlohmann-json3-dev libcli11-dev librandom123-dev libstb-dev
   emscripten
   python3 python3-numpy python3-scipy libopenblas0-pthread

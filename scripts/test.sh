@@ -16,6 +16,8 @@ stage() {  # stage NAME COMMAND...
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
 }
 
+# One formatting authority (.clang-format): every C++ file as clang-format writes it.
+stage "format (clang-format)" bash -c 'git ls-files -z "*.cpp" "*.h" | xargs -0 clang-format --dry-run --Werror'
 stage "native build" cmake --build --preset native -j "$jobs"
 stage "native tests" ctest --preset native -j "$jobs"
 stage "sanitizer build" cmake --build --preset asan -j "$jobs"

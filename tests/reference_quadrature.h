@@ -75,8 +75,8 @@ inline double mean_1d(const std::function<double(double)>& f, double q, double t
 }
 
 // E[f(u) g(v)] for (u, v) with variances q1, q2 and covariance c; f and g kinked at 0 at most.
-inline double mean_2d(const std::function<double(double)>& f, const std::function<double(double)>& g, double q1,
-                      double q2, double c, double tol = 1e-13) {
+inline double mean_2d(const std::function<double(double)>& f, const std::function<double(double)>& g, double q1, double q2,
+                      double c, double tol = 1e-13) {
   const double s1 = std::sqrt(q1), s2 = std::sqrt(q2);
   const double rho = std::clamp(c / (s1 * s2), -1.0, 1.0);
   const double rp = std::sqrt(std::max(0.0, 1 - rho * rho));
@@ -84,8 +84,8 @@ inline double mean_2d(const std::function<double(double)>& f, const std::functio
     // v = s2 (rho z1 + rp z2) changes sign at z2 = -rho z1 / rp.
     std::vector<double> breaks;
     if (rp > 0) breaks.push_back(-rho * z1 / rp);
-    const double in = rp > 0 ? integrate_split([&](double z2) { return g(s2 * (rho * z1 + rp * z2)) * gauss_density(z2); }, -12, 12,
-                                               breaks, 0.1 * tol)
+    const double in = rp > 0 ? integrate_split([&](double z2) { return g(s2 * (rho * z1 + rp * z2)) * gauss_density(z2); }, -12,
+                                               12, breaks, 0.1 * tol)
                              : g(s2 * rho * z1);
     return f(s1 * z1) * in * gauss_density(z1);
   };

@@ -25,8 +25,8 @@ std::vector<Activation> all_activations() {
 struct Point {
   double q1, q2, rho;
 };
-const Point kPoints[] = {{1.0, 1.0, 0.3},   {0.5, 2.0, -0.7},   {0.02, 0.3, 0.95}, {3.0, 0.7, 0.999},
-                         {1.3, 1.3, -0.999}, {0.8, 0.4, 0.0},   {2.0, 2.0, 1.0},   {4.0, 6.0, 0.5}};
+const Point kPoints[] = {{1.0, 1.0, 0.3},    {0.5, 2.0, -0.7}, {0.02, 0.3, 0.95}, {3.0, 0.7, 0.999},
+                         {1.3, 1.3, -0.999}, {0.8, 0.4, 0.0},  {2.0, 2.0, 1.0},   {4.0, 6.0, 0.5}};
 
 std::function<double(double)> phi_of(const Activation& a) {
   return [a](double x) { return a.phi(x); };
@@ -133,7 +133,8 @@ TEST_CASE("erf: Hermite series at a tight tolerance equals Williams' closed form
         CHECK(series_pair(s1, s2, rho) == doctest::Approx(closed).epsilon(1e-13).scale(1));
         // At the default tolerance the error stays within its bound.
         const double scale = std::sqrt(mean_phi_sq(act, q) * mean_phi_sq(act, 1.7 * q));
-        const double fast = series_pair(hermite_series(act, PairFunction::phi, q), hermite_series(act, PairFunction::phi, 1.7 * q), rho);
+        const double fast =
+            series_pair(hermite_series(act, PairFunction::phi, q), hermite_series(act, PairFunction::phi, 1.7 * q), rho);
         CHECK(std::abs(fast - closed) <= kSeriesTolerance * scale);
       }
     }
@@ -176,7 +177,8 @@ TEST_CASE("very large variances are flagged as inexact, and still close to the r
   integrator.set_variances({40.0, 1.0});
   CHECK(integrator.inexact_variances() == 1);
   const double c = 0.9 * std::sqrt(40.0);
-  const double ref = reference::mean_2d([](double x) { return std::tanh(x); }, [](double x) { return std::tanh(x); }, 40.0, 1.0, c);
+  const double ref =
+      reference::mean_2d([](double x) { return std::tanh(x); }, [](double x) { return std::tanh(x); }, 40.0, 1.0, c);
   CHECK(integrator(0, 1, c) == doctest::Approx(ref).epsilon(1e-6));
 }
 

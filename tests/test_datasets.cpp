@@ -21,13 +21,15 @@ namespace {
 // A file name no other test run uses at the same time.
 std::string temp_path(const std::string& stem) {
   static int counter = 0;
-  return "/tmp/fieldscope_test_" + stem + "_" +
-         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + "_" + std::to_string(counter++) + ".csv";
+  return "/tmp/fieldscope_test_" + stem + "_" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) +
+         "_" + std::to_string(counter++) + ".csv";
 }
 
 struct TempFile {
   std::string path;
-  TempFile(const std::string& stem, const std::string& text) : path(temp_path(stem)) { std::ofstream(path, std::ios::binary) << text; }
+  TempFile(const std::string& stem, const std::string& text) : path(temp_path(stem)) {
+    std::ofstream(path, std::ios::binary) << text;
+  }
   ~TempFile() { std::remove(path.c_str()); }
 };
 
@@ -134,7 +136,8 @@ TEST_CASE("Fashion-MNIST from Debian's package: sizes, balanced classes, first l
     for (int r : {0, 6, 13})
       for (int c : {0, 7, 13}) {
         const double mean = (img[(2 * r) * 28 + 2 * c] + img[(2 * r) * 28 + 2 * c + 1] + img[(2 * r + 1) * 28 + 2 * c] +
-                             img[(2 * r + 1) * 28 + 2 * c + 1]) / (4 * 255.0);
+                             img[(2 * r + 1) * 28 + 2 * c + 1]) /
+                            (4 * 255.0);
         CHECK(split.test.x(a, r * 14 + c) == doctest::Approx(mean).epsilon(1e-15));
       }
   }
@@ -174,8 +177,10 @@ TEST_CASE("toy sets without noise lie exactly on their curves; labels are balanc
       switch (kind) {
         case DatasetKind::moons:
           // Upper half circle of radius 1 around (-0.5, -0.25), or the lower one around (0.5, 0.25).
-          if (label == 0) CHECK((std::hypot(x + 0.5, y + 0.25) == doctest::Approx(1.0).epsilon(1e-14) && y + 0.25 >= -1e-15));
-          else CHECK((std::hypot(x - 0.5, y - 0.25) == doctest::Approx(1.0).epsilon(1e-14) && y - 0.25 <= 1e-15));
+          if (label == 0)
+            CHECK((std::hypot(x + 0.5, y + 0.25) == doctest::Approx(1.0).epsilon(1e-14) && y + 0.25 >= -1e-15));
+          else
+            CHECK((std::hypot(x - 0.5, y - 0.25) == doctest::Approx(1.0).epsilon(1e-14) && y - 0.25 <= 1e-15));
           break;
         case DatasetKind::circles: CHECK(std::hypot(x, y) == doctest::Approx(label == 0 ? 1.0 : 0.5).epsilon(1e-14)); break;
         case DatasetKind::spirals: {
@@ -190,8 +195,10 @@ TEST_CASE("toy sets without noise lie exactly on their curves; labels are balanc
         default: CHECK(label == (x * y > 0 ? 0 : 1)); break;
       }
     }
-    if (kind != DatasetKind::xor_) CHECK(ones == 200);
-    else CHECK(std::abs(ones - 200) < 4 * 10);  // binomial(400, 1/2): sd 10
+    if (kind != DatasetKind::xor_)
+      CHECK(ones == 200);
+    else
+      CHECK(std::abs(ones - 200) < 4 * 10);  // binomial(400, 1/2): sd 10
   }
   spec.kind = DatasetKind::moons;
   const DatasetSplit a = make_dataset(spec), b = make_dataset(spec);
@@ -309,8 +316,10 @@ TEST_CASE("Fashion-MNIST from a smaller directory (the web build's subset): a re
     put32(static_cast<std::uint32_t>(items));
     if (images) put32(28), put32(28);
     for (int a = 0; a < items; ++a) {
-      if (images) bytes.append(784, static_cast<char>(a));
-      else bytes.push_back(static_cast<char>(a % 10));
+      if (images)
+        bytes.append(784, static_cast<char>(a));
+      else
+        bytes.push_back(static_cast<char>(a % 10));
     }
     std::ofstream(dir + "/" + stem, std::ios::binary) << bytes;
   };
@@ -363,7 +372,8 @@ TEST_CASE("a received copy of the Fashion-MNIST files: matching files pass; miss
   if (fashion_mnist_available()) {
     // Debian's package itself, with its files' sizes as the received counts.
     std::vector<long long> sizes;
-    for (const std::string& name : names) sizes.push_back(static_cast<long long>(std::filesystem::file_size(kFashionMnistDir + ("/" + name))));
+    for (const std::string& name : names)
+      sizes.push_back(static_cast<long long>(std::filesystem::file_size(kFashionMnistDir + ("/" + name))));
     CHECK(check_fashion_mnist_files(kFashionMnistDir, sizes).ok());
   }
   const std::string dir = temp_path("fashion_received") + ".d";
@@ -388,7 +398,8 @@ TEST_CASE("a received copy of the Fashion-MNIST files: matching files pass; miss
   differs[0] += 1;
   CHECK(check_fashion_mnist_files(dir, differs).message == "train-images-idx3-ubyte.gz arrived incomplete");
   CHECK(check_fashion_mnist_files(dir, {sizes[0], sizes[1], sizes[2]}).message == "t10k-labels-idx1-ubyte.gz arrived incomplete");
-  CHECK(check_fashion_mnist_files(dir, {sizes[0], 0, sizes[2], sizes[3]}).message == "train-labels-idx1-ubyte.gz arrived incomplete");
+  CHECK(check_fashion_mnist_files(dir, {sizes[0], 0, sizes[2], sizes[3]}).message ==
+        "train-labels-idx1-ubyte.gz arrived incomplete");
   std::filesystem::remove(dir + "/" + names[1]);
   const Status missing = check_fashion_mnist_files(dir, sizes);
   CHECK(missing.code == StatusCode::invalid_input);
@@ -405,7 +416,8 @@ TEST_CASE("a received copy of the Fashion-MNIST files: matching files pass; miss
   CHECK(check_with(3, gzip_stored(floats)).message.find("data type other than unsigned bytes") != std::string::npos);
   // Well-formed idx files that do not belong together.
   CHECK(check_with(1, gzip_stored(idx_bytes({4}))).message == "train files do not hold matching labels and 28 x 28 images");
-  CHECK(check_with(2, gzip_stored(idx_bytes({2, 27, 28}))).message == "t10k files do not hold matching labels and 28 x 28 images");
+  CHECK(check_with(2, gzip_stored(idx_bytes({2, 27, 28}))).message ==
+        "t10k files do not hold matching labels and 28 x 28 images");
   CHECK(check_with(3, gzip_stored(idx_bytes({2, 1}))).message == "t10k files do not hold matching labels and 28 x 28 images");
   CHECK(check_fashion_mnist_files(dir, sizes).ok());
   std::filesystem::remove_all(dir);

@@ -96,7 +96,8 @@ std::vector<double> flatten(const EnsembleResult& r) {
   for (const auto* kernels : {&r.aux, &r.gram})
     for (const KernelEnsemble& k : *kernels) {
       for (const EnsembleStat& s : k.entries) put(s);
-      for (Eigen::Index i = 0; i < k.covariance.size(); ++i) v.push_back(k.covariance.data()[i]), v.push_back(k.covariance_se.data()[i]);
+      for (Eigen::Index i = 0; i < k.covariance.size(); ++i)
+        v.push_back(k.covariance.data()[i]), v.push_back(k.covariance_se.data()[i]);
     }
   for (const auto* stats : {&r.aux_two_time, &r.gram_two_time, &r.correlation})
     for (const EnsembleStat& s : *stats) put(s);
@@ -297,9 +298,11 @@ TEST_CASE("exact finite-N variances of the deep aux field: critical ReLU and lin
         CHECK(std::fabs(st.variance / (c_bar * c_bar) - exact) < 4 * st.variance_se / (c_bar * c_bar));
         CHECK(std::fabs(st.mean - c_bar) < 4 * st.mean_se);
         // The leading order k (l + 1) / N is clearly not the finite-N answer here (the test has power).
-        if (l == depth) CHECK(std::fabs(st.variance / (c_bar * c_bar) - c.k * (l + 1) / n) > 4 * st.variance_se / (c_bar * c_bar));
+        if (l == depth)
+          CHECK(std::fabs(st.variance / (c_bar * c_bar) - c.k * (l + 1) / n) > 4 * st.variance_se / (c_bar * c_bar));
         // MSE = variance + bias^2 (up to the (M-1)/M of the unbiased variance).
-        CHECK(st.mse == doctest::Approx(st.variance * (s.members - 1.0) / s.members + (st.mean - c_bar) * (st.mean - c_bar)).epsilon(1e-9));
+        CHECK(st.mse ==
+              doctest::Approx(st.variance * (s.members - 1.0) / s.members + (st.mean - c_bar) * (st.mean - c_bar)).epsilon(1e-9));
       }
       if (c.kind == ActivationKind::linear) {
         // Linear deep net: J^l = W^l, |W v|^2 = sigma_w^2 chi^2_N / N for unit v, independent per layer, so
@@ -394,7 +397,9 @@ TEST_CASE("fast samplers equal explicit weight matrices in distribution (docs/th
     InputSet in = example_inputs(c.inputs);
     if (c.input == InputMode::sequence) {  // a different x^t at every step
       in.x.clear();
-      for (int t = 0; t <= c.depth; ++t) in.x.push_back(example_inputs(3).x[0].topRows(c.inputs) * (1.0 - 0.2 * t) + Eigen::MatrixXd::Constant(c.inputs, 3, 0.1 * t));
+      for (int t = 0; t <= c.depth; ++t)
+        in.x.push_back(example_inputs(3).x[0].topRows(c.inputs) * (1.0 - 0.2 * t) +
+                       Eigen::MatrixXd::Constant(c.inputs, 3, 0.1 * t));
     }
     EnsembleSpec s = spec_of(c.arch, c.kind, 1.8, 0.2, c.depth, c.width, 6000);
     s.network.bias_mode = c.bias;
@@ -426,7 +431,7 @@ TEST_CASE("float32 uses the same random numbers as float64: the statistics diffe
     s.precision = EnsemblePrecision::float32;
     const EnsembleResult r32 = run_ensemble(s, in);
     const EnsembleStat &a = r64.aux[5].at(1, 0), &b = r32.aux[5].at(1, 0);
-    CHECK(a.mean != b.mean);                                     // really computed in float
+    CHECK(a.mean != b.mean);                                       // really computed in float
     CHECK(std::fabs(a.mean - b.mean) < 1e-5 * std::fabs(a.mean));  // a few float ulps, far below the SE
     CHECK(std::fabs(a.mean - b.mean) < 0.01 * a.mean_se);
     CHECK(std::fabs(a.variance - b.variance) < 1e-3 * a.variance);
@@ -447,8 +452,7 @@ TEST_CASE("the same numbers for 1, 2 and 4 threads and for any time slicing (STY
       set_thread_count(threads);
       CHECK(bitwise_equal(flatten(run_ensemble(s, in)), reference));
       EnsembleJob job(s, in);
-      while (!job.step(1e-5)) {
-      }  // many tiny slices: different batch sizes
+      while (!job.step(1e-5)) {}  // many tiny slices: different batch sizes
       CHECK(bitwise_equal(flatten(job.result()), reference));
     }
   }
@@ -540,7 +544,8 @@ TEST_CASE("within-layer covariance of kernel entries: symmetric, diagonal = vari
   CHECK((k.covariance - k.covariance.transpose()).norm() == 0.0);
   for (int i = 0; i < 3; ++i) CHECK(k.covariance(i, i) == k.entries[i].variance);
   for (int i = 0; i < 3; ++i)
-    for (int j = 0; j < 3; ++j) CHECK(std::fabs(k.covariance(i, j)) <= std::sqrt(k.covariance(i, i) * k.covariance(j, j)) * (1 + 1e-12));
+    for (int j = 0; j < 3; ++j)
+      CHECK(std::fabs(k.covariance(i, j)) <= std::sqrt(k.covariance(i, i) * k.covariance(j, j)) * (1 + 1e-12));
   // Entries of one kernel fluctuate together (they share every weight): clearly positive covariance.
   CHECK(k.covariance(0, 2) > 4 * k.covariance_se(0, 2));
   // Histograms: raw values of the first members, whose mean is the ensemble mean's estimate.

@@ -387,8 +387,7 @@ TEST_CASE("Monte Carlo: deep tanh network with two inputs, N = 64 (D and m of ev
 namespace {
 // Ensemble of recurrent ReLU networks with an explicit shared N x N weight matrix, shared bias, input at
 // t = 0 only: samples of C-hat^T.
-std::vector<Eigen::VectorXd> relu_rnn_ensemble(double w2, double b2, double g, int T, int N, int members,
-                                               std::uint64_t seed) {
+std::vector<Eigen::VectorXd> relu_rnn_ensemble(double w2, double b2, double g, int T, int N, int members, std::uint64_t seed) {
   Normals normal(seed);
   std::vector<Eigen::VectorXd> samples;
   Eigen::MatrixXd W(N, N);
@@ -453,7 +452,8 @@ TEST_CASE("correlation length: the MFT fit recovers -1/ln chi_c, the finite-N sh
   const double s1000 = (at_1000.xi_finite - at_1000.xi_mft) * 1000, s2000 = (at_2000.xi_finite - at_2000.xi_mft) * 2000;
   CHECK(s1000 == doctest::Approx(s2000).epsilon(0.03));
   CHECK(at_64.correlation_mft.size() == 41);
-  const CorrelationLength one = finite_width_correlation_length(finite_width(spec_of(ActivationKind::tanh, 4, 0.05, 5, Architecture::deep)), 64);
+  const CorrelationLength one =
+      finite_width_correlation_length(finite_width(spec_of(ActivationKind::tanh, 4, 0.05, 5, Architecture::deep)), 64);
   CHECK(one.status.code == StatusCode::not_defined);
 }
 

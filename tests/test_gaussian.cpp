@@ -59,8 +59,10 @@ TEST_CASE("tanh_vectorizable agrees with the C library to a few ulp, in double a
       const T x = static_cast<T>(x0 + (x1 - x0) * (double(i) / steps));
       const double ref = std::tanh(double(x));
       const double got = double(tanh_vectorizable(x));
-      if (ref != 0) worst = std::max(worst, std::abs(got - ref) / std::abs(ref) / double(std::numeric_limits<T>::epsilon()));
-      else worst = std::max(worst, std::abs(got) > 0 ? 1e300 : 0.0);
+      if (ref != 0)
+        worst = std::max(worst, std::abs(got - ref) / std::abs(ref) / double(std::numeric_limits<T>::epsilon()));
+      else
+        worst = std::max(worst, std::abs(got) > 0 ? 1e300 : 0.0);
     }
     return worst;
   };

@@ -158,7 +158,9 @@ TEST_CASE("ReLU readout kernel at depth 0 is the arc-cosine kernel (Cho & Saul 2
   double worst = 0;
   for (int a = 0; a < 12; ++a)
     for (int b = 0; b < 12; ++b) {
-      const auto k0 = [&](int i, int j) { return spec.network.input_variance() * p.x_train.row(i).dot(p.x_train.row(j)) / 2 + spec.network.sigma_b2; };
+      const auto k0 = [&](int i, int j) {
+        return spec.network.input_variance() * p.x_train.row(i).dot(p.x_train.row(j)) / 2 + spec.network.sigma_b2;
+      };
       const double q1 = k0(a, a), q2 = k0(b, b), c = k0(a, b);
       const double theta = std::acos(std::clamp(c / std::sqrt(q1 * q2), -1.0, 1.0));
       const double e = std::sqrt(q1 * q2) / (2 * kPi) * (std::sin(theta) + (kPi - theta) * std::cos(theta));
@@ -267,9 +269,9 @@ TEST_CASE("the averaged deep readout is sigma_b^2 + sigma_w^2/n^2 [sum_t E_t[phi
   // At N = infinity the layers are independent (docs/theory.md §2), so the cross-layer terms are products
   // of one-point means: nonzero for ReLU, leaky ReLU, GELU, softplus; zero for tanh.
   const GpProblem p = toy_problem(DatasetKind::circles, 10, 0);
-  for (const Activation act : {Activation{ActivationKind::relu, 1.0}, Activation{ActivationKind::gelu, 1.0},
-                               Activation{ActivationKind::softplus, 1.0}, Activation{ActivationKind::leaky_relu, 0.2},
-                               Activation{ActivationKind::tanh, 1.0}}) {
+  for (const Activation act :
+       {Activation{ActivationKind::relu, 1.0}, Activation{ActivationKind::gelu, 1.0}, Activation{ActivationKind::softplus, 1.0},
+        Activation{ActivationKind::leaky_relu, 0.2}, Activation{ActivationKind::tanh, 1.0}}) {
     for (int from : {0, 2}) {
       CAPTURE(act.name());
       CAPTURE(from);
@@ -284,8 +286,10 @@ TEST_CASE("the averaged deep readout is sigma_b^2 + sigma_w^2/n^2 [sum_t E_t[phi
       CHECK(r.kernel == r.kernel.transpose());
       // The cross-layer terms matter except for odd phi: the t = s-only formula is far off.
       const double off = max_abs(averaged_readout_reference(spec, k, false) - expected) / max_abs(expected);
-      if (act.odd()) CHECK(off == 0);
-      else CHECK(off > 0.05);
+      if (act.odd())
+        CHECK(off == 0);
+      else
+        CHECK(off > 0.05);
     }
   }
 }
@@ -430,8 +434,9 @@ TEST_CASE("Monte Carlo: finite deep ReLU networks give the averaged readout kern
     const double se = std::sqrt((sum_sq[e] / networks - mean * mean) / (networks - 1.0));
     const double z_new = (mean - theory.kernel(entry_a[e], entry_b[e])) / se;
     const double z_old = (mean - old_formula(entry_a[e], entry_b[e])) / se;
-    INFO("Monte Carlo " << mean << " +- " << se << "; with cross-layer terms " << theory.kernel(entry_a[e], entry_b[e]) << " (z = " << z_new
-                        << "), t = s only " << old_formula(entry_a[e], entry_b[e]) << " (z = " << z_old << ")");
+    INFO("Monte Carlo " << mean << " +- " << se << "; with cross-layer terms " << theory.kernel(entry_a[e], entry_b[e])
+                        << " (z = " << z_new << "), t = s only " << old_formula(entry_a[e], entry_b[e]) << " (z = " << z_old
+                        << ")");
     CHECK(std::abs(z_new) < 4);
     CHECK(std::abs(z_old) > 15);
   }
@@ -571,14 +576,15 @@ TEST_CASE("the jitter path: a rank-deficient kernel is regularised, reported, an
   }
 
   // A rank-1 kernel (all ones) needs jitter too; a negative definite one cannot be rescued.
-  const GpSolveResult ones = gp_solve(Eigen::MatrixXd::Ones(3, 3), Eigen::MatrixXd(0, 3), Eigen::VectorXd(0),
-                                      Eigen::MatrixXd::Ones(3, 1), 0.0, false);
+  const GpSolveResult ones =
+      gp_solve(Eigen::MatrixXd::Ones(3, 3), Eigen::MatrixXd(0, 3), Eigen::VectorXd(0), Eigen::MatrixXd::Ones(3, 1), 0.0, false);
   CHECK(ones.status.ok());
   CHECK(ones.jitter > 0);
   Eigen::MatrixXd negative = Eigen::MatrixXd::Identity(3, 3);
   negative(1, 1) = -1;
   negative(2, 2) = 3;  // mean variance 1, one negative eigenvalue
-  const GpSolveResult bad = gp_solve(negative, Eigen::MatrixXd(0, 3), Eigen::VectorXd(0), Eigen::MatrixXd::Ones(3, 1), 0.0, false);
+  const GpSolveResult bad =
+      gp_solve(negative, Eigen::MatrixXd(0, 3), Eigen::VectorXd(0), Eigen::MatrixXd::Ones(3, 1), 0.0, false);
   CHECK(bad.status.code == StatusCode::numerical);
   CHECK(bad.status.message.find("not positive definite") != std::string::npos);
   Eigen::MatrixXd nan_kernel = Eigen::MatrixXd::Identity(2, 2);
@@ -839,10 +845,12 @@ TEST_CASE("the solve is sliced: the same bits for any budget and thread count, s
   const double log_det = 2 * l.diagonal().array().log().sum();
   CHECK(max_abs(whole.result.solve.mean - mean) < 1e-9 * max_abs(mean));
   double evidence = 0;
-  for (int c = 0; c < 4; ++c) evidence += -0.5 * targets.train.col(c).dot(alpha.col(c)) - 0.5 * log_det - 0.5 * double(n) * std::log(2 * kPi);
+  for (int c = 0; c < 4; ++c)
+    evidence += -0.5 * targets.train.col(c).dot(alpha.col(c)) - 0.5 * log_det - 0.5 * double(n) * std::log(2 * kPi);
   CHECK(whole.result.solve.log_evidence == doctest::Approx(evidence).epsilon(1e-10));
   for (Eigen::Index i = 0; i < m; i += 7)
-    CHECK(whole.result.solve.variance(i) == doctest::Approx(k(n + i, n + i) - k.row(n + i).head(n).dot(inv_ks.col(i))).epsilon(1e-8));
+    CHECK(whole.result.solve.variance(i) ==
+          doctest::Approx(k(n + i, n + i) - k.row(n + i).head(n).dot(inv_ks.col(i))).epsilon(1e-8));
   CHECK(max_abs(whole.result.solve.train_mean - k.topLeftCorner(n, n) * alpha) < 1e-9 * max_abs(mean));
 
   // Tiny budgets (one unit of work per step) on one and on two threads: every bit the same.

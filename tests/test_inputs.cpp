@@ -163,12 +163,12 @@ TEST_CASE("gaussian inputs: N(0, r^2) moments within 4 standard errors") {
     if (std::abs(z[i]) > 3.0) tail += 1;
   }
   m1 /= n, m2 /= n, m4 /= n, lag /= n - 1, tail /= n;
-  CHECK(std::abs(m1) < 4.0 / std::sqrt(n));                          // SE of the mean: 1/sqrt(n)
-  CHECK(std::abs(m2 - 1.0) < 4.0 * std::sqrt(2.0 / n));              // SE of E z^2: sqrt((3 - 1)/n)
-  CHECK(std::abs(m4 - 3.0) < 4.0 * std::sqrt(96.0 / n));             // SE of E z^4: sqrt((105 - 9)/n)
-  CHECK(std::abs(lag) < 4.0 / std::sqrt(n));                         // neighbours independent
-  const double p3 = 0.0026997960632601866;                           // P(|z| > 3)
-  CHECK(std::abs(tail - p3) < 4.0 * std::sqrt(p3 * (1 - p3) / n));   // the tails (log accuracy)
+  CHECK(std::abs(m1) < 4.0 / std::sqrt(n));                         // SE of the mean: 1/sqrt(n)
+  CHECK(std::abs(m2 - 1.0) < 4.0 * std::sqrt(2.0 / n));             // SE of E z^2: sqrt((3 - 1)/n)
+  CHECK(std::abs(m4 - 3.0) < 4.0 * std::sqrt(96.0 / n));            // SE of E z^4: sqrt((105 - 9)/n)
+  CHECK(std::abs(lag) < 4.0 / std::sqrt(n));                        // neighbours independent
+  const double p3 = 0.0026997960632601866;                          // P(|z| > 3)
+  CHECK(std::abs(tail - p3) < 4.0 * std::sqrt(p3 * (1 - p3) / n));  // the tails (log accuracy)
 
   // E[G_aa] = r^2 for another radius.
   spec.radius = 2.0;
@@ -224,11 +224,11 @@ TEST_CASE("CSV inputs: accepted shapes") {
   CHECK(r.inputs.x[0](1, 2) == 6.0);
 
   const char* same_data[] = {
-      "x,y,z\n1,2,3\n4,5,6",                    // header
-      "\xEF\xBB\xBFx;y;z\r\n1;2;3\r\n4;5;6\r\n",  // BOM, semicolons, CRLF
+      "x,y,z\n1,2,3\n4,5,6",                        // header
+      "\xEF\xBB\xBFx;y;z\r\n1;2;3\r\n4;5;6\r\n",    // BOM, semicolons, CRLF
       "# inputs\n1, 2, 3,\n\n4 ,5, 6, # second\n",  // comments, trailing commas, spaces, blank line
-      "1 2 3\n\t4\t5   6\n",                     // whitespace-separated
-      "+1,2e0,0.3e1\n4.,.5e1,6",                 // number spellings
+      "1 2 3\n\t4\t5   6\n",                        // whitespace-separated
+      "+1,2e0,0.3e1\n4.,.5e1,6",                    // number spellings
   };
   for (const char* text : same_data) {
     INFO(text);

@@ -36,11 +36,14 @@ TEST_CASE("parallel_for visits every index exactly once, for any count, grain an
     for (int count : {0, 1, 2, 7, 64, 1001}) {
       for (int grain : {1, 3, 64, 5000}) {
         std::vector<std::atomic<int>> visits(static_cast<std::size_t>(count));
-        parallel_for(count, [&](int begin, int end) {
-          CHECK(begin < end);
-          CHECK((end - begin <= grain || grain <= 1 || end == count));
-          for (int i = begin; i < end; ++i) visits[static_cast<std::size_t>(i)]++;
-        }, grain);
+        parallel_for(
+            count,
+            [&](int begin, int end) {
+              CHECK(begin < end);
+              CHECK((end - begin <= grain || grain <= 1 || end == count));
+              for (int i = begin; i < end; ++i) visits[static_cast<std::size_t>(i)]++;
+            },
+            grain);
         int wrong = 0;
         for (auto& v : visits) wrong += v.load() != 1;
         CHECK(wrong == 0);
@@ -104,18 +107,17 @@ TEST_CASE("deep, recurrent and phase-diagram jobs give identical numbers with 1 
     ThreadCount tc(max_thread_count());
     // Small slices, so the job is resumed between chunks many times.
     DeepKernelJob deep_job(deep, inputs.gram());
-    while (!deep_job.step(1e-5)) {
-    }
+    while (!deep_job.step(1e-5)) {}
     deep_all = deep_job.take_result();
     RecurrentKernelJob rec_job(rec, inputs);
-    while (!rec_job.step(1e-5)) {
-    }
+    while (!rec_job.step(1e-5)) {}
     rec_all = rec_job.take_result();
     phase_all = phase_diagram(phase);
   }
   REQUIRE(deep_one.status.ok());
   REQUIRE(deep_one.kernel.size() == deep_all.kernel.size());
-  for (std::size_t l = 0; l < deep_one.kernel.size(); ++l) CHECK((deep_one.kernel[l].array() == deep_all.kernel[l].array()).all());
+  for (std::size_t l = 0; l < deep_one.kernel.size(); ++l)
+    CHECK((deep_one.kernel[l].array() == deep_all.kernel[l].array()).all());
   REQUIRE(deep_one.ntk.size() == deep_all.ntk.size());
   for (std::size_t l = 0; l < deep_one.ntk.size(); ++l) CHECK((deep_one.ntk[l].array() == deep_all.ntk[l].array()).all());
   REQUIRE(rec_one.status.ok());

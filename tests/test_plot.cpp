@@ -63,8 +63,8 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 TEST_CASE("nice ticks: 1-2-5 steps that cover the range with about the target count") {
   std::vector<std::pair<double, double>> ranges = {
-      {0, 1}, {0, 0.3}, {-7.3, 12.9}, {-7.3, -2.1}, {-1e-3, 1e-3}, {0.5, 4.0}, {1e-300, 3e-300}, {-1e308, 1e308},
-      {1e8, 1e8 + 1e-3}, {123456, 123457}, {-5e-12, 3e-12}, {0, 1e15}, {0.999, 1.001}, {2, 1000}};
+      {0, 1},          {0, 0.3},          {-7.3, 12.9},     {-7.3, -2.1},    {-1e-3, 1e-3}, {0.5, 4.0},     {1e-300, 3e-300},
+      {-1e308, 1e308}, {1e8, 1e8 + 1e-3}, {123456, 123457}, {-5e-12, 3e-12}, {0, 1e15},     {0.999, 1.001}, {2, 1000}};
   // A sweep of spans over 24 decades, with offsets of both signs.
   for (int e = -12; e <= 12; ++e)
     for (double factor : {1.0, 1.7, 3.3, 7.9})
@@ -139,7 +139,7 @@ TEST_CASE("log ticks: decades, decade steps for wide ranges, 1-2-5 for narrow on
       for (std::size_t i = 0; i < ticks.size(); ++i) {
         const double exponent = std::log10(ticks[i]);
         CHECK(exponent == doctest::Approx(std::round(exponent)).epsilon(1e-12));  // a power of ten
-        CHECK(std::fmod(std::round(exponent), std::round(step)) == 0);           // at a multiple of the step
+        CHECK(std::fmod(std::round(exponent), std::round(step)) == 0);            // at a multiple of the step
         CHECK(ticks[i] >= min * (1 - 1e-12));
         CHECK(ticks[i] <= max * (1 + 1e-12));
       }
@@ -192,9 +192,17 @@ TEST_CASE("axis ticks on an index axis: whole numbers only") {
 }
 
 TEST_CASE("tick labels: distinct, and read back to their tick within half a step") {
-  for (const auto& range : std::vector<std::pair<double, double>>{
-           {0, 1}, {-7.3, 12.9}, {1e-9, 3e-9}, {0, 2e5}, {0, 2e7}, {1e8, 1e8 + 1e-3}, {123456, 123457},
-           {-1e308, 1e308}, {0.999, 1.001}, {-0.004, 0.002}, {1e20, 5e20}}) {
+  for (const auto& range : std::vector<std::pair<double, double>>{{0, 1},
+                                                                  {-7.3, 12.9},
+                                                                  {1e-9, 3e-9},
+                                                                  {0, 2e5},
+                                                                  {0, 2e7},
+                                                                  {1e8, 1e8 + 1e-3},
+                                                                  {123456, 123457},
+                                                                  {-1e308, 1e308},
+                                                                  {0.999, 1.001},
+                                                                  {-0.004, 0.002},
+                                                                  {1e20, 5e20}}) {
     const double min = range.first, max = range.second;
     CAPTURE(min);
     CAPTURE(max);
@@ -228,9 +236,11 @@ TEST_CASE("tick labels: distinct, and read back to their tick within half a step
 }
 
 TEST_CASE("axis transforms: value -> pixel -> value is the identity, linear and log") {
-  const std::vector<AxisMap> maps = {
-      {0, 1, false, 100, 500}, {-3, 7, false, 400, 20},  // a y axis: pixels grow downwards
-      {1e-3, 1e3, true, 50, 850}, {0.5, 4, true, 300, 10}, {-1e6, 1e-6, false, 0, 1000}};
+  const std::vector<AxisMap> maps = {{0, 1, false, 100, 500},
+                                     {-3, 7, false, 400, 20},  // a y axis: pixels grow downwards
+                                     {1e-3, 1e3, true, 50, 850},
+                                     {0.5, 4, true, 300, 10},
+                                     {-1e6, 1e-6, false, 0, 1000}};
   for (const AxisMap& map : maps) {
     CAPTURE(map.min);
     CAPTURE(map.log);
@@ -252,8 +262,8 @@ TEST_CASE("axis transforms: value -> pixel -> value is the identity, linear and 
 }
 
 TEST_CASE("zoom keeps the value under the cursor in place; pan moves content with the mouse") {
-  const std::vector<AxisMap> maps = {{0, 10, false, 100, 700}, {-2, 3, false, 450, 30}, {1e-4, 1e2, true, 0, 900},
-                                     {2, 3, true, 600, 100}};
+  const std::vector<AxisMap> maps = {
+      {0, 10, false, 100, 700}, {-2, 3, false, 450, 30}, {1e-4, 1e2, true, 0, 900}, {2, 3, true, 600, 100}};
   for (const AxisMap& map : maps)
     for (double fraction : {0.0, 0.13, 0.5, 0.91, 1.0})
       for (double factor : {0.85, 0.5, 1 / 0.85, 3.0}) {
@@ -360,9 +370,9 @@ TEST_CASE("histograms: finite values only, counts by hand, edges, a single value
 
 TEST_CASE("histograms: the Rice rule's bin count, and the step outline with its band") {
   CHECK(histogram_bins(0) == 8);
-  CHECK(histogram_bins(20) == 8);      // 2 x 2.71 = 5.4, raised to 8
-  CHECK(histogram_bins(1000) == 20);   // 2 x 10
-  CHECK(histogram_bins(4096) == 32);   // 2 x 16
+  CHECK(histogram_bins(20) == 8);        // 2 x 2.71 = 5.4, raised to 8
+  CHECK(histogram_bins(1000) == 20);     // 2 x 10
+  CHECK(histogram_bins(4096) == 32);     // 2 x 16
   CHECK(histogram_bins(1000000) == 80);  // 200, capped
 
   const Histogram h = histogram({0, 1, 1, 2}, 2);  // bins [0, 1), [1, 2]: counts 1, 3; densities 0.25, 0.75
@@ -489,8 +499,8 @@ TEST_CASE("diverging colour map: lightness symmetric about t = 0.5, lightest the
   const Oklab cold = diverging_oklab(0), warm = diverging_oklab(1), centre = diverging_oklab(0.5);
   CHECK(centre.L > 0.9);
   CHECK(std::hypot(centre.a, centre.b) < 0.02);  // a near-neutral middle
-  CHECK(cold.b < -0.05);                          // blue end
-  CHECK(warm.a > 0.05);                           // red end
+  CHECK(cold.b < -0.05);                         // blue end
+  CHECK(warm.a > 0.05);                          // red end
   CHECK(oklab_distance(cold, warm) > 0.2);
   CHECK(diverging_color(kNaN) == kMissingColor);
 }
@@ -582,7 +592,8 @@ double worst_shader_error(const std::vector<double>& values, const Range& colors
   double worst = 0;
   for (std::size_t i = 0; i < values.size(); ++i) {
     const double cpu = color_position(values[i], colors, log), gpu = shader_position(texels[i], scale);
-    worst = std::max(worst, std::isnan(cpu) || std::isnan(gpu) ? (std::isnan(cpu) == std::isnan(gpu) ? 0.0 : 1.0) : std::abs(cpu - gpu));
+    worst = std::max(worst,
+                     std::isnan(cpu) || std::isnan(gpu) ? (std::isnan(cpu) == std::isnan(gpu) ? 0.0 : 1.0) : std::abs(cpu - gpu));
   }
   return worst;
 }
@@ -634,9 +645,9 @@ TEST_CASE("heat-map shader: packed texels give color_position's t to float preci
     const std::vector<double> v = {1, 2};
     std::vector<float> texels;
     ShaderScale scale;
-    CHECK_FALSE(pack_heat_values(v.data(), v.size(), {1, 1.0001}, true, texels, scale));  // log range too narrow
+    CHECK_FALSE(pack_heat_values(v.data(), v.size(), {1, 1.0001}, true, texels, scale));   // log range too narrow
     CHECK_FALSE(pack_heat_values(v.data(), v.size(), {1e-300, 10}, true, texels, scale));  // beyond float
-    CHECK_FALSE(pack_heat_values(v.data(), v.size(), {0, 1e-40}, false, texels, scale));  // span below 1e-37
+    CHECK_FALSE(pack_heat_values(v.data(), v.size(), {0, 1e-40}, false, texels, scale));   // span below 1e-37
     CHECK_FALSE(pack_heat_values(v.data(), v.size(), {-1e300, 1e300}, false, texels, scale));
     CHECK_FALSE(pack_heat_values(v.data(), v.size(), {0, kInf}, false, texels, scale));
     CHECK(pack_heat_values(v.data(), v.size(), {1, 1.1}, true, texels, scale));
@@ -660,8 +671,10 @@ TEST_CASE("heat-map shader: colormap tables, linearly interpolated, match the CP
   int worst_sequential = 0, worst_diverging = 0;
   for (int k = 0; k <= 4096; ++k) {
     const double t = k / 4096.0;
-    worst_sequential = std::max(worst_sequential, channel_difference(interpolated(sequential_shader_table(), t), sequential_color(t)));
-    worst_diverging = std::max(worst_diverging, channel_difference(interpolated(diverging_shader_table(), t), diverging_color(t)));
+    worst_sequential =
+        std::max(worst_sequential, channel_difference(interpolated(sequential_shader_table(), t), sequential_color(t)));
+    worst_diverging =
+        std::max(worst_diverging, channel_difference(interpolated(diverging_shader_table(), t), diverging_color(t)));
   }
   CHECK(worst_sequential <= 1);
   CHECK(worst_diverging <= 1);
@@ -712,7 +725,8 @@ TEST_CASE("PNG export: a known image encodes to a valid PNG that decodes to the 
   for (int y = 0; y < height; ++y)
     for (int x = 0; x < width; ++x) {
       unsigned char* p = &rgba[(static_cast<std::size_t>(y) * width + x) * 4];
-      p[0] = static_cast<unsigned char>(40 * x), p[1] = static_cast<unsigned char>(100 * y), p[2] = static_cast<unsigned char>(7 * x * y), p[3] = 255;
+      p[0] = static_cast<unsigned char>(40 * x), p[1] = static_cast<unsigned char>(100 * y),
+      p[2] = static_cast<unsigned char>(7 * x * y), p[3] = 255;
     }
   const std::string png = encode_png(rgba, width, height);
   REQUIRE(png.size() > 8 + 25 + 12);
@@ -778,11 +792,11 @@ TEST_CASE("PNG export: screen rectangles to framebuffer pixels (HiDPI scale, y f
 TEST_CASE("editable points: the nearest point within the radius, none beyond it, non-finite skipped") {
   const std::vector<double> px = {10, 20, NAN, 40}, py = {10, 10, 30, 10};
   CHECK(nearest_point(px, py, 12, 11, 5) == 0);
-  CHECK(nearest_point(px, py, 16, 10, 5) == 1);    // 4 px from point 1, 6 px from point 0
-  CHECK(nearest_point(px, py, 15, 10, 5) == 0);    // equally near: the first wins
-  CHECK(nearest_point(px, py, 30, 30, 5) == -1);   // the non-finite point is never hit
-  CHECK(nearest_point(px, py, 30, 10, 5) == -1);   // 10 px from the nearest
-  CHECK(nearest_point(px, py, 30, 10, 10) == 1);   // on the radius counts, first of the two
+  CHECK(nearest_point(px, py, 16, 10, 5) == 1);   // 4 px from point 1, 6 px from point 0
+  CHECK(nearest_point(px, py, 15, 10, 5) == 0);   // equally near: the first wins
+  CHECK(nearest_point(px, py, 30, 30, 5) == -1);  // the non-finite point is never hit
+  CHECK(nearest_point(px, py, 30, 10, 5) == -1);  // 10 px from the nearest
+  CHECK(nearest_point(px, py, 30, 10, 10) == 1);  // on the radius counts, first of the two
   CHECK(nearest_point({}, {}, 0, 0, 100) == -1);
   CHECK(nearest_point({1, 2}, {1}, 2, 1, 0.5) == -1);  // only complete pairs
 }

@@ -84,7 +84,8 @@ TEST_CASE("linear network: every input mode follows the closed-form two-time rec
       InputSet in = example_inputs(2);
       if (mode == InputMode::sequence) {
         in.x.clear();
-        for (int t = 0; t <= 4; ++t) in.x.push_back(example_inputs(2).x[0] * (1.0 + 0.3 * t) + Eigen::MatrixXd::Constant(2, 3, 0.1 * t));
+        for (int t = 0; t <= 4; ++t)
+          in.x.push_back(example_inputs(2).x[0] * (1.0 + 0.3 * t) + Eigen::MatrixXd::Constant(2, 3, 0.1 * t));
       }
       const auto r = recurrent_kernel(spec, in);
       REQUIRE(r.status.ok());

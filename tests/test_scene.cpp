@@ -63,9 +63,12 @@ Scene random_scene(TestRandom& rng) {
   Scene s;
   s.network.arch = rng.next() % 2 ? Architecture::deep : Architecture::recurrent;
   s.network.activation.kind = kAllActivations[rng.next() % kAllActivations.size()];
-  if (s.network.activation.kind == ActivationKind::erf) s.network.activation.param = rng.in(1e-3, 100.0);
-  else if (s.network.activation.kind == ActivationKind::leaky_relu) s.network.activation.param = rng.in(0.0, 1.0);
-  else s.network.activation.param = rng.next() % 2 ? 1.0 : rng.in(-5.0, 5.0);
+  if (s.network.activation.kind == ActivationKind::erf)
+    s.network.activation.param = rng.in(1e-3, 100.0);
+  else if (s.network.activation.kind == ActivationKind::leaky_relu)
+    s.network.activation.param = rng.in(0.0, 1.0);
+  else
+    s.network.activation.param = rng.next() % 2 ? 1.0 : rng.in(-5.0, 5.0);
   s.network.sigma_w2 = rng.in(1e-6, SceneLimits::max_variance);
   s.network.sigma_b2 = rng.next() % 4 == 0 ? 0.0 : rng.in(0.0, 3.0);
   if (rng.next() % 2) s.network.sigma_in2 = rng.in(0.0, 10.0);
@@ -201,9 +204,12 @@ TEST_CASE("hand-picked scenes round-trip exactly through JSON and query") {
     s.network.activation.kind = kind;
     s.network.activation.param = default_activation_param(kind);
     scenes.push_back(s);
-    if (kind == ActivationKind::erf) s.network.activation.param = 2.5051272;
-    else if (kind == ActivationKind::leaky_relu) s.network.activation.param = 0.0;
-    else s.network.activation.param = -0.75;
+    if (kind == ActivationKind::erf)
+      s.network.activation.param = 2.5051272;
+    else if (kind == ActivationKind::leaky_relu)
+      s.network.activation.param = 0.0;
+    else
+      s.network.activation.param = -0.75;
     scenes.push_back(s);
   }
   for (double v : {0.1, 1.0 / 3.0, 1e-300, 2.5051272, 9999.999999999998, 5e-324}) {
@@ -341,19 +347,57 @@ TEST_CASE("hostile links: each bad field falls back to its default, the rest loa
     const char* key;
   };
   const Case cases[] = {
-      {"w2=abc", "w2"},           {"w2=-1", "w2"},         {"w2=0", "w2"},          {"w2=nan", "w2"},
-      {"w2=inf", "w2"},           {"w2=-inf", "w2"},       {"w2=1e999", "w2"},      {"w2=0x10", "w2"},
-      {"w2=", "w2"},              {"w2=1.5.5", "w2"},      {"w2=%20 1.5", "w2"},    {"w2=%zz", "w2"},
-      {"w2=1%", "w2"},            {"w2=2&w2=3", "w2"},     {"b2=-0.1", "b2"},       {"b2=10001", "b2"},
-      {"in2=-1", "in2"},          {"L=999999999999", "L"}, {"L=-1", "L"},           {"L=-3", "L"},
-      {"L=1.5", "L"},             {"L=1001", "L"},         {"d=0", "d"},            {"P=100000", "P"},
-      {"P=0", "P"},               {"act=<script>", "act"}, {"act=TANH", "act"},     {"arch=cnn", "arch"},
-      {"bias=sometimes", "bias"}, {"in=later", "in"},      {"x=mnist", "x"},        {"nw=2000", "nw"},
-      {"nb=1", "nb"},             {"seed=-1", "seed"},     {"seed=18446744073709551616", "seed"},
-      {"view=3d", "view"},        {"q=chi2", "q"},         {"layer=-2", "layer"},   {"ia=-1", "ia"},
-      {"r=-1", "r"},              {"span=7", "span"},      {"steps=0", "steps"},    {"pts=1,2;3", "pts"},
-      {"pts=1,x", "pts"},         {"pts=", "pts"},         {"pts=1,nan", "pts"},    {"csv=a%00b", "csv"},
-      {"csv=%FF%FE", "csv"},      {"ap=nan", "ap"},        {"kv=both", "kv"},       {"kc=%3Cb%3E", "kc"},
+      {"w2=abc", "w2"},
+      {"w2=-1", "w2"},
+      {"w2=0", "w2"},
+      {"w2=nan", "w2"},
+      {"w2=inf", "w2"},
+      {"w2=-inf", "w2"},
+      {"w2=1e999", "w2"},
+      {"w2=0x10", "w2"},
+      {"w2=", "w2"},
+      {"w2=1.5.5", "w2"},
+      {"w2=%20 1.5", "w2"},
+      {"w2=%zz", "w2"},
+      {"w2=1%", "w2"},
+      {"w2=2&w2=3", "w2"},
+      {"b2=-0.1", "b2"},
+      {"b2=10001", "b2"},
+      {"in2=-1", "in2"},
+      {"L=999999999999", "L"},
+      {"L=-1", "L"},
+      {"L=-3", "L"},
+      {"L=1.5", "L"},
+      {"L=1001", "L"},
+      {"d=0", "d"},
+      {"P=100000", "P"},
+      {"P=0", "P"},
+      {"act=<script>", "act"},
+      {"act=TANH", "act"},
+      {"arch=cnn", "arch"},
+      {"bias=sometimes", "bias"},
+      {"in=later", "in"},
+      {"x=mnist", "x"},
+      {"nw=2000", "nw"},
+      {"nb=1", "nb"},
+      {"seed=-1", "seed"},
+      {"seed=18446744073709551616", "seed"},
+      {"view=3d", "view"},
+      {"q=chi2", "q"},
+      {"layer=-2", "layer"},
+      {"ia=-1", "ia"},
+      {"r=-1", "r"},
+      {"span=7", "span"},
+      {"steps=0", "steps"},
+      {"pts=1,2;3", "pts"},
+      {"pts=1,x", "pts"},
+      {"pts=", "pts"},
+      {"pts=1,nan", "pts"},
+      {"csv=a%00b", "csv"},
+      {"csv=%FF%FE", "csv"},
+      {"ap=nan", "ap"},
+      {"kv=both", "kv"},
+      {"kc=%3Cb%3E", "kc"},
   };
   const Scene defaults;
   for (const Case& c : cases) {
@@ -541,12 +585,12 @@ TEST_CASE("ensemble and GP panel fields: both forms, defaults, bad values and in
     const char* query;
     const char* key;
   };
-  const Bad bad[] = {{"ew=0", "ew"},          {"em=1", "em"},          {"es=slow", "es"},      {"ep=float16", "ep"},
-                     {"ewmin=-3", "ewmin"},   {"esw=depth", "esw"},    {"eslo=nan", "eslo"},   {"ev=3d", "ev"},
-                     {"gd=mnist", "gd"},      {"gn=0", "gn"},          {"gt=30000", "gt"},     {"gno=11", "gno"},
-                     {"gcl=0,10", "gcl"},     {"gcl=1,1", "gcl"},      {"gcl=a", "gcl"},       {"gds=15", "gds"},
-                     {"gs2=-1", "gs2"},       {"gr=-2", "gr"},         {"gv=table", "gv"},     {"gq=loss", "gq"},
-                     {"gL=0", "gL"},          {"gsw=x", "gsw"},        {"gpts=1", "gpts"},     {"gpts=1,2;3", "gpts"}};
+  const Bad bad[] = {{"ew=0", "ew"},        {"em=1", "em"},       {"es=slow", "es"},    {"ep=float16", "ep"},
+                     {"ewmin=-3", "ewmin"}, {"esw=depth", "esw"}, {"eslo=nan", "eslo"}, {"ev=3d", "ev"},
+                     {"gd=mnist", "gd"},    {"gn=0", "gn"},       {"gt=30000", "gt"},   {"gno=11", "gno"},
+                     {"gcl=0,10", "gcl"},   {"gcl=1,1", "gcl"},   {"gcl=a", "gcl"},     {"gds=15", "gds"},
+                     {"gs2=-1", "gs2"},     {"gr=-2", "gr"},      {"gv=table", "gv"},   {"gq=loss", "gq"},
+                     {"gL=0", "gL"},        {"gsw=x", "gsw"},     {"gpts=1", "gpts"},   {"gpts=1,2;3", "gpts"}};
   for (const Bad& b : bad) {
     CAPTURE(b.query);
     const SceneResult r = scene_from_query(std::string("v=1&w2=2&") + b.query);
@@ -636,8 +680,7 @@ TEST_CASE("hostile JSON: wrong types, unknown and repeated keys, versions, size,
       {R"("view": {"layer": 11})", "view.layer"},
   };
   for (const Case& c : cases) {
-    const std::string json = std::string(R"({"fieldscope": 1, "bias_mode": "independent", )") + c.json +
-                             R"(, "seed": 9})";
+    const std::string json = std::string(R"({"fieldscope": 1, "bias_mode": "independent", )") + c.json + R"(, "seed": 9})";
     INFO("json: " << json);
     const SceneResult r = scene_from_json(json);
     CHECK(r.status.code == StatusCode::invalid_input);
@@ -674,10 +717,10 @@ TEST_CASE("hostile JSON: wrong types, unknown and repeated keys, versions, size,
   CHECK_FALSE(r.status.ok());
   CHECK(r.scene.view == ViewSpec{});
 
-  for (const std::string& bad : {std::string("not json"), std::string("[1, 2]"), std::string(R"({"fieldscope": 1,)"),
-                                 std::string("{\"fieldscope\": 1, \"arch\": \"\xFF\"}"), std::string(),
-                                 std::string(100000, '[') + std::string(100000, ']'),
-                                 "{\"csv\": \"" + std::string(2 << 20, 'a') + "\"}"}) {
+  for (const std::string& bad :
+       {std::string("not json"), std::string("[1, 2]"), std::string(R"({"fieldscope": 1,)"),
+        std::string("{\"fieldscope\": 1, \"arch\": \"\xFF\"}"), std::string(),
+        std::string(100000, '[') + std::string(100000, ']'), "{\"csv\": \"" + std::string(2 << 20, 'a') + "\"}"}) {
     r = scene_from_json(bad);
     CHECK_FALSE(r.status.ok());
     CHECK(r.scene == Scene{});

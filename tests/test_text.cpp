@@ -61,8 +61,8 @@ std::vector<double> sample_doubles(int random_count) {
     const Bits mantissa = bits() & ((Bits{1} << 52) - 1);
     xs.push_back(std::bit_cast<double>(mantissa | (bits() & (Bits{1} << 63))));  // subnormal (or zero)
   }
-  for (double x : {0.0, -0.0, DBL_MIN, -DBL_MIN, DBL_MAX, -DBL_MAX, DBL_TRUE_MIN, -DBL_TRUE_MIN, DBL_EPSILON, 1.0, -1.0,
-                   0.1, 0.2, 0.3, 1e23, 5e-324, 9007199254740993.0, 2.2250738585072009e-308})
+  for (double x : {0.0, -0.0, DBL_MIN, -DBL_MIN, DBL_MAX, -DBL_MAX, DBL_TRUE_MIN, -DBL_TRUE_MIN, DBL_EPSILON, 1.0, -1.0, 0.1, 0.2,
+                   0.3, 1e23, 5e-324, 9007199254740993.0, 2.2250738585072009e-308})
     xs.push_back(x);
   for (int e = -1074; e <= 1023; e += 7) {
     const double p = std::ldexp(1.0, e);
@@ -163,7 +163,8 @@ TEST_CASE("format_double is shortest: no decimal with fewer significant digits r
     // And so does every other decimal of n - 1 digits, except at a lopsided power of two (next case).
     if (n > 1 && !lopsided(x))
       for (const std::string& shorter : nearest_decimals(magnitude, n - 1))
-        if (read_back(shorter) == magnitude && ++failures <= 5) FAIL_CHECK(text << " is not shortest: " << shorter << " reads back too");
+        if (read_back(shorter) == magnitude && ++failures <= 5)
+          FAIL_CHECK(text << " is not shortest: " << shorter << " reads back too");
     ++checked;
   }
   CHECK(failures == 0);
@@ -177,8 +178,8 @@ TEST_CASE("format_double is shortest: no decimal with fewer significant digits r
 TEST_CASE("format_double at powers of two: the shortest correctly rounded decimal, not always the shortest") {
   const double x = std::ldexp(1.0, -24);
   CHECK(format_double(x) == "5.9604644775390625e-8");
-  CHECK(read_back("5.960464477539063e-8") == x);   // 16 digits, 0.5e-23 above: inside the wide upper half
-  CHECK(read_back("5.960464477539062e-8") != x);   // the nearest 16-digit decimal, below: outside the narrow half
+  CHECK(read_back("5.960464477539063e-8") == x);  // 16 digits, 0.5e-23 above: inside the wide upper half
+  CHECK(read_back("5.960464477539062e-8") != x);  // the nearest 16-digit decimal, below: outside the narrow half
 }
 
 TEST_CASE("format_double writes the strict syntax the link reader accepts, without '+' or padded exponents") {
@@ -193,14 +194,15 @@ TEST_CASE("format_double writes the strict syntax the link reader accepts, witho
 // --- 3. Strict number syntax ---------------------------------------------------------------------
 
 TEST_CASE("parse_finite refuses everything that is not a plain finite decimal") {
-  for (const char* text : {"", "+", "-", ".", "e5", "1e", "1e+", "1E-", " 1", "1 ", "\t1", "1\n", "0x10", "0X1p3", "1,5",
-                           "1.5.5", "1e5.5", "1e1e1", "--1", "+-1", "1_000", "1'000", "\xd9\xa1", "1f", "1d", "one"}) {
+  for (const char* text :
+       {"",      "+",   "-",     ".",     "e5",    "1e",  "1e+", "1E-",   " 1",    "1 ",       "\t1", "1\n", "0x10",
+        "0X1p3", "1,5", "1.5.5", "1e5.5", "1e1e1", "--1", "+-1", "1_000", "1'000", "\xd9\xa1", "1f",  "1d",  "one"}) {
     double v = 42;
     CHECK_MESSAGE(parse_finite(text, v) == NumberParse::not_a_number, '"' << text << '"');
     CHECK(v == 42);  // untouched
   }
-  for (const char* text : {"nan", "NaN", "-nan", "inf", "-inf", "+INF", "infinity", "-Infinity", "1e309", "-1e999",
-                           "1.7976931348623159e308"}) {
+  for (const char* text :
+       {"nan", "NaN", "-nan", "inf", "-inf", "+INF", "infinity", "-Infinity", "1e309", "-1e999", "1.7976931348623159e308"}) {
     double v = 42;
     CHECK_MESSAGE(parse_finite(text, v) == NumberParse::not_finite, '"' << text << '"');
     CHECK(v == 42);
@@ -214,9 +216,20 @@ TEST_CASE("parse_finite refuses everything that is not a plain finite decimal") 
 
 TEST_CASE("parse_finite accepts decimals in all their forms, underflow included") {
   const std::pair<const char*, double> cases[] = {
-      {"1", 1},        {"-1.5", -1.5}, {"+3", 3},     {".5", 0.5},  {"5.", 5},   {"1e5", 1e5},
-      {"1E-5", 1e-5},  {"2e+3", 2000}, {"007", 7},    {"-0", -0.0}, {"1e-400", 0}, {"-1e-400", -0.0},
-      {"1.7976931348623157e308", DBL_MAX}, {"4.9406564584124654e-324", DBL_TRUE_MIN},
+      {"1", 1},
+      {"-1.5", -1.5},
+      {"+3", 3},
+      {".5", 0.5},
+      {"5.", 5},
+      {"1e5", 1e5},
+      {"1E-5", 1e-5},
+      {"2e+3", 2000},
+      {"007", 7},
+      {"-0", -0.0},
+      {"1e-400", 0},
+      {"-1e-400", -0.0},
+      {"1.7976931348623157e308", DBL_MAX},
+      {"4.9406564584124654e-324", DBL_TRUE_MIN},
   };
   for (const auto& [text, expected] : cases) {
     double v = 42;
@@ -259,7 +272,8 @@ TEST_CASE("parse_int64 and parse_uint64: plain decimal integers within their sta
   CHECK((parse_uint64("18446744073709551615", u) && u == UINT64_MAX));
   CHECK((parse_uint64("00000000000000000001", u) && u == 1));
   u = 7;
-  for (const char* text : {"", "18446744073709551616", "99999999999999999999", "000000000000000000001", "+1", "-1", "1.0", " 1"}) {
+  for (const char* text :
+       {"", "18446744073709551616", "99999999999999999999", "000000000000000000001", "+1", "-1", "1.0", " 1"}) {
     CHECK_MESSAGE(!parse_uint64(text, u), '"' << text << '"');
     CHECK(u == 7);
   }
@@ -339,8 +353,8 @@ TEST_CASE("percent coding round-trips arbitrary bytes, and encoded text never sp
     for (std::size_t i = 0; i < encoded.size(); ++i) {
       if (encoded[i] != '%') continue;
       if (i + 2 >= encoded.size() || !std::isxdigit(static_cast<unsigned char>(encoded[i + 1])) ||
-          !std::isxdigit(static_cast<unsigned char>(encoded[i + 2])) || std::islower(static_cast<unsigned char>(encoded[i + 1])) ||
-          std::islower(static_cast<unsigned char>(encoded[i + 2])))
+          !std::isxdigit(static_cast<unsigned char>(encoded[i + 2])) ||
+          std::islower(static_cast<unsigned char>(encoded[i + 1])) || std::islower(static_cast<unsigned char>(encoded[i + 2])))
         return false;
       i += 2;
     }

@@ -27,7 +27,8 @@
 namespace {
 
 // --- 1. JavaScript glue -------------------------------------------------------------------------------
-// clang-format off  (JavaScript inside EM_JS)
+// JavaScript inside EM_JS: kept out of the formatter.
+// clang-format off
 EM_JS(char*, js_location_search, (), {
   const s = window.location.search || "";
   return allocateUTF8(s.length > 0 && s[0] == '?' ? s.substring(1) : s);
@@ -298,8 +299,10 @@ EMSCRIPTEN_KEEPALIVE void fs_file_loaded(char* name_utf8, char* text_utf8, int f
   const std::string shown = "\"" + fs::echo_user_text(name) + "\"";
   if (failed == 1) error = shown + " is larger than 16 MiB, too large for inputs that travel in a share link.";
   if (failed == 2) error = "The browser could not read " + shown + ".";
-  if (g.file_done) g.file_done(name, text, error);
-  else if (g.app) g.app->load_inputs_csv(name, text, error);
+  if (g.file_done)
+    g.file_done(name, text, error);
+  else if (g.app)
+    g.app->load_inputs_csv(name, text, error);
 }
 // The end of js_fetch_data: `error_utf8` is null on success, `sizes_utf8` the byte counts of the
 // files in order. Takes ownership of the strings.
