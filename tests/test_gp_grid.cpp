@@ -40,6 +40,22 @@ GpProblem toy(DatasetKind kind, int train, int test) {
 
 double relative(double a, double b) { return std::abs(a - b) / std::max(1e-300, std::max(std::abs(a), std::abs(b))); }
 
+// The decision-surface job's posterior means, variances and evidence are GpJob's, to rounding.
+void check_surface_against_gp_run(const GpSpec& spec, const GpProblem& problem) {
+  REQUIRE(GpSurfaceJob::supports(spec));
+  GpSurfaceJob surface(spec, problem, true);
+  surface.run();
+  REQUIRE(surface.result().status.ok());
+  const GpResult reference = gp_run(spec, problem);
+  REQUIRE(reference.status.ok());
+  const Eigen::MatrixXd& a = surface.result().mean;
+  const Eigen::MatrixXd& b = reference.solve.mean;
+  REQUIRE(a.rows() == b.rows());
+  CHECK((a - b).cwiseAbs().maxCoeff() < 1e-9 * b.cwiseAbs().maxCoeff());
+  CHECK((surface.result().variance - reference.solve.variance).cwiseAbs().maxCoeff() < 1e-9);
+  CHECK(relative(surface.result().solve.log_evidence, reference.solve.log_evidence) < 1e-9);
+}
+
 void check_scan_against_gp_run(const GpSpec& spec, const GpProblem& problem, int max_depth) {
   GpDepthScanJob scan(spec, problem, max_depth);
   scan.run();
@@ -81,18 +97,7 @@ TEST_CASE("a surface on query points equals GpJob's test predictions, single and
     spec.network.depth = 4;
     spec.readout_from = from;
     CAPTURE(from);
-    REQUIRE(GpSurfaceJob::supports(spec));
-    GpSurfaceJob surface(spec, problem, true);
-    surface.run();
-    REQUIRE(surface.result().status.ok());
-    const GpResult reference = gp_run(spec, problem);
-    REQUIRE(reference.status.ok());
-    const Eigen::MatrixXd& a = surface.result().mean;
-    const Eigen::MatrixXd& b = reference.solve.mean;
-    REQUIRE(a.rows() == b.rows());
-    CHECK((a - b).cwiseAbs().maxCoeff() < 1e-9 * b.cwiseAbs().maxCoeff());
-    CHECK((surface.result().variance - reference.solve.variance).cwiseAbs().maxCoeff() < 1e-9);
-    CHECK(relative(surface.result().solve.log_evidence, reference.solve.log_evidence) < 1e-9);
+    check_surface_against_gp_run(spec, problem);
   }
   GpSpec recurrent = spec_of(ActivationKind::tanh, Architecture::recurrent);
   recurrent.network.depth = 3;
@@ -111,18 +116,7 @@ TEST_CASE("averaged deep readouts with cross-layer terms (relu, softplus, gelu):
       spec.readout_from = from;
       CAPTURE(from);
       CAPTURE(static_cast<int>(kind));
-      REQUIRE(GpSurfaceJob::supports(spec));
-      GpSurfaceJob surface(spec, problem, true);
-      surface.run();
-      REQUIRE(surface.result().status.ok());
-      const GpResult reference = gp_run(spec, problem);
-      REQUIRE(reference.status.ok());
-      const Eigen::MatrixXd& a = surface.result().mean;
-      const Eigen::MatrixXd& b = reference.solve.mean;
-      REQUIRE(a.rows() == b.rows());
-      CHECK((a - b).cwiseAbs().maxCoeff() < 1e-9 * b.cwiseAbs().maxCoeff());
-      CHECK((surface.result().variance - reference.solve.variance).cwiseAbs().maxCoeff() < 1e-9);
-      CHECK(relative(surface.result().solve.log_evidence, reference.solve.log_evidence) < 1e-9);
+      check_surface_against_gp_run(spec, problem);
     }
   }
 }
