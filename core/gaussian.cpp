@@ -99,7 +99,11 @@ double gaussian_mean_1d(const std::function<double(double)>& g, double q, double
   // every previous point; two successive estimates that agree end the refinement.
   const double half_width = 10 * s;
   double h = std::min(0.5, 0.5 * s);
-  int n = static_cast<int>(std::ceil(half_width / h));
+  // At very large q (s > 819) the step grows past 1/2 instead of the count past kMaxInitialPoints: what
+  // varies on a scale of 1 near x = 0 is then a part O(1/s) of a mean of size O(s), and the step stays
+  // below s/3000. (Without the cap the count overflowed an int for q > 1e16.)
+  constexpr double kMaxInitialPoints = 1 << 15;
+  int n = static_cast<int>(std::min(kMaxInitialPoints, std::ceil(half_width / h)));
   h = half_width / n;
   const double norm = 1 / (std::sqrt(2 * std::numbers::pi) * s);
   auto term = [&](double x) { return g(x) * std::exp(-0.5 * x * x / q); };

@@ -37,6 +37,21 @@ TEST_CASE("gaussian_mean_1d converges for smooth functions at large variance") {
   }
 }
 
+TEST_CASE("gaussian_mean_1d at huge variances: finite, bounded work, the right size") {
+  // softplus(x) = relu(x) + log1p(exp(-|x|)), so for u ~ N(0, s^2) E[softplus(u)] = s / sqrt(2 pi) +
+  // 2 (pi^2 / 12) / (sqrt(2 pi) s) + O(1 / s^3) (the integral of log1p(exp(-x)) over x > 0 is pi^2 / 12).
+  const double pi = 3.14159265358979323846;
+  const auto softplus = [](double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); };
+  for (double q : {1e6, 1e12, 1e17, 1e40, 1e300}) {
+    CAPTURE(q);
+    const double s = std::sqrt(q);
+    const double expected = s / std::sqrt(2 * pi) + pi * pi / 6 / (std::sqrt(2 * pi) * s);
+    const double mean = gaussian_mean_1d(softplus, q, 1e-12);
+    CHECK(std::isfinite(mean));
+    CHECK(std::abs(mean / expected - 1) < 1e-9);
+  }
+}
+
 TEST_CASE("asin_vectorizable agrees with the C library to a few ulp on [-1, 1]") {
   double worst = 0;
   for (int i = -200000; i <= 200000; ++i) {
