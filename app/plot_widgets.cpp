@@ -14,7 +14,7 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
+#include <bit>  // std::rotl (std::bit_cast is missing in Emscripten 3.1.6: core/bits.h)
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -27,6 +27,7 @@
 #include "app/png.h"
 #include "app/shader.h"
 #include "app/texture.h"
+#include "core/bits.h"
 #include "imgui_internal.h"
 
 namespace fs::ui {
@@ -34,18 +35,6 @@ namespace {
 
 constexpr float kZoomPerWheelStep = 0.85f;
 constexpr int kMaxTooltipSeries = 16;
-
-// std::bit_cast is missing from Emscripten 3.1.6's libc++.
-std::uint64_t bits_of(double value) {
-  std::uint64_t bits;
-  std::memcpy(&bits, &value, sizeof bits);
-  return bits;
-}
-double double_of(std::uint64_t bits) {
-  double value;
-  std::memcpy(&value, &bits, sizeof value);
-  return value;
-}
 
 ImU32 with_alpha(ImU32 color, float alpha) {
   const ImU32 a = static_cast<ImU32>(std::lround(((color >> IM_COL32_A_SHIFT) & 0xFF) * alpha));
@@ -88,7 +77,7 @@ class ViewStore {
   double load_double(int slot) const {
     const auto low = static_cast<std::uint32_t>(storage_->GetInt(key(slot)));
     const auto high = static_cast<std::uint32_t>(storage_->GetInt(key(slot + 1)));
-    return double_of(std::uint64_t{high} << 32 | low);
+    return double_from_bits(std::uint64_t{high} << 32 | low);
   }
   void store_double(int slot, double value) {
     const std::uint64_t bits = bits_of(value);

@@ -20,6 +20,8 @@
 #include <cstdint>
 #include <type_traits>
 #include <utility>
+
+#include "core/bits.h"
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
 #endif
@@ -59,18 +61,6 @@ struct SeriesCoefficients {
   }
 };
 inline constexpr SeriesCoefficients kSeries;
-
-// std::bit_cast is missing from the libc++ of Emscripten 3.1.6: memcpy, which compilers fold away.
-inline std::uint64_t bits_of(double x) {
-  std::uint64_t b;
-  std::memcpy(&b, &x, sizeof b);
-  return b;
-}
-inline double double_from_bits(std::uint64_t b) {
-  double x;
-  std::memcpy(&x, &b, sizeof x);
-  return x;
-}
 
 FS_RANDOM_NO_CONTRACT_BEGIN
 

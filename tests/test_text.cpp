@@ -12,7 +12,6 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <bit>
 #include <cctype>
 #include <cfloat>
 #include <cmath>
@@ -33,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "core/bits.h"
 #include "core/text.h"
 
 using namespace fs;
@@ -45,7 +45,7 @@ using Bits = std::uint64_t;
 
 double read_back(const std::string& text) { return std::strtod(text.c_str(), nullptr); }
 
-bool same_double(double a, double b) { return std::bit_cast<Bits>(a) == std::bit_cast<Bits>(b); }
+bool same_double(double a, double b) { return bits_of(a) == bits_of(b); }
 
 // Doubles of every kind: random bit patterns (all exponents), subnormals, and values near the ends of
 // the range and of binades (where the rounding interval is lopsided). mt19937_64's output is fixed by
@@ -54,12 +54,12 @@ std::vector<double> sample_doubles(int random_count) {
   std::mt19937_64 bits(20240611);
   std::vector<double> xs;
   for (int i = 0; i < random_count; ++i) {
-    const double x = std::bit_cast<double>(Bits{bits()});
+    const double x = double_from_bits(Bits{bits()});
     if (std::isfinite(x)) xs.push_back(x);
   }
   for (int i = 0; i < random_count / 10; ++i) {
     const Bits mantissa = bits() & ((Bits{1} << 52) - 1);
-    xs.push_back(std::bit_cast<double>(mantissa | (bits() & (Bits{1} << 63))));  // subnormal (or zero)
+    xs.push_back(double_from_bits(mantissa | (bits() & (Bits{1} << 63))));  // subnormal (or zero)
   }
   for (double x : {0.0, -0.0, DBL_MIN, -DBL_MIN, DBL_MAX, -DBL_MAX, DBL_TRUE_MIN, -DBL_TRUE_MIN, DBL_EPSILON, 1.0, -1.0, 0.1, 0.2,
                    0.3, 1e23, 5e-324, 9007199254740993.0, 2.2250738585072009e-308})
@@ -86,7 +86,7 @@ int significant_digits(const std::string& text) {
 // A normal power of two above DBL_MIN: the doubles below it are twice as close as those above, so its
 // rounding interval is lopsided.
 bool lopsided(double x) {
-  const Bits bits = std::bit_cast<Bits>(std::fabs(x));
+  const Bits bits = bits_of(std::fabs(x));
   return (bits & ((Bits{1} << 52) - 1)) == 0 && (bits >> 52) > 1 && std::isfinite(x);
 }
 
@@ -141,7 +141,7 @@ TEST_CASE("format_double reads back to the same double, bit for bit, for every k
     const std::string text = format_double(x);
     double parsed = std::nan("");
     const bool ok = same_double(read_back(text), x) && parse_finite(text, parsed) == NumberParse::ok && same_double(parsed, x);
-    if (!ok && ++failures <= 5) FAIL_CHECK("bits " << std::bit_cast<Bits>(x) << " -> " << text);
+    if (!ok && ++failures <= 5) FAIL_CHECK("bits " << bits_of(x) << " -> " << text);
   }
   CHECK(failures == 0);
 }
@@ -231,7 +231,9 @@ TEST_CASE("parse_finite accepts decimals in all their forms, underflow included"
       {"1.7976931348623157e308", DBL_MAX},
       {"4.9406564584124654e-324", DBL_TRUE_MIN},
   };
-  for (const auto& [text, expected] : cases) {
+  for (const auto& test_case : cases) {
+    const auto& text = test_case.first;  // a named copy: clang 14 cannot capture structured bindings
+    const double expected = test_case.second;
     double v = 42;
     CHECK_MESSAGE(parse_finite(text, v) == NumberParse::ok, text);
     CHECK_MESSAGE(same_double(v, expected), text);
