@@ -95,7 +95,7 @@ std::vector<double> gp_sweep_values(const Scene& s) {
   const GpSweepParameter p = s.gp.sweep;
   if (p == GpSweepParameter::depth) {
     const int top = std::max(2, s.gp.grid_depth), step = std::max(1, top / 40);
-    for (int l = 1; l <= top; l += step) v.push_back(l);
+    for (int l = 0; l <= top; l += step) v.push_back(l);  // from the one-hidden-layer readout
   } else if (p == GpSweepParameter::sigma_n2) {
     for (int i = 0; i <= 20; ++i) v.push_back(std::pow(10.0, -6.0 + 0.4 * i));  // 1e-6 .. 1e2
   } else {
@@ -391,7 +391,7 @@ void GpJobs::start_grid(const Scene& scene) {
   // The guides: where order meets chaos at this sigma_b^2, and how deep signals propagate there
   // (Schoenholz et al. 2017: networks train to a depth of about 6 xi_c).
   const GpPhaseGridJob& job = *grid_.job;
-  const int rows = job.max_depth();
+  const int rows = job.max_depth() + 1;
   const double lo = job.sigma_w2_values().front(), hi = job.sigma_w2_values().back();
   grid_.critical = critical_point(scene.network.activation, scene.network.sigma_b2);
   for (int i = 0; i < kDepthScalePoints; ++i) {
@@ -408,16 +408,16 @@ void GpJobs::start_grid(const Scene& scene) {
 void GpJobs::refresh_grid_cells() {
   if (!grid_.job) return;
   const GpPhaseGridJob& job = *grid_.job;
-  const int columns = static_cast<int>(job.sigma_w2_values().size()), rows = job.max_depth();
+  const int columns = static_cast<int>(job.sigma_w2_values().size()), rows = job.max_depth() + 1;
   const int n = std::max<int>(1, static_cast<int>(data_.problem.x_train.rows()));
   grid_.columns = columns, grid_.rows = rows;
   grid_.accuracy.assign(static_cast<std::size_t>(columns) * rows, kNaN);
   grid_.evidence.assign(static_cast<std::size_t>(columns) * rows, kNaN);
   for (int c = 0; c < columns; ++c)
     for (const GpDepthPoint& p : job.points()[static_cast<std::size_t>(c)]) {
-      if (p.depth < 1 || p.depth > rows) continue;
-      grid_.accuracy[static_cast<std::size_t>(p.depth - 1) * columns + c] = p.accuracy;
-      grid_.evidence[static_cast<std::size_t>(p.depth - 1) * columns + c] = p.log_evidence / n;
+      if (p.depth < 0 || p.depth >= rows) continue;
+      grid_.accuracy[static_cast<std::size_t>(p.depth) * columns + c] = p.accuracy;
+      grid_.evidence[static_cast<std::size_t>(p.depth) * columns + c] = p.log_evidence / n;
     }
 }
 

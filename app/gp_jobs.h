@@ -98,8 +98,8 @@ struct GpGridState {
   std::unique_ptr<GpPhaseGridJob> job;
   bool cancelled = false;
   Status refused;
-  // Cells of the points computed so far, depth-major (row = depth - 1), NaN where missing; log evidence
-  // per training point.
+  // Cells of the points computed so far, depth-major (row = depth, from 0), NaN where missing; log
+  // evidence per training point.
   int columns = 0, rows = 0;
   std::vector<double> accuracy, evidence;
   // Guides: the critical sigma_w^2 at the grid's sigma_b^2, and the trainable depth 6 xi_c over the

@@ -283,19 +283,17 @@ void Panel::controls(Scene& scene) {
     if (ImGui::SliderInt("from", &from, 0, std::max(0, scene.network.depth - 1), "%d", ImGuiSliderFlags_AlwaysClamp))
       g.readout_from = from;
     help_marker("First layer/time of the averaged readout.");
-    ImGui::PushTextWrapPos(0);
-    ImGui::TextDisabled(
-        "%s", scene.network.arch == Architecture::recurrent
-                  ? "Averaged over times, the recurrent net's readout includes cross-time covariances: its predictions differ "
-                    "from the deep net's (set architecture to deep to compare)."
-                  : "Averaged over layers, the deep net's readout has cross-layer terms only through the means "
-                    "E[φ(h^t)] E[φ(h^s)] (zero for odd φ), the recurrent net's through the full cross-time "
-                    "covariances: their predictions differ (set architecture to recurrent to compare).");
-    ImGui::PopTextWrapPos();
+    wrapped_disabled(
+        scene.network.arch == Architecture::recurrent
+            ? "Averaged over times, the recurrent net's readout includes cross-time covariances: its predictions differ "
+              "from the deep net's (set architecture to deep to compare)."
+            : "Averaged over layers, the deep net's readout has cross-layer terms only through the means "
+              "E[φ(h^t)] E[φ(h^s)] (zero for odd φ), the recurrent net's through the full cross-time "
+              "covariances: their predictions differ (set architecture to recurrent to compare).");
   } else if (scene.network.arch == Architecture::deep || scene.network.input_mode == InputMode::first_step) {
-    ImGui::TextDisabled("deep and recurrent (input at t = 0): identical predictions (docs/theory.md §4.2)");
+    wrapped_disabled("Deep and recurrent (input at t = 0): identical predictions (docs/theory.md §4.2).");
   } else {
-    ImGui::TextDisabled("input at every step: the recurrent kernel differs from the deep one (docs/theory.md §4.2)");
+    wrapped_disabled("Input at every step: the recurrent kernel differs from the deep one (docs/theory.md §4.2).");
   }
 
   ImGui::Spacing();
@@ -671,11 +669,10 @@ void Panel::grid_view(const Scene& scene) {
   h.y.label = "depth L";
   h.y.integer = true;
   h.x.min = job.sigma_w2_values().front(), h.x.max = job.sigma_w2_values().back();
-  h.y.min = 1, h.y.max = std::max(2, rows);
+  h.y.min = 0, h.y.max = std::max(1, rows - 1);  // rows are the depths 0..gL
   h.value_label = evidence ? "log p(y)/n" : "accuracy";
   h.values = evidence ? grid.evidence.data() : grid.accuracy.data();
   h.columns = grid.columns, h.rows = rows;
-  if (rows == 1) h.y.max = 1;
   const float below = wrapped_height(kNoteGpGrid) + wrapped_height(caption.c_str()) + 0.5f * ImGui::GetFontSize();
   h.size = ImVec2(-1, std::max(ImGui::GetContentRegionAvail().y - below, ImGui::GetFontSize() * 16));
   h.marker = DataPoint{scene.network.sigma_w2, double(scene.network.depth)};
@@ -685,7 +682,7 @@ void Panel::grid_view(const Scene& scene) {
     Series line;
     line.label = "critical σ_w² at σ_b² = " + fmt(grid.key.network.sigma_b2, "%.3g");
     line.x = {grid.critical.sigma_w2, grid.critical.sigma_w2};
-    line.y = {0.5, rows + 0.5};
+    line.y = {-0.5, rows - 0.5};
     line.color = IM_COL32(255, 255, 255, 235);
     line.dashed = true;
     overlays.push_back(std::move(line));

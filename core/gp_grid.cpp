@@ -276,8 +276,8 @@ GpDepthScanJob::GpDepthScanJob(const GpSpec& spec, const GpProblem& problem, int
     status_ = std::move(s);
     done_ = true;
   };
-  if (max_depth < 1 || max_depth > 1000) {
-    fail(invalid("The depths of a scan must be 1..1000."));
+  if (max_depth < 0 || max_depth > 1000) {
+    fail(invalid("The deepest readout of a scan must be 0..1000."));
     return;
   }
   if (Status s = check_common(spec, problem); !s.ok()) {
@@ -301,7 +301,7 @@ GpDepthScanJob::GpDepthScanJob(const GpSpec& spec, const GpProblem& problem, int
                            short_number(double(spec.memory_budget_bytes) / 1048576.0) + " MiB: use fewer points."));
     return;
   }
-  kernels_ = std::make_unique<GpBlockKernels>(spec_, problem_.x_train, problem_.x_test, max_depth_, 1, false);
+  kernels_ = std::make_unique<GpBlockKernels>(spec_, problem_.x_train, problem_.x_test, max_depth_, 0, false);
 }
 
 GpDepthScanJob::~GpDepthScanJob() = default;
@@ -334,7 +334,7 @@ bool GpDepthScanJob::step(double budget_seconds) {
     }
     if (kernels_->finished()) {
       // Depths the recursion did not reach (it diverged) get its status.
-      for (int l = static_cast<int>(points_.size()) + 1; l <= max_depth_; ++l) {
+      for (int l = static_cast<int>(points_.size()); l <= max_depth_; ++l) {
         GpDepthPoint point;
         point.depth = l;
         point.accuracy = point.mse = point.log_evidence = point.jitter = point.condition_number = kNaN;

@@ -3,7 +3,7 @@
 //
 // The single-time readout at depth L is K_y = sigma_b^2 + sigma_w^2 E[phi(h^L) phi(h^L)] (gp.h), i.e.
 // one more step of the recursion that gives K^{L+1}. So one recursion to depth L_max yields the readout
-// kernel of every depth 1..L_max (for the deep network and the recurrent one alike: docs/theory.md §4.2).
+// kernel of every depth 0..L_max (for the deep network and the recurrent one alike: docs/theory.md §4.2).
 // Prediction needs only three blocks of it: K_XX (train x train), K_*X (query x train) and the query
 // diagonal; each entry of K^{l+1} depends only on the same entry and the two variances of K^l, so the
 // query x query cross terms are never needed. That makes a dense decision surface (thousands of query
@@ -46,16 +46,16 @@ struct GpPrediction {
 GpPrediction gp_predict(const Eigen::MatrixXd& mean, const GpTargets& targets, const std::vector<double>& labels,
                         bool classification);
 
-// Accuracy, MSE and log evidence for the single-time readout at every depth 1..max_depth, from one
-// recursion over [train; test] (the spec's depth and readout_from are ignored). Time-sliced by rows of
-// the kernel blocks; each depth's solve is one unit.
+// Accuracy, MSE and log evidence for the single-time readout at every depth 0..max_depth (0: the
+// one-hidden-layer readout), from one recursion over [train; test] (the spec's depth and readout_from
+// are ignored). Time-sliced by rows of the kernel blocks; each depth's solve is one unit.
 class GpDepthScanJob : public Job {
  public:
   GpDepthScanJob(const GpSpec& spec, const GpProblem& problem, int max_depth);
   ~GpDepthScanJob() override;
   bool step(double budget_seconds) override;
   double progress() const override;
-  const std::vector<GpDepthPoint>& points() const { return points_; }  // depths done so far, in order
+  const std::vector<GpDepthPoint>& points() const { return points_; }  // depths done so far: points()[L] is depth L
   const Status& status() const { return status_; }                     // a failure before any depth (bad spec, labels, size)
 
  private:
@@ -77,7 +77,7 @@ class GpPhaseGridJob : public Job {
   double progress() const override;
   const std::vector<double>& sigma_w2_values() const { return values_; }
   int max_depth() const { return max_depth_; }
-  // points()[column] holds the depths done for that column.
+  // points()[column][L] is depth L of that column, once done.
   const std::vector<std::vector<GpDepthPoint>>& points() const { return points_; }
   const Status& status() const { return status_; }  // the first failure of a whole column, if any
 

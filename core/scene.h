@@ -71,7 +71,7 @@ struct GpViewSpec {
   int readout_from = -1;            // -1: readout at layer/time L only; else averaged over [from, L]
   GpView show = GpView::fit;
   GpGridQuantity grid_quantity = GpGridQuantity::accuracy;  // grid colour
-  int grid_depth = 20;                                      // the grid's depths 1..grid_depth (sigma_w^2 range: the phase grid's)
+  int grid_depth = 20;                                      // the grid's depths 0..grid_depth (sigma_w^2 range: the phase grid's)
   GpSweepParameter sweep = GpSweepParameter::sigma_w2;      // evidence curve parameter: "w2" | "b2" | "L" | "sn2"
   // Rows of data carried by the link: (x, y) points of the 1-D set, or labelled rows (features...,
   // label) loaded from a CSV file.

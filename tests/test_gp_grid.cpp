@@ -60,13 +60,13 @@ void check_scan_against_gp_run(const GpSpec& spec, const GpProblem& problem, int
   GpDepthScanJob scan(spec, problem, max_depth);
   scan.run();
   REQUIRE(scan.status().ok());
-  REQUIRE(scan.points().size() == static_cast<std::size_t>(max_depth));
-  for (int depth : {1, 2, max_depth}) {
+  REQUIRE(scan.points().size() == static_cast<std::size_t>(max_depth) + 1);
+  for (int depth : {0, 1, 2, max_depth}) {
     GpSpec single = spec;
     single.network.depth = depth;
     const GpResult reference = gp_run(single, problem);
     REQUIRE(reference.status.ok());
-    const GpDepthPoint& p = scan.points()[static_cast<std::size_t>(depth - 1)];
+    const GpDepthPoint& p = scan.points()[static_cast<std::size_t>(depth)];
     CAPTURE(depth);
     CHECK(p.depth == depth);
     CHECK(p.status.ok());
@@ -154,7 +154,7 @@ TEST_CASE("a diverging relu scan reports the divergence at the depths it cannot 
   spec.network.sigma_w2 = 1e4;  // q grows by 5000x per layer: past 1e100 within about 30 layers
   GpDepthScanJob scan(spec, toy(DatasetKind::moons, 20, 10), 60);
   scan.run();
-  REQUIRE(scan.points().size() == 60u);
+  REQUIRE(scan.points().size() == 61u);
   CHECK(scan.points().front().status.ok());
   CHECK(scan.points().back().status.code == StatusCode::diverged);
   CHECK(std::isnan(scan.points().back().accuracy));
@@ -170,14 +170,14 @@ TEST_CASE("a phase grid runs one scan per sigma_w^2 column; bad labels and budge
   mid.network.sigma_w2 = 3.2;
   mid.network.depth = 3;
   const GpResult reference = gp_run(mid, problem);
-  CHECK(relative(grid.points()[2][2].log_evidence, reference.solve.log_evidence) < 1e-9);
+  CHECK(relative(grid.points()[2][3].log_evidence, reference.solve.log_evidence) < 1e-9);
   // sigma_in^2 unset in the scene: each column uses sigma_in^2 = sigma_w^2.
   GpSpec follows = spec_of(ActivationKind::tanh);
   follows.network.sigma_in2.reset();
   GpPhaseGridJob tracked(follows, problem, {0.8, 3.2}, 3);
   tracked.run();
   mid.network.sigma_in2 = 3.2;
-  CHECK(relative(tracked.points()[1][2].log_evidence, gp_run(mid, problem).solve.log_evidence) < 1e-9);
+  CHECK(relative(tracked.points()[1][3].log_evidence, gp_run(mid, problem).solve.log_evidence) < 1e-9);
 
   GpProblem one_class = problem;
   for (double& y : one_class.y_train) y = 0;

@@ -176,15 +176,15 @@ try {
     const link = "v=1&act=tanh&b2=0.05&view=gp&gd=xor&gn=60&gt=60&gv=grid&gL=8";
     const { page, errors } = await open(link);
     const g = (await gpOf(page)).grid;
-    check("grid: 20 sigma_w^2 columns x 8 depths", g && g.sigma_w2.length === 20 && g.accuracy.every((c) => c.length === 8), JSON.stringify(g && g.sigma_w2));
+    check("grid: 20 sigma_w^2 columns x depths 0..8", g && g.sigma_w2.length === 20 && g.accuracy.every((c) => c.length === 9), JSON.stringify(g && g.sigma_w2));
     check("grid: critical sigma_w^2 (tanh, b2 = 0.05) ~ 1.76", g && Math.abs(g.critical_sigma_w2 - 1.76) < 0.02, g && g.critical_sigma_w2);
-    for (const [col, depth] of [[3, 2], [14, 8]]) {
+    for (const [col, depth] of [[5, 0], [3, 2], [14, 8]]) {
       const w2 = g.sigma_w2[col];
       // sigma_in^2 is unset in the link, so it follows sigma_w^2 in every column (docs/scene.md).
       const ref = runCli(`v=1&act=tanh&w2=${w2}&b2=0.05&L=${depth}`, ["--dataset", "xor", "--train", "60", "--test", "60", "--sigma-n2", "0.01"]);
-      check(`grid (${w2.toFixed(3)}, L=${depth}): accuracy = CLI`, g.accuracy[col][depth - 1] === ref.accuracy, `${g.accuracy[col][depth - 1]} vs ${ref.accuracy}`);
-      check(`grid (${w2.toFixed(3)}, L=${depth}): log evidence = CLI`, close(g.log_evidence[col][depth - 1], ref.log_evidence),
-            `${g.log_evidence[col][depth - 1]} vs ${ref.log_evidence}`);
+      check(`grid (${w2.toFixed(3)}, L=${depth}): accuracy = CLI`, g.accuracy[col][depth] === ref.accuracy, `${g.accuracy[col][depth]} vs ${ref.accuracy}`);
+      check(`grid (${w2.toFixed(3)}, L=${depth}): log evidence = CLI`, close(g.log_evidence[col][depth], ref.log_evidence),
+            `${g.log_evidence[col][depth]} vs ${ref.log_evidence}`);
     }
     check("grid: no console errors", errors.length === 0, JSON.stringify(errors));
     await shot(page, "gp-grid.png");
