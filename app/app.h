@@ -52,6 +52,9 @@ class App {
   // Builds one frame of UI (between ImGui::NewFrame and ImGui::Render) and advances jobs within
   // `budget_seconds`.
   void frame(double budget_seconds = 0.012);
+  // Advances the jobs for `budget_seconds` without building a frame (the passes of the loop that do
+  // not draw: app/frame_pacer.h).
+  void compute(double budget_seconds) { update_derived(budget_seconds); }
   // Call after the frame's draw data was rendered, before the buffer swap: saves the plots' exports
   // (CSV, and PNG images read back from the framebuffer) through platform.save_file.
   void after_render();

@@ -9,8 +9,10 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "app/app.h"
+#include "app/frame_pacer.h"
 #include "app/plot.h"
 #include "core/datasets.h"  // kFashionMnistDir, fashion_mnist_available
 
@@ -42,9 +44,26 @@ std::string read_text_file(const std::string& path, std::string& error) {
 }
 
 fs::ui::App* g_app = nullptr;  // for the GLFW drop callback, which has no user data of its own
+bool g_input = false;          // input since the frame pacer last asked (app/frame_pacer.h)
+
+// Every kind of input marks the window for drawing. Installed before ImGui's backend, which calls
+// these from its own callbacks (mouse buttons, scroll, keys, characters, focus, cursor entry).
+void note_input(GLFWwindow*) { g_input = true; }
+void install_input_callbacks(GLFWwindow* window) {
+  glfwSetCursorPosCallback(window, [](GLFWwindow* w, double, double) { note_input(w); });
+  glfwSetMouseButtonCallback(window, [](GLFWwindow* w, int, int, int) { note_input(w); });
+  glfwSetScrollCallback(window, [](GLFWwindow* w, double, double) { note_input(w); });
+  glfwSetKeyCallback(window, [](GLFWwindow* w, int, int, int, int) { note_input(w); });
+  glfwSetCharCallback(window, [](GLFWwindow* w, unsigned int) { note_input(w); });
+  glfwSetWindowFocusCallback(window, [](GLFWwindow* w, int) { note_input(w); });
+  glfwSetCursorEnterCallback(window, [](GLFWwindow* w, int) { note_input(w); });
+  glfwSetWindowSizeCallback(window, [](GLFWwindow* w, int, int) { note_input(w); });
+  glfwSetWindowRefreshCallback(window, [](GLFWwindow* w) { note_input(w); });
+}
 
 // A file dropped on the window: the first one is read as inputs.
 void on_drop(GLFWwindow*, int count, const char** paths) {
+  g_input = true;
   if (!g_app || count < 1) return;
   std::string error;
   const std::string text = read_text_file(paths[0], error);
@@ -91,6 +110,7 @@ int main(int argc, char** argv) {
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
   fs::ui::setup_style(scale_x, "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf");
+  install_input_callbacks(window);
   ImGui_ImplGlfw_InitForOpenGL(window, true);
   ImGui_ImplOpenGL3_Init("#version 330 core");
 
@@ -117,12 +137,21 @@ int main(int argc, char** argv) {
   fs::ui::App app(platform, loaded.scene, loaded.warnings);
   g_app = &app;
   glfwSetDropCallback(window, on_drop);
+  fs::ui::FramePacer pacer;
   while (!glfwWindowShouldClose(window)) {
     glfwPollEvents();
+    const fs::ui::FrameSchedule s = pacer.next(glfwGetTime(), std::exchange(g_input, false), app.busy());
+    if (!s.draw) {
+      if (s.compute_seconds > 0)
+        app.compute(s.compute_seconds);
+      else
+        glfwWaitEventsTimeout(s.wait_seconds);  // idle: sleep until input or the next frame is due
+      continue;
+    }
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     ImGui::NewFrame();
-    app.frame(0.012);
+    app.frame(s.compute_seconds);
     ImGui::Render();
     int w = 0, h = 0;
     glfwGetFramebufferSize(window, &w, &h);

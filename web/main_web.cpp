@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "app/app.h"
+#include "app/frame_pacer.h"
 #include "core/datasets.h"  // the packaged Fashion-MNIST: its file names and checks, and the test hook's load
 
 namespace {
@@ -59,12 +60,23 @@ EM_JS(double, js_pixel_ratio, (), { return window.devicePixelRatio || 1; });
 EM_JS(int, js_css_width, (), { return window.innerWidth; });
 EM_JS(int, js_css_height, (), { return window.innerHeight; });
 EM_JS(void, js_loaded, (), { if (window.fieldscopeLoaded) window.fieldscopeLoaded(); });
+// Whether the user touched the page since the last call (the frame pacer draws while they do).
+EM_JS(int, js_take_input, (), {
+  const seen = Module.fsInputSeen ? 1 : 0;
+  Module.fsInputSeen = false;
+  return seen;
+});
 
 // --- 2. Input files (picker and drop), wheel and touch --------------------------------------------
 // A file's text goes to fs_file_loaded (below) as a heap string the C side frees; it is never put
 // into the page. Files above 16 MiB are refused before they are read (code 1; 2 = read error).
 EM_JS(void, js_install_input_handlers, (), {
   const canvas = Module.canvas;
+  // Every kind of input marks the page for drawing (js_take_input); registered first, so that the
+  // handlers below that stop propagation cannot hide an event from it.
+  for (const type of ["mousemove", "mousedown", "mouseup", "wheel", "keydown", "keyup", "keypress", "touchstart",
+                      "touchmove", "touchend", "touchcancel", "resize", "focus", "blur", "paste", "drop"])
+    window.addEventListener(type, function() { Module.fsInputSeen = true; }, { capture: true, passive: true });
   Module.fsReadFile = function(file) {
     const name = allocateUTF8(file.name || "file");
     if (file.size > 16 * 1024 * 1024) { Module._fs_file_loaded(name, 0, 1); return; }
@@ -218,6 +230,8 @@ struct WebApp {
     std::string error;
   };
   std::map<std::string, PackagedData> packaged;  // by data set name
+  fs::ui::FramePacer pacer;
+  bool changed = false;  // a file or data arrived: draw it (the pacer counts it as input)
 };
 WebApp g;
 
@@ -266,13 +280,21 @@ void fit_canvas() {
   }
 }
 
+// One animation frame of the browser: the pacer decides whether it draws or only computes.
 void frame() {
+  const bool input = js_take_input() != 0 || g.changed;
+  g.changed = false;
+  const fs::ui::FrameSchedule s = g.pacer.next(emscripten_get_now() / 1000.0, input, g.app->busy());
+  if (!s.draw) {
+    if (s.compute_seconds > 0) g.app->compute(s.compute_seconds);
+    return;
+  }
   fit_canvas();
   glfwPollEvents();
   ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplGlfw_NewFrame();
   ImGui::NewFrame();
-  g.app->frame(0.012);
+  g.app->frame(s.compute_seconds);
   ImGui::Render();
   int fb_w = 0, fb_h = 0;
   glfwGetFramebufferSize(g.window, &fb_w, &fb_h);
@@ -295,6 +317,7 @@ EMSCRIPTEN_KEEPALIVE const char* fs_snapshot() {
 // A file read by the page (js_install_input_handlers): takes ownership of both strings.
 EMSCRIPTEN_KEEPALIVE void fs_file_loaded(char* name_utf8, char* text_utf8, int failed) {
   const std::string name = take(name_utf8), text = take(text_utf8);
+  g.changed = true;
   std::string error;
   const std::string shown = "\"" + fs::echo_user_text(name) + "\"";
   if (failed == 1) error = shown + " is larger than 16 MiB, too large for inputs that travel in a share link.";
@@ -308,6 +331,7 @@ EMSCRIPTEN_KEEPALIVE void fs_file_loaded(char* name_utf8, char* text_utf8, int f
 // files in order. Takes ownership of the strings.
 EMSCRIPTEN_KEEPALIVE void fs_data_fetched(char* name_utf8, char* error_utf8, char* sizes_utf8) {
   const std::string name = take(name_utf8), error = take(error_utf8), sizes = take(sizes_utf8);
+  g.changed = true;
   WebApp::PackagedData& data = g.packaged[name];
   const std::string problem =
       error.empty() ? fs::check_fashion_mnist_files(packaged_dir(name), received_byte_counts(sizes)).message : error;
@@ -347,6 +371,7 @@ EMSCRIPTEN_KEEPALIVE const char* fs_test_data_dir(int train, int test) {
 }
 // Wheel notches (positive = up / zoom in), from the page's wheel and pinch handlers.
 EMSCRIPTEN_KEEPALIVE void fs_wheel(double dx, double dy) {
+  g.changed = true;
   if (g.window) ImGui_ImplGlfw_ScrollCallback(g.window, dx, dy);
 }
 }
