@@ -442,7 +442,7 @@ std::optional<double> closed_pair_derivative_expectation(const Activation& act, 
 double pair_expectation(const Activation& act, double q1, double q2, double c) {
   if (auto v = closed_pair_expectation(act, q1, q2, c)) return *v;
   const HermiteSeries a = hermite_series(act, PairFunction::phi, std::max(q1, 0.0));
-  const HermiteSeries b = hermite_series(act, PairFunction::phi, std::max(q2, 0.0));
+  const HermiteSeries b = q2 == q1 ? a : hermite_series(act, PairFunction::phi, std::max(q2, 0.0));
   if (a.converged && b.converged) return series_pair(a, b, correlation(q1, q2, c));
   return gauss_hermite_pair([&](double x) { return act.phi(x); }, [&](double x) { return act.phi(x); }, q1, q2, c, 512);
 }
@@ -450,7 +450,7 @@ double pair_expectation(const Activation& act, double q1, double q2, double c) {
 double pair_derivative_expectation(const Activation& act, double q1, double q2, double c) {
   if (auto v = closed_pair_derivative_expectation(act, q1, q2, c)) return *v;
   const HermiteSeries a = hermite_series(act, PairFunction::dphi, std::max(q1, 0.0));
-  const HermiteSeries b = hermite_series(act, PairFunction::dphi, std::max(q2, 0.0));
+  const HermiteSeries b = q2 == q1 ? a : hermite_series(act, PairFunction::dphi, std::max(q2, 0.0));
   if (a.converged && b.converged) return series_pair(a, b, correlation(q1, q2, c));
   return gauss_hermite_pair([&](double x) { return act.dphi(x); }, [&](double x) { return act.dphi(x); }, q1, q2, c, 512);
 }

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <numbers>
 
 #include <Eigen/Eigenvalues>
@@ -196,6 +197,17 @@ Eigen::MatrixXd hermite_basis(const GaussHermiteRule& rule, int terms) {
   return basis;
 }
 
+// The basis depends only on the rule and the number of terms: each pair is computed once (the phase
+// diagram asks for the same few bases in every cell).
+const Eigen::MatrixXd& cached_hermite_basis(const GaussHermiteRule& rule, int terms) {
+  static std::mutex mutex;
+  static std::map<std::pair<const GaussHermiteRule*, int>, std::unique_ptr<const Eigen::MatrixXd>> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto& slot = cache[{&rule, terms}];
+  if (!slot) slot = std::make_unique<const Eigen::MatrixXd>(hermite_basis(rule, terms));
+  return *slot;
+}
+
 // f(sqrt(q) z_i) sqrt(w_i) on the significant nodes.
 Eigen::RowVectorXd weighted_samples(const std::function<double(double)>& f, double q, const GaussHermiteRule& rule) {
   const int first = first_significant_node(rule);
@@ -210,7 +222,7 @@ Eigen::RowVectorXd weighted_samples(const std::function<double(double)>& f, doub
 void series_coefficients(const std::function<double(double)>& f, double q, const GaussHermiteRule& rule, int kmax,
                          std::vector<double>& coef, double& energy) {
   const Eigen::RowVectorXd samples = weighted_samples(f, q, rule);
-  const Eigen::RowVectorXd b = samples * hermite_basis(rule, kmax + 1);
+  const Eigen::RowVectorXd b = samples * cached_hermite_basis(rule, kmax + 1);
   energy = samples.squaredNorm();
   coef.assign(b.data(), b.data() + b.size());
 }
@@ -271,7 +283,7 @@ std::vector<HermiteSeries> hermite_series_on_rule(const std::function<double(dou
   std::vector<HermiteSeries> out(q.size());
   if (count == 0) return out;
   const GaussHermiteRule& rule = gauss_hermite(nodes);
-  const Eigen::MatrixXd basis = hermite_basis(rule, terms);
+  const Eigen::MatrixXd& basis = cached_hermite_basis(rule, terms);
   Eigen::MatrixXd samples(count, basis.rows());
   for (int i = 0; i < count; ++i) samples.row(i) = weighted_samples(f, q[static_cast<std::size_t>(i)], rule);
   const Eigen::MatrixXd coef = samples * basis;
