@@ -10,8 +10,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <mutex>
+#include <utility>
 
 #include "core/gaussian.h"
+#include "core/gaussian_table.h"
 #include "core/parallel.h"
 #include "core/text.h"
 
@@ -157,7 +161,7 @@ std::vector<double> c_iterates(const Network& p, double q_star, double c0, int s
 namespace {
 
 // The stable fixed point of the length map reached from small q, or a diverged status.
-Status solve_q_star(const Network& p, double& q_star) {
+Status solve_q_star(const Network& p, const GaussianMeans& means, double& q_star) {
   const Activation& act = p.activation;
   double kappa = 0;
   if (homogeneous(act, kappa)) {
@@ -175,7 +179,7 @@ Status solve_q_star(const Network& p, double& q_star) {
                          "q diverges: for " + act.name() + " the length map has no finite fixed point when sigma_w^2 >= " +
                              six_digit_number(1 / kappa) + (p.sigma_b2 > 0 ? " (or = with sigma_b^2 > 0)." : "."));
   }
-  auto g = [&](double q) { return q_map(p, q) - q; };
+  auto g = [&](double q) { return p.sigma_b2 + p.sigma_w2 * means.phi_sq(std::max(q, 0.0)) - q; };  // q_map(p, q) - q
   const double g0 = g(0.0);
   double lo = 0;
   if (g0 <= 0) {
@@ -218,7 +222,41 @@ Status solve_q_star(const Network& p, double& q_star) {
 
 }  // namespace
 
-FixedPoint fixed_point(const Network& p) {
+GaussianMeans direct_means(const Activation& act) {
+  GaussianMeans m;
+  m.phi_sq = [act](double q) { return mean_phi_sq(act, q); };
+  m.dphi_sq = [act](double q) { return mean_dphi_sq(act, q); };
+  m.phi_sq_slope = [act](double q) { return mean_phi_sq_slope(act, q); };
+  return m;
+}
+
+std::shared_ptr<const GaussianMeans> tabulated_means(const Activation& act) {
+  static std::mutex mutex;
+  static std::map<std::pair<int, double>, std::shared_ptr<const GaussianMeans>> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto& slot = cache[{static_cast<int>(act.kind), act.param}];
+  if (!slot) {
+    GaussianMeans direct = direct_means(act);
+    if (act.closed_form()) {
+      slot = std::make_shared<const GaussianMeans>(std::move(direct));
+    } else {
+      auto table = [](std::function<double(double)> f) {
+        auto t = std::make_shared<const GaussianTable>(std::move(f));
+        return [t](double q) { return (*t)(q); };
+      };
+      GaussianMeans m;
+      m.phi_sq = table(direct.phi_sq);
+      m.dphi_sq = table(direct.dphi_sq);
+      m.phi_sq_slope = table(direct.phi_sq_slope);
+      slot = std::make_shared<const GaussianMeans>(std::move(m));
+    }
+  }
+  return slot;
+}
+
+FixedPoint fixed_point(const Network& p) { return fixed_point(p, direct_means(p.activation)); }
+
+FixedPoint fixed_point(const Network& p, const GaussianMeans& means) {
   FixedPoint fp;
   const Activation& act = p.activation;
   if (Status bad = p.validate(); !bad.ok()) {
@@ -226,7 +264,7 @@ FixedPoint fixed_point(const Network& p) {
     fp.phase = Phase::diverged;
     return fp;
   }
-  Status qs = solve_q_star(p, fp.q_star);
+  Status qs = solve_q_star(p, means, fp.q_star);
   if (qs.code == StatusCode::diverged) {
     fp.status = qs;
     fp.phase = Phase::diverged;
@@ -236,8 +274,8 @@ FixedPoint fixed_point(const Network& p) {
   }
   fp.status = qs;  // ok, possibly with a note
   const double q = fp.q_star;
-  fp.chi_1 = p.sigma_w2 * mean_dphi_sq(act, q);
-  fp.q_slope = p.sigma_w2 * mean_phi_sq_slope(act, q);
+  fp.chi_1 = p.sigma_w2 * means.dphi_sq(q);
+  fp.q_slope = p.sigma_w2 * means.phi_sq_slope(q);
   fp.xi_q = fp.q_slope <= 0 ? 0.0 : (fp.q_slope >= 1 ? kInfinity : -1 / std::log(fp.q_slope));
   fp.lambda_max = 0.5 * std::log(fp.chi_1);
   const double kCriticalBand = 1e-10;
@@ -386,6 +424,7 @@ PhaseDiagramJob::PhaseDiagramJob(const PhaseDiagramSpec& spec) {
     v->assign(n, 0.0);
   result_.phase.assign(n, Phase::ordered);
   result_.done.assign(n, 0);
+  means_ = tabulated_means(spec.activation);
 }
 
 bool PhaseDiagramJob::step(double budget_seconds) {
@@ -403,7 +442,8 @@ bool PhaseDiagramJob::step(double budget_seconds) {
     parallel_for(count, [&](int begin, int end) {
       for (int k = first + begin; k < first + end; ++k) {
         const int i = k % result_.spec.columns, j = k / result_.spec.columns;
-        const FixedPoint fp = fixed_point(make_network(result_.spec.activation, result_.sigma_w2(i), result_.sigma_b2(j)));
+        const FixedPoint fp =
+            fixed_point(make_network(result_.spec.activation, result_.sigma_w2(i), result_.sigma_b2(j)), *means_);
         result_.q_star[k] = fp.q_star;
         result_.c_star[k] = fp.c_star;
         result_.chi_1[k] = fp.chi_1;

@@ -129,9 +129,59 @@ TEST_CASE("phase diagram: cells equal fixed_point, and chi_1 crosses 1 at the cr
       CHECK(d.done[k]);
       CHECK((d.chi_1[k] < 1) == (d.sigma_w2(i) < crit));
     }
-    const FixedPoint fp = fixed_point(make_network(kTanh, d.sigma_w2(7), d.sigma_b2(j)));
+    // The job's cells are fixed_point with the tabulated means (the reference is compared below).
+    const FixedPoint fp = fixed_point(make_network(kTanh, d.sigma_w2(7), d.sigma_b2(j)), *tabulated_means(kTanh));
     CHECK(d.chi_1[j * spec.columns + 7] == fp.chi_1);
     CHECK(d.xi_c[j * spec.columns + 7] == fp.xi_c);
+  }
+}
+
+TEST_CASE("the tabulated Gaussian means give the reference fixed points: q*, c*, chi_1 to 1e-10, xi_c and lambda to 1e-8") {
+  // Over (sigma_w^2, sigma_b^2) grids for every activation without closed forms. Near the critical
+  // line xi_c and lambda diverge (and c* is ill-conditioned: the c-map's slope at c* tends to 1), so
+  // those are compared where |chi_1 - 1| > 1e-3; there is no such exemption for q* and chi_1.
+  // sigma_w^2 ranges: well into the chaotic phase for tanh (the others have none here: sigmoid's mean
+  // of 1/2 keeps q* large and its slopes small), up to the divergence of q for softplus and GELU.
+  const std::pair<ActivationKind, double> cases[] = {
+      {ActivationKind::tanh, 5.0}, {ActivationKind::sigmoid, 20.0}, {ActivationKind::softplus, 2.5}, {ActivationKind::gelu, 4.0}};
+  for (const auto& [kind, w2_max] : cases) {
+    const Activation act{kind, 1};
+    const bool has_chaos = kind == ActivationKind::tanh;
+    const GaussianMeans& fast = *tabulated_means(act);
+    double worst_q = 0, worst_chi = 0, worst_c = 0, worst_xi = 0, worst_lambda = 0;
+    int compared = 0, far = 0, chaotic = 0;
+    auto rel = [](double a, double b) { return a == b ? 0.0 : std::abs(a - b) / std::max(std::abs(a), 1e-300); };
+    for (int i = 0; i < 23; ++i) {
+      for (int j = 0; j < 11; ++j) {
+        const double w2 = 0.3 + (w2_max - 0.3) * i / 22.0, b2 = j == 0 ? 0.0 : 0.002 * std::pow(2.0, j);  // b2 up to 2
+        const Network p = make_network(act, w2, b2);
+        const FixedPoint ref = fixed_point(p), tab = fixed_point(p, fast);
+        CAPTURE(act.name());
+        CAPTURE(w2);
+        CAPTURE(b2);
+        REQUIRE(ref.phase == tab.phase);
+        if (ref.phase == Phase::diverged) continue;
+        ++compared;
+        worst_q = std::max(worst_q, rel(ref.q_star, tab.q_star));
+        worst_chi = std::max(worst_chi, rel(ref.chi_1, tab.chi_1));
+        if (std::abs(ref.chi_1 - 1) > 1e-3) {
+          ++far;
+          chaotic += ref.phase == Phase::chaotic;
+          worst_c = std::max(worst_c, rel(ref.c_star, tab.c_star));
+          worst_xi = std::max(worst_xi, rel(ref.xi_c, tab.xi_c));
+          worst_lambda = std::max(worst_lambda, rel(ref.lambda_max, tab.lambda_max));
+        }
+      }
+    }
+    CAPTURE(act.name());
+    CHECK(compared > 60);
+    if (has_chaos) CHECK(chaotic > 20);
+    CHECK(far > 50);
+    CHECK(worst_q < 1e-10);
+    CHECK(worst_chi < 1e-10);
+    CHECK(worst_c < 1e-10);
+    CHECK(worst_xi < 1e-8);
+    CHECK(worst_lambda < 1e-8);
   }
 }
 
