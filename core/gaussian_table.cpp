@@ -33,7 +33,7 @@ const ChebyshevPoints& points() {
 
 double at(double lo, double hi, double unit) { return 0.5 * (lo + hi) + 0.5 * (hi - lo) * unit; }
 
-// Octave k: [0, 2^-10] for k = 0, [2^(k-11), 2^(k-10)] for k = 1..30.
+// Octave k: [0, 2^-10] for k = 0, [2^(k-11), 2^(k-10)] for k = 1..26.
 double octave_lo(int k) { return k == 0 ? 0.0 : std::ldexp(1.0, k - 11); }
 double octave_hi(int k) { return std::ldexp(1.0, k - 10); }
 

@@ -3,7 +3,7 @@
 // of the phase diagram, which evaluates the same few means at every cell (docs/theory.md §3).
 //
 // The table is piecewise polynomial interpolation at Chebyshev-Lobatto points (barycentric form,
-// Berrut & Trefethen 2004) on the pieces [0, 2^-10], [2^-10, 2^-9], ..., [2^19, 2^20]: the means are
+// Berrut & Trefethen 2004) on the pieces [0, 2^-10], [2^-10, 2^-9], ..., [2^15, 2^16]: the means are
 // analytic in q for the smooth activations, so a few nodes per octave reach rounding level. Error
 // control: after interpolating a piece, the reference is evaluated at the points halfway (in angle)
 // between the nodes, where the interpolation error peaks; a piece that misses the tolerance there is
@@ -12,7 +12,8 @@
 // the table cannot be more accurate than it.
 // A piece is built the first time a q in it is asked for (cells only touch the octaves their fixed
 // points lie in); building is thread-safe, and the table's values do not depend on which thread
-// built it. Outside [0, 2^20] the reference is called directly.
+// built it. Outside [0, 2^16] the reference is called directly: beyond, the quadratures' own rounding
+// noise exceeds the tolerance, and checking a table there would cost seconds.
 #pragma once
 #include <array>
 #include <functional>
@@ -24,9 +25,9 @@ namespace fs {
 
 class GaussianTable {
  public:
-  static constexpr int kOctaves = 30;  // [2^-10, 2^20], plus the piece [0, 2^-10]
+  static constexpr int kOctaves = 26;  // [2^-10, 2^16], plus the piece [0, 2^-10]
   static constexpr double kSmallestEdge = 0x1p-10;
-  static constexpr double kLargestEdge = 0x1p20;
+  static constexpr double kLargestEdge = 0x1p16;
   static constexpr int kDegree = 16;  // nodes per piece: kDegree + 1
 
   // `reference(q)` is the exact function (thread-safe); `rel_tol` bounds |table - reference| relative

@@ -2,14 +2,15 @@
 // error control where interpolation cannot converge, and the reference outside the table.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <random>
-#include <thread>
 #include <vector>
 
 #include "core/activations.h"
 #include "core/gaussian_table.h"
+#include "core/parallel.h"
 
 using namespace fs;
 
@@ -17,13 +18,13 @@ namespace {
 double rel(double a, double b) { return a == b ? 0.0 : std::abs(a - b) / std::max(std::abs(b), 1e-300); }
 }  // namespace
 
-TEST_CASE("a table of E[erf(u)^2] and E[erf'(u)^2] matches Williams' closed forms to 1e-13 over 0..2^20") {
+TEST_CASE("a table of E[erf(u)^2] and E[erf'(u)^2] matches Williams' closed forms to 1e-13 over 0..2^16") {
   // Both closed forms (activations.cpp) serve as reference and as the independent check.
   const Activation erf{ActivationKind::erf, 1};
   GaussianTable phi_sq([&](double q) { return mean_phi_sq(erf, q); });
   GaussianTable dphi_sq([&](double q) { return mean_dphi_sq(erf, q); });
   std::mt19937_64 rng(7);
-  std::uniform_real_distribution<double> exponent(-14, 20.5);
+  std::uniform_real_distribution<double> exponent(-14, 16.5);
   double worst = 0;
   for (int i = 0; i < 20000; ++i) {
     const double q = std::pow(2.0, exponent(rng));
@@ -33,23 +34,17 @@ TEST_CASE("a table of E[erf(u)^2] and E[erf'(u)^2] matches Williams' closed form
   CHECK(worst < 1e-13);
   CHECK(phi_sq(0.0) == 0.0);  // a node: the reference value itself
   CHECK(phi_sq.max_error() <= 1e-13);
-  CHECK(phi_sq.pieces_built() >= 31);  // every octave was asked for
+  CHECK(phi_sq.pieces_built() >= 27);  // every octave was asked for
 }
 
-TEST_CASE("a table of E[tanh(u)^2] matches the quadrature, and outside 0..2^20 it is the quadrature") {
+TEST_CASE("a table of E[tanh(u)^2] matches the quadrature, and outside 0..2^16 it is the quadrature") {
   const Activation tanh_act{ActivationKind::tanh, 1};
   GaussianTable t([&](double q) { return mean_phi_sq(tanh_act, q); });
-  // Up to 2^16 to 1e-13; beyond, the quadrature's own rounding noise (about 1e-12 at q ~ 1e6) is
-  // larger than the tolerance, and the table stays within the error its checks report.
-  double worst = 0, worst_huge = 0;
-  for (double q = 1e-6; q < 1e6; q *= 1.37) {
-    const double e = rel(t(q), mean_phi_sq(tanh_act, q));
-    (q < 0x1p16 ? worst : worst_huge) = std::max(q < 0x1p16 ? worst : worst_huge, e);
-  }
+  double worst = 0;
+  for (double q = 1e-6; q < 0x1p16; q *= 1.37) worst = std::max(worst, rel(t(q), mean_phi_sq(tanh_act, q)));
   CHECK(worst < 1e-13);
-  CHECK(worst_huge <= 2 * t.max_error() + 1e-13);
-  CHECK(t.max_error() < 1e-11);
-  CHECK(t(3e6) == mean_phi_sq(tanh_act, 3e6));
+  CHECK(t.max_error() <= 1e-13);
+  CHECK(t(1e5) == mean_phi_sq(tanh_act, 1e5));
   CHECK(t(-1.0) == mean_phi_sq(tanh_act, -1.0));
 }
 
@@ -74,14 +69,17 @@ TEST_CASE("a table built from several threads at once gives the values of one bu
   std::vector<double> qs;
   for (double q = 1e-4; q < 1e5; q *= 1.9) qs.push_back(q);
   std::atomic<int> mismatches{0};
-  std::vector<std::thread> threads;
-  for (int k = 0; k < 4; ++k)
-    threads.emplace_back([&, k] {
-      for (std::size_t i = 0; i < qs.size(); ++i) {
-        const double q = qs[(i * 7 + static_cast<std::size_t>(k)) % qs.size()];
-        if (shared(q) != alone(q)) ++mismatches;
-      }
-    });
-  for (auto& th : threads) th.join();
+  // Four workers at once where the build has threads (the single-threaded wasm build runs them in turn).
+  set_thread_count(std::min(4, max_thread_count()));
+  parallel_for(
+      4,
+      [&](int begin, int end) {
+        for (int k = begin; k < end; ++k)
+          for (std::size_t i = 0; i < qs.size(); ++i) {
+            const double q = qs[(i * 7 + static_cast<std::size_t>(k)) % qs.size()];
+            if (shared(q) != alone(q)) ++mismatches;
+          }
+      },
+      1);
   CHECK(mismatches == 0);
 }
