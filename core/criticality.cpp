@@ -231,25 +231,24 @@ GaussianMeans direct_means(const Activation& act) {
 }
 
 std::shared_ptr<const GaussianMeans> tabulated_means(const Activation& act) {
+  // Closed forms are already cheap, and their shape parameters (erf's a, leaky ReLU's alpha) would make
+  // a cache keyed by them grow with every value a slider passes through.
+  if (act.closed_form()) return std::make_shared<const GaussianMeans>(direct_means(act));
   static std::mutex mutex;
-  static std::map<std::pair<int, double>, std::shared_ptr<const GaussianMeans>> cache;
+  static std::map<int, std::shared_ptr<const GaussianMeans>> cache;  // by kind: these kinds have no parameter
   std::lock_guard<std::mutex> lock(mutex);
-  auto& slot = cache[{static_cast<int>(act.kind), act.param}];
+  auto& slot = cache[static_cast<int>(act.kind)];
   if (!slot) {
-    GaussianMeans direct = direct_means(act);
-    if (act.closed_form()) {
-      slot = std::make_shared<const GaussianMeans>(std::move(direct));
-    } else {
-      auto table = [](std::function<double(double)> f) {
-        auto t = std::make_shared<const GaussianTable>(std::move(f));
-        return [t](double q) { return (*t)(q); };
-      };
-      GaussianMeans m;
-      m.phi_sq = table(direct.phi_sq);
-      m.dphi_sq = table(direct.dphi_sq);
-      m.phi_sq_slope = table(direct.phi_sq_slope);
-      slot = std::make_shared<const GaussianMeans>(std::move(m));
-    }
+    const GaussianMeans direct = direct_means(act);
+    auto table = [](std::function<double(double)> f) {
+      auto t = std::make_shared<const GaussianTable>(std::move(f));
+      return [t](double q) { return (*t)(q); };
+    };
+    GaussianMeans m;
+    m.phi_sq = table(direct.phi_sq);
+    m.dphi_sq = table(direct.dphi_sq);
+    m.phi_sq_slope = table(direct.phi_sq_slope);
+    slot = std::make_shared<const GaussianMeans>(std::move(m));
   }
   return slot;
 }
