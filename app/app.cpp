@@ -549,8 +549,10 @@ void App::phase_panel() {
   if (quantity == 3) source = &pd.q_star;
   if (quantity == 4) source = &pd.c_star;
   d.chi_1_view.assign(source->size(), kNaN);
-  for (std::size_t k = 0; k < source->size(); ++k)
-    if (pd.done[k] && std::isfinite((*source)[k]) && pd.phase[k] != Phase::diverged) d.chi_1_view[k] = (*source)[k];
+  for (std::size_t k = 0; k < source->size(); ++k) {  // coarse to fine: blocks stand in for cells not done yet
+    const int shown = pd.shown_cell(static_cast<int>(k));
+    if (shown >= 0 && std::isfinite((*source)[shown]) && pd.phase[shown] != Phase::diverged) d.chi_1_view[k] = (*source)[shown];
+  }
 
   HeatMapSpec spec;
   spec.id = "phase-map";

@@ -424,6 +424,23 @@ PhaseDiagramJob::PhaseDiagramJob(const PhaseDiagramSpec& spec) {
   result_.phase.assign(n, Phase::ordered);
   result_.done.assign(n, 0);
   means_ = tabulated_means(spec.activation);
+  int stride = 1;
+  while ((std::max(spec.columns, spec.rows) + stride - 1) / stride > 32) stride *= 2;
+  order_.reserve(n);
+  for (int s = stride; s >= 1; s /= 2) {
+    for (int j = 0; j < spec.rows; j += s)
+      for (int i = 0; i < spec.columns; i += s)
+        if (s == stride || i % (2 * s) != 0 || j % (2 * s) != 0) order_.push_back(j * spec.columns + i);
+    level_end_.push_back(static_cast<int>(order_.size()));
+    level_stride_.push_back(s);
+  }
+}
+
+int PhaseDiagram::shown_cell(int k) const {
+  if (done[static_cast<std::size_t>(k)]) return k;
+  if (complete_stride < 1) return -1;
+  const int i = k % spec.columns, j = k / spec.columns;
+  return (j - j % complete_stride) * spec.columns + (i - i % complete_stride);
 }
 
 bool PhaseDiagramJob::step(double budget_seconds) {
@@ -439,7 +456,8 @@ bool PhaseDiagramJob::step(double budget_seconds) {
     }
     const int first = next_, count = std::min(batch, n - next_);
     parallel_for(count, [&](int begin, int end) {
-      for (int k = first + begin; k < first + end; ++k) {
+      for (int o = first + begin; o < first + end; ++o) {
+        const int k = order_[static_cast<std::size_t>(o)];
         const int i = k % result_.spec.columns, j = k / result_.spec.columns;
         const FixedPoint fp =
             fixed_point(make_network(result_.spec.activation, result_.sigma_w2(i), result_.sigma_b2(j)), *means_);
@@ -454,6 +472,8 @@ bool PhaseDiagramJob::step(double budget_seconds) {
       }
     });
     next_ += count;
+    for (std::size_t l = 0; l < level_end_.size(); ++l)
+      if (next_ >= level_end_[l]) result_.complete_stride = level_stride_[l];
     if (timer.expired()) break;
   }
   return next_ >= n;

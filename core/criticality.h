@@ -91,11 +91,20 @@ struct PhaseDiagram {
   PhaseDiagramSpec spec;
   std::vector<double> q_star, c_star, chi_1, chi_c, xi_c, lambda_max;
   std::vector<Phase> phase;
-  std::vector<char> done;  // cells computed so far (the job fills rows progressively)
+  std::vector<char> done;  // cells computed so far (the job fills the grid coarse to fine)
+  // Every cell (i, j) with i and j multiples of this stride is done (0: not even the coarsest level).
+  int complete_stride = 0;
   double sigma_w2(int column) const;
   double sigma_b2(int row) const;
+  // The cell whose values stand in for cell k while the grid fills: k itself once it is done, else the
+  // done cell at the corner of its block of the finest complete level; -1 before the coarsest is done.
+  int shown_cell(int k) const;
 };
 
+// The job computes the grid coarse to fine: first every cell whose column and row are multiples of a
+// stride chosen so that this level has at most 32 x 32 cells (a whole, blocky picture a few tens of ms
+// after a change), then the cells of each halved stride, down to 1. The values do not depend on the
+// order, the thread count or the slicing.
 class PhaseDiagramJob : public Job {
  public:
   explicit PhaseDiagramJob(const PhaseDiagramSpec& spec);
@@ -108,6 +117,8 @@ class PhaseDiagramJob : public Job {
  private:
   PhaseDiagram result_;
   Status status_;
+  std::vector<int> order_;                     // cell indices, coarse to fine
+  std::vector<int> level_end_, level_stride_;  // order_[.. level_end_[l]) completes stride level_stride_[l]
   int next_ = 0;
   std::shared_ptr<const GaussianMeans> means_;  // tabulated_means of the activation
 };

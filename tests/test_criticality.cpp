@@ -120,6 +120,7 @@ TEST_CASE("phase diagram: cells equal fixed_point, and chi_1 crosses 1 at the cr
   PhaseDiagramJob job(spec);
   int slices = 0;
   while (!job.step(0.0)) ++slices;
+  CHECK(job.result().complete_stride == 1);
   CHECK(slices >= 144 / (4 * thread_count()) - 1);  // a zero budget returns after each batch of 4 cells per thread
   const PhaseDiagram& d = job.result();
   for (int j = 0; j < spec.rows; ++j) {
@@ -133,6 +134,49 @@ TEST_CASE("phase diagram: cells equal fixed_point, and chi_1 crosses 1 at the cr
     const FixedPoint fp = fixed_point(make_network(kTanh, d.sigma_w2(7), d.sigma_b2(j)), *tabulated_means(kTanh));
     CHECK(d.chi_1[j * spec.columns + 7] == fp.chi_1);
     CHECK(d.xi_c[j * spec.columns + 7] == fp.xi_c);
+  }
+}
+
+TEST_CASE("phase diagram: coarse to fine, a whole picture after the coarsest level, the same cells as in one pass") {
+  PhaseDiagramSpec spec;
+  spec.activation = {ActivationKind::erf, 1};
+  spec.columns = 200;  // not a power of two: the last blocks are narrower
+  spec.rows = 70;
+  PhaseDiagramJob job(spec);
+  const PhaseDiagram& d = job.result();
+  CHECK(d.shown_cell(0) == -1);
+  int done_before = 0, stride_before = 0;
+  while (!job.step(0.0)) {
+    int done = 0;
+    for (char c : d.done) done += c;
+    CHECK(done > done_before);
+    if (d.complete_stride > 0) {
+      // stride 8: 25 x 9 cells in the coarsest level; then every cell shows a done one, at most
+      // complete_stride - 1 cells away along each axis, and the strides only shrink.
+      CHECK(done >= 25 * 9);
+      CHECK(d.complete_stride <= 8);
+      if (stride_before > 0) CHECK(d.complete_stride <= stride_before);
+      for (int k = 0; k < spec.columns * spec.rows; k += 37) {
+        const int s = d.shown_cell(k);
+        REQUIRE(s >= 0);
+        CHECK(d.done[s]);
+        CHECK(k % spec.columns - s % spec.columns >= 0);
+        CHECK(k % spec.columns - s % spec.columns < d.complete_stride);
+        CHECK(k / spec.columns - s / spec.columns < d.complete_stride);
+      }
+      stride_before = d.complete_stride;
+    } else {
+      CHECK(done < 25 * 9);
+    }
+    done_before = done;
+  }
+  CHECK(stride_before > 1);  // the picture was shown coarse before it was complete
+  CHECK(d.complete_stride == 1);
+  for (int k = 0; k < spec.columns * spec.rows; ++k) CHECK(d.shown_cell(k) == k);
+  for (int k : {0, 199, 200 * 69, 200 * 70 - 1, 4321}) {
+    const FixedPoint fp = fixed_point(make_network(spec.activation, d.sigma_w2(k % 200), d.sigma_b2(k / 200)));
+    CHECK(d.chi_1[k] == fp.chi_1);
+    CHECK(d.c_star[k] == fp.c_star);
   }
 }
 
