@@ -220,6 +220,70 @@ Status solve_q_star(const Network& p, const GaussianMeans& means, double& q_star
   return {};
 }
 
+// The stable fixed point of the c-map in the chaotic phase from h(c) = c_map(c) - c.
+double stable_correlation(const std::function<double(double)>& h) {
+  const double top = 1 - 1e-7;
+  if (h(top) >= 0) return 1;  // chi_1 so close to 1 that c* is indistinguishable from 1
+  return h(0.0) <= 0 ? 0.0 : brent_root(h, 0.0, top, 1e-15);
+}
+
+// c* and chi_c = sigma_w^2 E[phi'(u1) phi'(u2)] at c* (the reference): closed forms, or the Hermite
+// series of phi and phi' at q* with every coefficient their rules resolve (their default truncation,
+// a tail of 1e-10 of the energy, would move c* by up to 1e-8 where c* is close to 1), or a 512 x 512
+// product rule where the series of phi' does not converge.
+void direct_correlation(const Network& p, double q, double& c_star, double& slope) {
+  const Activation& act = p.activation;
+  if (act.closed_form()) {
+    c_star = stable_correlation([&](double c) { return c_map(p, q, c) - c; });
+    slope = p.sigma_w2 * pair_derivative_expectation(act, q, q, c_star * q);
+    return;
+  }
+  HermiteSeries series = hermite_series(act, PairFunction::phi, q);
+  series.terms = static_cast<int>(series.coef.size());
+  c_star = stable_correlation([&](double c) { return (p.sigma_b2 + p.sigma_w2 * series_pair(series, series, c)) / q - c; });
+  HermiteSeries d = hermite_series(act, PairFunction::dphi, q);
+  d.terms = static_cast<int>(d.coef.size());
+  const double dd = d.converged ? series_pair(d, d, c_star)
+                                : gauss_hermite_pair([&](double x) { return act.dphi(x); }, [&](double x) { return act.dphi(x); },
+                                                     q, q, c_star * q, 512);
+  slope = p.sigma_w2 * dd;
+}
+
+// The same from the tabulated coefficients b_k(q*) of phi: c_map(c) = (sigma_b^2 + sigma_w^2 sum_k
+// b_k^2 c^k) / q* and, by Price's theorem, E[phi'(u1) phi'(u2)] = (1/q*) sum_k k b_k^2 c^(k-1). The
+// terms beyond the table's m coefficients hold at most the energy they miss, T = E[phi(u)^2] -
+// sum_k b_k^2, so they add at most T |c|^m to the c-map's sum and T max_{k >= m} k |c|^(k-1) to the
+// slope's. False when either bound exceeds 1e-13 of its sum (the coefficients are too few for this
+// c*, as for GELU at large q*) or q* is below the table (b_k ~ q^(k/2) is not polynomial at 0).
+bool tabulated_correlation(const Network& p, double q, const GaussianMeans& means, double& c_star, double& slope) {
+  if (q < GaussianTable::kSmallestEdge) return false;
+  thread_local std::vector<double> b2;
+  means.phi_coefficients(q, b2);
+  for (double& v : b2) v *= v;
+  auto sum = [&](double c) {
+    double f = 0;
+    for (std::size_t k = b2.size(); k-- > 0;) f = f * c + b2[k];
+    return f;
+  };
+  const double c = stable_correlation([&](double c) { return (p.sigma_b2 + p.sigma_w2 * sum(c)) / q - c; });
+  const int m = static_cast<int>(b2.size());
+  double derivative = 0, kept = 0;
+  for (int k = m - 1; k >= 1; --k) derivative = derivative * c + k * b2[k];
+  for (double v : b2) kept += v;
+  const double energy = means.phi_sq(q);
+  const double tail = std::max(0.0, energy - kept) + 4e-16 * energy;  // (the difference is only that exact)
+  const double r = std::abs(c);
+  if (!(r < 1)) return false;
+  double peak = m;  // k r^(k-1) over k >= m peaks at k = m, or near 1 / ln(1/r) when that is larger
+  if (r > 0) peak = std::max<double>(m, std::floor(-1 / std::log(r)));
+  const double bound_sum = tail * std::pow(r, m);
+  const double bound_slope = tail * std::max(peak * std::pow(r, peak - 1), (peak + 1) * std::pow(r, peak));
+  if (!(bound_sum <= 1e-13 * sum(c)) || !(derivative > 0) || !(bound_slope <= 1e-13 * derivative)) return false;
+  c_star = c;
+  slope = p.sigma_w2 * derivative / q;
+  return true;
+}
+
 }  // namespace
 
 GaussianMeans direct_means(const Activation& act) {
@@ -248,6 +312,23 @@ std::shared_ptr<const GaussianMeans> tabulated_means(const Activation& act) {
     m.phi_sq = table(direct.phi_sq);
     m.dphi_sq = table(direct.dphi_sq);
     m.phi_sq_slope = table(direct.phi_sq_slope);
+    // The coefficients of a piece all come from the rule and truncation its largest q needs.
+    auto coefficients = std::make_shared<const GaussianTable>(
+        GaussianTable::RowReference([act](const std::vector<double>& q) {
+          const auto phi = [&](double x) { return act.phi(x); };
+          const HermiteSeries top = hermite_series(phi, std::max(*std::max_element(q.begin(), q.end()), 0.0));
+          const int width = static_cast<int>(top.coef.size());
+          GaussianTable::Rows rows{width, std::vector<double>(q.size() * width, 0.0)};
+          if (top.nodes == 0) {  // q = 0 alone: phi(0) is b_0
+            rows.values[0] = top.coef[0];
+            return rows;
+          }
+          const std::vector<HermiteSeries> all = hermite_series_on_rule(phi, q, top.nodes, width);
+          for (std::size_t i = 0; i < q.size(); ++i) std::copy(all[i].coef.begin(), all[i].coef.end(), &rows.values[i * width]);
+          return rows;
+        }),
+        1e-13, 1e-300);
+    m.phi_coefficients = [coefficients](double q, std::vector<double>& b) { (*coefficients)(q, b); };
     slot = std::make_shared<const GaussianMeans>(std::move(m));
   }
   return slot;
@@ -288,23 +369,10 @@ FixedPoint fixed_point(const Network& p, const GaussianMeans& means) {
     fp.chi_c = fp.chi_1;
   } else {
     // Chaotic: c = 1 is unstable; the stable c* < 1 solves c_map(c) = c on [0, 1) (c_map(0) >= 0).
-    std::function<double(double)> cmap;
-    HermiteSeries series;
-    if (act.closed_form()) {
-      cmap = [&](double c) { return c_map(p, q, c); };
-    } else {
-      series = hermite_series(act, PairFunction::phi, q);
-      cmap = [&](double c) { return (p.sigma_b2 + p.sigma_w2 * series_pair(series, series, c)) / q; };
-    }
-    auto h = [&](double c) { return cmap(c) - c; };
-    double top = 1 - 1e-7;
-    if (h(top) >= 0) {
-      fp.c_star = 1;  // chi_1 so close to 1 that c* is indistinguishable from 1
-    } else {
-      fp.c_star = h(0.0) <= 0 ? 0.0 : brent_root(h, 0.0, top, 1e-15);
-    }
-    const double dd = pair_derivative_expectation(act, q, q, fp.c_star * q);
-    fp.chi_c = fp.c_star >= 1 ? fp.chi_1 : p.sigma_w2 * dd;
+    double slope = 0;
+    if (!(means.phi_coefficients && tabulated_correlation(p, q, means, fp.c_star, slope)))
+      direct_correlation(p, q, fp.c_star, slope);
+    fp.chi_c = fp.c_star >= 1 ? fp.chi_1 : slope;
   }
   fp.xi_c = fp.chi_c >= 1 ? kInfinity : (fp.chi_c <= 0 ? 0.0 : -1 / std::log(fp.chi_c));
   if (!std::isfinite(fp.chi_1)) {

@@ -44,14 +44,18 @@ FixedPoint fixed_point(const Network& p);
 
 // The one-variable Gaussian means a fixed point needs, as functions of q (u ~ N(0, q)). The direct set
 // evaluates each by quadrature or closed form (activations.h) and is the reference; the tabulated set
-// interpolates the same functions (core/gaussian_table.h) for the activations without closed forms:
-// a 256 x 256 phase diagram on one core takes 0.1 s instead of about 14 s for softplus, 1.4 s instead
-// of about 11 s for tanh (whose chaotic cells still integrate the c-map), with q*, c* and chi_1 within
-// 1e-10 of the reference (tests/test_criticality.cpp).
+// interpolates the same functions (core/gaussian_table.h) for the activations without closed forms,
+// with q*, c* and chi_1 within 1e-10 of the reference (tests/test_criticality.cpp); `fieldscope bench`
+// times both on a phase diagram.
 struct GaussianMeans {
   std::function<double(double)> phi_sq;        // E[phi(u)^2]
   std::function<double(double)> dphi_sq;       // E[phi'(u)^2]
   std::function<double(double)> phi_sq_slope;  // d/dq E[phi(u)^2]
+  // The Hermite coefficients b_0(q) .. b_{m-1}(q) of phi(sqrt(q) z) (core/gaussian.h), every one the
+  // quadrature resolves, for the correlation map of the chaotic phase: E[phi(u1) phi(u2)] =
+  // sum_k b_k^2 c^k and, by Price's theorem, E[phi'(u1) phi'(u2)] = (1/q) sum_k k b_k^2 c^(k-1).
+  // Unset in the direct set: fixed_point then expands phi at q* itself (and phi' for chi_c).
+  std::function<void(double, std::vector<double>&)> phi_coefficients;
 };
 GaussianMeans direct_means(const Activation& act);
 // Tables are cached per activation (built lazily, octave by octave, and kept for the process); the

@@ -1,6 +1,7 @@
 #include "core/gaussian_table.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -40,23 +41,40 @@ double octave_hi(int k) { return std::ldexp(1.0, k - 10); }
 }  // namespace
 
 GaussianTable::GaussianTable(std::function<double(double)> reference, double rel_tol, double abs_floor)
+    : GaussianTable(
+          [f = std::move(reference)](const std::vector<double>& q) {
+            Rows rows{1, std::vector<double>(q.size())};
+            for (std::size_t i = 0; i < q.size(); ++i) rows.values[i] = f(q[i]);
+            return rows;
+          },
+          rel_tol, abs_floor) {}
+
+GaussianTable::GaussianTable(RowReference reference, double rel_tol, double abs_floor)
     : reference_(std::move(reference)), rel_tol_(rel_tol), abs_floor_(abs_floor), octaves_(new Octave[kOctaves + 1]) {}
 
 GaussianTable::~GaussianTable() = default;
 
-double GaussianTable::interpolate(const Piece& piece, double q) {
+void GaussianTable::interpolate(const Piece& piece, double q, double* out) {
   // Barycentric formula of the second kind with Lobatto weights (-1)^j, halved at both ends.
   const ChebyshevPoints& p = points();
-  double num = 0, den = 0;
+  const int width = piece.width;
+  std::array<double, kN + 1> w{};
+  double den = 0;
   for (int j = 0; j <= kN; ++j) {
     const double d = q - at(piece.lo, piece.hi, p.nodes[j]);
-    if (d == 0) return piece.values[j];
-    double w = (j % 2 == 0 ? 1.0 : -1.0) / d;
-    if (j == 0 || j == kN) w *= 0.5;
-    num += w * piece.values[j];
-    den += w;
+    if (d == 0) {
+      std::copy_n(piece.values.begin() + j * width, width, out);
+      return;
+    }
+    w[j] = (j % 2 == 0 ? 1.0 : -1.0) / d;
+    if (j == 0 || j == kN) w[j] *= 0.5;
+    den += w[j];
   }
-  return num / den;
+  for (int k = 0; k < width; ++k) {
+    double num = 0;
+    for (int j = 0; j <= kN; ++j) num += w[j] * piece.values[j * width + k];
+    out[k] = num / den;
+  }
 }
 
 void GaussianTable::build(int index) const {
@@ -72,14 +90,26 @@ void GaussianTable::build(int index) const {
   while (!todo.empty()) {
     const Span s = todo.back();
     todo.pop_back();
+    // The nodes and the checks in one call: the rows of a piece share their width.
+    std::vector<double> q(2 * kN + 1);
+    for (int j = 0; j <= kN; ++j) q[j] = at(s.lo, s.hi, p.nodes[j]);
+    for (int j = 0; j < kN; ++j) q[kN + 1 + j] = at(s.lo, s.hi, p.checks[j]);
+    Rows rows = reference_(q);
     Piece piece;
     piece.lo = s.lo, piece.hi = s.hi;
-    for (int j = 0; j <= kN; ++j) piece.values[j] = reference_(at(s.lo, s.hi, p.nodes[j]));
+    piece.width = rows.width;
+    piece.values.assign(rows.values.begin(), rows.values.begin() + (kN + 1) * rows.width);
     double error = 0;
+    std::vector<double> table(rows.width);
     for (int j = 0; j < kN; ++j) {
-      const double q = at(s.lo, s.hi, p.checks[j]);
-      const double exact = reference_(q), table = interpolate(piece, q);
-      const double e = std::abs(table - exact) / std::max(std::abs(exact), abs_floor_);
+      interpolate(piece, q[kN + 1 + j], table.data());
+      const double* exact = rows.values.data() + (kN + 1 + j) * rows.width;
+      double diff = 0, norm = 0;
+      for (int k = 0; k < rows.width; ++k) {
+        diff += (table[k] - exact[k]) * (table[k] - exact[k]);
+        norm += exact[k] * exact[k];
+      }
+      const double e = std::sqrt(diff) / std::max(std::sqrt(norm), abs_floor_);
       error = std::isnan(e) ? std::numeric_limits<double>::infinity() : std::max(error, e);
     }
     const bool can_split = s.depth < kMaxSplitDepth && static_cast<int>(o.pieces.size() + todo.size()) + 2 <= kMaxPiecesPerOctave;
@@ -103,8 +133,8 @@ const GaussianTable::Octave& GaussianTable::octave(int index) const {
   return o;
 }
 
-double GaussianTable::operator()(double q) const {
-  if (!(q >= 0) || !(q < kLargestEdge)) return reference_(q);
+const GaussianTable::Piece* GaussianTable::piece_for(double q) const {
+  if (!(q >= 0) || !(q < kLargestEdge)) return nullptr;
   int index = 0;
   if (q >= kSmallestEdge) {
     int e = 0;
@@ -115,7 +145,29 @@ double GaussianTable::operator()(double q) const {
   // The piece whose [lo, hi] holds q (usually the only one).
   auto it = std::upper_bound(o.pieces.begin(), o.pieces.end(), q, [](double x, const Piece& p) { return x < p.hi; });
   if (it == o.pieces.end()) --it;
-  return interpolate(*it, q);
+  return &*it;
+}
+
+double GaussianTable::operator()(double q) const {
+  const Piece* piece = piece_for(q);
+  if (!piece || piece->width != 1) {
+    std::vector<double> row;
+    (*this)(q, row);
+    return row.empty() ? 0.0 : row[0];
+  }
+  double value = 0;
+  interpolate(*piece, q, &value);
+  return value;
+}
+
+void GaussianTable::operator()(double q, std::vector<double>& row) const {
+  const Piece* piece = piece_for(q);
+  if (!piece) {
+    row = reference_({q}).values;
+    return;
+  }
+  row.resize(piece->width);
+  interpolate(*piece, q, row.data());
 }
 
 double GaussianTable::max_error() const {

@@ -5,6 +5,7 @@
 #include <numbers>
 
 #include "core/criticality.h"
+#include "core/gaussian.h"
 #include "core/parallel.h"
 
 using namespace fs;
@@ -184,13 +185,15 @@ TEST_CASE("the tabulated Gaussian means give the reference fixed points: q*, c*,
   // Over (sigma_w^2, sigma_b^2) grids for every activation without closed forms. Near the critical
   // line xi_c and lambda diverge (and c* is ill-conditioned: the c-map's slope at c* tends to 1), so
   // those are compared where |chi_1 - 1| > 1e-3; there is no such exemption for q* and chi_1.
-  // sigma_w^2 ranges: well into the chaotic phase for tanh (the others have none here: sigmoid's mean
-  // of 1/2 keeps q* large and its slopes small), up to the divergence of q for softplus and GELU.
+  // sigma_w^2 ranges: well into the chaotic phase for tanh, up to the divergence of q for softplus
+  // and GELU (whose chaotic cells lie just below it, at large q*); sigmoid has no chaos here (its mean
+  // of 1/2 keeps q* large and its slopes small). The chaotic cells take c* and chi_c from tabulated
+  // Hermite coefficients and Price's theorem on one side, from series at q* itself on the other.
   const std::pair<ActivationKind, double> cases[] = {
       {ActivationKind::tanh, 5.0}, {ActivationKind::sigmoid, 20.0}, {ActivationKind::softplus, 2.5}, {ActivationKind::gelu, 4.0}};
   for (const auto& [kind, w2_max] : cases) {
     const Activation act{kind, 1};
-    const bool has_chaos = kind == ActivationKind::tanh;
+    const bool has_chaos = kind == ActivationKind::tanh || kind == ActivationKind::gelu;
     const GaussianMeans& fast = *tabulated_means(act);
     double worst_q = 0, worst_chi = 0, worst_c = 0, worst_xi = 0, worst_lambda = 0;
     int compared = 0, far = 0, chaotic = 0;
@@ -219,13 +222,38 @@ TEST_CASE("the tabulated Gaussian means give the reference fixed points: q*, c*,
     }
     CAPTURE(act.name());
     CHECK(compared > 60);
-    if (has_chaos) CHECK(chaotic > 20);
+    if (has_chaos) CHECK(chaotic > (kind == ActivationKind::tanh ? 20 : 2));
     CHECK(far > 50);
     CHECK(worst_q < 1e-10);
     CHECK(worst_chi < 1e-10);
     CHECK(worst_c < 1e-10);
     CHECK(worst_xi < 1e-8);
     CHECK(worst_lambda < 1e-8);
+  }
+}
+
+TEST_CASE("chaotic cells: c* solves the c-map and chi_c is its slope, checked by an independent product rule") {
+  // 2-D Gauss-Hermite (1024 x 1024 nodes) of E[phi phi] at c* and of E[phi' phi'], for the reference and
+  // the tabulated path, where c* is close to 1 (the series' slow end) and where it is not.
+  const struct {
+    ActivationKind kind;
+    double w2, b2;
+  } cases[] = {
+      {ActivationKind::tanh, 2.4363636, 0.256}, {ActivationKind::tanh, 4.0, 0.05}, {ActivationKind::gelu, 1.9818182, 0.256}};
+  for (const auto& c : cases) {
+    const Activation act{c.kind, 1};
+    const Network p = make_network(act, c.w2, c.b2);
+    const auto phi = [&](double x) { return act.phi(x); };
+    const auto dphi = [&](double x) { return act.dphi(x); };
+    for (const FixedPoint& fp : {fixed_point(p), fixed_point(p, *tabulated_means(act))}) {
+      CAPTURE(act.name());
+      CAPTURE(c.w2);
+      REQUIRE(fp.phase == Phase::chaotic);
+      const double q = fp.q_star;
+      const double residual = (p.sigma_b2 + p.sigma_w2 * gauss_hermite_pair(phi, phi, q, q, fp.c_star * q, 1024)) / q - fp.c_star;
+      CHECK(std::abs(residual) < 1e-13);
+      CHECK(fp.chi_c == doctest::Approx(p.sigma_w2 * gauss_hermite_pair(dphi, dphi, q, q, fp.c_star * q, 1024)).epsilon(1e-11));
+    }
   }
 }
 

@@ -37,6 +37,33 @@ TEST_CASE("a table of E[erf(u)^2] and E[erf'(u)^2] matches Williams' closed form
   CHECK(phi_sq.pieces_built() >= 27);  // every octave was asked for
 }
 
+TEST_CASE("a table of rows interpolates each function as a table of its own would, and checks the row's norm") {
+  // Rows (E[erf(u)^2], E[erf'(u)^2]) from one call per piece: each column equals the one-function
+  // table of it wherever both tables chose the same pieces, and stays within the tolerance everywhere.
+  const Activation erf{ActivationKind::erf, 1};
+  int calls = 0;
+  GaussianTable rows(GaussianTable::RowReference([&](const std::vector<double>& q) {
+                       ++calls;
+                       GaussianTable::Rows r{2, {}};
+                       for (double x : q) r.values.insert(r.values.end(), {mean_phi_sq(erf, x), mean_dphi_sq(erf, x)});
+                       return r;
+                     }),
+                     1e-13, 1e-300);
+  std::vector<double> row;
+  double worst = 0;
+  for (double q = 1e-4; q < 0x1p16; q *= 1.29) {
+    rows(q, row);
+    REQUIRE(row.size() == 2);
+    const double a = 2 / M_PI * std::asin(2 * q / (1 + 2 * q)), b = 4 / M_PI / std::sqrt(1 + 4 * q);
+    worst = std::max(worst, std::hypot(row[0] - a, row[1] - b) / std::hypot(a, b));
+  }
+  CHECK(worst < 1e-13);
+  CHECK(rows.max_error() <= 1e-13);
+  CHECK(calls >= rows.pieces_built());
+  rows(1e6, row);  // outside: the reference itself
+  CHECK(row[1] == mean_dphi_sq(erf, 1e6));
+}
+
 TEST_CASE("a table of E[tanh(u)^2] matches the quadrature, and outside 0..2^16 it is the quadrature") {
   const Activation tanh_act{ActivationKind::tanh, 1};
   GaussianTable t([&](double q) { return mean_phi_sq(tanh_act, q); });
