@@ -227,38 +227,15 @@ double stable_correlation(const std::function<double(double)>& h) {
   return h(0.0) <= 0 ? 0.0 : brent_root(h, 0.0, top, 1e-15);
 }
 
-// c* and chi_c = sigma_w^2 E[phi'(u1) phi'(u2)] at c* (the reference): closed forms, or the Hermite
-// series of phi and phi' at q* with every coefficient their rules resolve (their default truncation,
-// a tail of 1e-10 of the energy, would move c* by up to 1e-8 where c* is close to 1), or a 512 x 512
-// product rule where the series of phi' does not converge.
-void direct_correlation(const Network& p, double q, double& c_star, double& slope) {
-  const Activation& act = p.activation;
-  if (act.closed_form()) {
-    c_star = stable_correlation([&](double c) { return c_map(p, q, c) - c; });
-    slope = p.sigma_w2 * pair_derivative_expectation(act, q, q, c_star * q);
-    return;
-  }
-  HermiteSeries series = hermite_series(act, PairFunction::phi, q);
-  series.terms = static_cast<int>(series.coef.size());
-  c_star = stable_correlation([&](double c) { return (p.sigma_b2 + p.sigma_w2 * series_pair(series, series, c)) / q - c; });
-  HermiteSeries d = hermite_series(act, PairFunction::dphi, q);
-  d.terms = static_cast<int>(d.coef.size());
-  const double dd = d.converged ? series_pair(d, d, c_star)
-                                : gauss_hermite_pair([&](double x) { return act.dphi(x); }, [&](double x) { return act.dphi(x); },
-                                                     q, q, c_star * q, 512);
-  slope = p.sigma_w2 * dd;
-}
-
-// The same from the tabulated coefficients b_k(q*) of phi: c_map(c) = (sigma_b^2 + sigma_w^2 sum_k
-// b_k^2 c^k) / q* and, by Price's theorem, E[phi'(u1) phi'(u2)] = (1/q*) sum_k k b_k^2 c^(k-1). The
-// terms beyond the table's m coefficients hold at most the energy they miss, T = E[phi(u)^2] -
-// sum_k b_k^2, so they add at most T |c|^m to the c-map's sum and T max_{k >= m} k |c|^(k-1) to the
-// slope's. False when either bound exceeds 1e-13 of its sum (the coefficients are too few for this
-// c*, as for GELU at large q*) or q* is below the table (b_k ~ q^(k/2) is not polynomial at 0).
-bool tabulated_correlation(const Network& p, double q, const GaussianMeans& means, double& c_star, double& slope) {
-  if (q < GaussianTable::kSmallestEdge) return false;
-  thread_local std::vector<double> b2;
-  means.phi_coefficients(q, b2);
+// c* and chi_c = sigma_w^2 E[phi'(u1) phi'(u2)] at c* from the Hermite coefficients b_0 .. b_{m-1} of phi
+// at q* (b is overwritten with b_k^2) and E[phi(u)^2] = `energy`: c_map(c) = (sigma_b^2 + sigma_w^2
+// sum_k b_k^2 c^k) / q* and, by Price's theorem, E[phi'(u1) phi'(u2)] = (1/q*) sum_k k b_k^2 c^(k-1).
+// The terms beyond the m coefficients hold at most the energy they miss, T = energy - sum_k b_k^2, so
+// they add at most T |c|^m to the c-map's sum and T max_{k >= m} k |c|^(k-1) to the slope's. False
+// when either bound exceeds 1e-13 of its sum (the coefficients are too few for this c*).
+bool correlation_from_coefficients(const Network& p, double q, std::vector<double>& b2, double energy, double& c_star,
+                                   double& slope) {
+  if (b2.empty()) return false;
   for (double& v : b2) v *= v;
   b2.resize((b2.size() + 3) / 4 * 4, 0.0);  // whole blocks for the sum below (the zeros are exact coefficients)
   // sum_k b2[k] c^k by Horner on four interleaved chains (in c^4), which do not wait on each other.
@@ -279,7 +256,6 @@ bool tabulated_correlation(const Network& p, double q, const GaussianMeans& mean
   double derivative = 0, kept = 0;
   for (int k = m - 1; k >= 1; --k) derivative = derivative * c + k * b2[k];
   for (double v : b2) kept += v;
-  const double energy = means.phi_sq(q);
   const double tail = std::max(0.0, energy - kept) + 4e-16 * energy;  // (the difference is only that exact)
   const double r = std::abs(c);
   if (!(r < 1)) return false;
@@ -291,6 +267,40 @@ bool tabulated_correlation(const Network& p, double q, const GaussianMeans& mean
   c_star = c;
   slope = p.sigma_w2 * derivative / q;
   return true;
+}
+
+// The reference: closed forms; or the Hermite series of phi at q* itself, with every coefficient its
+// rule resolves, where it converged (its default truncation, a tail of 1e-10 of the energy, would move
+// c* by up to 1e-8 where c* is close to 1), or a longer series where the truncation bounds need it; else the series as it is for c* and the series of phi' or
+// a 512 x 512 product rule for chi_c (GELU near the divergence of q, q* > 50: the quadratures limit
+// c* there, and chi_c to about 1e-3 where c* > 0.999).
+void direct_correlation(const Network& p, double q, double& c_star, double& slope) {
+  const Activation& act = p.activation;
+  if (act.closed_form()) {
+    c_star = stable_correlation([&](double c) { return c_map(p, q, c) - c; });
+    slope = p.sigma_w2 * pair_derivative_expectation(act, q, q, c_star * q);
+    return;
+  }
+  HermiteSeries series = hermite_series(act, PairFunction::phi, q);
+  std::vector<double> b2 = series.coef;
+  if (series.converged && correlation_from_coefficients(p, q, b2, series.energy, c_star, slope)) return;
+  // Close to c* = 1 the bounds need more coefficients: a series resolved to a tail of 1e-15.
+  const HermiteSeries longer =
+      hermite_series([&](double x) { return act.phi(x); }, q, 1e-15, 2 * static_cast<int>(series.coef.size()));
+  b2 = longer.coef;
+  if (longer.converged && correlation_from_coefficients(p, q, b2, longer.energy, c_star, slope)) return;
+  series.terms = static_cast<int>(series.coef.size());
+  c_star = stable_correlation([&](double c) { return (p.sigma_b2 + p.sigma_w2 * series_pair(series, series, c)) / q - c; });
+  slope = p.sigma_w2 * pair_derivative_expectation(act, q, q, c_star * q);
+}
+
+// The same from the tabulated coefficients (rows exist where the series of phi converged), for q* in
+// the table (b_k ~ q^(k/2) is not polynomial at 0); false where the reference must be used.
+bool tabulated_correlation(const Network& p, double q, const GaussianMeans& means, double& c_star, double& slope) {
+  if (q < GaussianTable::kSmallestEdge) return false;
+  thread_local std::vector<double> b2;
+  means.phi_coefficients(q, b2);
+  return correlation_from_coefficients(p, q, b2, means.phi_sq(q), c_star, slope);
 }
 
 }  // namespace
@@ -326,6 +336,7 @@ std::shared_ptr<const GaussianMeans> tabulated_means(const Activation& act) {
         GaussianTable::RowReference([act](const std::vector<double>& q) {
           const auto phi = [&](double x) { return act.phi(x); };
           const HermiteSeries top = hermite_series(phi, std::max(*std::max_element(q.begin(), q.end()), 0.0));
+          if (!top.converged) return GaussianTable::Rows{0, {}};  // no rows: the cells use the reference
           const int width = static_cast<int>(top.coef.size());
           GaussianTable::Rows rows{width, std::vector<double>(q.size() * width, 0.0)};
           if (top.nodes == 0) {  // q = 0 alone: phi(0) is b_0
