@@ -221,10 +221,11 @@ void App::update_derived(double budget_seconds) {
   constexpr int kCriticalSamples = 64;
   if (d.critical_next < kCriticalSamples) {
     const SliceTimer timer(0.25 * budget_seconds);
+    const std::shared_ptr<const GaussianMeans> means = tabulated_means(scene_.network.activation);
     while (d.critical_next < kCriticalSamples) {
       const double u = static_cast<double>(d.critical_next++) / (kCriticalSamples - 1);
       const double b2 = scene_.phase.sigma_b2_min + (scene_.phase.sigma_b2_max - scene_.phase.sigma_b2_min) * u * u;
-      const CriticalPoint cp = critical_point(scene_.network.activation, b2);
+      const CriticalPoint cp = critical_point(scene_.network.activation, b2, *means);
       if (cp.status.ok()) {
         d.critical_b2.push_back(b2);
         d.critical_w2.push_back(cp.sigma_w2);

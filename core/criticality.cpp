@@ -419,7 +419,18 @@ FixedPoint fixed_point(const Network& p, const GaussianMeans& means) {
 // ---------------------------------------------------------------------------------------------------
 // 4. critical line
 // ---------------------------------------------------------------------------------------------------
-CriticalPoint critical_point(const Activation& act, double sigma_b2) {
+CriticalPoint critical_point(const Activation& act, double sigma_b2) { return critical_point(act, sigma_b2, direct_means(act)); }
+
+namespace {
+// chi_1 at the fixed point (infinite where q diverges): the critical search needs nothing else.
+double chi_1_at(const Network& p, const GaussianMeans& means) {
+  double q = 0;
+  if (solve_q_star(p, means, q).code == StatusCode::diverged) return kInfinity;
+  return p.sigma_w2 * means.dphi_sq(q);
+}
+}  // namespace
+
+CriticalPoint critical_point(const Activation& act, double sigma_b2, const GaussianMeans& means) {
   CriticalPoint cp;
   cp.sigma_b2 = sigma_b2;
   if (!act.has_derivative()) {
@@ -446,10 +457,7 @@ CriticalPoint critical_point(const Activation& act, double sigma_b2) {
     cp.sigma_w2 = 1 / (act.slope_at_zero() * act.slope_at_zero());
     return cp;
   }
-  auto chi = [&](double w2) {
-    const FixedPoint fp = fixed_point(make_network(act, w2, sigma_b2));
-    return fp.phase == Phase::diverged ? kInfinity : fp.chi_1;
-  };
+  auto chi = [&](double w2) { return chi_1_at(make_network(act, w2, sigma_b2), means); };
   double lo = 1e-6, hi = 1.0;
   if (chi(lo) >= 1) {
     cp.status = Status::error(StatusCode::not_defined, "chi_1 >= 1 already at sigma_w^2 = 1e-6: no order-to-chaos transition.");
@@ -481,17 +489,17 @@ CriticalPoint critical_point(const Activation& act, double sigma_b2) {
     return std::isfinite(c) ? c - 1 : 1.0;
   };
   cp.sigma_w2 = brent_root(f, lo, hi, 1e-13);
-  const FixedPoint fp = fixed_point(make_network(act, cp.sigma_w2, sigma_b2));
-  if (fp.phase == Phase::diverged || std::abs(fp.chi_1 - 1) > 1e-6)
+  if (!(std::abs(chi(cp.sigma_w2) - 1) <= 1e-6))
     cp.status = Status::error(StatusCode::diverged,
                               "q diverges at sigma_w^2 = " + six_digit_number(cp.sigma_w2) + " before chi_1 reaches 1.");
   return cp;
 }
 
 std::vector<CriticalPoint> critical_line(const Activation& act, const std::vector<double>& sigma_b2_values) {
+  const std::shared_ptr<const GaussianMeans> means = tabulated_means(act);
   std::vector<CriticalPoint> out;
   out.reserve(sigma_b2_values.size());
-  for (double b2 : sigma_b2_values) out.push_back(critical_point(act, b2));
+  for (double b2 : sigma_b2_values) out.push_back(critical_point(act, b2, *means));
   return out;
 }
 

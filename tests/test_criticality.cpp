@@ -257,6 +257,23 @@ TEST_CASE("chaotic cells: c* solves the c-map and chi_c is its slope, checked by
   }
 }
 
+TEST_CASE("the critical line from the tabulated means is the reference's to 1e-10") {
+  for (ActivationKind kind :
+       {ActivationKind::tanh, ActivationKind::sigmoid, ActivationKind::softplus, ActivationKind::gelu, ActivationKind::erf}) {
+    const Activation act{kind, 1};
+    std::vector<double> b2;
+    for (int i = 0; i < 12; ++i) b2.push_back(0.002 * i * i);
+    const std::vector<CriticalPoint> line = critical_line(act, b2);
+    for (std::size_t i = 0; i < b2.size(); ++i) {
+      const CriticalPoint ref = critical_point(act, b2[i]);
+      CAPTURE(act.name());
+      CAPTURE(b2[i]);
+      CHECK(line[i].status.code == ref.status.code);
+      if (ref.status.ok()) CHECK(std::abs(line[i].sigma_w2 - ref.sigma_w2) <= 1e-10 * ref.sigma_w2);
+    }
+  }
+}
+
 TEST_CASE("linearly growing activations: the critical search stops at the divergence edge") {
   const Activation softplus{ActivationKind::softplus, 1}, gelu{ActivationKind::gelu, 1};
   CHECK(softplus.growth() == 0.5);
