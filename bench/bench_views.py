@@ -1,25 +1,30 @@
 #!/usr/bin/env python3
-"""Phase-diagram benchmark: 256 x 256 grids per activation, the fast path against the reference path
-timed in the same run, natively on one thread and in the single-threaded wasm build under node (the
-browser's plain-host build). Prints the figures, the agreement and the targets of the speed issue."""
+"""Theory-view benchmark: what a slider move recomputes, natively on one thread and in the
+single-threaded wasm build under node (the browser's plain-host build). 256 x 256 phase diagrams per
+activation, the fast path against the reference path timed in the same run; the signal view, the
+critical line and the kernels. Prints the figures, the agreement and the targets of the speed issue."""
 import json
 import os
 import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-NATIVE = os.path.join(ROOT, "build", "native", "fieldscope-bench-phase")
-WASM = os.path.join(ROOT, "build", "wasm", "fieldscope-bench-phase.js")
+NATIVE = os.path.join(ROOT, "build", "native", "fieldscope-bench-views")
+WASM = os.path.join(ROOT, "build", "wasm", "fieldscope-bench-views.js")
 
 
 def run(cmd):
+    """{activation: phase record} and {(view, activation): record} of the other views."""
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return {r["activation"]: r for r in (json.loads(line) for line in out.splitlines() if line.startswith("{"))}
+    records = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    phase = {r["activation"]: r for r in records if r["view"] == "phase"}
+    views = {(r["view"], r["activation"]): r for r in records if r["view"] != "phase"}
+    return phase, views
 
 
 def main():
-    native = run([NATIVE, "--threads", "1"])
-    wasm = run(["node", "--no-experimental-fetch", WASM]) if os.path.exists(WASM) else None
+    native, native_views = run([NATIVE, "--threads", "1"])
+    wasm, wasm_views = run(["node", "--no-experimental-fetch", WASM]) if os.path.exists(WASM) else (None, None)
     size = next(iter(native.values()))["size"]
     print(f"Phase diagram {size} x {size} (sigma_w^2 in [0.5, 4], sigma_b^2 in [0, 1]): q*, c*, chi_1, chi_c, xi_c, lambda_max;")
     print("one thread. 'cold' builds the tables on the way (the first diagram of an activation in a session);")
@@ -45,8 +50,27 @@ def main():
                        f"{max(n['max_rel_q_star'], n['max_rel_c_star'], n['max_rel_chi_1']):.1e}"))
         ok = max(n["max_rel_xi_c"], n["max_rel_lambda"]) <= 1e-8
         checks.append((f"{act}: xi_c, lambda within 1e-8 where |chi_1 - 1| > 1e-3", ok, f"{max(n['max_rel_xi_c'], n['max_rel_lambda']):.1e}"))
+    print()
+    print("A slider move in the other views (sigma_w^2 = 1.5, sigma_b^2 = 0.05; one thread, best of three): the fixed point")
+    print("with q^l, c^l through L = 100 layers; the 64-point critical line; the deep kernel of P = 256 inputs, L = 100;")
+    print("the recurrent two-time kernel of P = 32 inputs, T = 100 (P = 256 would need 2.7 GB).")
+    print(f"{'view':<17} " + " ".join(f"{a + ' ms':>15}" for a in native) + "   (native / wasm)")
+    for view in ["signal", "critical_line", "deep_kernel", "recurrent_kernel"]:
+        cells = []
+        for act in native:
+            n = native_views[(view, act)]["seconds"] * 1e3
+            w = wasm_views[(view, act)]["seconds"] * 1e3 if wasm_views else float("nan")
+            cells.append(f"{n:7.2f} /{w:7.2f}")
+            checks.append((f"{view} {act}: native <= 16 ms", n <= 16, f"{n:.2f} ms"))
+            if wasm_views:
+                checks.append((f"{view} {act}: wasm <= 50 ms", w <= 50, f"{w:.2f} ms"))
+        print(f"{view:<17} " + " ".join(f"{c:>15}" for c in cells))
+        if view.endswith("kernel"):  # the inputs whose kernel fits one frame at this rate (cost ~ P^2 L)
+            p0, layers = (256, 100) if view == "deep_kernel" else (32, 100)
+            fit = [f"P ~ {p0 * (0.016 / native_views[(view, a)]['seconds']) ** 0.5:.0f}" for a in native]
+            print(f"{'  in 16 ms native':<17} " + " ".join(f"{c:>15}" for c in fit))
     if not wasm:
-        checks.append(("wasm build present", False, "build/wasm/fieldscope-bench-phase.js missing"))
+        checks.append(("wasm build present", False, "build/wasm/fieldscope-bench-views.js missing"))
     print("  (the wasm build is 128-bit SIMD; the native one is compiled for this CPU)")
     print()
     for name, ok, value in checks:
