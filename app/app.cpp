@@ -327,6 +327,7 @@ void App::controls_panel() {
       slider("α (leaky slope)", scene_.network.activation.param, 0.0, 0.99, "φ(x) = x for x > 0, α x for x < 0.");
   }
   slider("σ_w²", scene_.network.sigma_w2, 0.01, 8.0, "Weight variance: W_ij ~ N(0, σ_w²/N).");
+  note_control_rect("sigma_w2_slider");
   slider("σ_b²", scene_.network.sigma_b2, 0.0, 2.0, "Bias variance: b_i ~ N(0, σ_b²).");
   bool own_input = scene_.network.sigma_in2.has_value();
   if (ImGui::Checkbox("separate σ_in²", &own_input))
@@ -386,8 +387,7 @@ void App::controls_panel() {
                             load_inputs_csv(name, text, error);
                           });
     }
-    const ImVec2 lo = ImGui::GetItemRectMin(), hi = ImGui::GetItemRectMax();
-    load_button_[0] = lo.x, load_button_[1] = lo.y, load_button_[2] = hi.x, load_button_[3] = hi.y;
+    note_control_rect("load_button");
     help_marker(
         "Inputs from a CSV file: one input per row, numbers separated by commas; an optional header row and # "
         "comments. You can also drop a .csv file on the window.");
@@ -413,8 +413,7 @@ void App::controls_panel() {
   }
   slider_int("pair a", scene_.view.input_a, 0, std::max(0, input_count - 1),
              "First input of the pair followed in the signal and cross-time views.");
-  const ImVec2 pair_lo = ImGui::GetItemRectMin(), pair_hi = ImGui::GetItemRectMax();
-  pair_slider_[0] = pair_lo.x, pair_slider_[1] = pair_lo.y, pair_slider_[2] = pair_hi.x, pair_slider_[3] = pair_hi.y;
+  note_control_rect("pair_a_slider");
   slider_int("pair b", scene_.view.input_b, 0, std::max(0, input_count - 1), "Second input of the pair.");
 
   ImGui::Spacing();
@@ -534,6 +533,7 @@ void App::phase_panel() {
     scene_.phase.columns = scene_.phase.rows = res;
     scene_changed();
   }
+  note_control_rect("grid_slider");
   help_marker("Grid points along each axis.");
   if (!d.phase_job) return;
   const PhaseDiagram& pd = d.phase_job->result();
@@ -974,7 +974,16 @@ void App::status_bar() {
 
 void App::after_render() { save_exports(platform_.save_file); }
 
+void App::note_control_rect(const std::string& name) {
+  const ImVec2 lo = ImGui::GetItemRectMin(), hi = ImGui::GetItemRectMax();
+  control_rects_[name] = {lo.x, lo.y, hi.x, hi.y};
+}
+
 std::string App::snapshot_json() const {
+  auto control_rect = [this](const std::string& name) {
+    const auto it = control_rects_.find(name);
+    return it != control_rects_.end() ? it->second : std::array<float, 4>{};
+  };
   nlohmann::ordered_json j;
   auto num = [](double v) -> nlohmann::ordered_json {
     if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
@@ -1001,8 +1010,29 @@ std::string App::snapshot_json() const {
                  {"count", in.kind == InputKind::points ? static_cast<int>(in.points.size()) : in.count},
                  {"csv_message", csv_message_},
                  {"csv_failed", csv_failed_},
-                 {"load_button", {load_button_[0], load_button_[1], load_button_[2], load_button_[3]}},
-                 {"pair_a_slider", {pair_slider_[0], pair_slider_[1], pair_slider_[2], pair_slider_[3]}}};
+                 {"load_button", control_rect("load_button")},
+                 {"pair_a_slider", control_rect("pair_a_slider")}};
+  j["controls"] = control_rects_;
+  // The phase diagram at 4 x 4 sample cells (rows and columns 0, n/3, 2n/3, n - 1) once its job for
+  // this scene is complete (tests/e2e: the final numbers after a slider drag are the final scene's).
+  if (derived_.phase_job && derived_.phase_valid && same_phase(derived_.phase_for, scene_) &&
+      derived_.phase_job->progress() >= 1.0) {
+    const PhaseDiagram& pd = derived_.phase_job->result();
+    nlohmann::ordered_json g;
+    g["columns"] = pd.spec.columns;
+    g["rows"] = pd.spec.rows;
+    for (int r : {0, pd.spec.rows / 3, 2 * pd.spec.rows / 3, pd.spec.rows - 1})
+      for (int c : {0, pd.spec.columns / 3, 2 * pd.spec.columns / 3, pd.spec.columns - 1}) {
+        const int k = r * pd.spec.columns + c;
+        g["cells"].push_back({{"row", r},
+                              {"column", c},
+                              {"chi_1", num(pd.chi_1[k])},
+                              {"xi_c", num(pd.xi_c[k])},
+                              {"q_star", num(pd.q_star[k])},
+                              {"c_star", num(pd.c_star[k])}});
+      }
+    j["phase_grid"] = g;
+  }
   nlohmann::ordered_json k;
   k["view"] = scene_.view.kernels == KernelView::compare ? "compare" : "single";
   k["layer"] = scene_.view.layer < 0 ? scene_.network.depth : std::min(scene_.view.layer, scene_.network.depth);

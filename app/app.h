@@ -4,6 +4,8 @@
 // share link. Everything on screen is derived from it and recomputed only when the inputs it depends
 // on change; long computations are jobs, time-sliced within each frame's budget.
 #pragma once
+#include <array>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -104,9 +106,10 @@ class App {
   Panel shown_panel_ = Panel::phase;
   std::string csv_message_;  // outcome of the last CSV load (errors keep the previous inputs)
   bool csv_failed_ = false;
-  char csv_path_[1024] = {};             // desktop: the path field
-  float load_button_[4] = {0, 0, 0, 0};  // "Load CSV..." rectangle in pixels, for the e2e test
-  float pair_slider_[4] = {0, 0, 0, 0};  // the "pair a" slider (touch drag test)
+  char csv_path_[1024] = {};  // desktop: the path field
+  // Screen rectangles (x0, y0, x1, y1 in pixels) of the controls the browser tests drive, by name.
+  std::map<std::string, std::array<float, 4>> control_rects_;
+  void note_control_rect(const std::string& name);  // the last item's
   int force_frames_ = 0;
   long frames_ = 0;
 };

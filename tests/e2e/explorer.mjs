@@ -349,6 +349,53 @@ try {
   }
   // --- end of 8. ---------------------------------------------------------------------------------------
 
+  // --- 9. Dragging sliders: the final numbers are those of the final scene ---------------------------
+  // The mouse drags the phase diagram's "grid" slider across its range (every step is a new scene that
+  // restarts the diagram) and then the sigma_w^2 slider; after the release the grid's sample cells and
+  // the fixed point equal the native CLI's for the link the page ends on, and the page settles in the
+  // time of one scene's jobs (older scenes' jobs are dropped, not queued).
+  {
+    const { page: dp, errors } = await open("v=1&act=tanh&w2=1.5&b2=0.05");
+    const ratio = await dp.evaluate(() => window.devicePixelRatio || 1);
+    async function drag(name, from, to) {
+      const [x0, y0, x1, y1] = (await snapshot(dp)).controls[name];
+      const y = (y0 + y1) / 2 / ratio, x = (f) => (x0 + (x1 - x0) * f) / ratio;
+      await dp.mouse.move(x(from), y);
+      await dp.mouse.down();
+      for (let i = 1; i <= 20; ++i) { await dp.mouse.move(x(from + (to - from) * i / 20), y); await dp.waitForTimeout(30); }
+      await dp.mouse.up();
+      const t0 = Date.now();
+      await dp.waitForFunction(() => !window.fieldscopeSnapshot().busy, null, { timeout: 60000, polling: 100 });
+      return Date.now() - t0;
+    }
+    const same = (a, b) => (typeof a === "number" && typeof b === "number")
+      ? Math.abs(a - b) <= 1e-10 * Math.max(Math.abs(a), Math.abs(b), 1e-300) : a === b;
+    const settleGrid = await drag("grid_slider", 0.02, 0.93);
+    const sg = await snapshot(dp);
+    const link = query(dp);
+    check("drag: the grid slider changed the scene", /(^|&)nw=(\d+)/.test(link) && sg.phase_grid && sg.phase_grid.columns > 150,
+          `${link} ${JSON.stringify(sg.phase_grid && sg.phase_grid.columns)}`);
+    check("drag: settles within 10 s of the release", settleGrid < 10000, `${settleGrid} ms`);
+    if (sg.phase_grid) {
+      const grid = JSON.parse(execFileSync(cli, ["phase", "--link", link], { maxBuffer: 1 << 28 }).toString());
+      const bad = [];
+      for (const c of sg.phase_grid.cells)
+        for (const k of ["chi_1", "xi_c", "q_star", "c_star"])
+          if (!same(c[k], grid[k][c.row][c.column])) bad.push(`${k}[${c.row}][${c.column}] ${c[k]} vs ${grid[k][c.row][c.column]}`);
+      check("drag: the final phase grid is the final scene's (16 cells vs the CLI)", bad.length === 0 && sg.phase_grid.cells.length === 16,
+            bad.join("; "));
+    }
+    const settleW2 = await drag("sigma_w2_slider", 0.1, 0.6);
+    const sw = await snapshot(dp);
+    const native = JSON.parse(execFileSync(cli, ["fixed-point", "--link", query(dp)]).toString());
+    const bad = ["q_star", "c_star", "chi_1", "chi_c", "xi_c", "lambda_max"].filter((k) => !same(sw[k], native[k]));
+    check("drag: the final fixed point is the final scene's (vs the CLI)", bad.length === 0 && sw.link === query(dp),
+          bad.map((k) => `${k} ${sw[k]} vs ${native[k]}`).join("; "));
+    check("drag: sigma_w^2 settles within 10 s of the release", settleW2 < 10000, `${settleW2} ms`);
+    check("drag: no console errors", errors.length === 0, JSON.stringify(errors));
+    await dp.close();
+  }
+
   // Views, for the README.
   if (shots) {
     for (const [name, q] of [["signal", "v=1&act=tanh&w2=2.5&b2=0.05&view=signal&L=30"],
