@@ -25,7 +25,7 @@ PEER = os.path.join(ROOT, "bench", "ensemble_peer.py")
 N, L, P, M = 512, 10, 32, 64
 ARCHS = ["deep", "recurrent"]
 PRECISIONS = ["float64", "float32"]
-TARGET = {"native": 0.60, "wasm": 0.50, "wasm-mt": 0.50}
+TARGET = {"native": 0.60, "native128": 0.60, "wasm": 0.50, "wasm-mt": 0.50}
 
 
 def run_lines(cmd, env=None):
@@ -62,6 +62,7 @@ def main():
     native = args.native or os.path.join(args.build_root, "native", "fieldscope-bench-ensemble")
     wasm = args.wasm or os.path.join(args.build_root, "wasm", "fieldscope-bench-ensemble.js")
     wasm_mt = args.wasm_mt or os.path.join(args.build_root, "wasm-mt", "fieldscope-bench-ensemble.js")
+    native128 = os.path.join(args.build_root, "native128", "fieldscope-bench-ensemble")  # 128-bit SIMD, as wasm
     repeats = 1 if args.quick else 3
     threads = os.cpu_count() or 1
     # --no-liftoff: V8 compiles the wasm with its optimising tier at once, so that short timings measure the
@@ -80,7 +81,7 @@ def main():
         inputs = os.path.join(tmp, "inputs.txt")
         parts = {}  # target -> one-thread layer splits
         runs = (("native", native, [native, "--dump-inputs", inputs], 1), ("native", native, [native], 0),
-                ("wasm", wasm, [*node, wasm], 1), ("wasm-mt", wasm_mt, [*node, wasm_mt], 0))
+                ("native128", native128, [native128], 1), ("wasm", wasm, [*node, wasm], 1), ("wasm-mt", wasm_mt, [*node, wasm_mt], 0))
         for target, program, cmd, t in runs:
             if not os.path.exists(program):
                 continue
@@ -129,9 +130,18 @@ def main():
                   f"{r['fraction_of_peak_free_weights_and_phi']:21.0%} {r['fraction_of_peak_philox_only']:18.0%}")
     print("  (bound: the fraction of the one-thread GEMM peak a layer reaches if drawing W, or W and phi, cost nothing;")
     print("   Philox only: if turning the Philox4x32-10 words into normals, phi and everything else cost nothing)")
-    for target in ("wasm", "wasm-mt"):
+    # wasm against the native build of the same vector width (128-bit SIMD, no FMA), one thread each.
+    for arch in ARCHS:
+        for precision in PRECISIONS:
+            s128 = results.get(("native128", 1), {}).get((arch, precision))
+            w = results.get(("wasm", 1), {}).get((arch, precision))
+            if s128 and w:
+                r = s128["gflops"] / w["gflops"]
+                checks.append((f"wasm {arch} {precision} within 1.5x of the 128-bit native build (one thread each)", r <= 1.5,
+                               f"{r:.2f}x slower ({w['gflops']:.1f} vs {s128['gflops']:.1f} GFLOP/s)"))
+    for target in ("native128", "wasm", "wasm-mt"):
         if not any(k[0] == target for k in results):
-            checks.append((f"{target} build present", False, "fieldscope-bench-ensemble.js missing"))
+            checks.append((f"{target} build present", False, "fieldscope-bench-ensemble missing"))
     print()
     for name, ok, value in checks:
         print(f"  [{'met ' if ok else 'MISS'}] {name}: {value}")

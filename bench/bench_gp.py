@@ -35,6 +35,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--native", default=os.path.join(ROOT, "build", "native", "fieldscope-bench-gp"))
     ap.add_argument("--wasm", default=os.path.join(ROOT, "build", "wasm", "fieldscope-bench-gp.js"))
+    ap.add_argument("--native128", default=os.path.join(ROOT, "build", "native128", "fieldscope-bench-gp"))
     ap.add_argument("--train", default="2000,4000")
     args = ap.parse_args()
     sizes = [int(s) for s in args.train.split(",")]
@@ -50,6 +51,7 @@ def main():
         native = run_bench([args.native, *base, "--threads", "0", "--dump", dump])
         native1 = run_bench([args.native, *base, "--threads", "1"])
         wasm = run_bench(["node", "--no-experimental-fetch", args.wasm, *base]) if os.path.exists(args.wasm) else None
+        native128 = run_bench([args.native128, *base, "--threads", "1"]) if os.path.exists(args.native128) else None
         rows, checks = [], []
         for n in sizes:
             xtr, ytr, xte, yte = gp_peer.load(n, TEST)
@@ -68,6 +70,10 @@ def main():
                            f"{sp['seconds'] / nat['seconds']:.2f}x faster"))
             checks.append((f"n = {n}: posterior means agree with SciPy", diff < 1e-8 and diff_var < 1e-8,
                            f"max rel diff {diff:.1e} (means), {diff_var:.1e} (variances); scikit-learn vs SciPy {diff_sk:.1e}"))
+            if wasm and native128:  # the same vector width (128-bit SIMD) and thread count (one)
+                s128 = native128[n]["seconds"]
+                checks.append((f"n = {n}: wasm within 1.5x of the 128-bit native build (one thread each)", w <= 1.5 * s128,
+                               f"{w / s128:.2f}x slower ({s128:.3f} s vs {w:.3f} s)"))
             if wasm:
                 checks.append((f"n = {n}: wasm within 3x of native", w <= 3 * nat["seconds"],
                                f"{w / nat['seconds']:.2f}x slower than native with {threads} threads, "

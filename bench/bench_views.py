@@ -11,6 +11,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NATIVE = os.path.join(ROOT, "build", "native", "fieldscope-bench-views")
 WASM = os.path.join(ROOT, "build", "wasm", "fieldscope-bench-views.js")
+NATIVE128 = os.path.join(ROOT, "build", "native128", "fieldscope-bench-views")  # 128-bit SIMD, as wasm
 
 
 def run(cmd):
@@ -25,6 +26,7 @@ def run(cmd):
 def main():
     native, native_views = run([NATIVE, "--threads", "1"])
     wasm, wasm_views = run(["node", "--no-experimental-fetch", WASM]) if os.path.exists(WASM) else (None, None)
+    n128, _ = run([NATIVE128, "--threads", "1", "--reference-stride", "64"]) if os.path.exists(NATIVE128) else (None, None)
     size = next(iter(native.values()))["size"]
     print(f"Phase diagram {size} x {size} (sigma_w^2 in [0.5, 4], sigma_b^2 in [0, 1]): q*, c*, chi_1, chi_c, xi_c, lambda_max;")
     print("one thread. 'cold' builds the tables on the way (the first diagram of an activation in a session);")
@@ -42,6 +44,9 @@ def main():
         print(f"{act:<9} {n['chaotic_cells'] / n['reference_cells']:>6.0%} {n['seconds']:9.3f} {n['seconds_cold']:7.3f} "
               f"{n['first_picture'] * 1e3:6.1f}ms {ref:11.2f} {ref / n['seconds']:7.0f}x {ws:7.3f} {wc:9.3f} {ws / n['seconds']:8.2f}  {diffs}")
         checks.append((f"{act}: native <= 0.25 s on one thread", n["seconds"] <= 0.25, f"{n['seconds']:.3f} s (cold {n['seconds_cold']:.3f} s)"))
+        if w and n128:
+            r = ws / n128[act]["seconds"]
+            checks.append((f"{act}: wasm within 1.5x of the 128-bit native build", r <= 1.5, f"{r:.2f}x ({n128[act]['seconds']:.3f} s native)"))
         if w:
             checks.append((f"{act}: wasm single-thread <= 1 s", ws <= 1.0, f"{ws:.3f} s (cold {wc:.3f} s), {ws / n['seconds']:.2f}x native"))
             checks.append((f"{act}: first whole picture within 100 ms in wasm", w["first_picture"] <= 0.1, f"{w['first_picture'] * 1e3:.1f} ms"))

@@ -2,7 +2,7 @@
 # One setup path behind every entry script: installs what is missing (Debian packages by name),
 # fetches the Dear ImGui sources through apt-get source, and configures the requested builds.
 # Idempotent and quick when everything is already present.
-#   scripts/setup.sh [native] [asan] [wasm] [wasm-mt]      (default: native wasm)
+#   scripts/setup.sh [native] [native128] [asan] [wasm] [wasm-mt]      (default: native wasm)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -60,10 +60,10 @@ export NODE_PATH=/usr/share/nodejs
 targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=(native wasm)
 for t in "${targets[@]}"; do
   case "$t" in
-    native|asan|wasm|wasm-mt)
+    native|native128|asan|wasm|wasm-mt)
       # Reconfiguring an existing build only refreshes the cache: quick. Warnings are errors in every
       # build, so that `run`, `test` and `bench` share one configuration and never rebuild each other's.
       cmake --preset "$t" -DFIELDSCOPE_WERROR=ON >/dev/null ;;
-    *) echo "setup: unknown build '$t' (native, asan, wasm, wasm-mt)" >&2; exit 2 ;;
+    *) echo "setup: unknown build '$t' (native, native128, asan, wasm, wasm-mt)" >&2; exit 2 ;;
   esac
 done
