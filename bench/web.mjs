@@ -1,10 +1,13 @@
 // Web build benchmark: download size (gzipped); in headless Chromium, the default scene's first frame
 // and the time until every job is done; a 256 x 256 tanh phase diagram left alone; frame times while
 // the mouse moves and a GELU diagram computes, against the same page idle (the peer measured in the
-// same run: in headless Chromium, WebGL is software-rendered, so the idle frame time is the floor).
+// same run: in headless Chromium, WebGL is software-rendered, so the idle frame time is the floor);
+// a long job (a 256 x 256 GELU phase diagram) in the page against the same job in the wasm command
+// line under node, for the single-threaded build (plain host) and the threaded one (isolated page).
 //   node bench/web.mjs SITE_DIR
 import { chromium } from "playwright-core";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { readFileSync, readdirSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { createServer } from "node:net";
@@ -86,8 +89,47 @@ const busy = stats(await frameTimesWhileMoving(8000));
 const progress = await page.evaluate(() => window.fieldscopeSnapshot().busy);
 await page.waitForFunction(() => !window.fieldscopeSnapshot().busy, null, { timeout: 900000, polling: 500 });
 const idle = stats(await frameTimesWhileMoving(4000));
-await browser.close();
 server.kill();
+
+// A long job in the page against the same job in the wasm command line under node (its start-up, timed
+// on a command that computes nothing, is subtracted; the page is timed from its first frame).
+const longJob = "v=1&act=gelu&nw=256&nb=256";
+async function pageJob(isolated) {
+  const p = await new Promise((resolve) => { const s = createServer(); s.listen(0, "127.0.0.1", () => { const q = s.address().port; s.close(() => resolve(q)); }); });
+  const srv = spawn("python3", [path.join(root, "scripts", "serve.py"), "--port", String(p), "--dir", site, ...(isolated ? [] : ["--no-isolation"])],
+                    { stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise((resolve) => srv.stdout.once("data", resolve));
+  const pg = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await pg.goto(`http://127.0.0.1:${p}/?${longJob}`);
+  await pg.waitForFunction(() => document.getElementById("overlay").style.display === "none", null, { timeout: 60000 });
+  const t = Date.now();
+  await pg.waitForFunction(() => !window.fieldscopeSnapshot().busy, null, { timeout: 900000, polling: 50 });
+  const seconds = (Date.now() - t) / 1000;
+  const info = await pg.evaluate(() => ({ build: window.fieldscopeBuild, threads: window.fieldscopeSnapshot().threads }));
+  await pg.close();
+  srv.kill();
+  return { seconds, ...info };
+}
+function cliJob(js) {
+  const time = (args) => {
+    const t = process.hrtime.bigint();
+    const r = spawnSync("node", ["--no-experimental-fetch", js, ...args, "--link", longJob], { maxBuffer: 1 << 28 });
+    if (r.status !== 0) throw new Error(`${js} ${args.join(" ")}: exit ${r.status}`);
+    return Number(process.hrtime.bigint() - t) / 1e9;
+  };
+  const startup = Math.min(time(["scene"]), time(["scene"]));
+  return Math.min(time(["phase"]), time(["phase"])) - startup;
+}
+const longJobs = [];
+for (const [isolated, js] of [[false, path.join(root, "build", "wasm", "fieldscope-cli.js")], [true, path.join(root, "build", "wasm-mt", "fieldscope-cli.js")]]) {
+  if (!existsSync(js)) { longJobs.push(`  ${path.relative(root, js)} missing: not compared`); continue; }
+  const pj = await pageJob(isolated);
+  const cj = cliJob(js);
+  const ratio = pj.seconds / cj;
+  longJobs.push(`  ${pj.build} build, ${pj.threads} thread(s): page ${pj.seconds.toFixed(2)} s, command line ${cj.toFixed(2)} s: ${ratio.toFixed(2)}x; ` +
+                `target <= 1.2x ${ratio <= 1.2 ? "met" : "MISSED"}`);
+}
+await browser.close();
 
 for (const [b, [raw, gz]] of Object.entries(sizes))
   if (raw > 0) console.log(`Web build (${b}): ${(raw / 1e6).toFixed(2)} MB, ${(gz / 1e6).toFixed(2)} MB gzipped (wasm + js + html; the font is embedded in the wasm)`);
@@ -97,3 +139,5 @@ console.log(`256 x 256 tanh phase diagram, left alone: finished ${(done / 1000).
 console.log(`Frame time while a GELU diagram computes${progress ? "" : " (it finished within the 8 s)"}, the mouse moving: median ${busy.median.toFixed(1)} ms, p95 ${busy.p95.toFixed(1)} ms, worst ${busy.worst.toFixed(1)} ms (${busy.frames} frames)`);
 console.log(`Frame time idle, the mouse moving (same page):  median ${idle.median.toFixed(1)} ms, p95 ${idle.p95.toFixed(1)} ms, worst ${idle.worst.toFixed(1)} ms`);
 console.log(`Worst frame while computing / idle median: ${(busy.worst / idle.median).toFixed(2)}x; target: worst frame < 50 ms ${busy.worst < 50 ? "met" : "MISSED (software rendering alone takes the idle median)"}`);
+console.log(`A long job, the 256 x 256 GELU phase diagram (plus the page's other views), in the page (from its first frame) and in the wasm command line under node (start-up subtracted):`);
+for (const line of longJobs) console.log(line);

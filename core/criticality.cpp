@@ -284,11 +284,14 @@ void direct_correlation(const Network& p, double q, double& c_star, double& slop
   HermiteSeries series = hermite_series(act, PairFunction::phi, q);
   std::vector<double> b2 = series.coef;
   if (series.converged && correlation_from_coefficients(p, q, b2, series.energy, c_star, slope)) return;
-  // Close to c* = 1 the bounds need more coefficients: a series resolved to a tail of 1e-15.
-  const HermiteSeries longer =
-      hermite_series([&](double x) { return act.phi(x); }, q, 1e-15, 2 * static_cast<int>(series.coef.size()));
-  b2 = longer.coef;
-  if (longer.converged && correlation_from_coefficients(p, q, b2, longer.energy, c_star, slope)) return;
+  // Close to c* = 1 the bounds need more coefficients: a series resolved to a tail of 1e-15 (where the
+  // default one converged: else no rule resolves phi here, and a longer series would not either).
+  if (series.converged) {
+    const HermiteSeries longer =
+        hermite_series([&](double x) { return act.phi(x); }, q, 1e-15, 2 * static_cast<int>(series.coef.size()));
+    b2 = longer.coef;
+    if (longer.converged && correlation_from_coefficients(p, q, b2, longer.energy, c_star, slope)) return;
+  }
   series.terms = static_cast<int>(series.coef.size());
   c_star = stable_correlation([&](double c) { return (p.sigma_b2 + p.sigma_w2 * series_pair(series, series, c)) / q - c; });
   slope = p.sigma_w2 * pair_derivative_expectation(act, q, q, c_star * q);
