@@ -3,10 +3,12 @@
 #include <chrono>
 
 #include "app/app.h"
+#include "core/parallel.h"
 
 namespace fs::ui {
 
 BackgroundJobs::BackgroundJobs(App& app) : app_(app) {
+  start_worker_threads();  // from the loop's thread: the jobs' thread could not start them in a browser
   {
     std::lock_guard<std::mutex> lock(mutex_);
     app_.set_background_jobs(true);
