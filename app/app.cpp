@@ -240,25 +240,10 @@ void App::update_derived(double budget_seconds) {
   };
   // A shown ensemble or GP tab goes first; its jobs pause while the tab is hidden.
   if (ViewPanel* panel = shown_view_panel()) panel->update(scene_, std::max(0.25 * budget_seconds, remaining()));
-  if (!background_jobs_ && remaining() > 0) step_background_jobs(remaining());
-}
-
-bool App::step_background_jobs(double budget_seconds) {
-  Derived& d = derived_;
-  const auto start = std::chrono::steady_clock::now();
-  auto remaining = [&] {
-    return budget_seconds - std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  };
   Job* jobs[] = {d.phase_job.get(), d.deep_job.get(), d.recurrent_job.get()};
   if (scene_.view.panel == Panel::kernels) std::rotate(jobs, jobs + 1, jobs + 3);  // deep, recurrent, phase
-  bool pending = false;
-  for (Job* job : jobs) {
-    if (!job) continue;
-    bool finished = job->progress() >= 1.0;
-    if (!finished && remaining() > 0) finished = job->step(remaining());  // (a cancelled job finishes short of 1)
-    pending = pending || !finished;
-  }
-  return pending;
+  for (Job* job : jobs)
+    if (job && job->progress() < 1.0 && remaining() > 0) job->step(remaining());
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -66,11 +66,6 @@ class App {
   // Numbers on screen, as JSON, for tests (the same quantities the CLI writes).
   std::string snapshot_json() const;
   bool busy() const;
-  // With `on`, update_derived leaves the theory views' jobs to step_background_jobs (called by
-  // app/background_jobs.h's thread, which holds the app's mutex): it steps them for `budget_seconds`
-  // and says whether any is still pending.
-  void set_background_jobs(bool on) { background_jobs_ = on; }
-  bool step_background_jobs(double budget_seconds);
   // A CSV file of inputs (one input per row) from the file picker or a drop: on success the inputs
   // become explicit points in the scene (and so in the share link); otherwise a message says why and
   // the inputs stay as they were. `error` non-empty: the platform could not read the file. While the
@@ -115,7 +110,6 @@ class App {
   // Screen rectangles (x0, y0, x1, y1 in pixels) of the controls the browser tests drive, by name.
   std::map<std::string, std::array<float, 4>> control_rects_;
   void note_control_rect(const std::string& name);  // the last item's
-  bool background_jobs_ = false;
   int force_frames_ = 0;
   long frames_ = 0;
 };

@@ -59,16 +59,13 @@ class Pool {
     for (std::thread& t : workers_) t.join();
   }
 
-  // Starts workers until there are `helpers`.
-  void start(int helpers) {
-    std::lock_guard<std::mutex> one_task(dispatch_);
-    start_locked(helpers);
-  }
-
   // Runs the task on `helpers` workers plus the caller.
   void run(const std::function<void(int, int)>& fn, int count, int grain, int helpers) {
     std::lock_guard<std::mutex> one_task(dispatch_);
-    start_locked(helpers);
+    while (static_cast<int>(workers_.size()) < helpers) {
+      const int id = static_cast<int>(workers_.size());
+      workers_.emplace_back([this, id] { loop(id); });
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
       fn_ = &fn;
@@ -89,13 +86,6 @@ class Pool {
   }
 
  private:
-  void start_locked(int helpers) {
-    while (static_cast<int>(workers_.size()) < helpers) {
-      const int id = static_cast<int>(workers_.size());
-      workers_.emplace_back([this, id] { loop(id); });
-    }
-  }
-
   void loop(int id) {
     inside_parallel_for = true;
     long seen = 0;
@@ -141,12 +131,6 @@ int max_thread_count() {
 int thread_count() {
   const int requested = requested_threads.load(std::memory_order_relaxed);
   return requested <= 0 ? max_thread_count() : std::min(requested, max_thread_count());
-}
-
-void start_worker_threads() {
-#if FIELDSCOPE_THREADS
-  pool().start(max_thread_count() - 1);
-#endif
 }
 
 void set_thread_count(int threads) {

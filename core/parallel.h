@@ -19,11 +19,6 @@ int max_thread_count();
 // Sets the thread count, clamped to [1, max_thread_count()]; later parallel_for calls use it.
 void set_thread_count(int threads);
 
-// Starts the pool's workers now, for max_thread_count() (they otherwise start with the first
-// parallel_for that needs them). In the browser a thread can only be started while the page's own
-// thread returns to its event loop: call this from there before another thread uses parallel_for.
-void start_worker_threads();
-
 // Runs fn(begin, end) over disjoint ranges covering [0, count), each at least `grain` long (except the
 // last), on the pool and the caller; returns when all are done. Ranges are handed out in order as
 // threads become free, so uneven work balances. Called from inside a parallel_for, it runs serially.

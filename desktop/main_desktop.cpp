@@ -7,18 +7,14 @@
 
 #include <cstdio>
 #include <fstream>
-#include <memory>
-#include <mutex>
 #include <sstream>
 #include <string>
 #include <utility>
 
 #include "app/app.h"
-#include "app/background_jobs.h"
 #include "app/frame_pacer.h"
 #include "app/plot.h"
 #include "core/datasets.h"  // kFashionMnistDir, fashion_mnist_available
-#include "core/parallel.h"  // max_thread_count: the jobs get a thread when there are cores for it
 
 namespace {
 // Inputs files are small (a share link holds at most 32 000 characters of them); a bigger file is
@@ -47,12 +43,8 @@ std::string read_text_file(const std::string& path, std::string& error) {
   return text.str();
 }
 
-fs::ui::App* g_app = nullptr;              // for the GLFW drop callback, which has no user data of its own
-fs::ui::BackgroundJobs* g_jobs = nullptr;  // the theory views' jobs on a thread, when there are cores for it
-
-// The app's mutex while this thread touches the app (a no-op without the jobs' thread).
-std::unique_lock<std::mutex> hold_app() { return g_jobs ? g_jobs->hold() : std::unique_lock<std::mutex>(); }
-bool g_input = false;  // input since the frame pacer last asked (app/frame_pacer.h)
+fs::ui::App* g_app = nullptr;  // for the GLFW drop callback, which has no user data of its own
+bool g_input = false;          // input since the frame pacer last asked (app/frame_pacer.h)
 
 // Every kind of input marks the window for drawing. Installed before ImGui's backend, which calls
 // these from its own callbacks (mouse buttons, scroll, keys, characters, focus, cursor entry).
@@ -73,7 +65,6 @@ void install_input_callbacks(GLFWwindow* window) {
 void on_drop(GLFWwindow*, int count, const char** paths) {
   g_input = true;
   if (!g_app || count < 1) return;
-  const std::unique_lock<std::mutex> lock = hold_app();
   std::string error;
   const std::string text = read_text_file(paths[0], error);
   g_app->load_inputs_csv(paths[0], text, error);
@@ -147,23 +138,14 @@ int main(int argc, char** argv) {
   g_app = &app;
   glfwSetDropCallback(window, on_drop);
   fs::ui::FramePacer pacer;
-  std::unique_ptr<fs::ui::BackgroundJobs> jobs;
-  if (fs::max_thread_count() > 1) jobs = std::make_unique<fs::ui::BackgroundJobs>(app);
-  g_jobs = jobs.get();
   while (!glfwWindowShouldClose(window)) {
     glfwPollEvents();
-    std::unique_lock<std::mutex> lock = hold_app();
     const fs::ui::FrameSchedule s = pacer.next(glfwGetTime(), std::exchange(g_input, false), app.busy());
     if (!s.draw) {
-      const double t0 = glfwGetTime();
-      if (s.compute_seconds > 0) app.compute(s.compute_seconds);
-      if (lock) lock.unlock();
-      // Idle, or the jobs run on their thread and the loop had nothing of its own to compute: sleep
-      // until input or the next frame is due.
-      if (s.compute_seconds == 0)
-        glfwWaitEventsTimeout(s.wait_seconds);
-      else if (jobs && glfwGetTime() - t0 < 0.001)
-        glfwWaitEventsTimeout(0.01);
+      if (s.compute_seconds > 0)
+        app.compute(s.compute_seconds);
+      else
+        glfwWaitEventsTimeout(s.wait_seconds);  // idle: sleep until input or the next frame is due
       continue;
     }
     ImGui_ImplOpenGL3_NewFrame();
@@ -171,21 +153,15 @@ int main(int argc, char** argv) {
     ImGui::NewFrame();
     app.frame(s.compute_seconds);
     ImGui::Render();
-    if (lock) lock.unlock();  // the draw data is ImGui's own: the jobs may go on while it renders
-    if (jobs) jobs->wake();
     int w = 0, h = 0;
     glfwGetFramebufferSize(window, &w, &h);
     glViewport(0, 0, w, h);
     glClearColor(0.08f, 0.08f, 0.1f, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-    lock = hold_app();
     app.after_render();  // plot exports: PNG captures read the back buffer before the swap
-    lock = {};
     glfwSwapBuffers(window);
   }
-  g_jobs = nullptr;
-  jobs.reset();  // stops the thread before the app goes
   g_app = nullptr;
   fs::ui::release_plot_resources();  // heat-map textures and shaders, while their GL context still exists
   ImGui_ImplOpenGL3_Shutdown();

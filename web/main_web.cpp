@@ -16,16 +16,13 @@
 #include <cmath>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "app/app.h"
-#include "app/background_jobs.h"
 #include "app/frame_pacer.h"
-#include "core/parallel.h"  // max_thread_count: the threaded build runs the jobs on a thread
 #include "core/datasets.h"  // the packaged Fashion-MNIST: its file names and checks, and the test hook's load
 
 namespace {
@@ -234,8 +231,7 @@ struct WebApp {
   };
   std::map<std::string, PackagedData> packaged;  // by data set name
   fs::ui::FramePacer pacer;
-  bool changed = false;                          // a file or data arrived: draw it (the pacer counts it as input)
-  std::unique_ptr<fs::ui::BackgroundJobs> jobs;  // the threaded build: the theory views' jobs on a thread
+  bool changed = false;  // a file or data arrived: draw it (the pacer counts it as input)
 };
 WebApp g;
 
@@ -284,12 +280,8 @@ void fit_canvas() {
   }
 }
 
-// The app's mutex while the page's thread touches the app (a no-op without the jobs' thread).
-std::unique_lock<std::mutex> hold_app() { return g.jobs ? g.jobs->hold() : std::unique_lock<std::mutex>(); }
-
 // One animation frame of the browser: the pacer decides whether it draws or only computes.
 void frame() {
-  std::unique_lock<std::mutex> lock = hold_app();
   const bool input = js_take_input() != 0 || g.changed;
   g.changed = false;
   const fs::ui::FrameSchedule s = g.pacer.next(emscripten_get_now() / 1000.0, input, g.app->busy());
@@ -304,15 +296,12 @@ void frame() {
   ImGui::NewFrame();
   g.app->frame(s.compute_seconds);
   ImGui::Render();
-  if (lock) lock.unlock();  // the draw data is ImGui's own: the jobs may go on while it renders
-  if (g.jobs) g.jobs->wake();
   int fb_w = 0, fb_h = 0;
   glfwGetFramebufferSize(g.window, &fb_w, &fb_h);
   glViewport(0, 0, fb_w, fb_h);
   glClearColor(0.08f, 0.08f, 0.1f, 1.0f);
   glClear(GL_COLOR_BUFFER_BIT);
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-  lock = hold_app();
   g.app->after_render();  // plot exports: PNG captures read the canvas before it is presented
   if (++g.frames == 2) js_loaded();
 }
@@ -322,14 +311,12 @@ void frame() {
 extern "C" {
 // Test hooks (tests/e2e): the numbers on screen as JSON, and loading a link without reloading.
 EMSCRIPTEN_KEEPALIVE const char* fs_snapshot() {
-  const std::unique_lock<std::mutex> lock = hold_app();
   g.snapshot = g.app ? g.app->snapshot_json() : "{}";
   return g.snapshot.c_str();
 }
 // A file read by the page (js_install_input_handlers): takes ownership of both strings.
 EMSCRIPTEN_KEEPALIVE void fs_file_loaded(char* name_utf8, char* text_utf8, int failed) {
   const std::string name = take(name_utf8), text = take(text_utf8);
-  const std::unique_lock<std::mutex> lock = hold_app();
   g.changed = true;
   std::string error;
   const std::string shown = "\"" + fs::echo_user_text(name) + "\"";
@@ -344,7 +331,6 @@ EMSCRIPTEN_KEEPALIVE void fs_file_loaded(char* name_utf8, char* text_utf8, int f
 // files in order. Takes ownership of the strings.
 EMSCRIPTEN_KEEPALIVE void fs_data_fetched(char* name_utf8, char* error_utf8, char* sizes_utf8) {
   const std::string name = take(name_utf8), error = take(error_utf8), sizes = take(sizes_utf8);
-  const std::unique_lock<std::mutex> lock = hold_app();
   g.changed = true;
   WebApp::PackagedData& data = g.packaged[name];
   const std::string problem =
@@ -425,7 +411,6 @@ int main() {
   const std::string query = take(js_location_search());
   fs::SceneResult loaded = query.empty() ? fs::SceneResult{} : fs::scene_from_query(query);
   g.app = std::make_unique<fs::ui::App>(platform, loaded.scene, loaded.warnings);
-  if (fs::max_thread_count() > 1) g.jobs = std::make_unique<fs::ui::BackgroundJobs>(*g.app);
   emscripten_set_main_loop(frame, 0, false);
   return 0;
 }
