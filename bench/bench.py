@@ -13,6 +13,7 @@ import tempfile
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from targets import print_checks  # noqa: E402
 import numpy_peer  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -110,9 +111,7 @@ def main():
         checks.append(("wasm build present", False, "build/wasm/fieldscope-bench.js missing"))
     if not wasm_all:
         checks.append(("threaded wasm build present", False, "build/wasm-mt/fieldscope-bench.js missing"))
-    for name, ok, value in checks:
-        print(f"  [{'met ' if ok else 'MISS'}] {name}: {value}")
-    return 0
+    return print_checks(checks)
 
 
 if __name__ == "__main__":

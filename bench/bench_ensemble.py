@@ -20,6 +20,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from targets import print_checks  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEER = os.path.join(ROOT, "bench", "ensemble_peer.py")
 N, L, P, M = 512, 10, 32, 64
@@ -143,9 +146,7 @@ def main():
         if not any(k[0] == target for k in results):
             checks.append((f"{target} build present", False, "fieldscope-bench-ensemble missing"))
     print()
-    for name, ok, value in checks:
-        print(f"  [{'met ' if ok else 'MISS'}] {name}: {value}")
-    return 0
+    return print_checks(checks)
 
 
 if __name__ == "__main__":

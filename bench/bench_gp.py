@@ -20,6 +20,7 @@ import tempfile
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from targets import print_checks  # noqa: E402
 import gp_peer  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -90,9 +91,7 @@ def main():
     print("  (native: all threads, and one; wasm: the single-threaded build under node; SciPy/scikit-learn: OpenBLAS with its")
     print("   default threads, NumPy element-wise kernels on one core; accuracy: 10-class test accuracy, the same for all)")
     print()
-    for name, ok, value in checks:
-        print(f"  [{'met ' if ok else 'MISS'}] {name}: {value}")
-    return 0
+    return print_checks(checks)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 
+#include "bench/activation_list.h"
 #include "core/deep_kernel.h"
 #include "core/inputs.h"
 #include "core/parallel.h"
@@ -46,15 +47,9 @@ int main(int argc, char** argv) {
     f.precision(17);
     f << gram << "\n";
   }
-  std::size_t start = 0;
-  while (start <= activations.size()) {
-    const std::size_t comma = std::min(activations.find(',', start), activations.size());
-    const std::string name = activations.substr(start, comma - start);
-    start = comma + 1;
-    const auto kind = fs::activation_kind_from_name(name);
-    if (!kind) continue;
+  for (const auto& [name, kind] : activation_list(activations)) {
     fs::DeepKernelSpec spec;
-    spec.network.activation = {*kind, 1.0};
+    spec.network.activation = {kind, 1.0};
     spec.network.sigma_w2 = 1.5;  // and sigma_in^2, left unset
     spec.network.sigma_b2 = 0.05;
     spec.network.depth = layers;

@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "bench/activation_list.h"
 #include "core/criticality.h"
 #include "core/deep_kernel.h"
 #include "core/inputs.h"
@@ -102,15 +103,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   fs::set_thread_count(threads <= 0 ? fs::max_thread_count() : threads);
-  std::size_t start = 0;
-  while (start <= activations.size()) {
-    const std::size_t comma = std::min(activations.find(',', start), activations.size());
-    const std::string name = activations.substr(start, comma - start);
-    start = comma + 1;
-    const auto kind = fs::activation_kind_from_name(name);
-    if (!kind) continue;
+  for (const auto& [name, kind] : activation_list(activations)) {
     fs::PhaseDiagramSpec spec;  // the app's default ranges: sigma_w^2 in [0.5, 4], sigma_b^2 in [0, 1]
-    spec.activation = {*kind, 1.0};
+    spec.activation = {kind, 1.0};
     spec.columns = spec.rows = size;
     double t0 = now();
     const fs::PhaseDiagram cold = fs::phase_diagram(spec);

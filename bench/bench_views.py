@@ -8,6 +8,9 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from targets import print_checks  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NATIVE = os.path.join(ROOT, "build", "native", "fieldscope-bench-views")
 WASM = os.path.join(ROOT, "build", "wasm", "fieldscope-bench-views.js")
@@ -78,9 +81,7 @@ def main():
         checks.append(("wasm build present", False, "build/wasm/fieldscope-bench-views.js missing"))
     print("  (the wasm build is 128-bit SIMD; the native one is compiled for this CPU)")
     print()
-    for name, ok, value in checks:
-        print(f"  [{'met ' if ok else 'MISS'}] {name}: {value}")
-    return 0
+    return print_checks(checks)
 
 
 if __name__ == "__main__":
