@@ -70,11 +70,19 @@ void GaussianTable::interpolate(const Piece& piece, double q, double* out) {
     if (j == 0 || j == kN) w[j] *= 0.5;
     den += w[j];
   }
-  for (int k = 0; k < width; ++k) {
+  if (width == 1) {  // one function: the loop the phase diagram's root finders call most
     double num = 0;
-    for (int j = 0; j <= kN; ++j) num += w[j] * piece.values[j * width + k];
-    out[k] = num / den;
+    for (int j = 0; j <= kN; ++j) num += w[j] * piece.values[j];
+    *out = num / den;
+    return;
   }
+  // Node by node over the whole row (contiguous, vectorised); each entry still sums its nodes in order.
+  std::fill_n(out, width, 0.0);
+  for (int j = 0; j <= kN; ++j) {
+    const double* row = piece.values.data() + j * width;
+    for (int k = 0; k < width; ++k) out[k] += w[j] * row[k];
+  }
+  for (int k = 0; k < width; ++k) out[k] /= den;
 }
 
 void GaussianTable::build(int index) const {
