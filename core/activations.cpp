@@ -455,6 +455,25 @@ double pair_derivative_expectation(const Activation& act, double q1, double q2, 
   return gauss_hermite_pair([&](double x) { return act.dphi(x); }, [&](double x) { return act.dphi(x); }, q1, q2, c, 512);
 }
 
+std::optional<double> smoothed_mean(const Activation& act, PairFunction which, double a, double b) {
+  if (act.kind != ActivationKind::gelu) return std::nullopt;
+  // X = a + b w ~ N(a, b^2), s^2 = 1 + b^2, t = a / s:
+  //   E[X Phi(X)] = a Phi(t) + (b^2 / s) phi_N(t),   E[Phi(X)] = Phi(t),   E[X phi_N(X)] = a phi_N(t) / s^3.
+  const double s = std::sqrt(1 + b * b), t = a / s;
+  if (which == PairFunction::phi) return a * normal_cdf(t) + b * b / s * normal_pdf(t);
+  return normal_cdf(t) + a * normal_pdf(t) / (s * s * s);
+}
+
+std::optional<double> pair_mean_1d(const Activation& act, PairFunction which, double q1, double q2, double c) {
+  if (!smoothed_mean(act, which, 0, 1)) return std::nullopt;
+  q1 = std::max(q1, 0.0);
+  q2 = std::max(q2, 0.0);
+  auto f = [&](double x) { return which == PairFunction::phi ? act.phi(x) : act.dphi(x); };
+  if (q1 == 0) return f(0.0) * *smoothed_mean(act, which, 0, std::sqrt(q2));
+  const double slope = c / q1, spread = std::sqrt(std::max(0.0, q2 - c * c / q1));
+  return gaussian_mean_1d([&](double u) { return f(u) * *smoothed_mean(act, which, slope * u, spread); }, q1, 1e-14);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // 5. Hermite series of phi, and PairIntegrator
 // ---------------------------------------------------------------------------------------------------

@@ -269,16 +269,23 @@ bool correlation_from_coefficients(const Network& p, double q, std::vector<doubl
   return true;
 }
 
-// The reference: closed forms; or the Hermite series of phi at q* itself, with every coefficient its
+// The reference: closed forms; or one-dimensional integrals where the activation has closed-form
+// Gaussian smoothings (GELU: activations.h, pair_mean_1d; accurate at any q, also next to the divergence
+// of q where no series converges); or the Hermite series of phi at q* itself, with every coefficient its
 // rule resolves, where it converged (its default truncation, a tail of 1e-10 of the energy, would move
-// c* by up to 1e-8 where c* is close to 1), or a longer series where the truncation bounds need it; else the series as it is for c* and the series of phi' or
-// a 512 x 512 product rule for chi_c (GELU near the divergence of q, q* > 50: the quadratures limit
-// c* there, and chi_c to about 1e-3 where c* > 0.999).
+// c* by up to 1e-8 where c* is close to 1), or a longer series where the truncation bounds need it; else
+// the series as it is for c* and the series of phi' or a 512 x 512 product rule for chi_c.
 void direct_correlation(const Network& p, double q, double& c_star, double& slope) {
   const Activation& act = p.activation;
   if (act.closed_form()) {
     c_star = stable_correlation([&](double c) { return c_map(p, q, c) - c; });
     slope = p.sigma_w2 * pair_derivative_expectation(act, q, q, c_star * q);
+    return;
+  }
+  if (pair_mean_1d(act, PairFunction::phi, 1, 1, 0)) {  // GELU: one-dimensional integrals, accurate at any q
+    c_star = stable_correlation(
+        [&](double c) { return (p.sigma_b2 + p.sigma_w2 * *pair_mean_1d(act, PairFunction::phi, q, q, c * q)) / q - c; });
+    slope = p.sigma_w2 * *pair_mean_1d(act, PairFunction::dphi, q, q, c_star * q);
     return;
   }
   HermiteSeries series = hermite_series(act, PairFunction::phi, q);

@@ -64,6 +64,26 @@ TEST_CASE("E[phi'(u) phi'(v)]: closed forms and Hermite series agree with adapti
   }
 }
 
+TEST_CASE("GELU's one-dimensional pair means agree with adaptive quadrature, and its smoothed means with their definition") {
+  const Activation gelu{ActivationKind::gelu, 1};
+  for (const PairFunction which : {PairFunction::phi, PairFunction::dphi}) {
+    const auto f = which == PairFunction::phi ? phi_of(gelu) : dphi_of(gelu);
+    for (const auto& [a, b] : {std::pair{0.3, 0.0}, {-1.2, 0.7}, {2.5, 3.0}}) {
+      const double direct = reference::mean_1d([&](double w) { return f(a + w); }, b * b);
+      CHECK(*smoothed_mean(gelu, which, a, b) == doctest::Approx(direct).epsilon(1e-12));
+    }
+    for (const Point& pt : kPoints) {
+      const double c = pt.rho * std::sqrt(pt.q1 * pt.q2);
+      const double ref = reference::mean_2d(f, f, pt.q1, pt.q2, c);
+      const double got = *pair_mean_1d(gelu, which, pt.q1, pt.q2, c);
+      INFO("q1=", pt.q1, " q2=", pt.q2, " rho=", pt.rho, " got=", got, " ref=", ref);
+      CHECK(std::abs(got - ref) <= 1e-11 * (std::abs(ref) + 1e-3));
+    }
+  }
+  CHECK_FALSE(smoothed_mean({ActivationKind::tanh, 1}, PairFunction::phi, 0.1, 0.2));
+  CHECK_FALSE(pair_mean_1d({ActivationKind::tanh, 1}, PairFunction::phi, 1, 1, 0.5));
+}
+
 TEST_CASE("sign and step: E[phi' phi'] = k^2 p(0,0), infinite on the diagonal") {
   const Activation sign{ActivationKind::sign, 1}, step{ActivationKind::step, 1};
   const double q1 = 0.7, q2 = 1.9, rho = 0.4, c = rho * std::sqrt(q1 * q2);

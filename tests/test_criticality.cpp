@@ -257,6 +257,25 @@ TEST_CASE("chaotic cells: c* solves the c-map and chi_c is its slope, checked by
   }
 }
 
+TEST_CASE("GELU next to the divergence of q: c* and chi_c from one-dimensional integrals, checked by a 4096^2 product rule") {
+  // q* ~ 100 and c* ~ 0.9993: no Hermite series of phi converges within 2048 nodes, and a 512^2 product
+  // rule for chi_c was off by 1e-3 here. Both paths agree with each other and with the product rule.
+  const Activation gelu{ActivationKind::gelu, 1};
+  const Network p = make_network(gelu, 1.98235, 0.941176);
+  const auto phi = [&](double x) { return gelu.phi(x); };
+  const auto dphi = [&](double x) { return gelu.dphi(x); };
+  const FixedPoint ref = fixed_point(p), tab = fixed_point(p, *tabulated_means(gelu));
+  REQUIRE(ref.phase == Phase::chaotic);
+  CHECK(ref.q_star > 90);
+  CHECK(ref.c_star > 0.999);
+  const double q = ref.q_star;
+  const double residual = (p.sigma_b2 + p.sigma_w2 * gauss_hermite_pair(phi, phi, q, q, ref.c_star * q, 4096)) / q - ref.c_star;
+  CHECK(std::abs(residual) < 1e-12);
+  CHECK(ref.chi_c == doctest::Approx(p.sigma_w2 * gauss_hermite_pair(dphi, dphi, q, q, ref.c_star * q, 4096)).epsilon(1e-9));
+  CHECK(tab.c_star == doctest::Approx(ref.c_star).epsilon(1e-12));
+  CHECK(tab.chi_c == doctest::Approx(ref.chi_c).epsilon(1e-11));
+}
+
 TEST_CASE("the critical line from the tabulated means is the reference's to 1e-10") {
   for (ActivationKind kind :
        {ActivationKind::tanh, ActivationKind::sigmoid, ActivationKind::softplus, ActivationKind::gelu, ActivationKind::erf}) {
