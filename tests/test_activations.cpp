@@ -68,7 +68,8 @@ TEST_CASE("GELU's one-dimensional pair means agree with adaptive quadrature, and
   const Activation gelu{ActivationKind::gelu, 1};
   for (const PairFunction which : {PairFunction::phi, PairFunction::dphi}) {
     const auto f = which == PairFunction::phi ? phi_of(gelu) : dphi_of(gelu);
-    for (const auto& [a, b] : {std::pair{0.3, 0.0}, {-1.2, 0.7}, {2.5, 3.0}}) {
+    for (const auto& ab : {std::pair{0.3, 0.0}, {-1.2, 0.7}, {2.5, 3.0}}) {
+      const double a = ab.first, b = ab.second;  // (clang 14 cannot capture structured bindings)
       const double direct = reference::mean_1d([&](double w) { return f(a + w); }, b * b);
       CHECK(*smoothed_mean(gelu, which, a, b) == doctest::Approx(direct).epsilon(1e-12));
     }
