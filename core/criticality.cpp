@@ -282,7 +282,7 @@ void direct_correlation(const Network& p, double q, double& c_star, double& slop
     slope = p.sigma_w2 * pair_derivative_expectation(act, q, q, c_star * q);
     return;
   }
-  if (pair_mean_1d(act, PairFunction::phi, 1, 1, 0)) {  // GELU: one-dimensional integrals, accurate at any q
+  if (smoothed_mean(act, PairFunction::phi, 0, 1)) {  // GELU: one-dimensional integrals, accurate at any q
     c_star = stable_correlation(
         [&](double c) { return (p.sigma_b2 + p.sigma_w2 * *pair_mean_1d(act, PairFunction::phi, q, q, c * q)) / q - c; });
     slope = p.sigma_w2 * *pair_mean_1d(act, PairFunction::dphi, q, q, c_star * q);
@@ -305,7 +305,8 @@ void direct_correlation(const Network& p, double q, double& c_star, double& slop
   // 3.6e-11 off at c* = 0.996 for tanh), or the product rule where that series does not converge.
   HermiteSeries d = hermite_series(act, PairFunction::dphi, q);
   d.terms = static_cast<int>(d.coef.size());
-  slope = p.sigma_w2 * (d.converged ? series_pair(d, d, c_star) : pair_derivative_expectation(act, q, q, c_star * q));
+  const auto dphi = [&](double x) { return act.dphi(x); };
+  slope = p.sigma_w2 * (d.converged ? series_pair(d, d, c_star) : gauss_hermite_pair(dphi, dphi, q, q, c_star * q, 512));
 }
 
 // The same from the tabulated coefficients (rows exist where the series of phi converged), for q* in
@@ -352,11 +353,7 @@ std::shared_ptr<const GaussianMeans> tabulated_means(const Activation& act) {
           const HermiteSeries top = hermite_series(phi, std::max(*std::max_element(q.begin(), q.end()), 0.0));
           if (!top.converged) return GaussianTable::Rows{0, {}};  // no rows: the cells use the reference
           const int width = static_cast<int>(top.coef.size());
-          GaussianTable::Rows rows{width, std::vector<double>(q.size() * width, 0.0)};
-          if (top.nodes == 0) {  // q = 0 alone: phi(0) is b_0
-            rows.values[0] = top.coef[0];
-            return rows;
-          }
+          if (top.nodes == 0) return GaussianTable::Rows{width, top.coef};  // q = 0 alone: phi(0) is b_0
           const std::vector<HermiteSeries> all = hermite_series_on_rule(phi, q, top.nodes, width);
           // Trailing coefficients that hold less than 1e-18 of every row's energy are left out (the
           // correlation's truncation bound counts them): tanh's rows shrink from 1025 to a few hundred.
@@ -370,8 +367,7 @@ std::shared_ptr<const GaussianMeans> tabulated_means(const Activation& act) {
             }
             used = std::max(used, k);
           }
-          rows.width = used;
-          rows.values.assign(q.size() * used, 0.0);
+          GaussianTable::Rows rows{used, std::vector<double>(q.size() * used)};
           for (std::size_t i = 0; i < q.size(); ++i) std::copy_n(all[i].coef.begin(), used, &rows.values[i * used]);
           return rows;
         }),
