@@ -6,6 +6,7 @@
 //   3. ensemble: finite-width Monte Carlo beside the mean field and the 1/N theory
 //   4. gp: GP inference with the network kernel on the scene's data
 #include "cli/commands.h"
+#include "cli/output.h"
 
 #include <cmath>
 #include <iomanip>
@@ -24,64 +25,7 @@
 
 namespace fs::cli {
 
-// --- 1. Output helpers ------------------------------------------------------------------------------
-namespace {
-using Json = nlohmann::ordered_json;
-
-using json::number;  // infinity as "inf" / "-inf", NaN as null (core/report_json.h)
-// CSV cells are format_double (core/text.h): shortest round trip, "inf" / "-inf" / "nan".
-
-Json matrix(const Eigen::MatrixXd& m) {
-  Json rows = Json::array();
-  for (int i = 0; i < m.rows(); ++i) {
-    Json row = Json::array();
-    for (int j = 0; j < m.cols(); ++j) row.push_back(number(m(i, j)));
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
-Json status_json(const Status& s) {
-  Json j;
-  j["code"] = status_code_name(s.code);
-  if (!s.message.empty()) j["message"] = s.message;
-  return j;
-}
-
-Json header(const Scene& scene, const char* command) {
-  Json j;
-  j["fieldscope"] = Scene::kFormatVersion;
-  j["command"] = command;
-  j["link"] = scene_to_query(scene);
-  return j;
-}
-
-// Reports a status on stderr; returns the exit code it implies.
-int report(const Status& s, const char* what) {
-  if (s.ok()) {
-    if (!s.message.empty()) std::cerr << "note: " << s.message << "\n";
-    return 0;
-  }
-  std::cerr << "fieldscope-cli: " << what << ": " << s.message << "\n";
-  return s.code == StatusCode::invalid_input || s.code == StatusCode::too_large ? 2 : 1;
-}
-
-void write_json(std::ostream& out, const Json& j) { out << j.dump(2) << "\n"; }
-
-template <class JobT>
-void run_job(JobT& job, bool progress) {
-  if (!progress) {
-    job.run();
-    return;
-  }
-  job.run([](double p) {
-    const int width = 40, filled = static_cast<int>(p * width);
-    std::cerr << "\r[" << std::string(filled, '#') << std::string(width - filled, ' ') << "] " << std::setw(3)
-              << static_cast<int>(100 * p) << "%" << std::flush;
-  });
-  std::cerr << "\r[" << std::string(40, '#') << "] 100%\n";
-}
-}  // namespace
+// --- 1. Output helpers: cli/output.h -------------------------------------------------------------------
 
 // --- 2. Mean field ----------------------------------------------------------------------------------
 int run_kernel(const Scene& scene, const Options& options, std::ostream& out) {
@@ -540,19 +484,6 @@ int run_ensemble(const Scene& scene, const Options& options, std::ostream& out) 
 
 // --- 4. gp: GP inference with the network kernel (core/gp.h) on the scene's data ---------------------
 namespace {
-
-bool parse_double_list(const std::string& text, std::vector<double>& values) {
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    std::size_t used = 0;
-    try {
-      values.push_back(std::stod(item, &used));
-    } catch (...) { return false; }
-    if (used != item.size() || !std::isfinite(values.back())) return false;
-  }
-  return !values.empty() && values.size() <= 1000;
-}
 
 int bad_gp_input(const std::string& message) {
   std::cerr << "fieldscope-cli: gp: " << message << "\n";

@@ -1,6 +1,7 @@
 // fieldscope-cli commands: each computes one core result for a scene and writes JSON or CSV.
 #pragma once
 #include <ostream>
+#include <cstdint>
 #include <string>
 
 #include "core/scene.h"
@@ -33,6 +34,31 @@ struct Options {
     bool predictions = false;   // per test point: label, prediction, mean(s), variance
     double memory_mib = 1024;   // budget for the kernel and the solve
   } gp;
+  // renorm: the finite-width theory of (gated) deep linear networks (core/renormalization.h); not a scene view yet
+  struct Renorm {
+    int layers = 1, width = 100, gates = 4;  // L, N (every hidden layer), M (every gated weight layer)
+    std::string readout = "gated";           // gated | ungated
+    std::string widths, gates_per_layer;     // N_1,...,N_L and M_1,...,M_{L+1}, overriding the above
+    bool unshared = false;                   // fresh gate vectors per layer
+    double sigma2 = 1.0, temperature = 0.05;
+    std::string gate_kind = "random";  // random | pca | kmeans | file
+    double threshold = 0.0;
+    std::uint64_t gate_seed = 1;
+    std::string gates_csv;         // --gate-kind file: "layer, v_1..v_N0" per gate
+    std::string task = "teacher";  // teacher | template | fashion-mnist | csv
+    int input_dim = 30, train = 100, test = 100, teacher_units = 4;
+    double noise = 0.0, gamma = 0.3;
+    std::uint64_t seed = 1;
+    std::string train_csv, test_csv, data_dir, classes = "0,6";
+    int downsample = 4;
+    bool classification = false;
+    std::string solver = "auto";
+    double tolerance = 1e-12;
+    int max_iterations = 20000;
+    double memory_mib = 1024;
+    std::string sweep;  // PARAM=v1,v2,... (N | sigma2 | T | L | M)
+    bool predictions = false;
+  } renorm;
 };
 
 // Each returns the process exit code: 0 ok, 1 a computation reported a problem (written to stderr;
@@ -47,5 +73,6 @@ int run_cmap(const Scene& scene, const Options& options, std::ostream& out);
 int run_scene(const Scene& scene, const Options& options, std::ostream& out);
 int run_ensemble(const Scene& scene, const Options& options, std::ostream& out);
 int run_gp(const Scene& scene, const Options& options, std::ostream& out);
+int run_renorm(const Options& options, std::ostream& out);
 
 }  // namespace fs::cli

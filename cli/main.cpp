@@ -198,6 +198,54 @@ int main(int argc, char** argv) {
   gp->add_flag("--predictions", g.predictions, "Write every test point's label, prediction, mean and variance");
   gp->add_option("--memory-mib", g.memory_mib, "Memory budget for the kernel and the solve (MiB)");
 
+  auto* renorm = app.add_subcommand(
+      "renorm",
+      "Finite-width theory of learning in deep linear and globally gated deep linear networks (docs/theory.md 10):\n"
+      "the order parameters U_1..U_L, the renormalized kernel's predictor on the test points, the generalization\n"
+      "error as bias^2 + variance, the training error, beside the GP limit; the solver's method, iterations and\n"
+      "residual. Data: a synthetic teacher or template task, a Fashion-MNIST binary task, or labelled CSV files.");
+  auto& r = options.renorm;
+  renorm->add_option("-L,--layers", r.layers, "Hidden layers L (weight layers 1..L, the readout is L + 1)")
+      ->check(CLI::Range(1, 8));
+  renorm->add_option("-N,--width", r.width, "Width N of every hidden layer")->check(CLI::Range(1, 1000000000));
+  renorm->add_option("-M,--gates", r.gates, "Gates M of every gated weight layer (1 = the deep linear network)")
+      ->check(CLI::Range(1, 1024));
+  renorm->add_option("--readout", r.readout, "gated | ungated readout (default gated)");
+  renorm->add_option("--widths", r.widths, "Widths N_1,...,N_L (overrides -L and -N)");
+  renorm->add_option("--gates-per-layer", r.gates_per_layer,
+                     "Gate counts M_1,...,M_{L+1}, the readout last (overrides -M, --readout)");
+  renorm->add_flag("--unshared", r.unshared, "Fresh gate vectors in every layer (default: one set shared by all gated layers)");
+  renorm->add_option("--sigma2", r.sigma2, "Prior variance sigma^2 of every weight (default 1)");
+  renorm->add_option("-T,--temperature", r.temperature, "Temperature T, the likelihood's noise variance (default 0.05)");
+  renorm->add_option("--gate-kind", r.gate_kind, "random (hyperplanes) | pca | kmeans | file (default random)");
+  renorm->add_option("--threshold", r.threshold, "Gate threshold b: a gate is on where v.x/sqrt(N0) > b (default 0)");
+  renorm->add_option("--gate-seed", r.gate_seed, "Seed of random gate vectors and k-means (default 1)");
+  renorm->add_option("--gates-csv", r.gates_csv, "Gate vectors for --gate-kind file: one gate per row, 'layer,v_1,...,v_N0'");
+  renorm->add_option("--task", r.task, "teacher | template | fashion-mnist | csv (default teacher)");
+  renorm->add_option("--input-dim", r.input_dim, "Synthetic tasks: input dimension N0 (default 30)");
+  renorm->add_option("--train", r.train, "Training points P (default 100)");
+  renorm->add_option("--test", r.test, "Test points (default 100)");
+  renorm->add_option("--teacher-units", r.teacher_units, "Teacher task: hidden ReLU units (default 4)");
+  renorm->add_option("--noise", r.noise, "Synthetic tasks: label noise standard deviation (default 0)");
+  renorm->add_option("--gamma", r.gamma, "Template task: noise fraction of a test input (default 0.3)");
+  renorm->add_option("--data-seed", r.seed, "Seed of the synthetic data and of data splits (default 1)");
+  renorm->add_option("--train-csv", r.train_csv, "--task csv: labelled CSV, features then the target per row");
+  renorm->add_option(
+      "--test-csv", r.test_csv,
+      "--task csv: a test file; with it both files are used whole, in order (default: a seeded split of --train-csv)");
+  renorm->add_option("--data-dir", r.data_dir, "Fashion-MNIST idx files (default /usr/share/datasets/fashion-mnist)");
+  renorm->add_option("--classes", r.classes, "Fashion-MNIST: the two class ids of the binary task (default 0,6)");
+  renorm->add_option("--downsample", r.downsample, "Fashion-MNIST: average pooling 1 | 2 | 4 | 7 | 14 (default 4)");
+  renorm->add_flag("--classification", r.classification,
+                   "+-1 labels (the sign of synthetic targets; two CSV labels): accuracies");
+  renorm->add_option("--solver", r.solver, "auto | fixed-point | minimize | scalar (default auto)");
+  renorm->add_option("--tolerance", r.tolerance, "Fixed-point residual to reach (default 1e-12)");
+  renorm->add_option("--max-iterations", r.max_iterations, "Fixed-point iterations before giving up (default 20000)")
+      ->check(CLI::Range(1, 10000000));
+  renorm->add_option("--memory-mib", r.memory_mib, "Memory budget (MiB, default 1024)");
+  renorm->add_option("--sweep", r.sweep, "PARAM=v1,v2,... with PARAM N | sigma2 | T | L | M (N continues from wide to narrow)");
+  renorm->add_flag("--predictions", r.predictions, "Every test point's target, mean and variance, theory and GP");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) { return app.exit(e) == 0 ? 0 : 2; }
@@ -252,5 +300,6 @@ int main(int argc, char** argv) {
   if (command == "cmap") return fs::cli::run_cmap(scene, options, *out);
   if (command == "ensemble") return fs::cli::run_ensemble(scene, options, *out);
   if (command == "gp") return fs::cli::run_gp(scene, options, *out);
+  if (command == "renorm") return fs::cli::run_renorm(options, *out);
   return fs::cli::run_scene(scene, options, *out);
 }

@@ -346,8 +346,6 @@ LabelledCsv parse_labelled_csv(std::string_view text, bool regression) {
   return r;
 }
 
-namespace {
-
 Status read_text_file(const std::string& path, std::string& text) {
   std::ifstream file(path, std::ios::binary);
   if (!file) return invalid("Could not open the CSV file \"" + echo_user_text(path) + "\".");
@@ -356,6 +354,8 @@ Status read_text_file(const std::string& path, std::string& text) {
   text = buffer.str();
   return Status::success();
 }
+
+namespace {
 
 // Deterministic Fisher-Yates shuffle keyed by the seed (CSV files are often sorted by class).
 std::vector<int> shuffled_indices(int count, std::uint64_t seed, std::uint64_t split) {

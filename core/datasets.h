@@ -70,6 +70,8 @@ struct LabelledCsv {
   Status status;
 };
 LabelledCsv parse_labelled_csv(std::string_view text, bool regression = false);
+// The whole file as text; a sentence naming the file if it cannot be opened.
+Status read_text_file(const std::string& path, std::string& text);
 
 // --- Fashion-MNIST files ------------------------------------------------------------------------------
 // The 10 class names, by id.

@@ -1,0 +1,282 @@
+// Kernel renormalization (docs/theory.md §10.4-10.7): the saddle-point equations checked directly at every
+// solver's answer, U -> I as N -> infinity, the deep linear closed form at T -> 0, gates that are always on
+// == the deep linear network, the scalar fast path == the general solvers, fixed point == minimiser, the
+// GP limit and the training error against their definitions, sweeps with continuation, and the refusals.
+#include <doctest/doctest.h>
+
+#include <Eigen/Cholesky>
+#include <Eigen/LU>
+#include <cmath>
+#include <vector>
+
+#include "core/gated_linear.h"
+#include "core/renormalization.h"
+#include "core/teacher_tasks.h"
+
+using namespace fs;
+
+namespace {
+
+RenormProblem teacher_problem(int train = 60, int test = 40, int dim = 30, std::uint64_t seed = 3) {
+  TeacherSpec t;
+  t.dim = dim;
+  t.train = train;
+  t.test = test;
+  t.seed = seed;
+  const TeacherData d = make_teacher_data(t);
+  REQUIRE(d.status.ok());
+  RenormProblem p;
+  p.x_train = d.x_train;
+  p.x_test = d.x_test;
+  p.y_train = d.y_train;
+  p.y_test = d.y_test;
+  return p;
+}
+
+RenormSpec spec_of(const GatedLinearNetwork& net, RenormSolverKind solver = RenormSolverKind::automatic) {
+  RenormSpec s;
+  s.network = net;
+  s.solver = solver;
+  s.tolerance = 1e-12;
+  return s;
+}
+
+Eigen::MatrixXd inverse(const Eigen::MatrixXd& a) { return a.partialPivLu().inverse(); }
+
+// The largest violation of (SP1) and (SP2) at the order parameters of `r`, computed from their definitions
+// (docs/theory.md §10.4) with LU inverses, relative to the size of the terms.
+double saddle_point_violation(const RenormSpec& spec, const RenormProblem& problem, const RenormResult& r) {
+  const GatedLinearNetwork& net = spec.network;
+  const int layers = net.hidden_layers();
+  const GatedLinearFeatures f = gated_linear_features(net, r.gate_vectors, spec.gates.threshold, problem.x_train, problem.x_test);
+  const std::vector<Eigen::MatrixXd>& u = r.order_parameters;
+  const double c = std::pow(net.sigma2, layers + 1) / net.paths(1);
+  const Eigen::Index p = problem.y_train.size();
+  const Eigen::MatrixXd a = c * (f.paths_train * u[0] * f.paths_train.transpose()).cwiseProduct(f.base_train) +
+                            net.temperature * Eigen::MatrixXd::Identity(p, p);
+  const Eigen::MatrixXd a_inv = inverse(a);
+  const Eigen::VectorXd zeta = a_inv * problem.y_train;
+  const Eigen::MatrixXd omega = a_inv - zeta * zeta.transpose();
+  const Eigen::MatrixXd g = c * f.paths_train.transpose() * omega.cwiseProduct(f.base_train) * f.paths_train;
+  auto upper = [&](int l) {  // U_{l+1}^-1 (x) I_{M_{l+1}}
+    return l == layers ? Eigen::MatrixXd(Eigen::MatrixXd::Identity(net.gates[l], net.gates[l]))
+                       : kron_identity(inverse(u[l]), net.gates[l]);
+  };
+  const Eigen::MatrixXd sp1 = inverse(u[0]) - upper(1) - g / net.widths[0];
+  double worst = sp1.cwiseAbs().maxCoeff() / inverse(u[0]).cwiseAbs().maxCoeff();
+  for (int l = 2; l <= layers; ++l) {
+    const Eigen::MatrixXd& ul = u[l - 1];
+    const Eigen::MatrixXd lhs = net.widths[l - 1] * (ul * upper(l) * ul - ul);
+    const Eigen::MatrixXd rhs = net.widths[l - 2] * (partial_trace(u[l - 2], net.gates[l - 1]) - net.gates[l - 1] * ul);
+    worst = std::max(worst, (lhs - rhs).cwiseAbs().maxCoeff() / (net.widths[l - 1] * ul.cwiseAbs().maxCoeff()));
+  }
+  return worst;
+}
+
+double max_difference(const std::vector<Eigen::MatrixXd>& a, const std::vector<Eigen::MatrixXd>& b) {
+  REQUIRE(a.size() == b.size());
+  double worst = 0;
+  for (std::size_t l = 0; l < a.size(); ++l) {
+    REQUIRE(a[l].rows() == b[l].rows());
+    worst = std::max(worst, (a[l] - b[l]).cwiseAbs().maxCoeff());
+  }
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE("Every solver's answer satisfies the saddle-point equations") {
+  const RenormProblem problem = teacher_problem();
+  struct Case {
+    int layers, width, gates;
+    bool gated_readout;
+    RenormSolverKind solver;
+  };
+  for (const Case& c : {Case{1, 40, 4, true, RenormSolverKind::fixed_point}, Case{2, 40, 2, true, RenormSolverKind::fixed_point},
+                        Case{2, 50, 4, false, RenormSolverKind::fixed_point},
+                        Case{3, 60, 2, false, RenormSolverKind::fixed_point}, Case{2, 40, 2, true, RenormSolverKind::minimize},
+                        Case{2, 30, 1, false, RenormSolverKind::scalar}, Case{1, 20, 4, false, RenormSolverKind::scalar}}) {
+    GatedLinearNetwork net = make_gated_linear(c.layers, c.width, c.gates, c.gated_readout);
+    net.temperature = 0.05;
+    const RenormSpec spec = spec_of(net, c.solver);
+    const RenormResult r = renorm_run(spec, problem);
+    CAPTURE(c.layers);
+    CAPTURE(c.gates);
+    CAPTURE(renorm_solver_name(c.solver));
+    CAPTURE(r.status.message);
+    REQUIRE(r.status.ok());
+    CHECK(r.report.converged);
+    CHECK(saddle_point_violation(spec, problem, r) < 1e-9);
+    // Finite width renormalizes: U moves away from the GP's identity at N ~ P.
+    CHECK((r.order_parameters[0] - Eigen::MatrixXd::Identity(net.paths(1), net.paths(1))).cwiseAbs().maxCoeff() > 1e-3);
+  }
+}
+
+TEST_CASE("U -> I as N -> infinity, with N (U - I) converging") {
+  const RenormProblem problem = teacher_problem();
+  for (bool gated_readout : {true, false}) {
+    std::vector<double> scaled;
+    for (int width : {100000, 1000000}) {
+      GatedLinearNetwork net = make_gated_linear(2, width, 2, gated_readout);
+      const RenormResult r = renorm_run(spec_of(net), problem);
+      REQUIRE(r.status.ok());
+      double worst = 0;
+      for (int l = 1; l <= 2; ++l)
+        worst = std::max(
+            worst, (r.order_parameters[l - 1] - Eigen::MatrixXd::Identity(net.paths(l), net.paths(l))).cwiseAbs().maxCoeff());
+      scaled.push_back(width * worst);
+      CHECK((r.theory.mean - r.gp.mean).cwiseAbs().maxCoeff() < 1e-2 * 1e5 / width);
+    }
+    CHECK(scaled[1] > 0);
+    CHECK(std::abs(scaled[1] / scaled[0] - 1) < 1e-3);  // the 1/N law: N (U - I) is flat in N
+  }
+}
+
+TEST_CASE("Deep linear network at T -> 0: u^(L+1) - (1 - alpha) u^L - r0 = 0") {
+  // P <= N_0 keeps K_GP invertible (docs/theory.md §10.5): r0 = Y^T K_GP^-1 Y / N, alpha = P / N, U_1 = u^L.
+  const RenormProblem problem = teacher_problem(20, 10, 30);
+  for (int layers : {1, 2, 3})
+    for (int width : {15, 40, 200}) {
+      GatedLinearNetwork net = make_gated_linear(layers, width, 1, false);
+      net.temperature = 1e-9;
+      net.sigma2 = 0.8;
+      const Eigen::MatrixXd k = std::pow(net.sigma2, layers + 1) * problem.x_train * problem.x_train.transpose() / 30.0;
+      const double r0 = problem.y_train.dot(k.ldlt().solve(problem.y_train)) / width;
+      const double alpha = 20.0 / width;
+      auto poly = [&](double u) { return std::pow(u, layers + 1) - (1 - alpha) * std::pow(u, layers) - r0; };
+      double lo = 0, hi = 1;
+      while (poly(hi) < 0) hi *= 2;
+      for (int i = 0; i < 200; ++i) ((poly(0.5 * (lo + hi)) < 0) ? lo : hi) = 0.5 * (lo + hi);
+      const double u_closed = std::pow(0.5 * (lo + hi), layers);
+      for (RenormSolverKind solver : {RenormSolverKind::scalar, RenormSolverKind::fixed_point}) {
+        const RenormResult r = renorm_run(spec_of(net, solver), problem);
+        REQUIRE(r.status.ok());
+        CAPTURE(layers);
+        CAPTURE(width);
+        CHECK(r.order_parameters[0](0, 0) == doctest::Approx(u_closed).epsilon(1e-6));
+      }
+    }
+}
+
+TEST_CASE("Gates that are always on give the deep linear network, through the matrix theory") {
+  // With every gate on, sum_m W^{l,m} / sqrt(M) is one Gaussian matrix: the GGDLN is a DLN. Its order
+  // parameter is a 16 x 16 matrix here, the DLN's a number; the predictors must agree.
+  const RenormProblem problem = teacher_problem();
+  GatedLinearNetwork dln = make_gated_linear(2, 40, 1, false);
+  GatedLinearNetwork always_on = make_gated_linear(2, 40, 4, true);
+  RenormSpec gated = spec_of(always_on, RenormSolverKind::fixed_point);
+  gated.gates.threshold = -1e9;
+  const RenormResult a = renorm_run(spec_of(dln, RenormSolverKind::scalar), problem);
+  const RenormResult b = renorm_run(gated, problem);
+  REQUIRE(a.status.ok());
+  REQUIRE(b.status.ok());
+  CHECK((a.theory.mean - b.theory.mean).cwiseAbs().maxCoeff() < 1e-8);
+  CHECK((a.theory.variance - b.theory.variance).cwiseAbs().maxCoeff() < 1e-8);
+  CHECK(b.order_parameters[0].sum() / 16.0 == doctest::Approx(a.order_parameters[0](0, 0)).epsilon(1e-8));
+  CHECK(a.theory.generalization_error == doctest::Approx(b.theory.generalization_error).epsilon(1e-8));
+}
+
+TEST_CASE("The scalar fast path equals the general solvers; the fixed point equals the minimiser") {
+  const RenormProblem problem = teacher_problem();
+  for (GatedLinearNetwork net : {make_gated_linear(2, 30, 1, false), make_gated_linear(1, 25, 4, false)}) {
+    if (net.hidden_layers() == 2) net.widths = {30, 70};  // unequal widths: the conservation law's kappa
+    const RenormResult fast = renorm_run(spec_of(net, RenormSolverKind::scalar), problem);
+    const RenormResult fixed = renorm_run(spec_of(net, RenormSolverKind::fixed_point), problem);
+    const RenormResult minimised = renorm_run(spec_of(net, RenormSolverKind::minimize), problem);
+    REQUIRE(fast.status.ok());
+    REQUIRE(fixed.status.ok());
+    REQUIRE(minimised.status.ok());
+    CHECK(max_difference(fast.order_parameters, fixed.order_parameters) < 1e-10);
+    CHECK(max_difference(fast.order_parameters, minimised.order_parameters) < 1e-10);
+    CHECK(fast.report.method == "scalar");
+  }
+  for (GatedLinearNetwork net : {make_gated_linear(1, 30, 4, true), make_gated_linear(2, 40, 2, true)}) {
+    const RenormResult fixed = renorm_run(spec_of(net, RenormSolverKind::fixed_point), problem);
+    const RenormResult minimised = renorm_run(spec_of(net, RenormSolverKind::minimize), problem);
+    REQUIRE(fixed.status.ok());
+    REQUIRE(minimised.status.ok());
+    CHECK(max_difference(fixed.order_parameters, minimised.order_parameters) < 1e-9);
+    CHECK(fixed.report.action == doctest::Approx(minimised.report.action).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("The GP limit and the training error from their definitions") {
+  RenormProblem problem = teacher_problem(50, 30);
+  GatedLinearNetwork net = make_gated_linear(2, 40, 3, true);
+  net.temperature = 0.1;
+  const RenormSpec spec = spec_of(net);
+  const RenormResult r = renorm_run(spec, problem);
+  REQUIRE(r.status.ok());
+  const GatedLinearFeatures f = gated_linear_features(net, r.gate_vectors, 0.0, problem.x_train, problem.x_test);
+  for (int gp = 0; gp < 2; ++gp) {
+    const int d = net.paths(1);
+    const Eigen::MatrixXd u = gp ? Eigen::MatrixXd::Identity(d, d) : r.order_parameters[0];
+    const GatedLinearKernel k = renormalized_kernel(net, f, u);
+    const Eigen::MatrixXd a_inv = inverse(k.train + net.temperature * Eigen::MatrixXd::Identity(50, 50));
+    const Eigen::VectorXd mean = k.test_train * a_inv * problem.y_train;
+    const Eigen::VectorXd var = k.test_diagonal - (k.test_train * a_inv * k.test_train.transpose()).diagonal();
+    const PredictorStatistics& s = gp ? r.gp : r.theory;
+    CHECK((s.mean - mean).cwiseAbs().maxCoeff() < 1e-10);
+    CHECK((s.variance - var).cwiseAbs().maxCoeff() < 1e-10);
+    CHECK(s.bias2 == doctest::Approx((mean - problem.y_test).squaredNorm() / 30).epsilon(1e-10));
+    CHECK(s.generalization_error == doctest::Approx(s.bias2 + var.mean()).epsilon(1e-10));
+    // Training error: the posterior mean of (f(x^mu) - y^mu)^2, i.e. squared residual plus variance.
+    const Eigen::MatrixXd post = k.train - k.train * a_inv * k.train;
+    const Eigen::VectorXd train_mean = k.train * a_inv * problem.y_train;
+    CHECK(s.training_error == doctest::Approx(((train_mean - problem.y_train).squaredNorm() + post.trace()) / 50).epsilon(1e-9));
+  }
+  // Classification: +-1 labels give accuracies in [0, 1]; a sampled network is right less often than the mean.
+  problem.y_train = problem.y_train.unaryExpr([](double v) { return v >= 0 ? 1.0 : -1.0; });
+  problem.y_test = problem.y_test.unaryExpr([](double v) { return v >= 0 ? 1.0 : -1.0; });
+  problem.classification = true;
+  const RenormResult c = renorm_run(spec, problem);
+  REQUIRE(c.status.ok());
+  CHECK(c.theory.accuracy > 0.5);
+  CHECK(c.theory.sampled_accuracy < c.theory.accuracy);
+  CHECK(c.theory.sampled_accuracy > 0.5);
+}
+
+TEST_CASE("A sweep along N with continuation gives the cold solves") {
+  const RenormProblem problem = teacher_problem(40, 20);
+  GatedLinearNetwork net = make_gated_linear(2, 40, 2, true);
+  const RenormSpec spec = spec_of(net);
+  const std::vector<double> widths = {400, 100, 40, 20};
+  RenormSweepJob job(spec, problem, RenormSweepParameter::width, widths);
+  while (!job.step(0.01)) {}
+  REQUIRE(job.points().size() == widths.size());
+  for (const RenormSweepPoint& point : job.points()) {
+    REQUIRE(point.result.status.ok());
+    const RenormResult cold = renorm_run(renorm_spec_at(spec, RenormSweepParameter::width, point.value), problem);
+    CHECK(max_difference(point.result.order_parameters, cold.order_parameters) < 1e-10);
+  }
+  // Depth and gate sweeps change the shapes.
+  CHECK(renorm_spec_at(spec, RenormSweepParameter::depth, 3).network.paths(1) == 8);
+  CHECK(renorm_spec_at(spec, RenormSweepParameter::gates, 4).network.paths(1) == 16);
+}
+
+TEST_CASE("Refusals come with a sentence and no numbers") {
+  RenormProblem problem = teacher_problem(60, 10, 5);
+  GatedLinearNetwork net = make_gated_linear(1, 40, 1, false);
+  net.temperature = 0;  // P = 60 > N_0 = 5: the DLN kernel is singular
+  RenormResult r = renorm_run(spec_of(net), problem);
+  CHECK(r.status.code == StatusCode::invalid_input);
+  CHECK(r.status.message.find("temperature") != std::string::npos);
+  net = make_gated_linear(2, 10, 4, true);  // D_1 = 16 > N_1 = 10
+  r = renorm_run(spec_of(net), problem);
+  CHECK(r.status.message.find("N_l >= D_l") != std::string::npos);
+  RenormSpec spec = spec_of(make_gated_linear(1, 40, 2, true));
+  spec.memory_budget_bytes = 1000;
+  CHECK(renorm_run(spec, problem).status.code == StatusCode::too_large);
+  spec = spec_of(make_gated_linear(2, 40, 2, true), RenormSolverKind::scalar);
+  CHECK(renorm_run(spec, problem).status.message.find("scalar") != std::string::npos);
+  problem.y_train(3) = std::nan("");
+  CHECK(renorm_run(spec_of(make_gated_linear(1, 40, 1, false)), problem).status.code == StatusCode::invalid_input);
+  problem = teacher_problem(60, 10, 5);
+  problem.classification = true;
+  CHECK(renorm_run(spec_of(make_gated_linear(1, 40, 1, false)), problem).status.message.find("-1 and +1") != std::string::npos);
+  // A cancelled job ends with the cancelled status.
+  RenormJob job(spec_of(make_gated_linear(2, 40, 2, true)), teacher_problem());
+  job.cancel();
+  CHECK(job.step(1.0));
+  CHECK(job.result().status.code == StatusCode::cancelled);
+}
