@@ -58,6 +58,12 @@ struct Options {
     double memory_mib = 1024;
     std::string sweep;  // PARAM=v1,v2,... (N | sigma2 | T | L | M)
     bool predictions = false;
+    std::string simulate;  // gibbs | langevin: finite networks sampled from the posterior beside the theory
+    int chains = 8, samples = 500, burn_in = -1,
+        thinning = -1;  // -1: 100 sweeps / 1 (Gibbs), 20 sigma^2/(T eta) steps / 10 (Langevin)
+    double step = 0.02;
+    std::uint64_t simulation_seed = 1;
+    int threads = 0;
   } renorm;
 };
 

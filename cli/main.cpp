@@ -245,6 +245,21 @@ int main(int argc, char** argv) {
   renorm->add_option("--memory-mib", r.memory_mib, "Memory budget (MiB, default 1024)");
   renorm->add_option("--sweep", r.sweep, "PARAM=v1,v2,... with PARAM N | sigma2 | T | L | M (N continues from wide to narrow)");
   renorm->add_flag("--predictions", r.predictions, "Every test point's target, mean and variance, theory and GP");
+  renorm->add_option("--simulate", r.simulate, "gibbs | langevin: sample finite networks from the posterior beside the theory");
+  renorm->add_option("--chains", r.chains, "Simulation: independent chains (default 8)")->check(CLI::Range(2, 1024));
+  renorm->add_option("--samples", r.samples, "Simulation: samples kept per chain (default 500)")->check(CLI::Range(1, 10000000));
+  renorm
+      ->add_option("--burn-in", r.burn_in,
+                   "Simulation: sweeps/steps discarded first (default 100 Gibbs sweeps; 5 sigma^2/(T eta) Langevin steps)")
+      ->check(CLI::Range(0, 100000000));
+  renorm
+      ->add_option("--thinning", r.thinning,
+                   "Simulation: sweeps/steps between samples (default 1 Gibbs, sigma^2/(25 T eta) Langevin)")
+      ->check(CLI::Range(1, 100000));
+  renorm->add_option("--step", r.step, "Langevin step eta (default 0.02)");
+  renorm->add_option("--sim-seed", r.simulation_seed, "Simulation seed (default 1)");
+  renorm->add_option("--threads", r.threads, "Simulation threads (default: all; the numbers do not depend on it)")
+      ->check(CLI::Range(1, 256));
 
   try {
     app.parse(argc, argv);

@@ -9,6 +9,8 @@
 #include "cli/output.h"
 #include "core/datasets.h"
 #include "core/inputs.h"
+#include "core/parallel.h"
+#include "core/posterior_sampling.h"
 #include "core/renormalization.h"
 #include "core/teacher_tasks.h"
 
@@ -115,6 +117,41 @@ Json result_json(const RenormResult& r, bool classification, bool predictions, c
                           {"variance", number(r.theory.variance(i))},
                           {"gp_mean", number(r.gp.mean(i))},
                           {"gp_variance", number(r.gp.variance(i))}});
+    j["predictions"] = rows;
+  }
+  return j;
+}
+
+// The sampled finite networks beside the theory's and the GP's predictions.
+Json simulation_json(const SamplingResult& s, const SamplingSpec& spec, const RenormResult& theory, bool predictions) {
+  Json j;
+  j["status"] = status_json(s.status);
+  j["sampler"] = posterior_sampler_name(spec.sampler);
+  j["chains"] = s.chains_done;
+  j["samples_per_chain"] = s.samples_per_chain;
+  j["burn_in"] = spec.burn_in;
+  j["thinning"] = spec.thinning;
+  if (spec.sampler == PosteriorSampler::langevin) j["step"] = spec.step;
+  j["generalization_error"] = number(s.generalization_error);
+  j["generalization_error_se"] = number(s.generalization_error_se);
+  j["bias2"] = number(s.bias2);
+  j["variance"] = number(s.variance_mean);
+  j["training_error"] = number(s.training_error);
+  if (s.mean.size() > 0 && theory.theory.mean.size() == s.mean.size()) {
+    j["chi2_per_dof_theory"] = number(chi2_per_dof(s, theory.theory.mean));
+    j["chi2_per_dof_gp"] = number(chi2_per_dof(s, theory.gp.mean));
+  }
+  Json order = Json::array(), order_se = Json::array();
+  for (std::size_t l = 0; l < s.order_parameters.size(); ++l) {
+    order.push_back(matrix(s.order_parameters[l]));
+    order_se.push_back(matrix(s.order_parameters_se[l]));
+  }
+  j["order_parameters"] = order;
+  j["order_parameters_se"] = order_se;
+  if (predictions) {
+    Json rows = Json::array();
+    for (Eigen::Index i = 0; i < s.mean.size(); ++i)
+      rows.push_back(Json{{"mean", number(s.mean(i))}, {"mean_se", number(s.mean_se(i))}, {"variance", number(s.variance(i))}});
     j["predictions"] = rows;
   }
   return j;
@@ -227,6 +264,32 @@ int run_renorm(const Options& options, std::ostream& out) {
     return bad_input("--gates-csv FILE goes with --gate-kind file.");
   }
 
+  // The simulation's settings (docs/theory.md §10.9 for the Langevin defaults: burn-in 5 and samples every
+  // 1/25 of the weight-decay time sigma^2 / (T eta)).
+  SamplingSpec sampling;
+  const bool simulate = !o.simulate.empty();
+  if (simulate) {
+    if (!posterior_sampler_from_name(o.simulate, sampling.sampler)) return bad_input("--simulate is gibbs or langevin.");
+    if (!(o.step > 0 && o.step <= 1)) return bad_input("--step must be in (0, 1].");
+    sampling.chains = o.chains;
+    sampling.samples = o.samples;
+    sampling.step = o.step;
+    sampling.seed = o.simulation_seed;
+    const double relaxation = net.temperature > 0 ? net.sigma2 / (net.temperature * o.step) : 0;
+    const bool langevin = sampling.sampler == PosteriorSampler::langevin;
+    sampling.burn_in = o.burn_in >= 0 ? o.burn_in : langevin ? static_cast<int>(std::min(1e8, std::ceil(5 * relaxation))) : 100;
+    sampling.thinning = o.thinning >= 1 ? o.thinning
+                        : langevin      ? std::max(1, static_cast<int>(std::min(1e5, relaxation / 25)))
+                                        : 1;
+    if (o.threads > 0) set_thread_count(o.threads);
+  }
+  auto simulate_at = [&](const RenormSpec& at, const RenormResult& theory) {
+    SamplingProblem sp{problem.x_train, problem.x_test, problem.y_train, problem.y_test, theory.gate_vectors, at.gates.threshold};
+    PosteriorSamplingJob job(at.network, sampling, sp);
+    run_job(job, options.progress);
+    return job.result();
+  };
+
   // A sweep, or one solve.
   Json j;
   j["fieldscope"] = Scene::kFormatVersion;
@@ -280,6 +343,12 @@ int run_renorm(const Options& options, std::ostream& out) {
         all_ok = all_ok && p.result.status.ok();
         Json point = result_json(p.result, classification, o.predictions, problem.y_test);
         point["value"] = p.value;
+        if (simulate && p.result.status.ok()) {
+          const RenormSpec at = renorm_spec_at(spec, parameter, p.value);
+          const SamplingResult sim = simulate_at(at, p.result);
+          all_ok = all_ok && sim.status.ok();
+          point["simulation"] = simulation_json(sim, sampling, p.result, o.predictions);
+        }
         points.push_back(point);
       }
       j["points"] = points;
@@ -295,22 +364,37 @@ int run_renorm(const Options& options, std::ostream& out) {
   const RenormResult& r = job.result();
   if (r.status.code == StatusCode::invalid_input || r.status.code == StatusCode::too_large) return report(r.status, "renorm");
   if (options.format == Format::csv) {
-    out << "quantity,theory,gp\n";
-    auto row = [&](const char* name, double a, double b) {
-      out << name << "," << format_double(a) << "," << format_double(b) << "\n";
+    SamplingResult sim;
+    if (simulate && r.status.ok()) sim = simulate_at(spec, r);
+    const bool with_sim = simulate && sim.chains_done > 0;
+    out << "quantity,theory,gp" << (with_sim ? ",simulation,simulation_se" : "") << "\n";
+    auto row = [&](const char* name, double a, double b, double c, double c_se) {
+      out << name << "," << format_double(a) << "," << format_double(b);
+      if (with_sim) out << "," << (std::isnan(c) ? "" : format_double(c)) << "," << (std::isnan(c_se) ? "" : format_double(c_se));
+      out << "\n";
     };
-    row("generalization_error", r.theory.generalization_error, r.gp.generalization_error);
-    row("bias2", r.theory.bias2, r.gp.bias2);
-    row("variance", r.theory.variance_mean, r.gp.variance_mean);
-    row("training_error", r.theory.training_error, r.gp.training_error);
+    const double none = std::nan("");
+    row("generalization_error", r.theory.generalization_error, r.gp.generalization_error, sim.generalization_error,
+        sim.generalization_error_se);
+    row("bias2", r.theory.bias2, r.gp.bias2, sim.bias2, none);
+    row("variance", r.theory.variance_mean, r.gp.variance_mean, sim.variance_mean, none);
+    row("training_error", r.theory.training_error, r.gp.training_error, sim.training_error, none);
     if (classification) {
-      row("accuracy", r.theory.accuracy, r.gp.accuracy);
-      row("sampled_accuracy", r.theory.sampled_accuracy, r.gp.sampled_accuracy);
+      row("accuracy", r.theory.accuracy, r.gp.accuracy, none, none);
+      row("sampled_accuracy", r.theory.sampled_accuracy, r.gp.sampled_accuracy, none, none);
     }
+    if (with_sim) row("chi2_per_dof_of_simulation", chi2_per_dof(sim, r.theory.mean), chi2_per_dof(sim, r.gp.mean), none, none);
+    if (!sim.status.ok()) return report(sim.status, "renorm: simulation");
   } else {
     const Json result = result_json(r, classification, o.predictions, problem.y_test);
     for (auto it = result.begin(); it != result.end(); ++it) j[it.key()] = it.value();
+    SamplingResult sim;
+    if (simulate && r.status.ok()) {
+      sim = simulate_at(spec, r);
+      j["simulation"] = simulation_json(sim, sampling, r, o.predictions);
+    }
     write_json(out, j);
+    if (!sim.status.ok()) return report(sim.status, "renorm: simulation");
   }
   return report(r.status, "renorm");
 }

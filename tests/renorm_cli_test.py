@@ -103,5 +103,19 @@ with tempfile.TemporaryDirectory() as tmp:
     p = subprocess.run([CLI, "renorm", "--sweep", "N=100,x"], capture_output=True, text=True)
     check("bad sweep refused", p.returncode == 2 and "--sweep" in p.stderr, p.stderr)
 
+# Finite networks beside the theory: Gibbs samples follow the theory and reject the GP (docs/theory.md §10.9).
+p = subprocess.run([CLI, "renorm", "-L", "1", "-N", "80", "-M", "4", "--train", "60", "--test", "40", "--input-dim", "20",
+                    "--simulate", "gibbs", "--chains", "8", "--samples", "200", "--predictions"], capture_output=True, text=True)
+j = json.loads(p.stdout) if p.returncode == 0 else {}
+sim = j.get("simulation", {})
+check("simulate gibbs: chi^2 against the theory and the GP", p.returncode == 0 and sim["chi2_per_dof_theory"] < 3 and
+      sim["chi2_per_dof_gp"] > 10 * sim["chi2_per_dof_theory"] and len(sim["predictions"]) == 40, (p.stderr[-300:], sim.get("chi2_per_dof_theory")))
+check("simulate gibbs: U-hat near U", p.returncode == 0 and max_diff(sim["order_parameters"][0], j["order_parameters"][0]) < 0.05)
+p = subprocess.run([CLI, "renorm", "-L", "1", "-N", "20", "-M", "2", "--train", "10", "--test", "5", "--input-dim", "5", "-T", "0.5",
+                    "--simulate", "langevin", "--chains", "2", "--samples", "5", "--step", "0.01"], capture_output=True, text=True)
+j = json.loads(p.stdout) if p.returncode == 0 else {}
+check("simulate langevin: burn-in 5 sigma^2/(T eta), thinning 1/25 of it", p.returncode == 0 and j["simulation"]["burn_in"] == 1000 and
+      j["simulation"]["thinning"] == 8, p.stderr[-300:])
+
 print(f"renorm cli: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
