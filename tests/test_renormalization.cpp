@@ -280,3 +280,52 @@ TEST_CASE("Refusals come with a sentence and no numbers") {
   CHECK(job.step(1.0));
   CHECK(job.result().status.code == StatusCode::cancelled);
 }
+
+TEST_CASE("The papers' findings: optimal finite width, narrow is better at large sigma^2, bias flat only for the DLN") {
+  // The teacher task of docs/theory.md §10.8 (N_0 = 30, P = 100, T = 0.05).
+  const RenormProblem problem = teacher_problem(100, 100, 30, 1);
+  auto error_at = [&](GatedLinearNetwork net, int width) {
+    std::fill(net.widths.begin(), net.widths.end(), width);
+    const RenormResult r = renorm_run(spec_of(net), problem);
+    REQUIRE(r.status.ok());
+    return r.theory;
+  };
+  // A gated network with sigma^2 = 0.5 generalizes best at a finite width: eps_g(N) is not monotonic.
+  GatedLinearNetwork gated = make_gated_linear(2, 100, 4, true);
+  gated.sigma2 = 0.5;
+  const double wide = error_at(gated, 100000).generalization_error, middle = error_at(gated, 400).generalization_error,
+               narrow = error_at(gated, 50).generalization_error;
+  CHECK(middle < wide - 0.01);
+  CHECK(middle < narrow - 0.1);
+  // At sigma^2 = 2 narrower is better.
+  GatedLinearNetwork ungated = make_gated_linear(2, 100, 4, false);
+  ungated.sigma2 = 2;
+  CHECK(error_at(ungated, 25).generalization_error < error_at(ungated, 100000).generalization_error - 0.2);
+  // bias^2 moves with N for the gated network but hardly for the deep linear one (exactly flat at T -> 0).
+  ungated.sigma2 = 1;
+  CHECK(std::abs(error_at(ungated, 25).bias2 - error_at(ungated, 100000).bias2) > 0.03);
+  GatedLinearNetwork dln = make_gated_linear(2, 100, 1, false);
+  const double dln_shift = std::abs(error_at(dln, 25).bias2 - error_at(dln, 100000).bias2);
+  CHECK(dln_shift < 0.003);
+}
+
+TEST_CASE("Deep linear network: wider is better exactly when Y^T K_GP^-1 Y / P > 1") {
+  // At T -> 0 the DLN's mean predictor is the GP's at every width, and U_1 = u^L > 1 (the variance grows as
+  // N shrinks) iff r = Y^T K_GP^-1 Y / P > 1 (docs/theory.md §10.5). K_GP scales as sigma^{2(L+1)}, so the
+  // critical sigma^2 is r(sigma^2 = 1)^{1/(L+1)}.
+  const RenormProblem problem = teacher_problem(20, 20, 30);
+  const int layers = 2;
+  const Eigen::MatrixXd k1 = problem.x_train * problem.x_train.transpose() / 30.0;
+  const double r1 = problem.y_train.dot(k1.ldlt().solve(problem.y_train)) / 20.0;
+  const double critical = std::pow(r1, 1.0 / (layers + 1));
+  for (double factor : {0.8, 1.25}) {
+    GatedLinearNetwork net = make_gated_linear(layers, 40, 1, false);
+    net.temperature = 1e-10;
+    net.sigma2 = critical * factor;
+    const RenormResult narrow = renorm_run(spec_of(net), problem);
+    REQUIRE(narrow.status.ok());
+    CHECK((narrow.order_parameters[0](0, 0) > 1) == (factor < 1));
+    CHECK((narrow.theory.variance_mean > narrow.gp.variance_mean) == (factor < 1));
+    CHECK((narrow.theory.mean - narrow.gp.mean).cwiseAbs().maxCoeff() < 1e-6);  // the same mean predictor
+  }
+}
