@@ -123,6 +123,7 @@ App::App(Platform platform, Scene scene, std::vector<std::string> load_warnings)
   tabs_.push_back({Panel::kernels, "Kernels", &App::kernel_panel, nullptr});
   tabs_.push_back({Panel::ensemble, "Finite width", nullptr, make_ensemble_panel(platform_)});
   tabs_.push_back({Panel::gp, "GP inference", nullptr, make_gp_panel(platform_)});
+  tabs_.push_back({Panel::renorm, "Finite-width learning", nullptr, make_renorm_panel(platform_)});
   scene_changed();
 }
 
@@ -298,6 +299,18 @@ void App::frame(double budget_seconds) {
 
 void App::controls_panel() {
   Scene before = scene_;
+  if (scene_.view.panel == Panel::renorm) {
+    // The finite-width learning tab studies linear networks with gates: none of the controls below apply.
+    ImGui::TextUnformatted("Finite-width learning");
+    ImGui::Separator();
+    wrapped_disabled(
+        "This tab's networks are deep linear and globally gated deep linear networks trained as Bayesian posteriors; their "
+        "settings are in the tab. The activation, variances and inputs here belong to the other tabs.");
+    ImGui::Spacing();
+    link_buttons();
+    if (!(scene_ == before)) scene_changed();
+    return;
+  }
   ImGui::TextUnformatted("Network");
   ImGui::Separator();
   int arch = scene_.network.arch == Architecture::deep ? 0 : 1;
@@ -446,14 +459,17 @@ void App::controls_panel() {
   if (!fp.status.message.empty()) ImGui::TextWrapped("%s", fp.status.message.c_str());
 
   ImGui::Spacing();
+  link_buttons();
+  if (!(scene_ == before)) scene_changed();
+}
+
+void App::link_buttons() {
   if (ImGui::Button("Copy link")) {
     if (platform_.copy_text) platform_.copy_text(platform_.link_url ? platform_.link_url(last_link_) : last_link_);
   }
   help_marker("Copies a link that reopens exactly this view.");
   ImGui::SameLine();
   if (ImGui::Button("Reset")) scene_ = Scene{};
-
-  if (!(scene_ == before)) scene_changed();
 }
 
 // Longer share links are cut or refused by some browsers, chat tools and servers (Python's

@@ -74,6 +74,7 @@ class App {
 
  private:
   void update_derived(double budget_seconds);
+  void link_buttons();  // Copy link and Reset
   void controls_panel();
   void phase_panel();
   void signal_panel();

@@ -43,18 +43,6 @@ constexpr int kStripImages = 24;
 
 std::string fmt(double v, const char* format = "%.6g") { return format_number(v, format); }
 
-void error_text(const std::string& text) {
-  ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 0.5f, 0.4f, 1));
-  ImGui::TextWrapped("%s", text.c_str());
-  ImGui::PopStyleColor();
-}
-
-// Disabled text wrapped at the region's right edge, and the height it takes there (with its spacing).
-void wrapped_disabled(const char* text) {
-  ImGui::PushTextWrapPos(0);
-  ImGui::TextDisabled("%s", text);
-  ImGui::PopTextWrapPos();
-}
 float wrapped_height(const char* text) {
   return ImGui::CalcTextSize(text, nullptr, false, ImGui::GetContentRegionAvail().x).y + ImGui::GetStyle().ItemSpacing.y;
 }
@@ -67,29 +55,6 @@ const char* sweep_label(GpSweepParameter p) {
     case GpSweepParameter::sigma_w2: break;
   }
   return "σ_w²";
-}
-
-void progress_row(const char* what, double progress, const char* stage, const std::function<void()>& cancel) {
-  char overlay[160];
-  std::snprintf(overlay, sizeof overlay, "%s%s%s  %.0f%%", what, stage && *stage ? ": " : "", stage ? stage : "",
-                100.0 * progress);
-  ImGui::ProgressBar(float(progress), ImVec2(ImGui::GetContentRegionAvail().x - ImGui::GetFontSize() * 5, 0), overlay);
-  ImGui::SameLine();
-  if (ImGui::Button("Cancel")) cancel();
-  help_marker("Stops this computation; change a setting or press Recompute to start again.");
-}
-
-// A slider whose value reaches the scene only when released (the data set is rebuilt on each change).
-bool deferred_slider_int(const char* label, int& scene_value, int& edit, bool& editing, int lo, int hi, const char* tooltip) {
-  if (!editing) edit = scene_value;
-  ImGui::SliderInt(label, &edit, lo, hi, "%d", ImGuiSliderFlags_AlwaysClamp | ImGuiSliderFlags_Logarithmic);
-  editing = ImGui::IsItemActive();
-  help_marker(tooltip);
-  if (ImGui::IsItemDeactivatedAfterEdit() || (!editing && edit != scene_value)) {
-    scene_value = edit;
-    return true;
-  }
-  return false;
 }
 
 // ---- 2. the panel ----------------------------------------------------------------------------------

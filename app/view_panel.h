@@ -36,5 +36,7 @@ class ViewPanel {
 std::unique_ptr<ViewPanel> make_ensemble_panel(const Platform& platform);
 // Gaussian-process inference with the network kernels (app/gp_panel.cpp).
 std::unique_ptr<ViewPanel> make_gp_panel(const Platform& platform);
+// Finite-width learning in (gated) deep linear networks: kernel renormalization (app/renorm_panel.cpp).
+std::unique_ptr<ViewPanel> make_renorm_panel(const Platform& platform);
 
 }  // namespace fs::ui

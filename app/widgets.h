@@ -1,7 +1,10 @@
-// Small ImGui helpers shared by the explorer's panels: numbers as text and hover tooltips.
+// Small ImGui helpers shared by the explorer's panels: numbers as text, hover tooltips, error text,
+// progress rows with Cancel, sliders that write on release.
 #pragma once
 #include <imgui.h>
 
+#include <cstdio>
+#include <functional>
 #include <string>
 
 #include "core/text.h"
@@ -20,6 +23,46 @@ inline void help_marker(const char* text) {
     ImGui::PopTextWrapPos();
     ImGui::EndTooltip();
   }
+}
+
+// A sentence about a problem, in the error colour, wrapped.
+inline void error_text(const std::string& text) {
+  ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 0.5f, 0.4f, 1));
+  ImGui::TextWrapped("%s", text.c_str());
+  ImGui::PopStyleColor();
+}
+
+// Disabled text wrapped at the region's right edge.
+inline void wrapped_disabled(const char* text) {
+  ImGui::PushTextWrapPos(0);
+  ImGui::TextDisabled("%s", text);
+  ImGui::PopTextWrapPos();
+}
+
+// A progress bar "what: stage  42%" with a Cancel button beside it.
+inline void progress_row(const char* what, double progress, const char* stage, const std::function<void()>& cancel) {
+  char overlay[160];
+  std::snprintf(overlay, sizeof overlay, "%s%s%s  %.0f%%", what, stage && *stage ? ": " : "", stage ? stage : "",
+                100.0 * progress);
+  ImGui::ProgressBar(float(progress), ImVec2(ImGui::GetContentRegionAvail().x - ImGui::GetFontSize() * 5, 0), overlay);
+  ImGui::SameLine();
+  if (ImGui::Button("Cancel")) cancel();
+  help_marker("Stops this computation; change a setting or press Recompute to start again.");
+}
+
+// An integer slider (logarithmic) whose value reaches the scene only when released, for settings that
+// restart expensive work; `edit` and `editing` are the caller's state between frames. True when it wrote.
+inline bool deferred_slider_int(const char* label, int& scene_value, int& edit, bool& editing, int lo, int hi,
+                                const char* tooltip) {
+  if (!editing) edit = scene_value;
+  ImGui::SliderInt(label, &edit, lo, hi, "%d", ImGuiSliderFlags_AlwaysClamp | ImGuiSliderFlags_Logarithmic);
+  editing = ImGui::IsItemActive();
+  help_marker(tooltip);
+  if (ImGui::IsItemDeactivatedAfterEdit() || (!editing && edit != scene_value)) {
+    scene_value = edit;
+    return true;
+  }
+  return false;
 }
 
 }  // namespace fs::ui

@@ -166,6 +166,50 @@ class Theory:
                 "generalization_error": bias2 + float(np.mean(var)), "training_error": float(train_error)}
 
 
+def gibbs(widths, gates, sigma2, temperature, vectors, threshold, x_train, y, x_test, chains, sweeps, seed=1):
+    """The exact blocked Gibbs sampler of docs/theory.md §10.9 (Matheron's rule), written independently:
+    returns the posterior mean of f on the test points over chains and sweeps."""
+    rng = np.random.default_rng(seed)
+    layers = len(widths)
+    dims = [x_train.shape[1]] + list(widths)
+    g_train = [gate_matrix(v, threshold, x_train) for v in vectors]
+    g_test = [gate_matrix(v, threshold, x_test) for v in vectors]
+
+    def gated(x, g):
+        return (g[:, :, None] * x[:, None, :]).reshape(x.shape[0], -1)
+
+    def forward(w, x, g):
+        acts = [x]
+        for l in range(layers + 1):
+            out = gated(acts[-1], g[l]) @ w[l].T / np.sqrt(w[l].shape[1])
+            acts.append(out)
+        return acts
+
+    total = np.zeros(x_test.shape[0])
+    for c in range(chains):
+        w = [rng.standard_normal((dims[l + 1] if l < layers else 1, gates[l] * dims[l])) * np.sqrt(sigma2) for l in range(layers + 1)]
+        for sweep in range(sweeps):
+            acts = forward(w, x_train, g_train)
+            beta = np.ones((x_train.shape[0], 1))
+            for l in range(layers, -1, -1):
+                h = gated(acts[l], g_train[l])
+                s = 1 / np.sqrt(h.shape[1])
+                w0 = rng.standard_normal(w[l].shape) * np.sqrt(sigma2)
+                eps = rng.standard_normal(len(y)) * np.sqrt(temperature)
+                jw0 = np.sum(beta * (h @ w0.T), 1) * s
+                gram = (beta @ beta.T) * (h @ h.T) * (sigma2 * s * s) + temperature * np.eye(len(y))
+                v = sla.cho_solve(sla.cho_factor(gram, lower=True), y - jw0 - eps)
+                w[l] = w0 + sigma2 * (beta.T * v) @ h * s
+                if l > 0:  # beta for the layer below, through the layer just drawn
+                    n = dims[l]
+                    nb = np.zeros((len(y), n))
+                    for m in range(gates[l]):
+                        nb += g_train[l][:, m:m + 1] * (beta @ w[l][:, m * n:(m + 1) * n]) * s
+                    beta = nb
+            total += forward(w, x_test, g_test)[-1][:, 0]
+    return total / (chains * sweeps)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--train-csv", required=True)
@@ -178,12 +222,19 @@ def main():
     p.add_argument("--threshold", type=float, default=0.0)
     p.add_argument("--tolerance", type=float, default=1e-12)
     p.add_argument("--solver", default="auto", choices=["auto", "fixed-point", "scalar"])
+    p.add_argument("--gibbs", default="", help="CHAINS,SWEEPS: time the Gibbs sampler instead of solving")
     a = p.parse_args()
     widths = [int(v) for v in a.widths.split(",")]
     gates = [int(v) for v in a.gates.split(",")]
     x_train, y_train = load_labelled(a.train_csv)
     x_test, y_test = load_labelled(a.test_csv)
     vectors = load_gates(a.gates_csv, len(gates), x_train.shape[1])
+    if a.gibbs:
+        chains, sweeps = (int(v) for v in a.gibbs.split(","))
+        start = time.perf_counter()
+        mean = gibbs(widths, gates, a.sigma2, a.temperature, vectors, a.threshold, x_train, y_train, x_test, chains, sweeps)
+        print(json.dumps({"seconds": time.perf_counter() - start, "mean": mean.tolist()}))
+        return
     start = time.perf_counter()
     theory = Theory(widths, gates, a.sigma2, a.temperature, features(vectors, a.threshold, x_train, x_test), y_train)
     scalar = a.solver == "scalar" or (a.solver == "auto" and theory.d[0] == 1)

@@ -2,6 +2,7 @@
 #pragma once
 #include <ostream>
 #include <cstdint>
+#include <set>
 #include <string>
 
 #include "core/scene.h"
@@ -34,7 +35,7 @@ struct Options {
     bool predictions = false;   // per test point: label, prediction, mean(s), variance
     double memory_mib = 1024;   // budget for the kernel and the solve
   } gp;
-  // renorm: the finite-width theory of (gated) deep linear networks (core/renormalization.h); not a scene view yet
+  // renorm: the finite-width theory of (gated) deep linear networks (core/renormalization.h)
   struct Renorm {
     int layers = 1, width = 100, gates = 4;  // L, N (every hidden layer), M (every gated weight layer)
     std::string readout = "gated";           // gated | ungated
@@ -64,6 +65,7 @@ struct Options {
     double step = 0.02;
     std::uint64_t simulation_seed = 1;
     int threads = 0;
+    std::set<std::string> given;  // the long names of the flags on the command line
   } renorm;
 };
 
@@ -79,6 +81,8 @@ int run_cmap(const Scene& scene, const Options& options, std::ostream& out);
 int run_scene(const Scene& scene, const Options& options, std::ostream& out);
 int run_ensemble(const Scene& scene, const Options& options, std::ostream& out);
 int run_gp(const Scene& scene, const Options& options, std::ostream& out);
-int run_renorm(const Options& options, std::ostream& out);
+// renorm's settings not given as flags come from the scene's renorm fields (keys rL rN rM ..., docs/scene.md),
+// so that a share link of the explorer's finite-width learning tab gives the tab's numbers.
+int run_renorm(const Scene& scene, const Options& options, std::ostream& out);
 
 }  // namespace fs::cli

@@ -250,7 +250,8 @@ int main(int argc, char** argv) {
   renorm->add_option("--samples", r.samples, "Simulation: samples kept per chain (default 500)")->check(CLI::Range(1, 10000000));
   renorm
       ->add_option("--burn-in", r.burn_in,
-                   "Simulation: sweeps/steps discarded first (default 100 Gibbs sweeps; 5 sigma^2/(T eta) Langevin steps)")
+                   "Simulation: sweeps/steps discarded first (default: Gibbs a fifth of --samples, at least 50; Langevin 5 "
+                   "sigma^2/(T eta))")
       ->check(CLI::Range(0, 100000000));
   renorm
       ->add_option("--thinning", r.thinning,
@@ -315,6 +316,10 @@ int main(int argc, char** argv) {
   if (command == "cmap") return fs::cli::run_cmap(scene, options, *out);
   if (command == "ensemble") return fs::cli::run_ensemble(scene, options, *out);
   if (command == "gp") return fs::cli::run_gp(scene, options, *out);
-  if (command == "renorm") return fs::cli::run_renorm(options, *out);
+  if (command == "renorm") {
+    for (const CLI::Option* opt : renorm->get_options())
+      if (opt->count() > 0 && !opt->get_lnames().empty()) options.renorm.given.insert(opt->get_lnames().front());
+    return fs::cli::run_renorm(scene, options, *out);
+  }
   return fs::cli::run_scene(scene, options, *out);
 }

@@ -11,6 +11,7 @@
 #include "core/inputs.h"
 #include "core/parallel.h"
 #include "core/posterior_sampling.h"
+#include "core/renorm_scene.h"
 #include "core/renormalization.h"
 #include "core/teacher_tasks.h"
 
@@ -159,8 +160,30 @@ Json simulation_json(const SamplingResult& s, const SamplingSpec& spec, const Re
 
 }  // namespace
 
-int run_renorm(const Options& options, std::ostream& out) {
-  const Options::Renorm& o = options.renorm;
+int run_renorm(const Scene& scene, const Options& options, std::ostream& out) {
+  // Every setting the command line leaves out comes from the scene (a link of the explorer's tab).
+  Options::Renorm o = options.renorm;
+  const auto given = [&](const char* name) { return o.given.count(name) > 0; };
+  const RenormViewSpec& sr = scene.renorm;
+  if (!given("layers")) o.layers = sr.layers;
+  if (!given("width")) o.width = sr.width;
+  if (!given("gates")) o.gates = sr.gates;
+  if (!given("readout")) o.readout = sr.readout == RenormReadout::gated ? "gated" : "ungated";
+  if (!given("unshared")) o.unshared = sr.sharing == RenormGates::unshared;
+  if (!given("sigma2")) o.sigma2 = sr.sigma2;
+  if (!given("temperature")) o.temperature = sr.temperature;
+  if (!given("gate-kind")) o.gate_kind = gate_kind_name(sr.gate_kind);
+  if (!given("threshold")) o.threshold = sr.threshold;
+  if (!given("gate-seed")) o.gate_seed = scene.seed;
+  if (!given("task")) o.task = sr.task == RenormTask::template_model ? "template" : "teacher";
+  if (!given("input-dim")) o.input_dim = sr.dim;
+  if (!given("train")) o.train = sr.train;
+  if (!given("test")) o.test = sr.test;
+  if (!given("noise")) o.noise = sr.noise;
+  if (!given("data-seed")) o.seed = scene.seed;
+  if (!given("chains")) o.chains = sr.chains;
+  if (!given("samples")) o.samples = sr.samples;
+  if (!given("sim-seed")) o.simulation_seed = scene.seed;
   // The network.
   GatedLinearNetwork net = make_gated_linear(o.layers, o.width, o.gates, o.readout == "gated");
   if (o.readout != "gated" && o.readout != "ungated") return bad_input("--readout is gated or ungated.");
@@ -275,12 +298,16 @@ int run_renorm(const Options& options, std::ostream& out) {
     sampling.samples = o.samples;
     sampling.step = o.step;
     sampling.seed = o.simulation_seed;
-    const double relaxation = net.temperature > 0 ? net.sigma2 / (net.temperature * o.step) : 0;
-    const bool langevin = sampling.sampler == PosteriorSampler::langevin;
-    sampling.burn_in = o.burn_in >= 0 ? o.burn_in : langevin ? static_cast<int>(std::min(1e8, std::ceil(5 * relaxation))) : 100;
-    sampling.thinning = o.thinning >= 1 ? o.thinning
-                        : langevin      ? std::max(1, static_cast<int>(std::min(1e5, relaxation / 25)))
-                                        : 1;
+    // Unless given: the explorer's defaults (core/renorm_scene.h) for this sampler, step and number of samples.
+    Scene defaults = scene;
+    defaults.renorm.simulation =
+        sampling.sampler == PosteriorSampler::langevin ? RenormSimulation::langevin : RenormSimulation::gibbs;
+    defaults.renorm.samples = o.samples;
+    defaults.renorm.sigma2 = net.sigma2;
+    defaults.renorm.temperature = net.temperature;
+    const SamplingSpec scene_sampling = renorm_sampling_spec(defaults, o.step);
+    sampling.burn_in = o.burn_in >= 0 ? o.burn_in : scene_sampling.burn_in;
+    sampling.thinning = o.thinning >= 1 ? o.thinning : scene_sampling.thinning;
     if (o.threads > 0) set_thread_count(o.threads);
   }
   auto simulate_at = [&](const RenormSpec& at, const RenormResult& theory) {

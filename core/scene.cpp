@@ -40,7 +40,7 @@ const std::vector<std::string>& input_kind_names() {
   return names;
 }
 const std::vector<std::string>& panel_names() {
-  static const std::vector<std::string> names{"phase", "signal", "kernels", "recurrent", "ensemble", "gp"};
+  static const std::vector<std::string> names{"phase", "signal", "kernels", "recurrent", "ensemble", "gp", "renorm"};
   return names;
 }
 const std::vector<std::string>& quantity_names() {
@@ -87,6 +87,39 @@ const std::vector<std::string>& gp_sweep_names() {
   static const std::vector<std::string> names{"w2", "b2", "L", "sn2"};
   return names;
 }
+const std::vector<std::string>& renorm_readout_names() {
+  static const std::vector<std::string> names{"gated", "ungated"};
+  return names;
+}
+const std::vector<std::string>& renorm_sharing_names() {
+  static const std::vector<std::string> names{"shared", "unshared"};
+  return names;
+}
+// The gate kinds a scene can name, in GateKind order: the scene has no "file" (vectors it cannot carry).
+const std::vector<std::string>& renorm_gate_kind_names() {
+  static const std::vector<std::string> names{gate_kind_name(GateKind::hyperplane), gate_kind_name(GateKind::pca),
+                                              gate_kind_name(GateKind::kmeans)};
+  return names;
+}
+const std::vector<std::string>& renorm_task_names() {
+  static const std::vector<std::string> names{"teacher", "template"};
+  return names;
+}
+const std::vector<std::string>& renorm_sweep_names() {
+  static const std::vector<std::string> names{
+      renorm_sweep_parameter_name(RenormSweepParameter::width), renorm_sweep_parameter_name(RenormSweepParameter::sigma2),
+      renorm_sweep_parameter_name(RenormSweepParameter::temperature), renorm_sweep_parameter_name(RenormSweepParameter::depth),
+      renorm_sweep_parameter_name(RenormSweepParameter::gates)};
+  return names;
+}
+const std::vector<std::string>& renorm_simulation_names() {
+  static const std::vector<std::string> names{"off", "gibbs", "langevin"};
+  return names;
+}
+const std::vector<std::string>& renorm_show_names() {
+  static const std::vector<std::string> names{"error", "order", "predictions"};
+  return names;
+}
 
 }  // namespace
 
@@ -125,9 +158,12 @@ enum class Field {
   ens_sweep_max, ens_show,
   gp_dataset, gp_train, gp_test, gp_noise, gp_classes, gp_downsample, gp_sigma_n2, gp_readout, gp_show,
   gp_grid_quantity, gp_grid_depth, gp_sweep, gp_points,
+  renorm_layers, renorm_width, renorm_gates, renorm_readout, renorm_sharing, renorm_sigma2, renorm_temperature,
+  renorm_gate_kind, renorm_threshold, renorm_task, renorm_dim, renorm_train, renorm_test, renorm_noise, renorm_sweep,
+  renorm_sweep_min, renorm_sweep_max, renorm_sweep_points, renorm_simulation, renorm_chains, renorm_samples, renorm_show,
 };
 // clang-format on
-constexpr int kFieldCount = static_cast<int>(Field::gp_points) + 1;
+constexpr int kFieldCount = static_cast<int>(Field::renorm_show) + 1;
 
 enum class Type { version, number, optional_number, integer, seed, choice, text, points, id_list };
 enum class Form { json, query };
@@ -197,6 +233,28 @@ constexpr FieldInfo kFields[kFieldCount] = {
     {Field::gp_grid_depth, "gL", "gp.grid_depth", Type::integer},
     {Field::gp_sweep, "gsw", "gp.sweep", Type::choice},
     {Field::gp_points, "gpts", "gp.points", Type::points},
+    {Field::renorm_layers, "rL", "renorm.layers", Type::integer},
+    {Field::renorm_width, "rN", "renorm.width", Type::integer},
+    {Field::renorm_gates, "rM", "renorm.gates", Type::integer},
+    {Field::renorm_readout, "rro", "renorm.readout", Type::choice},
+    {Field::renorm_sharing, "rsh", "renorm.sharing", Type::choice},
+    {Field::renorm_sigma2, "rs2", "renorm.sigma2", Type::number},
+    {Field::renorm_temperature, "rT", "renorm.temperature", Type::number},
+    {Field::renorm_gate_kind, "rgk", "renorm.gate_kind", Type::choice},
+    {Field::renorm_threshold, "rb", "renorm.threshold", Type::number},
+    {Field::renorm_task, "rtask", "renorm.task", Type::choice},
+    {Field::renorm_dim, "rd", "renorm.dim", Type::integer},
+    {Field::renorm_train, "rP", "renorm.train", Type::integer},
+    {Field::renorm_test, "rQ", "renorm.test", Type::integer},
+    {Field::renorm_noise, "rno", "renorm.noise", Type::number},
+    {Field::renorm_sweep, "rsw", "renorm.sweep", Type::choice},
+    {Field::renorm_sweep_min, "rlo", "renorm.sweep_min", Type::number},
+    {Field::renorm_sweep_max, "rhi", "renorm.sweep_max", Type::number},
+    {Field::renorm_sweep_points, "rn", "renorm.sweep_points", Type::integer},
+    {Field::renorm_simulation, "rsim", "renorm.simulation", Type::choice},
+    {Field::renorm_chains, "rch", "renorm.chains", Type::integer},
+    {Field::renorm_samples, "rsa", "renorm.samples", Type::integer},
+    {Field::renorm_show, "rv", "renorm.show", Type::choice},
 };
 
 constexpr bool table_in_order() {
@@ -212,6 +270,10 @@ const char* key(Field f, Form form) { return form == Form::query ? info(f).query
 // --- 4. One field at a time -----------------------------------------------------------------------
 
 constexpr std::size_t kMaxPathBytes = 4096;
+// The finite-width learning panel's sizes: the theory's order parameters grow as M^L (docs/theory.md §10.3).
+constexpr int kRenormMaxLayers = 8;
+constexpr int kRenormMaxGates = 64;
+constexpr int kRenormMaxPoints = 4000;  // training + test
 
 double* number_ref(Scene& s, Field f) {
   switch (f) {
@@ -228,6 +290,12 @@ double* number_ref(Scene& s, Field f) {
     case Field::ens_sweep_max: return &s.ensemble.sweep_max;
     case Field::gp_noise: return &s.gp.noise;
     case Field::gp_sigma_n2: return &s.gp.sigma_n2;
+    case Field::renorm_sigma2: return &s.renorm.sigma2;
+    case Field::renorm_temperature: return &s.renorm.temperature;
+    case Field::renorm_threshold: return &s.renorm.threshold;
+    case Field::renorm_noise: return &s.renorm.noise;
+    case Field::renorm_sweep_min: return &s.renorm.sweep_min;
+    case Field::renorm_sweep_max: return &s.renorm.sweep_max;
     default: return nullptr;
   }
 }
@@ -251,6 +319,15 @@ int* integer_ref(Scene& s, Field f) {
     case Field::gp_downsample: return &s.gp.downsample;
     case Field::gp_readout: return &s.gp.readout_from;
     case Field::gp_grid_depth: return &s.gp.grid_depth;
+    case Field::renorm_layers: return &s.renorm.layers;
+    case Field::renorm_width: return &s.renorm.width;
+    case Field::renorm_gates: return &s.renorm.gates;
+    case Field::renorm_dim: return &s.renorm.dim;
+    case Field::renorm_train: return &s.renorm.train;
+    case Field::renorm_test: return &s.renorm.test;
+    case Field::renorm_sweep_points: return &s.renorm.sweep_points;
+    case Field::renorm_chains: return &s.renorm.chains;
+    case Field::renorm_samples: return &s.renorm.samples;
     default: return nullptr;
   }
 }
@@ -279,6 +356,13 @@ const std::vector<std::string>& choice_names(Field f) {
     case Field::gp_show: return gp_show_names();
     case Field::gp_grid_quantity: return gp_grid_quantity_names();
     case Field::gp_sweep: return gp_sweep_names();
+    case Field::renorm_readout: return renorm_readout_names();
+    case Field::renorm_sharing: return renorm_sharing_names();
+    case Field::renorm_gate_kind: return renorm_gate_kind_names();
+    case Field::renorm_task: return renorm_task_names();
+    case Field::renorm_sweep: return renorm_sweep_names();
+    case Field::renorm_simulation: return renorm_simulation_names();
+    case Field::renorm_show: return renorm_show_names();
     default: return quantity_names();
   }
 }
@@ -304,6 +388,13 @@ int choice_index(const Scene& s, Field f) {
     case Field::gp_show: return static_cast<int>(s.gp.show);
     case Field::gp_grid_quantity: return static_cast<int>(s.gp.grid_quantity);
     case Field::gp_sweep: return static_cast<int>(s.gp.sweep);
+    case Field::renorm_readout: return static_cast<int>(s.renorm.readout);
+    case Field::renorm_sharing: return static_cast<int>(s.renorm.sharing);
+    case Field::renorm_gate_kind: return static_cast<int>(s.renorm.gate_kind);  // GateKind::given: no name (refused)
+    case Field::renorm_task: return static_cast<int>(s.renorm.task);
+    case Field::renorm_sweep: return static_cast<int>(s.renorm.sweep);
+    case Field::renorm_simulation: return static_cast<int>(s.renorm.simulation);
+    case Field::renorm_show: return static_cast<int>(s.renorm.show);
     default: return -1;
   }
 }
@@ -326,6 +417,13 @@ void set_choice_index(Scene& s, Field f, int i) {
     case Field::gp_show: s.gp.show = static_cast<GpView>(i); return;
     case Field::gp_grid_quantity: s.gp.grid_quantity = static_cast<GpGridQuantity>(i); return;
     case Field::gp_sweep: s.gp.sweep = static_cast<GpSweepParameter>(i); return;
+    case Field::renorm_readout: s.renorm.readout = static_cast<RenormReadout>(i); return;
+    case Field::renorm_sharing: s.renorm.sharing = static_cast<RenormGates>(i); return;
+    case Field::renorm_gate_kind: s.renorm.gate_kind = static_cast<GateKind>(i); return;
+    case Field::renorm_task: s.renorm.task = static_cast<RenormTask>(i); return;
+    case Field::renorm_sweep: s.renorm.sweep = static_cast<RenormSweepParameter>(i); return;
+    case Field::renorm_simulation: s.renorm.simulation = static_cast<RenormSimulation>(i); return;
+    case Field::renorm_show: s.renorm.show = static_cast<RenormView>(i); return;
     default: return;
   }
 }
@@ -393,6 +491,12 @@ Interval number_interval(const Scene& s, Field f) {
     case Field::radius: return {0.0, 1000.0, false, false};
     case Field::angle_span: return {0.0, 6.283185307179586, false, false};
     case Field::gp_noise: return {0.0, 10.0, false, false};
+    case Field::renorm_sigma2: return {0.0, 100.0, true, false};
+    case Field::renorm_temperature: return {0.0, 100.0, false, false};
+    case Field::renorm_threshold: return {-10.0, 10.0, false, false};
+    case Field::renorm_noise: return {0.0, 10.0, false, false};
+    case Field::renorm_sweep_min:
+    case Field::renorm_sweep_max: return {0.0, 1e6, true, false};
     default: return {0.0, kMaxVar, false, false};  // sigma_b2, sigma_in2, b2_min, b2_max
   }
 }
@@ -418,6 +522,15 @@ IntegerRange integer_range(Field f) {
     case Field::gp_downsample: return {1, 14};                    // and a divisor of 28 (a cross check)
     case Field::gp_readout: return {-1, SceneLimits::max_depth};  // and <= depth (a cross check)
     case Field::gp_grid_depth: return {1, SceneLimits::max_gp_grid_depth};
+    case Field::renorm_layers: return {1, kRenormMaxLayers};
+    case Field::renorm_width: return {1, 100000};
+    case Field::renorm_gates: return {1, kRenormMaxGates};
+    case Field::renorm_dim: return {1, 1024};
+    case Field::renorm_train:
+    case Field::renorm_test: return {1, 2000};  // and train + test <= 4000 (a cross check)
+    case Field::renorm_sweep_points: return {2, 60};
+    case Field::renorm_chains: return {2, 64};
+    case Field::renorm_samples: return {10, 100000};
     default: return {0, SceneLimits::max_inputs - 1};  // input_a, input_b
   }
 }
@@ -677,6 +790,25 @@ std::optional<Issue> cross_issue(const Scene& s, Form form) {
                  StatusCode::invalid_input,
                  k(Field::layer) + " must be in -1.." + k(Field::depth) + " = " + std::to_string(s.network.depth) + " (got " +
                      std::to_string(s.view.layer) + ")"};
+  if (s.renorm.sweep_min >= s.renorm.sweep_max)
+    return Issue{{Field::renorm_sweep_min, Field::renorm_sweep_max},
+                 StatusCode::invalid_input,
+                 k(Field::renorm_sweep_min) + " must be less than " + k(Field::renorm_sweep_max) + " (got " +
+                     format_double(s.renorm.sweep_min) + " and " + format_double(s.renorm.sweep_max) + ")"};
+  // The default range (25..1000, a width sweep) does not fit L or M, so the sweep parameter falls back too.
+  const bool sweeps_layers = s.renorm.sweep == RenormSweepParameter::depth;
+  if ((sweeps_layers || s.renorm.sweep == RenormSweepParameter::gates) &&
+      (s.renorm.sweep_min < 1 || s.renorm.sweep_max > (sweeps_layers ? kRenormMaxLayers : kRenormMaxGates)))
+    return Issue{{Field::renorm_sweep, Field::renorm_sweep_min, Field::renorm_sweep_max},
+                 StatusCode::invalid_input,
+                 assignment(s, Field::renorm_sweep, form) + " needs " + k(Field::renorm_sweep_min) + " and " +
+                     k(Field::renorm_sweep_max) + " in 1.." + std::to_string(sweeps_layers ? kRenormMaxLayers : kRenormMaxGates) +
+                     " (got " + format_double(s.renorm.sweep_min) + " and " + format_double(s.renorm.sweep_max) + ")"};
+  if (std::int64_t{s.renorm.train} + s.renorm.test > kRenormMaxPoints)
+    return Issue{{Field::renorm_train, Field::renorm_test},
+                 StatusCode::too_large,
+                 k(Field::renorm_train) + " + " + k(Field::renorm_test) + " must be at most " + std::to_string(kRenormMaxPoints) +
+                     " points (got " + std::to_string(s.renorm.train) + " + " + std::to_string(s.renorm.test) + ")"};
   return std::nullopt;
 }
 
@@ -989,7 +1121,8 @@ std::size_t nesting_depth(std::string_view text) {
 }
 
 bool is_group(std::string_view name) {
-  return name == "activation" || name == "inputs" || name == "phase" || name == "view" || name == "ensemble" || name == "gp";
+  return name == "activation" || name == "inputs" || name == "phase" || name == "view" || name == "ensemble" || name == "gp" ||
+         name == "renorm";
 }
 
 int field_by_json_path(std::string_view path) {
@@ -1065,6 +1198,29 @@ std::string scene_to_json(const Scene& s) {
   gp["sweep"] = choice_of(s, Field::gp_sweep);
   gp["points"] = OrderedJson::array();
   for (const std::vector<double>& row : s.gp.points) gp["points"].push_back(row);
+  OrderedJson& renorm = j["renorm"] = OrderedJson::object();
+  renorm["layers"] = s.renorm.layers;
+  renorm["width"] = s.renorm.width;
+  renorm["gates"] = s.renorm.gates;
+  renorm["readout"] = choice_of(s, Field::renorm_readout);
+  renorm["sharing"] = choice_of(s, Field::renorm_sharing);
+  renorm["sigma2"] = s.renorm.sigma2;
+  renorm["temperature"] = s.renorm.temperature;
+  renorm["gate_kind"] = choice_of(s, Field::renorm_gate_kind);
+  renorm["threshold"] = s.renorm.threshold;
+  renorm["task"] = choice_of(s, Field::renorm_task);
+  renorm["dim"] = s.renorm.dim;
+  renorm["train"] = s.renorm.train;
+  renorm["test"] = s.renorm.test;
+  renorm["noise"] = s.renorm.noise;
+  renorm["sweep"] = choice_of(s, Field::renorm_sweep);
+  renorm["sweep_min"] = s.renorm.sweep_min;
+  renorm["sweep_max"] = s.renorm.sweep_max;
+  renorm["sweep_points"] = s.renorm.sweep_points;
+  renorm["simulation"] = choice_of(s, Field::renorm_simulation);
+  renorm["chains"] = s.renorm.chains;
+  renorm["samples"] = s.renorm.samples;
+  renorm["show"] = choice_of(s, Field::renorm_show);
   // nlohmann writes the shortest text that reads back to the same double; `replace` keeps a path
   // that is not UTF-8 from aborting the dump.
   return j.dump(2, ' ', false, OrderedJson::error_handler_t::replace) + "\n";

@@ -9,7 +9,9 @@
 
 #include "core/activations.h"
 #include "core/ensemble.h"  // EnsembleSampler, EnsemblePrecision
-#include "core/gp.h"        // GpSweepParameter
+#include "core/gated_linear.h"    // GateKind
+#include "core/gp.h"              // GpSweepParameter
+#include "core/renormalization.h"  // RenormSweepParameter
 #include "core/inputs.h"
 #include "core/network.h"
 #include "core/status.h"
@@ -27,7 +29,7 @@ struct PhaseGrid {
 
 // The choices of the views: enums, named in the scene's two forms by the tables in core/scene.cpp
 // (section 1) - the names are in the comments.
-enum class Panel { phase, signal, kernels, recurrent, ensemble, gp };     // the tab shown: the names as written
+enum class Panel { phase, signal, kernels, recurrent, ensemble, gp, renorm };  // the tab shown: the names as written
 enum class PhaseQuantity { chi_1, xi_c, lambda, q_star, c_star };         // "chi1" | "xi_c" | "lambda" | "q_star" | "c_star"
 enum class KernelView { single, compare };                                // the scene's architecture, or deep vs recurrent
 enum class CrossTimeScale { covariance, correlation };                    // "cov" (K(t,s)) | "corr" (normalised, C(t,s))
@@ -79,6 +81,36 @@ struct GpViewSpec {
   bool operator==(const GpViewSpec&) const = default;
 };
 
+// The finite-width learning panel (docs/theory.md §10): a (gated) deep linear network, its data and gates,
+// the theory over a sweep, and finite networks sampled from the posterior at the panel's width.
+enum class RenormReadout { gated, ungated };                             // "gated" | "ungated"
+enum class RenormGates { shared, unshared };                             // "shared" | "unshared"
+enum class RenormTask { teacher, template_model };                       // "teacher" | "template"
+enum class RenormSimulation { off, gibbs, langevin };                    // "off" | "gibbs" | "langevin"
+enum class RenormView { error, order, predictions };                     // "error" | "order" | "predictions"
+struct RenormViewSpec {
+  int layers = 2;                                    // L hidden layers
+  int width = 100;                                   // N of every hidden layer (the order parameters, predictions, simulation)
+  int gates = 4;                                     // M of every gated weight layer (1: the deep linear network)
+  RenormReadout readout = RenormReadout::gated;
+  RenormGates sharing = RenormGates::shared;
+  double sigma2 = 1.0;                               // prior variance of every weight
+  double temperature = 0.05;                         // T
+  GateKind gate_kind = GateKind::hyperplane;         // "random" | "pca" | "kmeans" (core/gated_linear.h)
+  double threshold = 0.0;                            // gate threshold b
+  RenormTask task = RenormTask::teacher;
+  int dim = 30;                                      // N_0 of the synthetic task
+  int train = 100, test = 100;
+  double noise = 0.0;                                // label noise
+  RenormSweepParameter sweep = RenormSweepParameter::width;  // "N" | "sigma2" | "T" | "L" | "M" (core/renormalization.h)
+  double sweep_min = 25, sweep_max = 1000;           // the sweep's range (log-spaced for N, sigma2 and T)
+  int sweep_points = 30;
+  RenormSimulation simulation = RenormSimulation::gibbs;
+  int chains = 8, samples = 300;                     // per simulation
+  RenormView show = RenormView::error;
+  bool operator==(const RenormViewSpec&) const = default;
+};
+
 struct Scene {
   static constexpr int kFormatVersion = 1;
 
@@ -89,6 +121,7 @@ struct Scene {
   ViewSpec view;
   EnsembleViewSpec ensemble;
   GpViewSpec gp;
+  RenormViewSpec renorm;
 
   bool operator==(const Scene&) const = default;
 };

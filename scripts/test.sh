@@ -30,6 +30,7 @@ stage "native == wasm" tests/native_vs_wasm.sh build/native/fieldscope-cli build
 stage "browser end-to-end (headless chromium)" node tests/e2e/explorer.mjs build/wasm/site build/native/fieldscope-cli build/screenshots
 stage "browser: finite-width tab" node tests/e2e/ensemble.mjs build/wasm/site build/native/fieldscope-cli build/screenshots
 stage "browser: GP tab" node tests/e2e/gp.mjs build/wasm/site build/native/fieldscope-cli build/screenshots
+stage "browser: finite-width learning tab" node tests/e2e/renorm.mjs build/wasm/site build/native/fieldscope-cli build/screenshots
 stage "browser: packaged data" node tests/e2e/packaged_data.mjs build/wasm/site
 stage "browser: share links, explorer == CLI on every tab" node tests/e2e/links.mjs build/wasm/site build/native/fieldscope-cli
 stage "desktop smoke test (Xvfb)" tests/desktop_smoke.sh build/native/fieldscope build/screenshots

@@ -86,12 +86,12 @@ with tempfile.TemporaryDirectory() as tmp:
     bad = os.path.join(tmp, "bad.csv")
     with open(bad, "w") as f:
         f.write("1," + ",".join(["0.5"] * dim) + "\n1," + ",".join(["0.5"] * (dim - 1)) + ",oops\n")
-    p = subprocess.run([CLI, "renorm", "--task", "csv", "--train-csv", train_csv, "--test-csv", test_csv, "-M", "2", "--readout",
+    p = subprocess.run([CLI, "renorm", "--task", "csv", "--train-csv", train_csv, "--test-csv", test_csv, "-L", "1", "-M", "2", "--readout",
                         "ungated", "--gate-kind", "file", "--gates-csv", bad], capture_output=True, text=True)
     check("bad gate file: line and column", p.returncode == 2 and "line 2, column" in p.stderr and p.stdout == "", p.stderr)
     with open(bad, "w") as f:
         f.write("3," + ",".join(["0.5"] * dim) + "\n")
-    p = subprocess.run([CLI, "renorm", "--task", "csv", "--train-csv", train_csv, "--test-csv", test_csv, "-M", "2", "--readout",
+    p = subprocess.run([CLI, "renorm", "--task", "csv", "--train-csv", train_csv, "--test-csv", test_csv, "-L", "1", "-M", "2", "--readout",
                         "ungated", "--gate-kind", "file", "--gates-csv", bad], capture_output=True, text=True)
     check("gate file names a layer that does not exist", p.returncode == 2 and "weight layer 3" in p.stderr, p.stderr)
     with open(bad, "w") as f:

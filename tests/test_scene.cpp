@@ -144,6 +144,33 @@ Scene random_scene(TestRandom& rng) {
         for (int i = 0; i < cols; ++i) row.push_back(rng.in(-10.0, 10.0));
     }
   }
+  if (rng.next() % 2) {
+    s.view.panel = Panel::renorm;
+    RenormViewSpec& r = s.renorm;
+    r.layers = rng.integer(1, 8);
+    r.width = rng.integer(1, 100000);
+    r.gates = rng.integer(1, 64);
+    r.readout = rng.next() % 2 ? RenormReadout::gated : RenormReadout::ungated;
+    r.sharing = rng.next() % 2 ? RenormGates::shared : RenormGates::unshared;
+    r.sigma2 = rng.in(1e-6, 100.0);
+    r.temperature = rng.next() % 4 == 0 ? 0.0 : rng.in(0.0, 100.0);
+    r.gate_kind = static_cast<GateKind>(rng.next() % 3);  // random, pca, kmeans: a scene cannot name "file"
+    r.threshold = rng.in(-10.0, 10.0);
+    r.task = rng.next() % 2 ? RenormTask::teacher : RenormTask::template_model;
+    r.dim = rng.integer(1, 1024);
+    r.train = rng.integer(1, 2000);
+    r.test = rng.integer(1, 2000);
+    r.noise = rng.next() % 4 == 0 ? 0.0 : rng.in(0.0, 10.0);
+    r.sweep = static_cast<RenormSweepParameter>(rng.next() % 5);
+    const double top = r.sweep == RenormSweepParameter::depth ? 8.0 : r.sweep == RenormSweepParameter::gates ? 64.0 : 1e6;
+    r.sweep_min = rng.in(1.0, top / 2);
+    r.sweep_max = r.sweep_min + rng.in(1e-3, top / 2);
+    r.sweep_points = rng.integer(2, 60);
+    r.simulation = static_cast<RenormSimulation>(rng.next() % 3);
+    r.chains = rng.integer(2, 64);
+    r.samples = rng.integer(10, 100000);
+    r.show = static_cast<RenormView>(rng.next() % 3);
+  }
   return s;
 }
 
@@ -628,6 +655,164 @@ TEST_CASE("ensemble and GP panel fields: both forms, defaults, bad values and in
   CHECK(json.warnings.at(0).rfind("gp.classes must be an array of class ids", 0) == 0);
   CHECK(json.scene.gp.train == 50);
   CHECK(json.scene.gp.classes.empty());
+}
+
+TEST_CASE("renorm panel fields: both forms, old links, bad values and inconsistencies") {
+  // Every field away from its default, doubles at full precision.
+  Scene s;
+  s.view.panel = Panel::renorm;
+  RenormViewSpec& r = s.renorm;
+  r.layers = 3;
+  r.width = 250;
+  r.gates = 2;
+  r.readout = RenormReadout::ungated;
+  r.sharing = RenormGates::unshared;
+  r.sigma2 = 1.0 / 3.0;
+  r.temperature = 0.0;
+  r.gate_kind = GateKind::kmeans;
+  r.threshold = -0.25;
+  r.task = RenormTask::template_model;
+  r.dim = 64;
+  r.train = 300;
+  r.test = 1700;
+  r.noise = 0.1;
+  r.sweep = RenormSweepParameter::depth;
+  r.sweep_min = 1;
+  r.sweep_max = 8;
+  r.sweep_points = 8;
+  r.simulation = RenormSimulation::langevin;
+  r.chains = 16;
+  r.samples = 2000;
+  r.show = RenormView::predictions;
+  check_round_trips(s);
+  CHECK(scene_to_query(s) ==
+        "v=1&view=renorm&rL=3&rN=250&rM=2&rro=ungated&rsh=unshared&rs2=0.3333333333333333&rT=0&rgk=kmeans&rb=-0.25"
+        "&rtask=template&rd=64&rP=300&rQ=1700&rno=0.1&rsw=L&rlo=1&rhi=8&rn=8&rsim=langevin&rch=16&rsa=2000&rv=predictions");
+  const std::string json = scene_to_json(s);
+  CHECK(json.find("\"renorm\": {\n    \"layers\": 3,") != std::string::npos);
+  CHECK(json.find("\"gate_kind\": \"kmeans\"") != std::string::npos);
+  CHECK(json.find("\"task\": \"template\"") != std::string::npos);
+  // The other choices, and the largest ranges of the L and M sweeps.
+  r.gate_kind = GateKind::pca;
+  r.sweep = RenormSweepParameter::gates;
+  r.sweep_max = 64;
+  r.simulation = RenormSimulation::off;
+  r.show = RenormView::order;
+  check_round_trips(s);
+  r.gate_kind = GateKind::hyperplane;
+  r.simulation = RenormSimulation::gibbs;
+  for (RenormSweepParameter p : {RenormSweepParameter::sigma2, RenormSweepParameter::temperature}) {
+    r.sweep = p;
+    r.sweep_min = 1e-3;
+    r.sweep_max = 1e6;
+    check_round_trips(s);
+  }
+
+  // Links and documents written before the panel existed load with its defaults.
+  for (const char* old_link : {"v=1", "v=1&arch=recurrent&L=20&view=gp&gd=moons&gsw=b2", "v=1&view=ensemble&ew=32"}) {
+    CAPTURE(old_link);
+    const SceneResult old = scene_from_query(old_link);
+    CHECK(old.status.ok());
+    CHECK(old.scene.renorm == RenormViewSpec{});
+    CHECK(scene_to_query(old.scene) == old_link);  // and write back unchanged
+  }
+  const SceneResult old_json = scene_from_json(R"({"fieldscope": 1, "depth": 3, "gp": {"train": 50}})");
+  CHECK(old_json.status.ok());
+  CHECK(old_json.scene.renorm == RenormViewSpec{});
+  CHECK(scene_to_json(Scene{}).find("\"gate_kind\": \"random\"") != std::string::npos);
+
+  // Each bad value falls back to its default with a warning naming the key; the rest loads.
+  struct Bad {
+    const char* query;
+    const char* key;
+  };
+  const Bad bad[] = {
+      {"rL=0", "rL"},           {"rL=9", "rL"},     {"rL=1.5", "rL"},     {"rN=0", "rN"},
+      {"rN=100001", "rN"},      {"rM=0", "rM"},     {"rM=65", "rM"},      {"rro=both", "rro"},
+      {"rsh=sometimes", "rsh"}, {"rs2=0", "rs2"},   {"rs2=100.5", "rs2"}, {"rs2=nan", "rs2"},
+      {"rT=-0.01", "rT"},       {"rT=101", "rT"},   {"rgk=file", "rgk"},  {"rgk=hyperplane", "rgk"},
+      {"rgk=PCA", "rgk"},       {"rb=10.5", "rb"},  {"rb=-11", "rb"},     {"rtask=mnist", "rtask"},
+      {"rd=0", "rd"},           {"rd=1025", "rd"},  {"rP=0", "rP"},       {"rP=2001", "rP"},
+      {"rQ=0", "rQ"},           {"rQ=2001", "rQ"},  {"rno=-1", "rno"},    {"rno=10.5", "rno"},
+      {"rsw=width", "rsw"},     {"rsw=n", "rsw"},   {"rlo=0", "rlo"},     {"rlo=-5", "rlo"},
+      {"rhi=2e6", "rhi"},       {"rhi=abc", "rhi"}, {"rn=1", "rn"},       {"rn=61", "rn"},
+      {"rsim=mcmc", "rsim"},    {"rch=1", "rch"},   {"rch=65", "rch"},    {"rsa=9", "rsa"},
+      {"rsa=100001", "rsa"},    {"rv=loss", "rv"},  {"rL=2&rL=3", "rL"},  {"rs2=%zz", "rs2"},
+  };
+  for (const Bad& b : bad) {
+    CAPTURE(b.query);
+    const SceneResult loaded = scene_from_query(std::string("v=1&w2=2&") + b.query);
+    CHECK_FALSE(loaded.status.ok());
+    CHECK(loaded.status.code == StatusCode::invalid_input);
+    CHECK(first_warning_names(loaded, b.key));
+    CHECK(loaded.warnings.at(0).find("kept the default") != std::string::npos);
+    CHECK(warnings_are_plain(loaded));
+    Scene expected;
+    expected.network.sigma_w2 = 2.0;
+    CHECK(loaded.scene == expected);
+    CHECK(validate_scene(loaded.scene).ok());
+  }
+  const SceneResult file_gates = scene_from_query("v=1&rgk=file&rL=4");
+  CHECK(file_gates.warnings.at(0) == "rgk must be one of random, pca, kmeans; got \"file\"; kept the default random.");
+  CHECK(file_gates.scene.renorm.gate_kind == GateKind::hyperplane);
+  CHECK(file_gates.scene.renorm.layers == 4);
+
+  // Inconsistent combinations: the range falls back, and for L and M the sweep parameter with it.
+  for (const char* link : {"v=1&rlo=500&rhi=100&rL=4", "v=1&rlo=7&rhi=7&rL=4"}) {
+    CAPTURE(link);
+    const SceneResult range = scene_from_query(link);
+    CHECK(range.warnings.at(0).rfind("rlo must be less than rhi", 0) == 0);
+    CHECK(range.warnings.at(0).find("kept the defaults rlo=25, rhi=1e3") != std::string::npos);
+    CHECK(range.scene.renorm.sweep_min == 25);
+    CHECK(range.scene.renorm.sweep_max == 1000);
+    CHECK(range.scene.renorm.layers == 4);
+  }
+  struct Sweep {
+    const char* link;
+    const char* warning;
+  };
+  const Sweep sweeps[] = {
+      {"v=1&rsw=L&rlo=1&rhi=10&rL=4", "rsw=L needs rlo and rhi in 1..8 (got 1 and 1e1)"},
+      {"v=1&rsw=L&rlo=0.5&rhi=4&rL=4", "rsw=L needs rlo and rhi in 1..8 (got 0.5 and 4)"},
+      {"v=1&rsw=L&rL=4", "rsw=L needs rlo and rhi in 1..8 (got 25 and 1e3)"},  // the default range is a width's
+      {"v=1&rsw=M&rlo=2&rhi=65&rL=4", "rsw=M needs rlo and rhi in 1..64 (got 2 and 65)"},
+  };
+  for (const Sweep& sweep : sweeps) {
+    CAPTURE(sweep.link);
+    const SceneResult loaded = scene_from_query(sweep.link);
+    CHECK_FALSE(loaded.status.ok());
+    REQUIRE(loaded.warnings.size() == 1);
+    CHECK(loaded.warnings[0] == std::string(sweep.warning) + "; kept the defaults rsw=N, rlo=25, rhi=1e3.");
+    RenormViewSpec expected;
+    expected.layers = 4;
+    CHECK(loaded.scene.renorm == expected);
+    CHECK(validate_scene(loaded.scene).ok());
+  }
+  CHECK(scene_from_query("v=1&rsw=L&rlo=1&rhi=8").status.ok());
+  CHECK(scene_from_query("v=1&rsw=M&rlo=1&rhi=64").status.ok());
+
+  // The JSON form: the same checks, named by JSON path.
+  SceneResult loaded = scene_from_json(R"({"fieldscope": 1, "renorm": {"gate_kind": "file", "width": 50}})");
+  CHECK(loaded.warnings.at(0).rfind("renorm.gate_kind must be one of random, pca, kmeans", 0) == 0);
+  CHECK(loaded.scene.renorm.gate_kind == GateKind::hyperplane);
+  CHECK(loaded.scene.renorm.width == 50);
+  loaded = scene_from_json(R"({"fieldscope": 1, "renorm": {"sweep": "L", "sweep_min": 2, "sweep_max": 12}})");
+  CHECK(loaded.warnings.at(0).rfind("renorm.sweep = L needs renorm.sweep_min and renorm.sweep_max in 1..8", 0) == 0);
+  CHECK(loaded.scene.renorm == RenormViewSpec{});
+  loaded = scene_from_json(R"({"fieldscope": 1, "renorm": {"layers": 2.5, "train": "100"}})");
+  CHECK(loaded.warnings.size() == 2);
+  CHECK(first_warning_names(loaded, "renorm.layers"));
+  CHECK(loaded.scene.renorm == RenormViewSpec{});
+  loaded = scene_from_json(R"({"fieldscope": 1, "renorm": [1, 2]})");
+  CHECK(loaded.warnings.at(0) == "\"renorm\" must be an object; its fields kept their defaults.");
+
+  // validate_scene: a scene built in code may hold gates from a file, which no link can carry.
+  Scene from_file;
+  from_file.renorm.gate_kind = GateKind::given;
+  CHECK(validate_scene(from_file).message.rfind("renorm.gate_kind must be one of random, pca, kmeans", 0) == 0);
+  Scene wide_depth_sweep;
+  wide_depth_sweep.renorm.sweep = RenormSweepParameter::depth;
+  CHECK(validate_scene(wide_depth_sweep).message.rfind("renorm.sweep = L needs", 0) == 0);
 }
 
 TEST_CASE("JSON form: layout and optional sigma_in2") {

@@ -1,0 +1,28 @@
+// From a scene's renorm fields (Scene::renorm, docs/scene.md) to the finite-width theory's and the
+// simulation's specs: the one place where they are mapped, shared by the explorer's tab and the CLI.
+#pragma once
+#include <vector>
+
+#include "core/posterior_sampling.h"
+#include "core/renormalization.h"
+#include "core/scene.h"
+#include "core/teacher_tasks.h"
+
+namespace fs {
+
+// The network (L layers of width N, M gates in every hidden layer and, if gated, the readout), sigma^2, T,
+// the gates (kind, threshold, the scene's seed) and the default solver.
+RenormSpec renorm_spec(const Scene& scene);
+// The synthetic task (teacher or template) of the scene, seeded by the scene's seed.
+TeacherSpec renorm_teacher_spec(const Scene& scene);
+RenormProblem renorm_problem(const TeacherData& data);
+// The sweep's values: sweep_points values from sweep_max down to sweep_min (wide to narrow, so that the
+// continuation starts near the GP limit), evenly in log for N, sigma^2 and T and rounded to distinct
+// integers for N, L and M.
+std::vector<double> renorm_sweep_values(const Scene& scene);
+// The simulation (seeded by the scene's seed): Gibbs with a burn-in of a fifth of the samples (at least 50
+// sweeps), or Langevin with step eta, a burn-in of 5 weight-decay times sigma^2 / (T eta) and a sample
+// every 1/25 of one (docs/theory.md §10.9).
+SamplingSpec renorm_sampling_spec(const Scene& scene, double langevin_step = 0.02);
+
+}  // namespace fs

@@ -1,0 +1,88 @@
+// Browser end-to-end test of the finite-width learning tab (app/renorm_panel.cpp) in headless Chromium:
+// the theory at the tab's width, the sweep and the sampled networks equal the native CLI's
+// (`fieldscope-cli --link LINK renorm`); the share link reopens the same numbers; a hostile link is
+// harmless; screenshots of the error and order-parameter views.
+//   node tests/e2e/renorm.mjs SITE_DIR CLI [SCREENSHOT_DIR]
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { startHarness } from "./harness.mjs";
+
+const [site, cli, shots] = process.argv.slice(2);
+const h = await startHarness(site, { timeout: 240000 });
+const { check, snapshot, query } = h;
+const threaded = existsSync(path.join(site, "fieldscope-web-mt.js"));
+const open = async (link) => {
+  const r = await h.open(link);
+  if (!threaded) {
+    const all = r.errors;
+    r.errors = { get length() { return all.filter((e) => !/Failed to load resource.*404/.test(e)).length; } };
+  }
+  return r;
+};
+if (shots) mkdirSync(shots, { recursive: true });
+const rel = (a, b) => Math.abs(a - b) / Math.max(1e-300, Math.abs(a), Math.abs(b));
+const close = (a, b, tol) => typeof a === "number" && typeof b === "number" && rel(a, b) <= tol;
+const cliRun = (link, args) => JSON.parse(execFileSync(cli, ["--link", link, "renorm", ...args], { encoding: "utf8" }));
+const shot = async (page, name) => {
+  if (!shots) return;
+  await page.mouse.move(2, 798);
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(shots, name) });
+};
+
+try {
+  // --- 1. The tab's numbers are the CLI's ------------------------------------------------------------
+  const link = "v=1&view=renorm&rL=2&rN=60&rM=3&rP=60&rQ=40&rd=20&rlo=30&rhi=600&rn=8&rch=8&rsa=150";
+  const { page, errors } = await open(link);
+  const r = (await snapshot(page)).renorm;
+  check("no console errors", errors.length === 0, JSON.stringify(errors));
+  check("data", r.train === 60 && r.test === 40 && r.data_status === "", JSON.stringify(r).slice(0, 300));
+  check("solve done", r.solve && r.solve.status === "" && r.solve.u1.length === 9, JSON.stringify(r.solve).slice(0, 300));
+  const ref = cliRun(link, ["--simulate", "gibbs"]);
+  check("eps_g theory = CLI", close(r.solve.generalization_error, ref.theory.generalization_error, 1e-8),
+        `${r.solve.generalization_error} vs ${ref.theory.generalization_error}`);
+  check("eps_g GP = CLI", close(r.solve.gp_generalization_error, ref.gp.generalization_error, 1e-10));
+  check("bias^2 and variance = CLI", close(r.solve.bias2, ref.theory.bias2, 1e-8) && close(r.solve.variance, ref.theory.variance, 1e-8));
+  let worst = 0;
+  for (let i = 0; i < 9; i++) for (let j = 0; j < 9; j++) worst = Math.max(worst, Math.abs(r.solve.u1[i][j] - ref.order_parameters[0][i][j]));
+  check("U_1 = CLI", worst < 1e-8, worst);
+  const sim = r.simulations.find((s) => s.width === 60);
+  check("sampled networks at the tab's width", sim && sim.status === "", JSON.stringify(r.simulations));
+  if (sim) {
+    check("sampled eps_g = CLI's simulation", close(sim.generalization_error, ref.simulation.generalization_error, 1e-6),
+          `${sim.generalization_error} vs ${ref.simulation.generalization_error}`);
+    check("chi^2/dof against the theory = CLI's", close(sim.chi2_theory, ref.simulation.chi2_per_dof_theory, 1e-5),
+          `${sim.chi2_theory} vs ${ref.simulation.chi2_per_dof_theory}`);
+    check("the sampled networks reject the GP", sim.chi2_gp > 5 * sim.chi2_theory, `${sim.chi2_gp} vs ${sim.chi2_theory}`);
+  }
+  check("sweep complete", r.sweep && r.sweep.progress === 1 && r.sweep.points.length === 8, JSON.stringify(r.sweep).slice(0, 200));
+  if (r.sweep) {
+    const values = r.sweep.points.map((p) => p.value);
+    const sweep = cliRun(link, ["--sweep", "N=" + values.join(",")]);
+    let w = 0;
+    sweep.points.forEach((p, i) => { w = Math.max(w, rel(p.theory.generalization_error, r.sweep.points[i].generalization_error)); });
+    check("sweep = CLI's sweep, wide to narrow", values[0] === 600 && values[7] === 30 && w < 1e-7, `${values} ${w}`);
+  }
+  await shot(page, "renorm-error.png");
+  // --- 2. The share link reopens the same numbers; the order-parameter view --------------------------
+  const again = await open(query(page) + "&rv=order");
+  const r2 = (await snapshot(again.page)).renorm;
+  check("link reopens the same theory", r2.solve && r2.solve.generalization_error === r.solve.generalization_error &&
+        JSON.stringify(r2.solve.u1) === JSON.stringify(r.solve.u1));
+  check("link reopens the same simulation", JSON.stringify(r2.simulations) === JSON.stringify(r.simulations),
+        JSON.stringify(r2.simulations));
+  await shot(again.page, "renorm-order.png");
+  await again.page.close();
+  await page.close();
+
+  // --- 3. A hostile link: sentences, defaults, a working tab -----------------------------------------
+  const bad = await open("v=1&view=renorm&rL=99&rN=-5&rM=x&rsim=bogus&rgk=file&rlo=500&rhi=20&rP=1e9");
+  const b = (await snapshot(bad.page)).renorm;
+  check("hostile link: no console errors", bad.errors.length === 0);
+  check("hostile link: defaults solved", b.solve && b.solve.status === "" && b.train === 100, JSON.stringify(b).slice(0, 200));
+  await bad.page.close();
+} catch (e) {
+  await h.finish("renorm tab", e);
+}
+await h.finish("renorm tab");
