@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "core/activations.h"
-#include "core/ensemble.h"  // EnsembleSampler, EnsemblePrecision
-#include "core/gated_linear.h"    // GateKind
-#include "core/gp.h"              // GpSweepParameter
+#include "core/ensemble.h"         // EnsembleSampler, EnsemblePrecision
+#include "core/gated_linear.h"     // GateKind
+#include "core/gp.h"               // GpSweepParameter
 #include "core/renormalization.h"  // RenormSweepParameter
 #include "core/inputs.h"
 #include "core/network.h"
@@ -30,11 +30,11 @@ struct PhaseGrid {
 // The choices of the views: enums, named in the scene's two forms by the tables in core/scene.cpp
 // (section 1) - the names are in the comments.
 enum class Panel { phase, signal, kernels, recurrent, ensemble, gp, renorm };  // the tab shown: the names as written
-enum class PhaseQuantity { chi_1, xi_c, lambda, q_star, c_star };         // "chi1" | "xi_c" | "lambda" | "q_star" | "c_star"
-enum class KernelView { single, compare };                                // the scene's architecture, or deep vs recurrent
-enum class CrossTimeScale { covariance, correlation };                    // "cov" (K(t,s)) | "corr" (normalised, C(t,s))
-enum class EnsembleSweep { sigma_w2, sigma_b2, depth };                   // "w2" | "b2" | "L"
-enum class EnsembleView { histograms, width, sweep, cross_time, chaos };  // "hist" | "width" | "sweep" | "cross" | "chaos"
+enum class PhaseQuantity { chi_1, xi_c, lambda, q_star, c_star };              // "chi1" | "xi_c" | "lambda" | "q_star" | "c_star"
+enum class KernelView { single, compare };                                     // the scene's architecture, or deep vs recurrent
+enum class CrossTimeScale { covariance, correlation };                         // "cov" (K(t,s)) | "corr" (normalised, C(t,s))
+enum class EnsembleSweep { sigma_w2, sigma_b2, depth };                        // "w2" | "b2" | "L"
+enum class EnsembleView { histograms, width, sweep, cross_time, chaos };       // "hist" | "width" | "sweep" | "cross" | "chaos"
 enum class GpData { points, moons, spirals, xor_, circles, fashion_mnist, csv };  // "xor", "fashion-mnist"; the rest as written
 enum class GpView { fit, grid, sweep };  // predictions | accuracy/evidence over sigma_w^2 x depth | evidence curve
 enum class GpGridQuantity { accuracy, evidence };
@@ -83,30 +83,30 @@ struct GpViewSpec {
 
 // The finite-width learning panel (docs/theory.md §10): a (gated) deep linear network, its data and gates,
 // the theory over a sweep, and finite networks sampled from the posterior at the panel's width.
-enum class RenormReadout { gated, ungated };                             // "gated" | "ungated"
-enum class RenormGates { shared, unshared };                             // "shared" | "unshared"
-enum class RenormTask { teacher, template_model };                       // "teacher" | "template"
-enum class RenormSimulation { off, gibbs, langevin };                    // "off" | "gibbs" | "langevin"
-enum class RenormView { error, order, predictions };                     // "error" | "order" | "predictions"
+enum class RenormReadout { gated, ungated };           // "gated" | "ungated"
+enum class RenormGates { shared, unshared };           // "shared" | "unshared"
+enum class RenormTask { teacher, template_model };     // "teacher" | "template"
+enum class RenormSimulation { off, gibbs, langevin };  // "off" | "gibbs" | "langevin"
+enum class RenormView { error, order, predictions };   // "error" | "order" | "predictions"
 struct RenormViewSpec {
-  int layers = 2;                                    // L hidden layers
-  int width = 100;                                   // N of every hidden layer (the order parameters, predictions, simulation)
-  int gates = 4;                                     // M of every gated weight layer (1: the deep linear network)
+  int layers = 2;   // L hidden layers
+  int width = 100;  // N of every hidden layer (the order parameters, predictions, simulation)
+  int gates = 4;    // M of every gated weight layer (1: the deep linear network)
   RenormReadout readout = RenormReadout::gated;
   RenormGates sharing = RenormGates::shared;
-  double sigma2 = 1.0;                               // prior variance of every weight
-  double temperature = 0.05;                         // T
-  GateKind gate_kind = GateKind::hyperplane;         // "random" | "pca" | "kmeans" (core/gated_linear.h)
-  double threshold = 0.0;                            // gate threshold b
+  double sigma2 = 1.0;                        // prior variance of every weight
+  double temperature = 0.05;                  // T
+  GateKind gate_kind = GateKind::hyperplane;  // "random" | "pca" | "kmeans" (core/gated_linear.h)
+  double threshold = 0.0;                     // gate threshold b
   RenormTask task = RenormTask::teacher;
-  int dim = 30;                                      // N_0 of the synthetic task
+  int dim = 30;  // N_0 of the synthetic task
   int train = 100, test = 100;
-  double noise = 0.0;                                // label noise
+  double noise = 0.0;                                        // label noise
   RenormSweepParameter sweep = RenormSweepParameter::width;  // "N" | "sigma2" | "T" | "L" | "M" (core/renormalization.h)
-  double sweep_min = 25, sweep_max = 1000;           // the sweep's range (log-spaced for N, sigma2 and T)
+  double sweep_min = 25, sweep_max = 1000;                   // the sweep's range (log-spaced for N, sigma2 and T)
   int sweep_points = 30;
   RenormSimulation simulation = RenormSimulation::gibbs;
-  int chains = 8, samples = 300;                     // per simulation
+  int chains = 8, samples = 300;  // per simulation
   RenormView show = RenormView::error;
   bool operator==(const RenormViewSpec&) const = default;
 };
