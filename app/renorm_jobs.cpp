@@ -6,6 +6,11 @@
 
 namespace fs::ui {
 
+// Interactive tolerances, far below what the table (5 digits) and the curves resolve: the fixed point's
+// residual moves eps_g by about as much.
+constexpr double kSolveTolerance = 1e-10;
+constexpr double kSweepTolerance = 1e-8;
+
 Scene renorm_data_key(const Scene& scene) {
   Scene key;
   const RenormViewSpec& r = scene.renorm;
@@ -126,7 +131,7 @@ void RenormJobs::update(const Scene& scene, double budget_seconds) {
   const RenormProblem problem = renorm_problem(data_);
   RenormSpec spec = renorm_spec(scene);
   spec.memory_budget_bytes = budget_bytes();
-  spec.tolerance = 1e-10;  // interactive: well inside what the plots resolve
+  spec.tolerance = kSolveTolerance;
   // The theory at the tab's width.
   const Scene solve_key = renorm_solve_key(scene);
   if (!has_solve_ || !(solve_key_ == solve_key)) {
@@ -152,7 +157,9 @@ void RenormJobs::update(const Scene& scene, double budget_seconds) {
     has_sweep_ = true;
     sweep_cancelled_ = false;
     sweep_values_ = renorm_sweep_values(scene);
-    sweep_job_ = std::make_unique<RenormSweepJob>(spec, problem, scene.renorm.sweep, sweep_values_);
+    RenormSpec sweep_spec = spec;
+    sweep_spec.tolerance = kSweepTolerance;
+    sweep_job_ = std::make_unique<RenormSweepJob>(sweep_spec, problem, scene.renorm.sweep, sweep_values_);
   }
   if (sweep_job_ && !sweep_cancelled_ && sweep_job_->progress() < 1.0) {
     if (!sweep_job_->step(std::max(0.0, budget_seconds * 0.5))) return;

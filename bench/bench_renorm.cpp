@@ -1,6 +1,6 @@
 // Kernel-renormalization benchmark (docs/theory.md §10): the theory's solvers at P training points for the
 // scalar fast path (a deep linear network, D_1 = 1) and the fixed point with D_1 = 4 and 16 paths, an
-// error-vs-N curve of 30 widths with continuation at P = 200, and the Gibbs sampler (8 chains x 500 sweeps,
+// error-vs-N curve of 30 widths with continuation at P = 200 (tolerance 1e-8, as the explorer), and the Gibbs sampler (8 chains x 500 sweeps,
 // P = 100, N = 50). One JSON object per case on stdout; with --dump DIR the data and gate vectors of each
 // solve case are written as CSV (the formats of fieldscope-cli renorm) so that bench/bench_renorm.py times
 // the NumPy/SciPy peer (bench/renorm_peer.py) on the same problems.
@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
     for (const Config& c : configs) {
       fs::RenormSpec spec;
       spec.network = fs::make_gated_linear(c.layers, train / 2, c.gates, c.gated_readout);
-      spec.memory_budget_bytes = std::size_t(4) << 30;
+      spec.memory_budget_bytes = std::size_t(1) << 30;
       const auto t0 = std::chrono::steady_clock::now();
       const fs::RenormResult r = fs::renorm_run(spec, fs::RenormProblem{d.x_train, d.x_test, d.y_train, d.y_test, false, {}});
       const double seconds = seconds_since(t0);
@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
     const fs::TeacherData d = task(200, test);
     fs::RenormSpec spec;
     spec.network = fs::make_gated_linear(2, 100, 4, true);
-    spec.tolerance = 1e-10;
+    spec.tolerance = 1e-8;  // as the explorer's sweeps (app/renorm_jobs.cpp)
     std::vector<double> widths;
     for (int i = 0; i < 30; ++i) widths.push_back(std::round(1000.0 * std::pow(25.0 / 1000.0, i / 29.0)));
     const auto t0 = std::chrono::steady_clock::now();

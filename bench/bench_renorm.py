@@ -45,22 +45,37 @@ def main():
         wasm_by = {(r["case"], r.get("config"), r["train"]): r for r in wasm}
         print("Theory solves (one thread each; peer: NumPy/SciPy, OpenBLAS on one thread):")
         print(f"  {'P':>5} {'case':>6} {'method':>12} {'iter':>5} {'native s':>9} {'wasm s':>8} {'peer s':>8} {'peer iter':>9}"
-              f" {'peer/native':>11} {'|d eps_g|':>9}")
+              f" {'ratio/iter':>10} {'ratio':>7} {'|d eps_g|':>9}")
         for r in (r for r in native if r["case"] == "solve"):
+            if r["status"] != "ok":
+                print(f"  {r['train']:>5} {r['config']:>6}: {r['status']}")
+                continue
             cmd = [sys.executable, PEER, "--train-csv", os.path.join(tmp, f"train{r['train']}.csv"), "--test-csv",
                    os.path.join(tmp, f"test{r['train']}.csv"), "--widths", r["widths"], "--gates", r["gates"]]
             if r["gates_file"]:
                 cmd += ["--gates-csv", r["gates_file"]]
+            # The peer's plain damped fixed point needs several times more iterations; at large P it stops
+            # after a few dozen and the comparison is per iteration (the same work: one factorisation, one
+            # inverse and G), which is what the target is about.
+            capped = r["train"] >= 2000 and r["method"] != "scalar"
+            if capped:
+                cmd += ["--max-iterations", "30"]
             peer = run(cmd, env=one)[0]
-            ratio = peer["seconds"] / r["seconds"]
+            per_native = r["seconds"] / max(1, r["iterations"])
+            per_peer = peer["seconds"] / max(1, peer["iterations"])
+            per_ratio = per_peer / per_native if r["method"] != "scalar" else float("nan")
+            ratio = peer["seconds"] / r["seconds"] if not capped else float("nan")
             w = wasm_by.get(("solve", r["config"], r["train"]))
             diff = abs(peer["theory"]["generalization_error"] - r["generalization_error"])
             print(f"  {r['train']:>5} {r['config']:>6} {r['method']:>12} {r['iterations']:>5} {r['seconds']:>9.3f} "
-                  f"{(w['seconds'] if w else float('nan')):>8.3f} {peer['seconds']:>8.3f} {peer['iterations']:>9} {ratio:>11.2f} {diff:>9.1e}")
+                  f"{(w['seconds'] if w else float('nan')):>8.3f} {peer['seconds']:>8.3f} {peer['iterations']:>9} {per_ratio:>10.2f} "
+                  f"{ratio:>7.2f} {diff:>9.1e}" + ("  (peer stopped after 30 iterations)" if capped else ""))
             if r["train"] == 2000:
-                checks.append((f"native >= 2x the NumPy/SciPy peer at P = 2000, {r['config']} (same thread count)", ratio >= 2,
-                               f"{ratio:.2f}x"))
-            checks.append((f"same eps_g as the peer, P = {r['train']}, {r['config']}", diff < 1e-7, f"{diff:.1e}"))
+                value = per_ratio if r["method"] != "scalar" else peer["seconds"] / r["seconds"]
+                checks.append((f"native >= 2x the NumPy/SciPy peer at P = 2000, {r['config']} (one thread each"
+                               + (", per iteration)" if r["method"] != "scalar" else ")"), value >= 2, f"{value:.2f}x"))
+            if not capped:
+                checks.append((f"same eps_g as the peer, P = {r['train']}, {r['config']}", diff < 1e-7, f"{diff:.1e}"))
         curve = [r for r in native if r["case"] == "curve"][0]
         wcurve = [r for r in wasm if r["case"] == "curve"]
         print(f"Error-vs-N curve, 30 widths, P = 200, D_1 = 16: native {curve['seconds']:.3f} s ({curve['iterations']} iterations,"

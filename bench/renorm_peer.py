@@ -105,14 +105,14 @@ class Theory:
         with halving on failure, the upper layers mixed with their Riccati roots."""
         u = [np.eye(d) for d in self.d]
         eta = 0.5
-        for it in range(max_iterations):
+        for it in range(max_iterations + 1):
             g = self.g_matrix(u[0])
             target_inv = self.upper_inverse(u, 1) + g / self.widths[0]
             roots = [self.riccati(u, l) for l in range(2, self.layers + 1)]
             residual = np.max(np.abs(u[0] @ target_inv - np.eye(self.d[0])))
             for l, r in zip(range(2, self.layers + 1), roots):
                 residual = max(residual, np.max(np.abs(r - u[l - 1])))
-            if residual <= tolerance:
+            if residual <= tolerance or it == max_iterations:
                 return u, it, residual
             u1_inv = np.linalg.inv(u[0])
             step = eta
@@ -125,7 +125,6 @@ class Theory:
                     step /= 2
             new_u1 = np.linalg.inv(mixed)
             u = [(new_u1 + new_u1.T) / 2] + [(1 - step) * u[l - 1] + step * r for l, r in zip(range(2, self.layers + 1), roots)]
-        return u, max_iterations, residual
 
     def solve_scalar(self):
         k_gp = self.kernel(np.eye(1))
@@ -222,6 +221,7 @@ def main():
     p.add_argument("--threshold", type=float, default=0.0)
     p.add_argument("--tolerance", type=float, default=1e-12)
     p.add_argument("--solver", default="auto", choices=["auto", "fixed-point", "scalar"])
+    p.add_argument("--max-iterations", type=int, default=200000)
     p.add_argument("--gibbs", default="", help="CHAINS,SWEEPS: time the Gibbs sampler instead of solving")
     a = p.parse_args()
     widths = [int(v) for v in a.widths.split(",")]
@@ -241,7 +241,7 @@ def main():
     if scalar:
         u, iterations, residual = theory.solve_scalar(), 0, 0.0
     else:
-        u, iterations, residual = theory.solve_fixed_point(a.tolerance)
+        u, iterations, residual = theory.solve_fixed_point(a.tolerance, a.max_iterations)
     result = {"order_parameters": [m.tolist() for m in u], "iterations": iterations, "residual": residual,
               "theory": theory.predict(u[0], y_test), "gp": theory.predict(np.eye(theory.d[0]), y_test)}
     result["seconds"] = time.perf_counter() - start

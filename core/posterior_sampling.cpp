@@ -153,35 +153,49 @@ Eigen::MatrixXd jacobian_transpose_times(const Eigen::MatrixXd& beta, const Eige
 
 // Gibbs: the exact conditional draw of weight layer l given the others (Matheron's rule):
 //   W0 ~ N(0, sigma^2), eps ~ N(0, T), v = (sigma^2 J J^T + T)^-1 (Y - J W0 - eps), W = W0 + sigma^2 J^T v,
-// with J W = sum_i beta_i (h~ . W_i) / s and J J^T = (beta beta^T) o (h~ h~^T) / s^2.
-bool gibbs_update(const Model& model, std::vector<Eigen::MatrixXd>& weights, int l, const Eigen::MatrixXd& input,
-                  const Eigen::MatrixXd& beta, std::uint64_t seed, std::uint64_t chain, std::uint64_t step) {
+// with J W = sum_i beta_i (h~ . W_i) / s and J J^T = (beta beta^T) o (h~ h~^T) / s^2. The gated input
+// h~ = [g_1 o x, ..., g_M o x] has h~ h~^T = (x x^T) o (g g^T), M times cheaper than the product of h~;
+// each factor is a symmetric rank update of its lower triangle, the half the factorisation reads.
+bool gibbs_update(const Model& model, std::vector<Eigen::MatrixXd>& weights, int l, const Eigen::MatrixXd& x,
+                  const Eigen::MatrixXd& gates, const Eigen::MatrixXd* beta, std::uint64_t seed, std::uint64_t chain,
+                  std::uint64_t step) {
   const double sigma2 = model.net->sigma2, t = model.net->temperature;
   const double scale = 1.0 / std::sqrt(static_cast<double>(model.cols(l)));
-  const Eigen::Index p = input.rows();
+  const Eigen::Index p = x.rows();
+  const Eigen::MatrixXd input = gated(x, gates);
   const Eigen::MatrixXd w0 = normals(seed, chain, step, l, prior_draw, model.rows(l), model.cols(l), std::sqrt(sigma2));
   const Eigen::MatrixXd eps = normals(seed, chain, step, l, likelihood_noise, p, 1, std::sqrt(t));
-  const Eigen::VectorXd jw0 = (beta.cwiseProduct(input * w0.transpose())).rowwise().sum() * scale;
-  Eigen::MatrixXd gram = (beta * beta.transpose()).cwiseProduct(input * input.transpose()) * (sigma2 * scale * scale);
+  const Eigen::MatrixXd projected = input * w0.transpose();  // P x rows(l)
+  const Eigen::VectorXd jw0 = (beta ? beta->cwiseProduct(projected).rowwise().sum() : Eigen::VectorXd(projected.col(0))) * scale;
+  auto lower_gram = [p](const Eigen::MatrixXd& a) {
+    Eigen::MatrixXd g = Eigen::MatrixXd::Zero(p, p);
+    g.selfadjointView<Eigen::Lower>().rankUpdate(a);
+    return g;
+  };
+  Eigen::MatrixXd gram = lower_gram(x);
+  if (gates.cols() > 1) gram = gram.cwiseProduct(lower_gram(gates));
+  if (beta) gram = gram.cwiseProduct(lower_gram(*beta));
+  gram *= sigma2 * scale * scale;
   gram.diagonal().array() += t;
-  Eigen::LLT<Eigen::MatrixXd> llt(gram);
+  Eigen::LLT<Eigen::MatrixXd, Eigen::Lower> llt(gram);
   if (llt.info() != Eigen::Success) return false;
   const Eigen::VectorXd v = llt.solve(*model.y_train - jw0 - eps.col(0));
-  weights[l - 1] = w0 + sigma2 * jacobian_transpose_times(beta, v, input, scale);
+  const Eigen::MatrixXd ones = beta ? Eigen::MatrixXd() : Eigen::MatrixXd::Ones(p, 1);
+  weights[l - 1] = w0 + sigma2 * jacobian_transpose_times(beta ? *beta : ones, v, input, scale);
   return true;
 }
 
+// `cached`: the forward pass of the current weights on the training points, if the caller has it.
 void gibbs_sweep(const Model& model, std::vector<Eigen::MatrixXd>& weights, std::uint64_t seed, std::uint64_t chain,
-                 std::uint64_t step, bool& ok) {
-  const Forward fwd = forward(model, weights, *model.x_train, model.gates_train);
-  const Eigen::Index p = model.x_train->rows();
+                 std::uint64_t step, bool& ok, const Forward* cached) {
+  const Forward fwd = cached ? *cached : forward(model, weights, *model.x_train, model.gates_train);
   // Readout first (beta = 1), then W^L .. W^1 with beta from the freshly drawn layers above.
-  ok = ok && gibbs_update(model, weights, model.layers + 1, gated(fwd.activations[model.layers], model.gates_train[model.layers]),
-                          Eigen::MatrixXd::Ones(p, 1), seed, chain, step);
+  ok = ok && gibbs_update(model, weights, model.layers + 1, fwd.activations[model.layers], model.gates_train[model.layers],
+                          nullptr, seed, chain, step);
   Eigen::MatrixXd beta;
   for (int l = model.layers; l >= 1 && ok; --l) {
     beta = output_derivatives(model, weights, l)[l - 1];
-    ok = gibbs_update(model, weights, l, gated(fwd.activations[l - 1], model.gates_train[l - 1]), beta, seed, chain, step);
+    ok = gibbs_update(model, weights, l, fwd.activations[l - 1], model.gates_train[l - 1], &beta, seed, chain, step);
   }
 }
 
@@ -233,6 +247,8 @@ std::vector<Eigen::MatrixXd> order_parameter_estimates(const Model& model, const
 
 struct ChainState {
   std::vector<Eigen::MatrixXd> weights;
+  Forward train;  // the forward pass of `weights` on the training points, when train_current
+  bool train_current = false;
   long long step = 0;  // sweeps or steps done
   bool ok = true;
   int samples = 0;
@@ -321,16 +337,19 @@ bool PosteriorSamplingJob::step(double budget_seconds) {
         for (long long k = 0; k < batch && chain.step < per_chain && chain.ok; ++k) {
           const std::uint64_t s = static_cast<std::uint64_t>(++chain.step);
           if (spec_.sampler == PosteriorSampler::gibbs)
-            gibbs_sweep(model, chain.weights, spec_.seed, c, s, chain.ok);
+            gibbs_sweep(model, chain.weights, spec_.seed, c, s, chain.ok, chain.train_current ? &chain.train : nullptr);
           else
             langevin_step(model, chain.weights, spec_.step, spec_.seed, c, s);
+          chain.train_current = false;
           const long long kept = chain.step - spec_.burn_in;
           if (kept > 0 && kept % spec_.thinning == 0) {
             const Eigen::VectorXd f = forward(model, chain.weights, *model.x_test, model.gates_test).output;
             chain.f_sum += f;
             chain.f_square += f.cwiseProduct(f);
-            const Eigen::VectorXd train = forward(model, chain.weights, *model.x_train, model.gates_train).output;
-            chain.train_error_sum += (train - *model.y_train).squaredNorm() / static_cast<double>(train.size());
+            chain.train = forward(model, chain.weights, *model.x_train, model.gates_train);  // also the next sweep's
+            chain.train_current = true;
+            chain.train_error_sum +=
+                (chain.train.output - *model.y_train).squaredNorm() / static_cast<double>(chain.train.output.size());
             const std::vector<Eigen::MatrixXd> u = order_parameter_estimates(model, chain.weights);
             for (std::size_t l = 0; l < u.size(); ++l) chain.u_sum[l] += u[l];
             ++chain.samples;

@@ -143,6 +143,7 @@ class RenormState {
   static constexpr int kAndersonDepth = 6;
   static constexpr double kRejectGrowth = 5;  // an accelerated step that multiplies the residual by more is undone
   static constexpr double kMinDamping = 0.125;
+  static constexpr double kMaxDamping = 0.5;
   static constexpr double kMinimizerGradient = 1e-8;  // on |dS/d theta|_inf / N_max
   bool accelerate = true;                             // Anderson acceleration (off for D_1 > 256: its history is D_1^2 long)
   std::deque<Eigen::VectorXd> history_x, history_g;
@@ -272,7 +273,7 @@ class RenormState {
       ++iterations;
       return r;
     }
-    if (r <= last_residual) eta = std::min(eta * 1.2, 0.5);
+    if (r <= last_residual) eta = std::min(eta * 1.2, kMaxDamping);
     last_residual = r;
     good = u;
     const Eigen::VectorXd x = pack_state(u1_inverse, u);
@@ -787,6 +788,23 @@ bool RenormSweepJob::step(double budget_seconds) {
       const bool continuation = parameter_ == RenormSweepParameter::width || parameter_ == RenormSweepParameter::sigma2 ||
                                 parameter_ == RenormSweepParameter::temperature;
       if (continuation && !points_.empty() && points_.back().result.status.ok()) warm = points_.back().result.order_parameters;
+      // Secant continuation: from two previous points, extrapolate each U_l linearly in the parameter (in log for
+      // N, sigma^2 and T, which sweeps space evenly in log); kept only where it stays positive definite.
+      const std::size_t n = points_.size();
+      if (!warm.empty() && n >= 2 && points_[n - 2].result.status.ok() &&
+          points_[n - 2].result.order_parameters.size() == warm.size() && values_[n - 2] > 0 && values_[n - 1] > 0 &&
+          values_[n] > 0 && values_[n - 1] != values_[n - 2]) {
+        const double t = std::log(values_[n] / values_[n - 1]) / std::log(values_[n - 1] / values_[n - 2]);
+        std::vector<Eigen::MatrixXd> extrapolated;
+        for (std::size_t l = 0; l < warm.size(); ++l) {
+          const Eigen::MatrixXd& before = points_[n - 2].result.order_parameters[l];
+          if (before.rows() != warm[l].rows()) break;
+          Eigen::MatrixXd guess = warm[l] + t * (warm[l] - before);
+          if (Eigen::LLT<Eigen::MatrixXd>(guess).info() != Eigen::Success) break;
+          extrapolated.push_back(std::move(guess));
+        }
+        if (extrapolated.size() == warm.size()) warm = std::move(extrapolated);
+      }
       current_ =
           std::make_unique<RenormJob>(renorm_spec_at(spec_, parameter_, values_[points_.size()]), problem_, std::move(warm));
     }

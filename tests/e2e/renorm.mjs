@@ -62,7 +62,7 @@ try {
     const sweep = cliRun(link, ["--sweep", "N=" + values.join(",")]);
     let w = 0;
     sweep.points.forEach((p, i) => { w = Math.max(w, rel(p.theory.generalization_error, r.sweep.points[i].generalization_error)); });
-    check("sweep = CLI's sweep, wide to narrow", values[0] === 600 && values[7] === 30 && w < 1e-7, `${values} ${w}`);
+    check("sweep = CLI's sweep, wide to narrow", values[0] === 600 && values[7] === 30 && w < 1e-6, `${values} ${w}`);
   }
   await shot(page, "renorm-error.png");
   // --- 2. The share link reopens the same numbers; the order-parameter view --------------------------
