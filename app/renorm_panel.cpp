@@ -96,6 +96,7 @@ class Panel final : public ViewPanel {
   const RenormSimulationPoint* simulation_here(const Scene& scene) const;
 
   RenormJobs jobs_;
+  float cancel_button_[4] = {0, 0, 0, 0};  // the simulation's Cancel button in pixels (e2e test), zero when not shown
   int edit_width_ = 0, edit_train_ = 0, edit_test_ = 0, edit_samples_ = 0;
   bool editing_width_ = false, editing_train_ = false, editing_test_ = false, editing_samples_ = false;
 };
@@ -281,10 +282,13 @@ void Panel::numbers(const Scene& scene) {
                         fmt(chi2_per_dof(sim->result, solve->gp.mean), "%.3g").c_str(), sim->result.chains_done,
                         sim->result.samples_per_chain);
   if (sim && !sim->result.status.ok()) error_text("Simulation: " + sim->result.status.message);
-  if (const PosteriorSamplingJob* job = jobs_.simulation_running(scene))
+  std::fill(std::begin(cancel_button_), std::end(cancel_button_), 0.f);
+  if (const PosteriorSamplingJob* job = jobs_.simulation_running(scene)) {
     progress_row("sampling networks", job->progress(), posterior_sampler_name(renorm_sampling_spec(scene).sampler),
                  [this] { jobs_.cancel_simulation(); });
-  else if (jobs_.simulation_cancelled() && !sim && scene.renorm.simulation != RenormSimulation::off)
+    const ImVec2 lo = ImGui::GetItemRectMin(), hi = ImGui::GetItemRectMax();
+    cancel_button_[0] = lo.x, cancel_button_[1] = lo.y, cancel_button_[2] = hi.x, cancel_button_[3] = hi.y;
+  } else if (jobs_.simulation_cancelled() && !sim && scene.renorm.simulation != RenormSimulation::off)
     ImGui::TextDisabled("Simulation cancelled; change a setting to sample again.");
 }
 
@@ -529,6 +533,8 @@ nlohmann::ordered_json Panel::snapshot(const Scene& scene) const {
                     {"chi2_theory", json::number(chi2_per_dof(p.result, p.theory.theory.mean))},
                     {"chi2_gp", json::number(chi2_per_dof(p.result, p.theory.gp.mean))}});
   j["simulations"] = sims;
+  j["simulation_cancelled"] = jobs_.simulation_cancelled();
+  j["cancel_button"] = {cancel_button_[0], cancel_button_[1], cancel_button_[2], cancel_button_[3]};
   return j;
 }
 

@@ -9,6 +9,7 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
+#include <functional>
 #include <Eigen/QR>
 #include <algorithm>
 #include <cctype>
@@ -18,6 +19,7 @@
 #include <limits>
 
 #include "core/criticality.h"  // brent_root
+#include "core/spd_inverse.h"
 
 namespace fs {
 
@@ -105,16 +107,6 @@ struct Evaluation {
 
 Eigen::MatrixXd symmetric(const Eigen::MatrixXd& a) { return 0.5 * (a + a.transpose()); }
 
-// The inverse of an SPD matrix by its Cholesky factor; false if the factorisation fails.
-bool spd_inverse(const Eigen::MatrixXd& a, Eigen::MatrixXd& inverse, double* log_det = nullptr) {
-  Eigen::LLT<Eigen::MatrixXd> llt(a);
-  if (llt.info() != Eigen::Success) return false;
-  if (log_det) *log_det = 2.0 * llt.matrixL().nestedExpression().diagonal().array().log().sum();
-  inverse = llt.solve(Eigen::MatrixXd::Identity(a.rows(), a.cols()));
-  inverse = symmetric(inverse);
-  return inverse.allFinite();
-}
-
 // Function of a symmetric matrix through its eigen-decomposition.
 template <class F>
 Eigen::MatrixXd matrix_function(const Eigen::MatrixXd& a, F f) {
@@ -155,20 +147,14 @@ class RenormState {
 
   Evaluation evaluate(const Eigen::MatrixXd& u1) const {
     Evaluation e;
-    const Eigen::Index p = y_train.size();
     Eigen::MatrixXd a = scale * (features.paths_train * u1 * features.paths_train.transpose()).cwiseProduct(features.base_train);
     a.diagonal().array() += net.temperature;
-    Eigen::LLT<Eigen::MatrixXd> llt(a);
-    if (llt.info() != Eigen::Success) return e;
-    e.log_det = 2.0 * llt.matrixL().nestedExpression().diagonal().array().log().sum();
-    const Eigen::VectorXd zeta = llt.solve(y_train);
+    // (K_R + T)^-1 by potrf + potri's recursion (core/spd_inverse.h): P^3 flops.
+    Eigen::MatrixXd omega;
+    if (!spd_inverse(a, omega, &e.log_det)) return e;
+    const Eigen::VectorXd zeta = omega * y_train;
     e.fit = y_train.dot(zeta);
-    // (K_R + T)^-1 = L^-T L^-1: one triangular inverse and one symmetric product (P^3 / 3 flops each).
-    const Eigen::MatrixXd l_inverse = llt.matrixL().solve(Eigen::MatrixXd::Identity(p, p));
-    Eigen::MatrixXd omega = Eigen::MatrixXd::Zero(p, p);
-    omega.selfadjointView<Eigen::Lower>().rankUpdate(l_inverse.transpose());
-    omega.selfadjointView<Eigen::Lower>().rankUpdate(zeta, -1.0);
-    omega.triangularView<Eigen::StrictlyUpper>() = omega.transpose();
+    omega.noalias() -= zeta * zeta.transpose();
     const Eigen::MatrixXd weighted = omega.cwiseProduct(features.base_train) * features.paths_train;
     e.g = symmetric(scale * features.paths_train.transpose() * weighted);
     e.ok = std::isfinite(e.log_det) && std::isfinite(e.fit) && e.g.allFinite();
@@ -379,26 +365,63 @@ class RenormState {
     const Eigen::MatrixXd identity = Eigen::MatrixXd::Identity(1, 1);
     const Eigen::MatrixXd k_gp =
         scale * (features.paths_train * features.paths_train.transpose()).cwiseProduct(features.base_train);
-    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(k_gp);
-    const Eigen::VectorXd lambda = eig.eigenvalues().cwiseMax(0.0);
-    const Eigen::VectorXd y2 = (eig.eigenvectors().transpose() * y_train).array().square();
     const double t = net.temperature;
     auto u_of = [&](double kappa) {
       double prod = 1;
       for (int l = 1; l <= layers(); ++l) prod *= 1.0 - kappa / width(l);
       return prod;
     };
+    // F(U) without the eigenvectors: with K_GP = Q M Q^T (M tridiagonal, one Householder reduction) and
+    // y' = Q^T Y, F(U) = P - T Tr (U M + T)^-1 - U z^T M z with z = (U M + T)^-1 y', both O(P) per U: the
+    // diagonal of a tridiagonal inverse is 1 / (f_i + g_i - a_i) from the forward and backward pivots f, g.
+    // At T = 0 the eigenvalues are needed to leave out K's null space: the eigen-decomposition then.
+    std::function<double(double)> f_of;
+    Eigen::VectorXd diagonal, sub, projected, lambda, y2;
+    if (t > 0) {
+      Eigen::Tridiagonalization<Eigen::MatrixXd> tri(k_gp);
+      diagonal = tri.diagonal();
+      sub = tri.subDiagonal();
+      projected = tri.matrixQ().adjoint() * y_train;
+      f_of = [&, n = diagonal.size()](double u) {
+        std::vector<double> forward(n), backward(n), z(n), c(n);
+        for (Eigen::Index i = 0; i < n; ++i) {
+          const double a = u * diagonal(i) + t;
+          forward[i] = i == 0 ? a : a - u * u * sub(i - 1) * sub(i - 1) / forward[i - 1];
+        }
+        for (Eigen::Index i = n - 1; i >= 0; --i) {
+          const double a = u * diagonal(i) + t;
+          backward[i] = i == n - 1 ? a : a - u * u * sub(i) * sub(i) / backward[i + 1];
+        }
+        double trace = 0;
+        for (Eigen::Index i = 0; i < n; ++i) trace += 1.0 / (forward[i] + backward[i] - (u * diagonal(i) + t));
+        // Thomas algorithm on (U M + T) z = y' with the forward pivots.
+        for (Eigen::Index i = 0; i < n; ++i)
+          c[i] = i == 0 ? projected(0) : projected(i) - u * sub(i - 1) * c[i - 1] / forward[i - 1];
+        for (Eigen::Index i = n - 1; i >= 0; --i) z[i] = (c[i] - (i + 1 < n ? u * sub(i) * z[i + 1] : 0.0)) / forward[i];
+        double quadratic = 0;  // z^T M z
+        for (Eigen::Index i = 0; i < n; ++i) {
+          quadratic += diagonal(i) * z[i] * z[i];
+          if (i + 1 < n) quadratic += 2 * sub(i) * z[i] * z[i + 1];
+        }
+        return static_cast<double>(n) - t * trace - u * quadratic;
+      };
+    } else {
+      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(k_gp);
+      lambda = eig.eigenvalues().cwiseMax(0.0);
+      y2 = (eig.eigenvectors().transpose() * y_train).array().square();
+      f_of = [&](double u) {
+        double f = 0;
+        for (Eigen::Index i = 0; i < lambda.size(); ++i) {
+          const double ul = u * lambda(i);
+          if (ul == 0) continue;
+          f += ul / (ul + t) - ul * y2(i) / ((ul + t) * (ul + t));
+        }
+        return f;
+      };
+    }
     auto h = [&](double kappa) {
       ++evaluations;
-      const double u1 = u_of(kappa);
-      double f = 0;
-      for (Eigen::Index i = 0; i < lambda.size(); ++i) {
-        const double ul = u1 * lambda(i);
-        if (ul == 0) continue;
-        const double denom = ul + t;
-        f += ul / denom - ul * y2(i) / (denom * denom);
-      }
-      return kappa - f;
+      return kappa - f_of(u_of(kappa));
     };
     double hi = width(1);
     for (int l = 2; l <= layers(); ++l) hi = std::min(hi, width(l));
@@ -548,8 +571,9 @@ class RenormState {
     out.mean = k.test_train * zeta;
     const Eigen::MatrixXd half = llt.matrixL().solve(k.test_train.transpose());  // L^-1 k(x*)
     out.variance = (k.test_diagonal - half.colwise().squaredNorm().transpose()).cwiseMax(0.0);
-    const Eigen::MatrixXd l_inverse = llt.matrixL().solve(Eigen::MatrixXd::Identity(p, p));
-    const double trace_inverse = l_inverse.squaredNorm();  // Tr (K_R + T)^-1
+    Eigen::MatrixXd l_inverse = llt.matrixLLT();
+    invert_lower_triangular(l_inverse);
+    const double trace_inverse = l_inverse.triangularView<Eigen::Lower>().toDenseMatrix().squaredNorm();  // Tr (K_R + T)^-1
     const double t = net.temperature;
     // Tr K_R (K_R + T)^-1 = P - T Tr (K_R + T)^-1.
     out.training_error = (t * t * zeta.squaredNorm() + t * (static_cast<double>(p) - t * trace_inverse)) / static_cast<double>(p);

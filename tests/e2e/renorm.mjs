@@ -76,7 +76,29 @@ try {
   await again.page.close();
   await page.close();
 
-  // --- 3. A hostile link: sentences, defaults, a working tab -----------------------------------------
+  // --- 3. A long simulation can be cancelled ----------------------------------------------------------
+  {
+    const v = await h.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const errs = [];
+    v.on("pageerror", (e) => errs.push(String(e)));
+    await v.goto(h.base + "?v=1&view=renorm&rL=1&rN=50&rP=60&rQ=20&rd=10&rn=4&rch=8&rsa=100000");
+    await v.waitForFunction(() => { const s = window.fieldscopeSnapshot && window.fieldscopeSnapshot();
+                                    return s && s.renorm && s.renorm.cancel_button && s.renorm.cancel_button[2] > 0; },
+                            null, { timeout: 120000, polling: 200 });
+    const s0 = await snapshot(v);
+    check("cancel: busy while sampling", s0.busy === true);
+    const ratio = await v.evaluate(() => window.devicePixelRatio || 1);
+    const [x0, y0, x1, y1] = s0.renorm.cancel_button;
+    await v.mouse.click((x0 + x1) / 2 / ratio, (y0 + y1) / 2 / ratio);
+    await v.waitForFunction(() => !window.fieldscopeSnapshot().busy, null, { timeout: 60000, polling: 200 });
+    const s1 = (await snapshot(v)).renorm;
+    check("cancel: stopped, the theory kept", s1.simulation_cancelled === true && s1.simulations.length === 0 && s1.solve &&
+          s1.solve.status === "", JSON.stringify({ cancelled: s1.simulation_cancelled, sims: s1.simulations.length }));
+    check("cancel: no page errors", errs.length === 0, JSON.stringify(errs));
+    await v.close();
+  }
+
+  // --- 4. A hostile link: sentences, defaults, a working tab -----------------------------------------
   const bad = await open("v=1&view=renorm&rL=99&rN=-5&rM=x&rsim=bogus&rgk=file&rlo=500&rhi=20&rP=1e9");
   const b = (await snapshot(bad.page)).renorm;
   check("hostile link: no console errors", bad.errors.length === 0);
