@@ -377,6 +377,7 @@ class RenormState {
     // At T = 0 the eigenvalues are needed to leave out K's null space: the eigen-decomposition then.
     std::function<double(double)> f_of;
     Eigen::VectorXd diagonal, sub, projected, lambda, y2;
+    double log_det = 0, fit = 0;  // of U M + T at the last U given to f_of (T > 0)
     if (t > 0) {
       Eigen::Tridiagonalization<Eigen::MatrixXd> tri(k_gp);
       diagonal = tri.diagonal();
@@ -399,9 +400,12 @@ class RenormState {
           c[i] = i == 0 ? projected(0) : projected(i) - u * sub(i - 1) * c[i - 1] / forward[i - 1];
         for (Eigen::Index i = n - 1; i >= 0; --i) z[i] = (c[i] - (i + 1 < n ? u * sub(i) * z[i + 1] : 0.0)) / forward[i];
         double quadratic = 0;  // z^T M z
+        log_det = fit = 0;
         for (Eigen::Index i = 0; i < n; ++i) {
           quadratic += diagonal(i) * z[i] * z[i];
           if (i + 1 < n) quadratic += 2 * sub(i) * z[i] * z[i + 1];
+          log_det += std::log(forward[i]);  // det(U K + T) = prod of the pivots
+          fit += projected(i) * z[i];       // Y^T (U K + T)^-1 Y
         }
         return static_cast<double>(n) - t * trace - u * quadratic;
       };
@@ -440,7 +444,22 @@ class RenormState {
       prod *= 1.0 - kappa / width(l);
       us[l - 1] = prod * identity;
     }
-    set_order_parameters(std::move(us));
+    if (!(t > 0)) {
+      set_order_parameters(std::move(us));
+      return true;
+    }
+    // The evaluation at the answer from the same tridiagonal form (O(P), not a P^3 inverse): the data term's
+    // gradient G = Tr(Omega K_GP) = F(U) / U for one path, log det and Y^T (K_R + T)^-1 Y from the pivots.
+    const double u1 = us[0](0, 0);
+    const double f = f_of(u1);
+    u = std::move(us);
+    accelerate = false;
+    u1_inverse = identity / u1;
+    at_u = Evaluation{};
+    at_u.log_det = log_det;
+    at_u.fit = fit;
+    at_u.g = identity * (f / u1);
+    at_u.ok = std::isfinite(log_det) && std::isfinite(fit) && std::isfinite(f);
     return true;
   }
 

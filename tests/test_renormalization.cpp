@@ -189,6 +189,9 @@ TEST_CASE("The scalar fast path equals the general solvers; the fixed point equa
     CHECK(max_difference(fast.order_parameters, fixed.order_parameters) < 1e-10);
     CHECK(max_difference(fast.order_parameters, minimised.order_parameters) < 1e-10);
     CHECK(fast.report.method == "scalar");
+    // The scalar path's S and residual come from its tridiagonal form: the same as the dense evaluation's.
+    CHECK(fast.report.action == doctest::Approx(fixed.report.action).epsilon(1e-12));
+    CHECK(fast.report.residual < 1e-12);
   }
   for (GatedLinearNetwork net : {make_gated_linear(1, 30, 4, true), make_gated_linear(2, 40, 2, true)}) {
     const RenormResult fixed = renorm_run(spec_of(net, RenormSolverKind::fixed_point), problem);
