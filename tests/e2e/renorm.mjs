@@ -82,8 +82,10 @@ try {
     const errs = [];
     v.on("pageerror", (e) => errs.push(String(e)));
     await v.goto(h.base + "?v=1&view=renorm&rL=1&rN=50&rP=60&rQ=20&rd=10&rn=4&rch=8&rsa=100000");
-    await v.waitForFunction(() => { const s = window.fieldscopeSnapshot && window.fieldscopeSnapshot();
-                                    return s && s.renorm && s.renorm.cancel_button && s.renorm.cancel_button[2] > 0; },
+    // The explorer has loaded when its overlay is gone (as the harness's open waits), then the sampler runs.
+    await v.waitForFunction(() => document.getElementById("overlay").style.display === "none", null, { timeout: 60000 });
+    await v.waitForFunction(() => { const s = window.fieldscopeSnapshot();
+                                    return s.renorm && s.renorm.cancel_button && s.renorm.cancel_button[2] > 0; },
                             null, { timeout: 120000, polling: 200 });
     const s0 = await snapshot(v);
     check("cancel: busy while sampling", s0.busy === true);
