@@ -982,9 +982,17 @@ void App::status_bar() {
     if (ImGui::SmallButton("dismiss")) messages_.clear();
   } else {
     const int threads = thread_count();
-    ImGui::TextDisabled("Fieldscope · %s · %d %s · %s, σ_w² = %s, σ_b² = %s", platform_.name.c_str(), threads,
-                        threads == 1 ? "thread" : "threads", scene_.network.activation.name().c_str(),
-                        fmt(scene_.network.sigma_w2, "%.4g").c_str(), fmt(scene_.network.sigma_b2, "%.4g").c_str());
+    const RenormViewSpec& r = scene_.renorm;
+    // The network the tab computes with: the gated linear network on its own tab, else the nonlinear one.
+    const std::string network =
+        scene_.view.panel == Panel::renorm
+            ? (r.gates == 1 ? "deep linear, L = " : "gated linear, M = " + std::to_string(r.gates) + ", L = ") +
+                  std::to_string(r.layers) + ", N = " + std::to_string(r.width) + ", σ² = " + fmt(r.sigma2, "%.4g") +
+                  ", T = " + fmt(r.temperature, "%.4g")
+            : scene_.network.activation.name() + ", σ_w² = " + fmt(scene_.network.sigma_w2, "%.4g") +
+                  ", σ_b² = " + fmt(scene_.network.sigma_b2, "%.4g");
+    ImGui::TextDisabled("Fieldscope · %s · %d %s · %s", platform_.name.c_str(), threads, threads == 1 ? "thread" : "threads",
+                        network.c_str());
   }
 }
 

@@ -65,7 +65,9 @@ double scene_sweep_value(const Scene& scene) {
 constexpr const char* kNoteError =
     "Generalization error ε_g = bias² + variance on the test points over the swept parameter: the finite-width theory "
     "(kernel renormalization: GP regression with the kernel reshaped by the order parameters U_l, solved at every point), "
-    "its two parts, and the GP limit (N → ∞). Dots with error bars: finite networks sampled from the posterior at the "
+    "its two parts, the GP limit (N → ∞), and the GP of a ReLU network with the same L and σ² (the kernel the gates approach "
+    "as M grows; over M, the point M = 1 is the deep linear network). Dots with error bars: finite networks sampled from the "
+    "posterior at the "
     "widths you visited (standard errors from independent chains). Li & Sompolinsky, arXiv:2012.04030 and "
     "arXiv:2210.17449 (docs/theory.md §10)";
 constexpr const char* kNoteOrder =
@@ -297,11 +299,15 @@ void Panel::error_view(Scene& scene) {
   const RenormSweepJob* sweep = jobs_.sweep(scene);
   if (sweep && sweep->progress() < 1.0 && !jobs_.sweep_cancelled())
     progress_row("sweep", sweep->progress(), sweep_label(scene.renorm.sweep), [this] { jobs_.cancel_sweep(); });
-  Series eg, bias, variance, gp;
+  Series eg, bias, variance, gp, relu;
   eg.label = "ε_g theory";
   bias.label = "bias²";
   variance.label = "variance";
   gp.label = "ε_g GP limit";
+  relu.label = "ε_g ReLU NNGP";
+  relu.dashed = true;
+  relu.thickness = 1.5f;
+  relu.color = qualitative_color(5);  // 4 is the sampled networks' dots
   bias.thickness = variance.thickness = 1.5f;
   variance.dashed = false;
   gp.dashed = true;
@@ -316,8 +322,9 @@ void Panel::error_view(Scene& scene) {
       bias.x.push_back(p.value), bias.y.push_back(p.result.theory.bias2);
       variance.x.push_back(p.value), variance.y.push_back(p.result.theory.variance_mean);
       gp.x.push_back(p.value), gp.y.push_back(p.result.gp.generalization_error);
+      if (p.relu_status.ok()) relu.x.push_back(p.value), relu.y.push_back(p.relu.generalization_error);
     }
-  std::vector<Series> series = {eg, bias, variance, gp};
+  std::vector<Series> series = {eg, bias, variance, gp, relu};
   if (scene.renorm.sweep == RenormSweepParameter::width) {
     Series dots;
     dots.label = "ε_g sampled networks";

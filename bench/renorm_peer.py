@@ -165,6 +165,28 @@ class Theory:
                 "generalization_error": bias2 + float(np.mean(var)), "training_error": float(train_error)}
 
 
+def relu_nngp(layers, sigma2, temperature, x_train, y_train, x_test, y_test):
+    """GP regression with the NNGP kernel of a ReLU network of `layers` hidden layers, weight variance sigma2,
+    no biases: the arc-cosine recursion started from sigma2 x.x'/N0 (docs/theory.md §10.2)."""
+    x = np.vstack([x_train, x_test])
+    k = sigma2 * (x @ x.T) / x.shape[1]
+    for _ in range(layers):
+        d = np.sqrt(np.diag(k))
+        cos = np.clip(k / np.outer(d, d), -1.0, 1.0)
+        theta = np.arccos(cos)
+        k = sigma2 * np.outer(d, d) * (np.sin(theta) + (np.pi - theta) * cos) / (2 * np.pi)
+    p = len(y_train)
+    a = k[:p, :p] + temperature * np.eye(p)
+    cho = sla.cho_factor(a, lower=True)
+    zeta = sla.cho_solve(cho, y_train)
+    kt = k[p:, :p]
+    mean = kt @ zeta
+    var = np.diag(k)[p:] - np.sum(kt.T * sla.cho_solve(cho, kt.T), 0)
+    bias2 = float(np.mean((mean - y_test) ** 2))
+    return {"mean": mean.tolist(), "variance": var.tolist(), "bias2": bias2, "variance_mean": float(np.mean(var)),
+            "generalization_error": bias2 + float(np.mean(var))}
+
+
 def gibbs(widths, gates, sigma2, temperature, vectors, threshold, x_train, y, x_test, chains, sweeps, seed=1):
     """The exact blocked Gibbs sampler of docs/theory.md §10.9 (Matheron's rule), written independently:
     returns the posterior mean of f on the test points over chains and sweeps."""
@@ -243,7 +265,8 @@ def main():
     else:
         u, iterations, residual = theory.solve_fixed_point(a.tolerance, a.max_iterations)
     result = {"order_parameters": [m.tolist() for m in u], "iterations": iterations, "residual": residual,
-              "theory": theory.predict(u[0], y_test), "gp": theory.predict(np.eye(theory.d[0]), y_test)}
+              "theory": theory.predict(u[0], y_test), "gp": theory.predict(np.eye(theory.d[0]), y_test),
+              "relu_nngp": relu_nngp(len(widths), a.sigma2, a.temperature, x_train, y_train, x_test, y_test)}
     result["seconds"] = time.perf_counter() - start
     print(json.dumps(result))
 

@@ -351,16 +351,16 @@ int run_renorm(const Scene& scene, const Options& options, std::ostream& out) {
     bool all_ok = true;
     if (options.format == Format::csv) {
       out << renorm_sweep_parameter_name(parameter)
-          << ",generalization_error,bias2,variance,training_error,gp_generalization_error,gp_bias2,gp_variance,iterations,"
-             "residual,"
-             "status\n";
+          << ",generalization_error,bias2,variance,training_error,gp_generalization_error,gp_bias2,gp_variance,"
+             "relu_nngp_generalization_error,iterations,residual,status\n";
       for (const RenormSweepPoint& p : job.points()) {
         const RenormResult& r = p.result;
         all_ok = all_ok && r.status.ok();
         out << format_double(p.value) << "," << format_double(r.theory.generalization_error) << ","
             << format_double(r.theory.bias2) << "," << format_double(r.theory.variance_mean) << ","
             << format_double(r.theory.training_error) << "," << format_double(r.gp.generalization_error) << ","
-            << format_double(r.gp.bias2) << "," << format_double(r.gp.variance_mean) << "," << r.report.iterations << ","
+            << format_double(r.gp.bias2) << "," << format_double(r.gp.variance_mean) << ","
+            << (p.relu_status.ok() ? format_double(p.relu.generalization_error) : "") << "," << r.report.iterations << ","
             << format_double(r.report.residual) << "," << status_code_name(r.status.code) << "\n";
       }
     } else {
@@ -370,6 +370,14 @@ int run_renorm(const Scene& scene, const Options& options, std::ostream& out) {
         all_ok = all_ok && p.result.status.ok();
         Json point = result_json(p.result, classification, o.predictions, problem.y_test);
         point["value"] = p.value;
+        // The ReLU network's GP at this point's L, sigma^2 and T (docs/theory.md §10.2).
+        point["relu_nngp"] =
+            p.relu_status.ok() ? statistics_json(p.relu, classification) : Json{{"status", status_json(p.relu_status)}};
+        if (o.predictions && p.relu_status.ok())
+          for (Eigen::Index i = 0; i < p.relu.mean.size() && i < static_cast<Eigen::Index>(point["predictions"].size()); ++i) {
+            point["predictions"][static_cast<std::size_t>(i)]["relu_mean"] = number(p.relu.mean(i));
+            point["predictions"][static_cast<std::size_t>(i)]["relu_variance"] = number(p.relu.variance(i));
+          }
         if (simulate && p.result.status.ok()) {
           const RenormSpec at = renorm_spec_at(spec, parameter, p.value);
           const SamplingResult sim = simulate_at(at, p.result);

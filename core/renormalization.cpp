@@ -3,7 +3,7 @@
 //   2. The evaluator: the data term of S and its gradient G at U_1
 //   3. The Wishart chain: the Riccati root of (SP2), the action, its gradient
 //   4. Solvers: scalar fast path, damped fixed point, L-BFGS over Cholesky factors
-//   5. The predictor
+//   5. The predictor, and the ReLU NNGP's
 //   6. The job and sweeps
 #include "core/renormalization.h"
 
@@ -19,6 +19,7 @@
 #include <limits>
 
 #include "core/criticality.h"  // brent_root
+#include "core/deep_kernel.h"  // the ReLU NNGP comparison
 #include "core/spd_inverse.h"
 
 namespace fs {
@@ -574,47 +575,72 @@ class RenormState {
 
   // --- 5. The predictor --------------------------------------------------------------------------------
   PredictorStatistics predict(const Eigen::MatrixXd& u1, Status& status) const {
-    PredictorStatistics out;
-    const GatedLinearKernel k = renormalized_kernel(net, features, u1);
-    Eigen::MatrixXd a = k.train;
-    a.diagonal().array() += net.temperature;
-    Eigen::LLT<Eigen::MatrixXd> llt(a);
-    if (llt.info() != Eigen::Success) {
-      status = Status::error(StatusCode::numerical,
-                             "The kernel K_R + T I is not positive definite on the training points; "
-                             "use a positive temperature T.");
-      return out;
-    }
-    const Eigen::Index p = y_train.size(), q = y_test.size();
-    const Eigen::VectorXd zeta = llt.solve(y_train);
-    out.mean = k.test_train * zeta;
-    const Eigen::MatrixXd half = llt.matrixL().solve(k.test_train.transpose());  // L^-1 k(x*)
-    out.variance = (k.test_diagonal - half.colwise().squaredNorm().transpose()).cwiseMax(0.0);
-    Eigen::MatrixXd l_inverse = llt.matrixLLT();
-    invert_lower_triangular(l_inverse);
-    const double trace_inverse = l_inverse.triangularView<Eigen::Lower>().toDenseMatrix().squaredNorm();  // Tr (K_R + T)^-1
-    const double t = net.temperature;
-    // Tr K_R (K_R + T)^-1 = P - T Tr (K_R + T)^-1.
-    out.training_error = (t * t * zeta.squaredNorm() + t * (static_cast<double>(p) - t * trace_inverse)) / static_cast<double>(p);
-    if (q > 0) {
-      out.bias2 = (out.mean - y_test).squaredNorm() / static_cast<double>(q);
-      out.variance_mean = out.variance.mean();
-      out.generalization_error = out.bias2 + out.variance_mean;
-      if (classification) {
-        double right = 0, sampled = 0;
-        for (Eigen::Index i = 0; i < q; ++i) {
-          const double margin = y_test(i) * out.mean(i);
-          right += margin > 0 ? 1.0 : margin == 0 ? 0.5 : 0.0;
-          const double sd = std::sqrt(out.variance(i));
-          sampled += sd > 0 ? 0.5 * std::erfc(-margin / (sd * std::sqrt(2.0))) : (margin > 0 ? 1.0 : margin == 0 ? 0.5 : 0.0);
-        }
-        out.accuracy = right / static_cast<double>(q);
-        out.sampled_accuracy = sampled / static_cast<double>(q);
-      }
-    }
-    return out;
+    return gp_predictor_statistics(renormalized_kernel(net, features, u1), y_train, y_test, net.temperature, classification,
+                                   status);
   }
 };
+
+// --- 5. The predictor (free functions) ------------------------------------------------------------------
+PredictorStatistics gp_predictor_statistics(const GatedLinearKernel& k, const Eigen::VectorXd& y_train,
+                                            const Eigen::VectorXd& y_test, double temperature, bool classification,
+                                            Status& status) {
+  PredictorStatistics out;
+  Eigen::MatrixXd a = k.train;
+  a.diagonal().array() += temperature;
+  Eigen::LLT<Eigen::MatrixXd> llt(a);
+  if (llt.info() != Eigen::Success) {
+    status = Status::error(StatusCode::numerical,
+                           "The kernel K_R + T I is not positive definite on the training points; "
+                           "use a positive temperature T.");
+    return out;
+  }
+  const Eigen::Index p = y_train.size(), q = y_test.size();
+  const Eigen::VectorXd zeta = llt.solve(y_train);
+  out.mean = k.test_train * zeta;
+  const Eigen::MatrixXd half = llt.matrixL().solve(k.test_train.transpose());  // L^-1 k(x*)
+  out.variance = (k.test_diagonal - half.colwise().squaredNorm().transpose()).cwiseMax(0.0);
+  Eigen::MatrixXd l_inverse = llt.matrixLLT();
+  invert_lower_triangular(l_inverse);
+  const double trace_inverse = l_inverse.triangularView<Eigen::Lower>().toDenseMatrix().squaredNorm();  // Tr (K_R + T)^-1
+  const double t = temperature;
+  // Tr K_R (K_R + T)^-1 = P - T Tr (K_R + T)^-1.
+  out.training_error = (t * t * zeta.squaredNorm() + t * (static_cast<double>(p) - t * trace_inverse)) / static_cast<double>(p);
+  if (q > 0) {
+    out.bias2 = (out.mean - y_test).squaredNorm() / static_cast<double>(q);
+    out.variance_mean = out.variance.mean();
+    out.generalization_error = out.bias2 + out.variance_mean;
+    if (classification) {
+      double right = 0, sampled = 0;
+      for (Eigen::Index i = 0; i < q; ++i) {
+        const double margin = y_test(i) * out.mean(i);
+        right += margin > 0 ? 1.0 : margin == 0 ? 0.5 : 0.0;
+        const double sd = std::sqrt(out.variance(i));
+        sampled += sd > 0 ? 0.5 * std::erfc(-margin / (sd * std::sqrt(2.0))) : (margin > 0 ? 1.0 : margin == 0 ? 0.5 : 0.0);
+      }
+      out.accuracy = right / static_cast<double>(q);
+      out.sampled_accuracy = sampled / static_cast<double>(q);
+    }
+  }
+  return out;
+}
+
+PredictorStatistics relu_nngp_prediction(const GatedLinearNetwork& net, const RenormProblem& problem, Status& status) {
+  const Eigen::Index p = problem.x_train.rows(), q = problem.x_test.rows();
+  Eigen::MatrixXd x(p + q, problem.x_train.cols());
+  x << problem.x_train, problem.x_test;
+  DeepKernelSpec spec;
+  spec.network = make_network(Activation{ActivationKind::relu, 1.0}, net.sigma2, 0.0);
+  spec.network.sigma_in2 = net.sigma2;
+  spec.network.depth = net.hidden_layers();
+  const DeepKernelResult kernel = deep_kernel(spec, x * x.transpose() / static_cast<double>(x.cols()));
+  if (!kernel.status.ok()) {
+    status = kernel.status;
+    return {};
+  }
+  const Eigen::MatrixXd& k = kernel.kernel.back();
+  const GatedLinearKernel split{k.topLeftCorner(p, p), k.bottomLeftCorner(q, p), k.diagonal().tail(q)};
+  return gp_predictor_statistics(split, problem.y_train, problem.y_test, net.temperature, problem.classification, status);
+}
 
 // --- 6. The job and sweeps ----------------------------------------------------------------------------
 RenormJob::RenormJob(const RenormSpec& spec, const RenormProblem& problem, std::vector<Eigen::MatrixXd> warm_start)
@@ -853,8 +879,20 @@ bool RenormSweepJob::step(double budget_seconds) {
     }
     const double left = std::max(0.0, budget_seconds);
     if (!current_->step(left)) return false;
-    points_.push_back({values_[points_.size()], current_->result()});
+    RenormSweepPoint point{values_[points_.size()], current_->result(), {}, {}};
     current_.reset();
+    // The ReLU NNGP depends on L, sigma^2 and T only: computed again where one of them changed.
+    const GatedLinearNetwork& net = renorm_spec_at(spec_, parameter_, point.value).network;
+    const GatedLinearNetwork* before = points_.empty() ? nullptr : &relu_network_;
+    if (before && before->hidden_layers() == net.hidden_layers() && before->sigma2 == net.sigma2 &&
+        before->temperature == net.temperature) {
+      point.relu = points_.back().relu;
+      point.relu_status = points_.back().relu_status;
+    } else {
+      point.relu = relu_nngp_prediction(net, problem_, point.relu_status);
+      relu_network_ = net;
+    }
+    points_.push_back(std::move(point));
     if (timer.expired()) break;
   }
   return points_.size() >= values_.size();

@@ -108,6 +108,17 @@ class RenormJob : public Job {
   int phase_ = 0;  // 0 features, 1 solving, 2 predicting, 3 done
 };
 
+// GP regression with kernel k and noise variance T: the posterior mean and variance on the test points, the
+// errors and, with +-1 labels, the accuracies (docs/theory.md §10.4). Not ok where K + T I is not positive
+// definite.
+PredictorStatistics gp_predictor_statistics(const GatedLinearKernel& k, const Eigen::VectorXd& y_train,
+                                            const Eigen::VectorXd& y_test, double temperature, bool classification,
+                                            Status& status);
+// The comparison the gates approach as M grows (docs/theory.md §10.2): GP regression with the NNGP kernel of a
+// ReLU network with the same hidden layers L, every weight of prior variance sigma^2 and no biases (the
+// arc-cosine recursion of core/deep_kernel.h), at the same T on the same data.
+PredictorStatistics relu_nngp_prediction(const GatedLinearNetwork& net, const RenormProblem& problem, Status& status);
+
 RenormResult renorm_run(const RenormSpec& spec, const RenormProblem& problem, std::vector<Eigen::MatrixXd> warm_start = {});
 
 // --- Sweeps -----------------------------------------------------------------------------------------------
@@ -121,6 +132,8 @@ RenormSpec renorm_spec_at(const RenormSpec& spec, RenormSweepParameter parameter
 struct RenormSweepPoint {
   double value = 0;
   RenormResult result;
+  PredictorStatistics relu;  // relu_nngp_prediction at this point's L, sigma^2 and T
+  Status relu_status;
 };
 // One solve per value, in the given order; along N, sigma^2 and T each solve starts from the previous
 // point's order parameters (continuation: give N from large to small).
@@ -139,6 +152,7 @@ class RenormSweepJob : public Job {
   std::vector<double> values_;
   std::vector<RenormSweepPoint> points_;
   std::unique_ptr<RenormJob> current_;
+  GatedLinearNetwork relu_network_;  // the network of the last ReLU NNGP computed
 };
 
 }  // namespace fs

@@ -82,6 +82,26 @@ with tempfile.TemporaryDirectory() as tmp:
         # Finite width matters here: the theory is not the GP.
         check(name + ": not the GP", max_diff([p["mean"] for p in a["predictions"]], [p["gp_mean"] for p in a["predictions"]]) > 1e-4)
 
+    # The ReLU NNGP beside a sweep over L (docs/theory.md §10.2): the arc-cosine GP at every depth, against the peer.
+    cli = subprocess.run([CLI, "renorm", "--task", "csv", "--train-csv", train_csv, "--test-csv", test_csv, "-N", "40", "-M", "2",
+                          "--sigma2", "1.3", "-T", "0.07", "--sweep", "L=1,2,3", "--predictions"], capture_output=True, text=True)
+    points = json.loads(cli.stdout)["points"] if cli.returncode == 0 else []
+    check("ReLU NNGP sweep ran", len(points) == 3, cli.stderr[-300:])
+    for point in points:
+        layers = int(point["value"])
+        peer = subprocess.run([sys.executable, PEER, "--train-csv", train_csv, "--test-csv", test_csv, "--widths",
+                               ",".join(["40"] * layers), "--gates", ",".join(["1"] * (layers + 1)), "--sigma2", "1.3",
+                               "--temperature", "0.07", "--gates-csv", ""], capture_output=True, text=True)
+        if peer.returncode != 0:
+            check(f"ReLU NNGP L = {layers}: peer ran", False, peer.stderr[-300:])
+            continue
+        b = json.loads(peer.stdout)["relu_nngp"]
+        a = point["relu_nngp"]
+        mean = [q["relu_mean"] for q in point["predictions"]]
+        check(f"ReLU NNGP L = {layers}: mean", max_diff(mean, b["mean"]) < 1e-9, max_diff(mean, b["mean"]))
+        for key, peer_key in (("bias2", "bias2"), ("variance", "variance_mean"), ("generalization_error", "generalization_error")):
+            check(f"ReLU NNGP L = {layers}: {key}", abs(a[key] - b[peer_key]) < 1e-9, (a[key], b[peer_key]))
+
     # Bad files: line and column, exit code 2, nothing on stdout.
     bad = os.path.join(tmp, "bad.csv")
     with open(bad, "w") as f:

@@ -6,6 +6,7 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/LU>
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -255,6 +256,46 @@ TEST_CASE("A sweep along N with continuation gives the cold solves") {
   // Depth and gate sweeps change the shapes.
   CHECK(renorm_spec_at(spec, RenormSweepParameter::depth, 3).network.paths(1) == 8);
   CHECK(renorm_spec_at(spec, RenormSweepParameter::gates, 4).network.paths(1) == 16);
+}
+
+TEST_CASE("The ReLU NNGP beside a sweep: the arc-cosine GP at each point's L, sigma^2 and T") {
+  // L = 1 from the closed form written out here: K = sigma^2 |x||x'| sigma^2/N0 (sin t + (pi - t) cos t) / 2 pi.
+  const RenormProblem problem = teacher_problem(30, 15, 8);
+  GatedLinearNetwork net = make_gated_linear(1, 40, 3, false);
+  net.sigma2 = 1.4;
+  net.temperature = 0.08;
+  Eigen::MatrixXd x(45, 8);
+  x << problem.x_train, problem.x_test;
+  Eigen::MatrixXd k(45, 45);
+  for (int a = 0; a < 45; ++a)
+    for (int b = 0; b < 45; ++b) {
+      const double na = x.row(a).norm(), nb = x.row(b).norm();
+      const double c = std::clamp(x.row(a).dot(x.row(b)) / (na * nb), -1.0, 1.0), t = std::acos(c);
+      k(a, b) = net.sigma2 * net.sigma2 * na * nb / 8.0 * (std::sin(t) + (M_PI - t) * c) / (2 * M_PI);
+    }
+  Eigen::MatrixXd a = k.topLeftCorner(30, 30);
+  a.diagonal().array() += net.temperature;
+  const Eigen::VectorXd mean = k.bottomLeftCorner(15, 30) * a.llt().solve(problem.y_train);
+  Status status;
+  const PredictorStatistics relu = relu_nngp_prediction(net, problem, status);
+  REQUIRE(status.ok());
+  CHECK((relu.mean - mean).cwiseAbs().maxCoeff() < 1e-12);
+  CHECK(relu.bias2 == doctest::Approx((mean - problem.y_test).squaredNorm() / 15).epsilon(1e-12));
+
+  // A sweep carries it at every point: the same along N, recomputed along L.
+  RenormSweepJob widths(spec_of(net), problem, RenormSweepParameter::width, {200, 50});
+  while (!widths.step(0.01)) {}
+  REQUIRE(widths.points().size() == 2);
+  CHECK(widths.points()[1].relu.generalization_error == relu.generalization_error);
+  RenormSweepJob depths(spec_of(net), problem, RenormSweepParameter::depth, {1, 2});
+  while (!depths.step(0.01)) {}
+  REQUIRE(depths.points().size() == 2);
+  CHECK(depths.points()[0].relu.generalization_error == relu.generalization_error);
+  Status deep_status;
+  const PredictorStatistics deep =
+      relu_nngp_prediction(renorm_spec_at(spec_of(net), RenormSweepParameter::depth, 2).network, problem, deep_status);
+  CHECK(depths.points()[1].relu.generalization_error == deep.generalization_error);
+  CHECK(deep.generalization_error != relu.generalization_error);
 }
 
 TEST_CASE("Refusals come with a sentence and no numbers") {
