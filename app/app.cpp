@@ -472,10 +472,6 @@ void App::link_buttons() {
   if (ImGui::Button("Reset")) scene_ = Scene{};
 }
 
-// Longer share links are cut or refused by some browsers, chat tools and servers (Python's
-// http.server refuses request lines over 64 KiB); docs/scene.md states this limit.
-constexpr std::size_t kMaxLinkQuery = 32000;
-
 void App::load_inputs_csv(const std::string& name, const std::string& text, const std::string& error) {
   if (ViewPanel* panel = shown_view_panel()) {
     const Scene before = scene_;

@@ -27,12 +27,11 @@ namespace fs::ui {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr int kCurvePoints = 161;             // 1-D regression: the dense x grid
-constexpr int kSurfaceSide = 64;              // 2-D: query points per side of the decision surface
-constexpr int kFullSurfaceSide = 32;          // ... when the surface needs the full kernel (recurrent averaged readout)
-constexpr int kGridColumns = 20;              // sigma_w^2 columns of the grid view
-constexpr int kDepthScalePoints = 161;        // points of the 6 xi_c curve
-constexpr std::size_t kMaxLinkQuery = 32000;  // as app.cpp: what a share link carries safely
+constexpr int kCurvePoints = 161;       // 1-D regression: the dense x grid
+constexpr int kSurfaceSide = 64;        // 2-D: query points per side of the decision surface
+constexpr int kFullSurfaceSide = 32;    // ... when the surface needs the full kernel (recurrent averaged readout)
+constexpr int kGridColumns = 20;        // sigma_w^2 columns of the grid view
+constexpr int kDepthScalePoints = 161;  // points of the 6 xi_c curve
 
 std::string fmt(double v, const char* format) { return format_number(v, format); }
 
@@ -127,13 +126,6 @@ int GpTabData::outputs() const {
 }
 
 namespace {
-
-// The packaged data set's directory (Platform::data_dir): "" while it loads, `error` when unavailable.
-std::string packaged_data_dir(const Platform& platform, const std::string& name, std::string& error) {
-  if (platform.data_dir) return platform.data_dir(name, error);
-  error = "This build has no packaged data sets.";
-  return "";
-}
 
 void add_surface_plane(GpTabData& d) {
   double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
@@ -537,55 +529,6 @@ GpMemoryEstimate GpJobs::memory_estimate(const Scene& scene) const {
   m.bytes = gp_memory_bytes(spec_for(scene), static_cast<int>(data_.problem.x_train.rows()),
                             static_cast<int>(data_.problem.x_test.rows()), data_.outputs(), data_.dim);
   return m;
-}
-
-// ---- 7. labelled CSV files --------------------------------------------------------------------------
-
-GpCsvLoad load_labelled_csv(Scene& scene, const std::string& name, const std::string& text, const std::string& error) {
-  GpCsvLoad out;
-  const std::string file = "\"" + echo_user_text(name) + "\"";
-  if (!error.empty()) {
-    out.message = error;
-    return out;
-  }
-  LabelledCsv parsed = parse_labelled_csv(text, false);
-  bool regression = false;
-  if (!parsed.status.ok()) {
-    LabelledCsv real = parse_labelled_csv(text, true);
-    if (!real.status.ok()) {
-      out.message = file + ": " + real.status.message + " The data were not changed.";
-      return out;
-    }
-    parsed = std::move(real);
-    regression = true;
-  }
-  const Dataset& d = parsed.data;
-  Scene next = scene;
-  next.gp.dataset = GpData::csv;
-  next.gp.points.assign(static_cast<std::size_t>(d.x.rows()), {});
-  for (Eigen::Index a = 0; a < d.x.rows(); ++a) {
-    auto& row = next.gp.points[static_cast<std::size_t>(a)];
-    for (Eigen::Index j = 0; j < d.x.cols(); ++j) row.push_back(d.x(a, j));
-    row.push_back(d.y[static_cast<std::size_t>(a)]);
-  }
-  if (const Status valid = validate_scene(next); !valid.ok()) {
-    out.message = file + ": " + valid.message + " The data were not changed.";
-    return out;
-  }
-  const std::size_t link = scene_to_query(next).size();
-  if (link > kMaxLinkQuery) {
-    out.message = file + " holds " + std::to_string(d.x.rows()) + " rows of " + std::to_string(d.x.cols() + 1) +
-                  " numbers: as a share link that is " + std::to_string(link) + " characters, more than the " +
-                  std::to_string(kMaxLinkQuery) +
-                  " a link carries safely. Use fewer rows or fewer digits, or the command line (fieldscope-cli gp --dataset csv "
-                  "--csv FILE). The data were not changed.";
-    return out;
-  }
-  scene = std::move(next);
-  out.failed = false;
-  out.message = "Loaded " + std::to_string(d.x.rows()) + " rows with " + std::to_string(d.x.cols()) + " features (" +
-                (regression ? "real targets: regression" : "class labels") + ") from " + file + ".";
-  return out;
 }
 
 }  // namespace fs::ui

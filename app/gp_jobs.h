@@ -2,7 +2,7 @@
 // surface, sigma_w^2 x depth grid and evidence-curve jobs the tab's views need, each kept with the key of
 // the scene fields it depends on and restarted only when that key changes; memory estimates against the
 // platform's budget; the numbers the views draw (grid cells and guides, the regression band, the evidence
-// curve, the confusion matrix, class boundaries); labelled CSV files read into the scene. The panel
+// curve, the confusion matrix, class boundaries). The panel
 // (app/gp_panel.cpp) draws these results and edits the scene.
 #pragma once
 #include <cstddef>
@@ -181,15 +181,5 @@ class GpJobs {
   GpGridState grid_;
   GpSweepState sweep_;
 };
-
-// ---- Files ------------------------------------------------------------------------------------------
-// Reads a labelled CSV file (features then an integer class id, or a real target for regression) into
-// scene.gp as the csv data set, if the scene stays valid and its share link short enough; otherwise the
-// scene is unchanged. `error`: the platform could not read the file.
-struct GpCsvLoad {
-  bool failed = true;
-  std::string message;  // what happened, a sentence naming the file
-};
-GpCsvLoad load_labelled_csv(Scene& scene, const std::string& name, const std::string& text, const std::string& error);
 
 }  // namespace fs::ui

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "app/colormap.h"
+#include "app/file_loader.h"
 #include "app/gp_jobs.h"
 #include "app/plot.h"
 #include "app/view_notes.h"
@@ -64,7 +65,7 @@ class Panel final : public ViewPanel {
   explicit Panel(const Platform& platform) : platform_(platform), jobs_(platform) {}
   void update(const Scene& scene, double budget_seconds) override { jobs_.update(scene, budget_seconds); }
   void draw(Scene& scene) override;
-  bool busy(const Scene& scene) const override { return !pending_->empty() || jobs_.busy(scene); }
+  bool busy(const Scene& scene) const override { return loader_.pending() || jobs_.busy(scene); }
   nlohmann::ordered_json snapshot(const Scene& scene) const override;
   bool load_file(Scene& scene, const std::string& name, const std::string& text, const std::string& error) override;
 
@@ -83,15 +84,7 @@ class Panel final : public ViewPanel {
 
   const Platform& platform_;
   GpJobs jobs_;
-  // Files picked through our own button arrive later, outside draw(): kept until the next draw.
-  struct PendingFile {
-    std::string name, text, error;
-  };
-  std::shared_ptr<std::vector<PendingFile>> pending_ = std::make_shared<std::vector<PendingFile>>();
-  std::string csv_message_;
-  bool csv_failed_ = false;
-  char csv_path_[1024] = {};
-  float load_button_[4] = {0, 0, 0, 0};
+  FileLoader loader_{platform_};
   // 1-D view: the axes are frozen while a point is dragged; the plot's last area, for tests.
   bool dragging_ = false;
   Range frozen_x_{-3, 3}, frozen_y_{-2, 2};
@@ -104,11 +97,7 @@ class Panel final : public ViewPanel {
 };
 
 void Panel::draw(Scene& scene) {
-  if (!pending_->empty()) {
-    const std::vector<PendingFile> files = std::move(*pending_);
-    pending_->clear();
-    for (const PendingFile& f : files) apply_csv(scene, f.name, f.text, f.error);
-  }
+  for (const FileLoader::File& f : loader_.take()) apply_csv(scene, f.name, f.text, f.error);
   const float em = ImGui::GetFontSize();
   ImGui::BeginChild("gp-controls", ImVec2(std::min(20 * em, ImGui::GetContentRegionAvail().x * 0.38f), 0), true);
   controls(scene);
@@ -201,15 +190,7 @@ void Panel::controls(Scene& scene) {
         if (on[static_cast<std::size_t>(c)]) kept.push_back(c);
       g.classes = kept.size() == 10 ? std::vector<int>{} : kept;
     }
-    const int factors[] = {1, 2, 4, 7, 14};
-    const char* labels[] = {"28 × 28 (none)", "14 × 14 (2 × 2 pooling)", "7 × 7 (4 × 4)", "4 × 4 (7 × 7)", "2 × 2 (14 × 14)"};
-    int current = 1;
-    for (int i = 0; i < 5; ++i)
-      if (factors[i] == g.downsample) current = i;
-    if (ImGui::Combo("images", &current, labels, 5)) g.downsample = factors[current];
-    help_marker(
-        "Average pooling of the 28 x 28 images. Each image is then scaled to zero mean and unit mean square, so every input has "
-        "G_aa = 1.");
+    pooling_combo(g.downsample);
   }
   csv_loader(g.dataset == GpData::csv);
   if (g.dataset == GpData::points) {
@@ -717,37 +698,9 @@ void Panel::sweep_view(const Scene& scene) {
 // ---- 7. files and snapshot -------------------------------------------------------------------------
 
 void Panel::csv_loader(bool csv_shown) {
-  if (platform_.open_file) {
-    if (ImGui::Button("Load labelled CSV...")) {
-      auto pending = pending_;
-      platform_.open_file(".csv,.txt,.tsv,text/csv,text/plain",
-                          [pending](const std::string& name, const std::string& text, const std::string& error) {
-                            pending->push_back({name, text, error});
-                          });
-    }
-    const ImVec2 lo = ImGui::GetItemRectMin(), hi = ImGui::GetItemRectMax();
-    load_button_[0] = lo.x, load_button_[1] = lo.y, load_button_[2] = hi.x, load_button_[3] = hi.y;
-    help_marker(
-        "A labelled CSV file: one point per row, features then the label (an integer class id, or a real target "
-        "for regression); optional header and # comments. You can also drop a file on the window.");
-  }
-  if (platform_.read_file) {
-    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - ImGui::GetFontSize() * 4);
-    const bool enter = ImGui::InputTextWithHint("##gp-csv-path", "labelled CSV path (or drop a file)", csv_path_,
-                                                sizeof csv_path_, ImGuiInputTextFlags_EnterReturnsTrue);
-    ImGui::SameLine();
-    if ((ImGui::Button("Load##gp-csv") || enter) && csv_path_[0] != '\0') {
-      std::string error;
-      std::string text = platform_.read_file(csv_path_, error);
-      pending_->push_back({csv_path_, std::move(text), error});
-    }
-  }
-  if (!csv_message_.empty()) {
-    if (csv_failed_)
-      error_text(csv_message_);
-    else
-      ImGui::TextWrapped("%s", csv_message_.c_str());
-  }
+  loader_.draw("gp-csv", "Load labelled CSV...",
+               "A labelled CSV file: one point per row, features then the label (an integer class id, or a real target "
+               "for regression); optional header and # comments. You can also drop a file on the window.");
   if (csv_shown) ImGui::TextDisabled("Every 4th row is a test point.");
 }
 
@@ -757,9 +710,8 @@ bool Panel::load_file(Scene& scene, const std::string& name, const std::string& 
 }
 
 void Panel::apply_csv(Scene& scene, const std::string& name, const std::string& text, const std::string& error) {
-  const GpCsvLoad loaded = load_labelled_csv(scene, name, text, error);
-  csv_failed_ = loaded.failed;
-  csv_message_ = loaded.message;
+  const LabelledCsvLoad loaded = load_labelled_csv(scene, fs::Panel::gp, name, text, error);
+  loader_.set_message(loaded.failed, loaded.message);
 }
 
 nlohmann::ordered_json Panel::snapshot(const Scene& scene) const {
@@ -775,9 +727,7 @@ nlohmann::ordered_json Panel::snapshot(const Scene& scene) const {
   j["dim"] = data.dim;
   j["classification"] = data.problem.classification;
   j["budget_mib"] = double(jobs_.budget_bytes()) / 1048576.0;
-  j["csv_message"] = csv_message_;
-  j["csv_failed"] = csv_failed_;
-  j["load_button"] = {load_button_[0], load_button_[1], load_button_[2], load_button_[3]};
+  loader_.snapshot(j);
   j["points"] = static_cast<int>(gp_regression_points(scene).size());
   nlohmann::ordered_json f;
   f["current"] = jobs_.fit_current(scene);

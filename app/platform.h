@@ -26,4 +26,11 @@ struct Platform {
   std::function<std::string(const std::string& name, std::string& error)> data_dir;
 };
 
+// The packaged data set's directory (Platform::data_dir): "" while it loads, `error` when unavailable.
+inline std::string packaged_data_dir(const Platform& platform, const std::string& name, std::string& error) {
+  if (platform.data_dir) return platform.data_dir(name, error);
+  error = "This build has no packaged data sets.";
+  return "";
+}
+
 }  // namespace fs::ui

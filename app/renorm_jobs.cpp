@@ -16,10 +16,19 @@ Scene renorm_data_key(const Scene& scene) {
   const RenormViewSpec& r = scene.renorm;
   key.seed = scene.seed;
   key.renorm.task = r.task;
-  key.renorm.dim = r.dim;
-  key.renorm.train = r.train;
-  key.renorm.test = r.test;
-  key.renorm.noise = r.noise;
+  switch (r.task) {
+    case RenormTask::teacher:
+    case RenormTask::template_model:
+      key.renorm.dim = r.dim;
+      key.renorm.noise = r.noise;
+      [[fallthrough]];
+    case RenormTask::fashion_mnist:
+      key.renorm.train = r.train;
+      key.renorm.test = r.test;
+      if (r.task == RenormTask::fashion_mnist) key.renorm.classes = r.classes, key.renorm.downsample = r.downsample;
+      break;
+    case RenormTask::csv: key.renorm.points = r.points; break;
+  }
   return key;
 }
 
@@ -76,6 +85,13 @@ const RenormSweepJob* RenormJobs::sweep(const Scene& scene) const {
   return has_sweep_ && sweep_job_ && sweep_key_ == renorm_sweep_key(scene) ? sweep_job_.get() : nullptr;
 }
 
+const RenormSweepJob* RenormJobs::comparison(const Scene& scene, GateKind kind) const {
+  const int k = static_cast<int>(kind);
+  if (k < 0 || k >= kGateKinds || kind == scene.renorm.gate_kind || scene.renorm.compare != RenormCompare::gate_kinds)
+    return nullptr;
+  return sweep(scene) ? comparison_jobs_[k].get() : nullptr;
+}
+
 const std::vector<RenormSimulationPoint>& RenormJobs::simulations(const Scene& scene) const {
   static const std::vector<RenormSimulationPoint> none;
   return has_simulation_key_ && simulation_key_ == renorm_simulation_key(scene) ? simulations_ : none;
@@ -95,16 +111,22 @@ void RenormJobs::cancel_simulation() {
 
 void RenormJobs::cancel_sweep() {
   if (sweep_job_) sweep_job_->cancel();
+  for (auto& job : comparison_jobs_)
+    if (job) job->cancel();
   sweep_cancelled_ = true;
 }
 
 bool RenormJobs::busy(const Scene& scene) const {
-  if (!has_data_ || !(data_key_ == renorm_data_key(scene))) return true;
+  if (!has_data_ || !(data_key_ == renorm_data_key(scene)) || data_loading_) return true;
   if (!data_.status.ok()) return false;
   if (!solve(scene) && !(has_solve_ && solve_key_ == renorm_solve_key(scene) && solve_done_)) return true;
   const RenormSweepJob* s = sweep(scene);
   if (!s && !sweep_cancelled_) return true;
   if (s && s->progress() < 1.0 && !sweep_cancelled_) return true;
+  if (s && !sweep_cancelled_ && scene.renorm.compare == RenormCompare::gate_kinds)
+    for (int k = 0; k < kGateKinds; ++k)
+      if (static_cast<GateKind>(k) != scene.renorm.gate_kind && (!comparison_jobs_[k] || comparison_jobs_[k]->progress() < 1.0))
+        return true;
   if (scene.renorm.simulation == RenormSimulation::off || !solve_result_.status.ok()) return false;
   if (simulation_cancelled_ && simulation_width_ == scene.renorm.width) return false;
   for (const RenormSimulationPoint& p : simulations(scene))
@@ -116,10 +138,18 @@ void RenormJobs::update(const Scene& scene, double budget_seconds) {
   SliceTimer timer(budget_seconds);
   // The data.
   const Scene data_key = renorm_data_key(scene);
-  if (!has_data_ || !(data_key_ == data_key)) {
+  if (!has_data_ || !(data_key_ == data_key) || data_loading_) {
     data_key_ = data_key;
     has_data_ = true;
-    data_ = make_teacher_data(renorm_teacher_spec(scene));
+    data_loading_ = false;
+    std::string dir = kFashionMnistDir, error;
+    if (scene.renorm.task == RenormTask::fashion_mnist) dir = packaged_data_dir(platform_, "fashion-mnist", error);
+    if (dir.empty()) {
+      data_loading_ = error.empty();
+      data_ = RenormSceneData{data_loading_ ? Status::success() : Status::error(StatusCode::invalid_input, error), {}};
+    } else {
+      data_ = renorm_scene_data(scene, dir);
+    }
     has_solve_ = has_sweep_ = false;
     has_simulation_key_ = false;
     solve_job_.reset();
@@ -127,8 +157,8 @@ void RenormJobs::update(const Scene& scene, double budget_seconds) {
     simulation_job_.reset();
     simulations_.clear();
   }
-  if (!data_.status.ok()) return;
-  const RenormProblem problem = renorm_problem(data_);
+  if (!data_.status.ok() || data_loading_) return;
+  const RenormProblem& problem = data_.problem;
   RenormSpec spec = renorm_spec(scene);
   spec.memory_budget_bytes = budget_bytes();
   spec.tolerance = kSolveTolerance;
@@ -160,11 +190,27 @@ void RenormJobs::update(const Scene& scene, double budget_seconds) {
     RenormSpec sweep_spec = spec;
     sweep_spec.tolerance = kSweepTolerance;
     sweep_job_ = std::make_unique<RenormSweepJob>(sweep_spec, problem, scene.renorm.sweep, sweep_values_);
+    for (auto& job : comparison_jobs_) job.reset();
   }
   if (sweep_job_ && !sweep_cancelled_ && sweep_job_->progress() < 1.0) {
     if (!sweep_job_->step(std::max(0.0, budget_seconds * 0.5))) return;
     if (timer.expired()) return;
   }
+  // The other kinds of gate vectors over the same sweep, one after the other.
+  if (sweep_job_ && !sweep_cancelled_ && scene.renorm.compare == RenormCompare::gate_kinds)
+    for (int k = 0; k < kGateKinds; ++k) {
+      if (static_cast<GateKind>(k) == scene.renorm.gate_kind) continue;
+      if (!comparison_jobs_[k]) {
+        RenormSpec other = spec;
+        other.tolerance = kSweepTolerance;
+        other.gates.kind = static_cast<GateKind>(k);
+        comparison_jobs_[k] = std::make_unique<RenormSweepJob>(other, problem, scene.renorm.sweep, sweep_values_);
+      }
+      if (comparison_jobs_[k]->progress() < 1.0) {
+        if (!comparison_jobs_[k]->step(std::max(0.0, budget_seconds * 0.5))) return;
+        if (timer.expired()) return;
+      }
+    }
   // Finite networks at the tab's width, with the solve's gate vectors.
   if (scene.renorm.simulation == RenormSimulation::off || !solve_result_.status.ok()) return;
   const Scene simulation_key = renorm_simulation_key(scene);

@@ -1,4 +1,4 @@
-// The finite-width learning tab's computations (no ImGui): the synthetic task of the scene, the theory at
+// The finite-width learning tab's computations (no ImGui): the data set of the scene, the theory at
 // the tab's width (order parameters, predictions), the theory over the sweep (drawn as it goes), and finite
 // networks sampled from the posterior at the tab's width. Each is kept with the key of the scene fields it
 // depends on and restarted only when that key changes; simulations of earlier widths are kept while
@@ -10,9 +10,9 @@
 
 #include "app/platform.h"
 #include "core/posterior_sampling.h"
+#include "core/renorm_scene.h"
 #include "core/renormalization.h"
 #include "core/scene.h"
-#include "core/teacher_tasks.h"
 
 namespace fs::ui {
 
@@ -38,10 +38,14 @@ class RenormJobs {
   std::size_t budget_bytes() const;  // 512 MiB in the browser, 1 GiB on the desktop
 
   const Status& data_status() const { return data_.status; }
-  const TeacherData& data() const { return data_; }
+  bool data_loading() const { return data_loading_; }  // Fashion-MNIST: the platform is still fetching it
+  const RenormProblem& data() const { return data_.problem; }
   // The theory at the tab's width: null until done for the scene's solve key.
   const RenormResult* solve(const Scene& scene) const;
   const RenormSweepJob* sweep(const Scene& scene) const;  // null unless made for the scene's sweep key
+  // rcmp=gates: the sweep with the other kinds of gate vectors (random, PCA, k-means), run after the
+  // scene's own; null for the scene's kind and until started.
+  const RenormSweepJob* comparison(const Scene& scene, GateKind kind) const;
   const std::vector<double>& sweep_values() const { return sweep_values_; }
   // Finished simulations for the scene's simulation key (one per width), and the one under way.
   const std::vector<RenormSimulationPoint>& simulations(const Scene& scene) const;
@@ -55,11 +59,14 @@ class RenormJobs {
   const Platform& platform_;
   Scene data_key_, solve_key_, sweep_key_, simulation_key_;
   bool has_data_ = false, has_solve_ = false, has_sweep_ = false, has_simulation_key_ = false;
-  TeacherData data_;
+  RenormSceneData data_;
+  bool data_loading_ = false;
   std::unique_ptr<RenormJob> solve_job_;
   RenormResult solve_result_;
   bool solve_done_ = false;
   std::unique_ptr<RenormSweepJob> sweep_job_;
+  static constexpr int kGateKinds = 3;                           // hyperplane, pca, kmeans
+  std::unique_ptr<RenormSweepJob> comparison_jobs_[kGateKinds];  // made for sweep_key_ (rcmp=gates)
   std::vector<double> sweep_values_;
   bool sweep_cancelled_ = false;
   std::vector<RenormSimulationPoint> simulations_;

@@ -21,10 +21,12 @@
 #include <vector>
 
 #include "app/colormap.h"
+#include "app/file_loader.h"
 #include "app/plot.h"
 #include "app/renorm_jobs.h"
 #include "app/view_panel.h"
 #include "app/widgets.h"
+#include "core/datasets.h"
 #include "core/renorm_scene.h"
 #include "core/report_json.h"
 
@@ -83,11 +85,16 @@ constexpr const char* kNotePredictions =
 // ---- 2. the panel ----------------------------------------------------------------------------------
 class Panel final : public ViewPanel {
  public:
-  explicit Panel(const Platform& platform) : jobs_(platform) {}
+  explicit Panel(const Platform& platform) : jobs_(platform), loader_(platform) {}
   void update(const Scene& scene, double budget_seconds) override { jobs_.update(scene, budget_seconds); }
   void draw(Scene& scene) override;
-  bool busy(const Scene& scene) const override { return jobs_.busy(scene); }
+  bool busy(const Scene& scene) const override { return loader_.pending() || jobs_.busy(scene); }
   nlohmann::ordered_json snapshot(const Scene& scene) const override;
+  bool load_file(Scene& scene, const std::string& name, const std::string& text, const std::string& error) override {
+    const LabelledCsvLoad loaded = load_labelled_csv(scene, fs::Panel::renorm, name, text, error);
+    loader_.set_message(loaded.failed, loaded.message);
+    return true;
+  }
 
  private:
   void controls(Scene& scene);
@@ -98,6 +105,7 @@ class Panel final : public ViewPanel {
   const RenormSimulationPoint* simulation_here(const Scene& scene) const;
 
   RenormJobs jobs_;
+  FileLoader loader_;
   float cancel_button_[4] = {0, 0, 0, 0};  // the simulation's Cancel button in pixels (e2e test), zero when not shown
   int edit_width_ = 0, edit_train_ = 0, edit_test_ = 0, edit_samples_ = 0;
   bool editing_width_ = false, editing_train_ = false, editing_test_ = false, editing_samples_ = false;
@@ -110,13 +118,16 @@ const RenormSimulationPoint* Panel::simulation_here(const Scene& scene) const {
 }
 
 void Panel::draw(Scene& scene) {
+  for (const FileLoader::File& f : loader_.take()) load_file(scene, f.name, f.text, f.error);
   const float em = ImGui::GetFontSize();
   ImGui::BeginChild("renorm-controls", ImVec2(std::min(20 * em, ImGui::GetContentRegionAvail().x * 0.38f), 0), true);
   controls(scene);
   ImGui::EndChild();
   ImGui::SameLine();
   ImGui::BeginChild("renorm-view", ImVec2(0, 0), false);
-  if (!jobs_.data_status().ok()) {
+  if (jobs_.data_loading()) {
+    ImGui::TextDisabled("Loading Fashion-MNIST ...");
+  } else if (!jobs_.data_status().ok()) {
     error_text(jobs_.data_status().message);
   } else {
     numbers(scene);
@@ -179,17 +190,45 @@ void Panel::controls(Scene& scene) {
   ImGui::Spacing();
   ImGui::TextUnformatted("Task");
   ImGui::Separator();
-  const RenormTask tasks[] = {RenormTask::teacher, RenormTask::template_model};
-  const char* const task_names[] = {"ReLU teacher", "template model"};
+  const RenormTask tasks[] = {RenormTask::teacher, RenormTask::template_model, RenormTask::fashion_mnist, RenormTask::csv};
+  const char* const task_names[] = {"ReLU teacher", "template model", "Fashion-MNIST, two classes", "labelled CSV file"};
   choice(
       "task", r.task, tasks, task_names,
       "Teacher: Gaussian inputs, targets from a 4-unit ReLU network. Template: test inputs are noisy copies of training inputs, "
-      "linear targets (docs/theory.md §10.8).");
-  ImGui::SliderInt("input dim N₀", &r.dim, 2, 200, "%d", ImGuiSliderFlags_AlwaysClamp | ImGuiSliderFlags_Logarithmic);
-  deferred_slider_int("train points P", r.train, edit_train_, editing_train_, 10, 1000, "Each solve costs about P³ operations.");
-  deferred_slider_int("test points", r.test, edit_test_, editing_test_, 10, 1000, "Test points for ε_g and the predictions.");
-  const double n_lo = 0, n_hi = 1;
-  ImGui::SliderScalar("label noise", ImGuiDataType_Double, &r.noise, &n_lo, &n_hi, "%.3g", ImGuiSliderFlags_AlwaysClamp);
+      "linear targets (docs/theory.md §10.8). Fashion-MNIST: two classes as ±1 labels (classification as regression). CSV: "
+      "your own rows, features then the target.");
+  const bool synthetic = r.task == RenormTask::teacher || r.task == RenormTask::template_model;
+  if (synthetic)
+    ImGui::SliderInt("input dim N₀", &r.dim, 2, 200, "%d", ImGuiSliderFlags_AlwaysClamp | ImGuiSliderFlags_Logarithmic);
+  if (r.task == RenormTask::fashion_mnist) {
+    const std::vector<std::string>& names = fashion_mnist_class_names();
+    if (r.classes.size() != 2) r.classes = RenormViewSpec{}.classes;
+    for (int k = 0; k < 2; ++k) {
+      int& id = r.classes[static_cast<std::size_t>(k)];
+      if (ImGui::BeginCombo(k == 0 ? "class −1" : "class +1", names[static_cast<std::size_t>(id)].c_str())) {
+        for (int c = 0; c < 10; ++c)
+          if (c != r.classes[static_cast<std::size_t>(1 - k)] &&
+              ImGui::Selectable(names[static_cast<std::size_t>(c)].c_str(), c == id))
+            id = c;
+        ImGui::EndCombo();
+      }
+    }
+    help_marker("The binary task: the lower class id is the −1 label.");
+    pooling_combo(r.downsample);
+  }
+  if (r.task != RenormTask::csv) {
+    deferred_slider_int("train points P", r.train, edit_train_, editing_train_, 10, 1000,
+                        "Each solve costs about P³ operations.");
+    deferred_slider_int("test points", r.test, edit_test_, editing_test_, 10, 1000, "Test points for ε_g and the predictions.");
+  }
+  if (synthetic) {
+    const double n_lo = 0, n_hi = 1;
+    ImGui::SliderScalar("label noise", ImGuiDataType_Double, &r.noise, &n_lo, &n_hi, "%.3g", ImGuiSliderFlags_AlwaysClamp);
+  }
+  loader_.draw("renorm-csv", "Load labelled CSV...",
+               "A labelled CSV file: one point per row, features then the target (two integer labels make a ±1 "
+               "classification task); optional header and # comments. You can also drop a file on the window.");
+  if (r.task == RenormTask::csv) ImGui::TextDisabled("%d rows · every 4th is a test point", static_cast<int>(r.points.size()));
 
   ImGui::Spacing();
   ImGui::TextUnformatted("Sweep");
@@ -215,6 +254,11 @@ void Panel::controls(Scene& scene) {
   }
   help_marker("The sweep's range; N, σ² and T are spaced evenly in log. Enter to apply.");
   ImGui::SliderInt("points", &r.sweep_points, 2, 60, "%d", ImGuiSliderFlags_AlwaysClamp);
+  bool compare = r.compare == RenormCompare::gate_kinds;
+  if (ImGui::Checkbox("compare gate vectors", &compare)) r.compare = compare ? RenormCompare::gate_kinds : RenormCompare::none;
+  help_marker(
+      "Adds the theory's ε_g over the sweep with the other kinds of gate vectors (random hyperplanes, PCA directions, "
+      "k-means centroids of the training inputs): do gates learned without labels help?");
 
   ImGui::Spacing();
   ImGui::TextUnformatted("Finite networks");
@@ -274,6 +318,10 @@ void Panel::numbers(const Scene& scene) {
     row("bias²", solve->theory.bias2, solve->gp.bias2, s ? fmt(s->bias2) : "");
     row("variance", solve->theory.variance_mean, solve->gp.variance_mean, s ? fmt(s->variance_mean) : "");
     row("training error", solve->theory.training_error, solve->gp.training_error, s ? fmt(s->training_error) : "");
+    if (jobs_.data().classification) {
+      row("accuracy", solve->theory.accuracy, solve->gp.accuracy, "");
+      row("sampled accuracy", solve->theory.sampled_accuracy, solve->gp.sampled_accuracy, "");
+    }
     ImGui::EndTable();
   }
   ImGui::TextDisabled("%s  U₁ is %d × %d.", solve->report.message.c_str(), static_cast<int>(solve->order_parameters[0].rows()),
@@ -299,6 +347,25 @@ void Panel::error_view(Scene& scene) {
   const RenormSweepJob* sweep = jobs_.sweep(scene);
   if (sweep && sweep->progress() < 1.0 && !jobs_.sweep_cancelled())
     progress_row("sweep", sweep->progress(), sweep_label(scene.renorm.sweep), [this] { jobs_.cancel_sweep(); });
+  // rcmp=gates: the other kinds of gate vectors, theory eps_g only.
+  const GateKind kinds[] = {GateKind::hyperplane, GateKind::pca, GateKind::kmeans};
+  const char* const kind_names[] = {"random gates", "PCA gates", "k-means gates"};
+  std::vector<Series> compared;
+  if (sweep && sweep->progress() >= 1.0)
+    for (int k = 0; k < 3; ++k)
+      if (const RenormSweepJob* other = jobs_.comparison(scene, kinds[k])) {
+        if (other->progress() < 1.0 && !jobs_.sweep_cancelled())
+          progress_row("comparing", other->progress(), kind_names[k], [this] { jobs_.cancel_sweep(); });
+        Series c;
+        c.label = std::string("ε_g ") + kind_names[k];
+        // Apart from the curves above and the sampled networks' dots (4): cyan, pink, light grey.
+        const Rgba8 colors[] = {qualitative_color(6), qualitative_color(7), rgba8(225, 225, 225)};
+        c.color = colors[k];
+        c.thickness = 2.0f;
+        for (const RenormSweepPoint& p : other->points())
+          if (p.result.status.ok()) c.x.push_back(p.value), c.y.push_back(p.result.theory.generalization_error);
+        compared.push_back(std::move(c));
+      }
   Series eg, bias, variance, gp, relu;
   eg.label = "ε_g theory";
   bias.label = "bias²";
@@ -324,7 +391,9 @@ void Panel::error_view(Scene& scene) {
       gp.x.push_back(p.value), gp.y.push_back(p.result.gp.generalization_error);
       if (p.relu_status.ok()) relu.x.push_back(p.value), relu.y.push_back(p.relu.generalization_error);
     }
+  if (!compared.empty()) eg.label = std::string("ε_g theory, ") + kind_names[static_cast<int>(scene.renorm.gate_kind)];
   std::vector<Series> series = {eg, bias, variance, gp, relu};
+  series.insert(series.end(), compared.begin(), compared.end());
   if (scene.renorm.sweep == RenormSweepParameter::width) {
     Series dots;
     dots.label = "ε_g sampled networks";
@@ -499,7 +568,13 @@ void Panel::predictions_view(const Scene& scene) {
 // ---- 7. the snapshot -------------------------------------------------------------------------------
 nlohmann::ordered_json Panel::snapshot(const Scene& scene) const {
   nlohmann::ordered_json j;
+  j["task"] = scene.renorm.task == RenormTask::csv             ? "csv"
+              : scene.renorm.task == RenormTask::fashion_mnist ? "fashion-mnist"
+                                                               : "synthetic";
+  j["loading"] = jobs_.data_loading();
   j["data_status"] = jobs_.data_status().message;
+  j["classification"] = jobs_.data().classification;
+  loader_.snapshot(j);
   j["train"] = static_cast<int>(jobs_.data().x_train.rows());
   j["test"] = static_cast<int>(jobs_.data().x_test.rows());
   j["budget_mib"] = double(jobs_.budget_bytes()) / 1048576.0;
@@ -514,6 +589,8 @@ nlohmann::ordered_json Panel::snapshot(const Scene& scene) const {
     s["variance"] = json::number(solve->theory.variance_mean);
     s["training_error"] = json::number(solve->theory.training_error);
     s["gp_generalization_error"] = json::number(solve->gp.generalization_error);
+    s["accuracy"] = json::number(solve->theory.accuracy);
+    s["gp_accuracy"] = json::number(solve->gp.accuracy);
     nlohmann::ordered_json u = nlohmann::ordered_json::array();
     if (!solve->order_parameters.empty())
       for (Eigen::Index r = 0; r < solve->order_parameters[0].rows(); ++r) {
@@ -531,6 +608,15 @@ nlohmann::ordered_json Panel::snapshot(const Scene& scene) const {
       points.push_back({{"value", p.value}, {"generalization_error", json::number(p.result.theory.generalization_error)}});
     j["sweep"] = {{"progress", sweep->progress()}, {"points", points}};
   }
+  nlohmann::ordered_json compared = nlohmann::ordered_json::object();
+  for (GateKind kind : {GateKind::hyperplane, GateKind::pca, GateKind::kmeans})
+    if (const RenormSweepJob* other = jobs_.comparison(scene, kind)) {
+      nlohmann::ordered_json points = nlohmann::ordered_json::array();
+      for (const RenormSweepPoint& p : other->points())
+        points.push_back({{"value", p.value}, {"generalization_error", json::number(p.result.theory.generalization_error)}});
+      compared[gate_kind_name(kind)] = {{"progress", other->progress()}, {"points", points}};
+    }
+  j["compared_gates"] = compared;
   nlohmann::ordered_json sims = nlohmann::ordered_json::array();
   for (const RenormSimulationPoint& p : jobs_.simulations(scene))
     sims.push_back({{"width", p.width},

@@ -65,4 +65,19 @@ inline bool deferred_slider_int(const char* label, int& scene_value, int& edit, 
   return false;
 }
 
+// The Fashion-MNIST pooling factor (1, 2, 4, 7 or 14) as a combo of image sizes. True when it changed.
+inline bool pooling_combo(int& factor) {
+  const int factors[] = {1, 2, 4, 7, 14};
+  const char* labels[] = {"28 × 28 (none)", "14 × 14 (2 × 2 pooling)", "7 × 7 (4 × 4)", "4 × 4 (7 × 7)", "2 × 2 (14 × 14)"};
+  int current = 1;
+  for (int i = 0; i < 5; ++i)
+    if (factors[i] == factor) current = i;
+  const bool changed = ImGui::Combo("images", &current, labels, 5);
+  if (changed) factor = factors[current];
+  help_marker(
+      "Average pooling of the 28 x 28 images. Each image is then scaled to zero mean and unit mean square, so every input has "
+      "G_aa = 1.");
+  return changed;
+}
+
 }  // namespace fs::ui

@@ -66,21 +66,6 @@ Status read_gate_file(const std::string& path, const GatedLinearNetwork& net, in
   return check_gate_vectors(net, vectors, input_dim);
 }
 
-// Two distinct labels become -1 (the smaller) and +1.
-Status to_signs(Eigen::VectorXd& train, Eigen::VectorXd& test) {
-  std::set<double> labels(train.data(), train.data() + train.size());
-  if (labels.size() != 2)
-    return Status::error(StatusCode::invalid_input, "Classification needs exactly two distinct training labels.");
-  const double low = *labels.begin(), high = *labels.rbegin();
-  for (Eigen::VectorXd* y : {&train, &test})
-    for (double& v : *y) {
-      if (v != low && v != high)
-        return Status::error(StatusCode::invalid_input, "A test label is not one of the two training labels.");
-      v = v == low ? -1.0 : 1.0;
-    }
-  return Status::success();
-}
-
 Json statistics_json(const PredictorStatistics& s, bool classification) {
   Json j;
   j["generalization_error"] = number(s.generalization_error);
@@ -175,7 +160,15 @@ int run_renorm(const Scene& scene, const Options& options, std::ostream& out) {
   if (!given("gate-kind")) o.gate_kind = gate_kind_name(sr.gate_kind);
   if (!given("threshold")) o.threshold = sr.threshold;
   if (!given("gate-seed")) o.gate_seed = scene.seed;
-  if (!given("task")) o.task = sr.task == RenormTask::template_model ? "template" : "teacher";
+  if (!given("task")) {
+    const char* names[] = {"teacher", "template", "fashion-mnist", "csv"};
+    o.task = names[static_cast<int>(sr.task)];
+  }
+  if (!given("classes")) {
+    o.classes.clear();
+    for (std::size_t i = 0; i < sr.classes.size(); ++i) o.classes += (i ? "," : "") + std::to_string(sr.classes[i]);
+  }
+  if (!given("downsample")) o.downsample = sr.downsample;
   if (!given("input-dim")) o.input_dim = sr.dim;
   if (!given("train")) o.train = sr.train;
   if (!given("test")) o.test = sr.test;
@@ -234,27 +227,27 @@ int run_renorm(const Scene& scene, const Options& options, std::ostream& out) {
       problem.y_train = problem.y_train.unaryExpr([](double v) { return v >= 0 ? 1.0 : -1.0; });
       problem.y_test = problem.y_test.unaryExpr([](double v) { return v >= 0 ? 1.0 : -1.0; });
     }
-  } else if (o.task == "fashion-mnist" || o.task == "csv") {
-    DatasetSpec data;
-    data.train = o.train;
-    data.test = o.test;
-    data.seed = o.seed;
-    if (o.task == "csv") {
-      if (o.train_csv.empty()) return bad_input("--task csv needs --train-csv FILE (features..., target per row).");
-      data.kind = DatasetKind::csv;
-      data.path = o.train_csv;
-      data.test_path = o.test_csv;
-      data.regression = true;
-    } else {
-      data.kind = DatasetKind::fashion_mnist;
-      data.path = o.data_dir.empty() ? std::string(kFashionMnistDir) : o.data_dir;
-      if (!parse_int_list(o.classes, data.classes) || data.classes.size() != 2)
-        return bad_input("--classes takes the two Fashion-MNIST class ids of the binary task, e.g. 0,6.");
-      data.downsample = o.downsample;
-      classification = true;
-    }
+  } else if (o.task == "fashion-mnist" || (o.task == "csv" && o.train_csv.empty() && !sr.points.empty())) {
+    // The scene's own data (core/renorm_scene.h): a Fashion-MNIST task, or the labelled rows a link carries.
+    Scene s = scene;
+    s.seed = o.seed;
+    s.renorm.task = o.task == "csv" ? RenormTask::csv : RenormTask::fashion_mnist;
+    s.renorm.train = o.train;
+    s.renorm.test = o.test;
+    s.renorm.downsample = o.downsample;
+    s.renorm.classes.clear();
+    if (!parse_int_list(o.classes, s.renorm.classes) || s.renorm.classes.size() != 2)
+      return bad_input("--classes takes the two Fashion-MNIST class ids of the binary task, e.g. 0,6.");
+    RenormSceneData d = renorm_scene_data(s, o.data_dir.empty() ? std::string(kFashionMnistDir) : o.data_dir);
+    if (!d.status.ok()) return report(d.status, "renorm");
+    problem = std::move(d.problem);
+    classification = classification || problem.classification;
+    if (classification && !problem.classification)
+      if (Status st = labels_to_signs(problem.y_train, problem.y_test); !st.ok()) return report(st, "renorm");
+  } else if (o.task == "csv") {
+    if (o.train_csv.empty()) return bad_input("--task csv needs --train-csv FILE (features..., target per row).");
     DatasetSplit split;
-    if (o.task == "csv" && !o.test_csv.empty()) {
+    if (!o.test_csv.empty()) {
       // Two files: every row, in the files' order (so that another implementation sees the same problem).
       for (auto [path, part] : {std::pair{&o.train_csv, &split.train}, std::pair{&o.test_csv, &split.test}}) {
         std::string text;
@@ -266,6 +259,13 @@ int run_renorm(const Scene& scene, const Options& options, std::ostream& out) {
         *part = std::move(parsed.data);
       }
     } else {
+      DatasetSpec data;
+      data.kind = DatasetKind::csv;
+      data.train = o.train;
+      data.test = o.test;
+      data.seed = o.seed;
+      data.path = o.train_csv;
+      data.regression = true;
       split = make_dataset(data);
     }
     if (!split.status.ok()) return report(split.status, "renorm");
@@ -274,7 +274,7 @@ int run_renorm(const Scene& scene, const Options& options, std::ostream& out) {
     problem.y_train = Eigen::Map<const Eigen::VectorXd>(split.train.y.data(), static_cast<Eigen::Index>(split.train.y.size()));
     problem.y_test = Eigen::Map<const Eigen::VectorXd>(split.test.y.data(), static_cast<Eigen::Index>(split.test.y.size()));
     if (classification)
-      if (Status s = to_signs(problem.y_train, problem.y_test); !s.ok()) return report(s, "renorm");
+      if (Status s = labels_to_signs(problem.y_train, problem.y_test); !s.ok()) return report(s, "renorm");
   } else {
     return bad_input("--task is teacher, template, fashion-mnist or csv.");
   }

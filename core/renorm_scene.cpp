@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 namespace fs {
 
@@ -33,6 +34,84 @@ TeacherSpec renorm_teacher_spec(const Scene& scene) {
 
 RenormProblem renorm_problem(const TeacherData& data) {
   return RenormProblem{data.x_train, data.x_test, data.y_train, data.y_test, false, {}};
+}
+
+Status labels_to_signs(Eigen::VectorXd& train, Eigen::VectorXd& test) {
+  const std::set<double> labels(train.data(), train.data() + train.size());
+  if (labels.size() != 2)
+    return Status::error(StatusCode::invalid_input, "Classification needs exactly two distinct training labels (got " +
+                                                        std::to_string(labels.size()) + ").");
+  const double low = *labels.begin(), high = *labels.rbegin();
+  for (Eigen::VectorXd* y : {&train, &test})
+    for (double& v : *y) {
+      if (v != low && v != high)
+        return Status::error(StatusCode::invalid_input, "A test label is not one of the two training labels.");
+      v = v == low ? -1.0 : 1.0;
+    }
+  return Status::success();
+}
+
+RenormSceneData renorm_scene_data(const Scene& scene, const std::string& fashion_mnist_dir) {
+  const RenormViewSpec& r = scene.renorm;
+  RenormSceneData out;
+  auto vector_of = [](const std::vector<double>& v) {
+    return Eigen::VectorXd(Eigen::Map<const Eigen::VectorXd>(v.data(), static_cast<Eigen::Index>(v.size())));
+  };
+  switch (r.task) {
+    case RenormTask::teacher:
+    case RenormTask::template_model: {
+      const TeacherData d = make_teacher_data(renorm_teacher_spec(scene));
+      out.status = d.status;
+      if (d.status.ok()) out.problem = renorm_problem(d);
+      return out;
+    }
+    case RenormTask::fashion_mnist: {
+      DatasetSpec spec;
+      spec.kind = DatasetKind::fashion_mnist;
+      spec.train = r.train;
+      spec.test = r.test;
+      spec.classes = r.classes;
+      spec.downsample = r.downsample;
+      spec.path = fashion_mnist_dir;
+      spec.seed = scene.seed;
+      const DatasetSplit split = make_dataset(spec);
+      out.status = split.status;
+      if (!split.status.ok()) return out;
+      out.problem = RenormProblem{split.train.x, split.test.x, vector_of(split.train.y), vector_of(split.test.y), true, {}};
+      out.status = labels_to_signs(out.problem.y_train, out.problem.y_test);
+      return out;
+    }
+    case RenormTask::csv: {
+      const auto& rows = r.points;
+      if (rows.size() < 8 || rows[0].size() < 2) {
+        out.status =
+            Status::error(StatusCode::invalid_input, "Load a labelled CSV file: features..., target per row, at least 8 rows.");
+        return out;
+      }
+      const Eigen::Index dim = static_cast<Eigen::Index>(rows[0].size()) - 1;
+      const Eigen::Index n = static_cast<Eigen::Index>(rows.size()), test = n / 4, train = n - test;
+      RenormProblem& p = out.problem;
+      p.x_train.resize(train, dim), p.x_test.resize(test, dim), p.y_train.resize(train), p.y_test.resize(test);
+      Eigen::Index a = 0, b = 0;
+      bool integers = true;
+      for (Eigen::Index i = 0; i < n; ++i) {
+        const std::vector<double>& row = rows[static_cast<std::size_t>(i)];
+        const bool is_test = i % 4 == 3;
+        Eigen::MatrixXd& x = is_test ? p.x_test : p.x_train;
+        const Eigen::Index k = is_test ? b++ : a++;
+        for (Eigen::Index j = 0; j < dim; ++j) x(k, j) = row[static_cast<std::size_t>(j)];
+        (is_test ? p.y_test : p.y_train)(k) = row.back();
+        integers = integers && row.back() == std::round(row.back());
+      }
+      const std::set<double> labels(p.y_train.data(), p.y_train.data() + p.y_train.size());
+      if (integers && labels.size() == 2) {
+        p.classification = true;
+        out.status = labels_to_signs(p.y_train, p.y_test);
+      }
+      return out;
+    }
+  }
+  return out;
 }
 
 std::vector<double> renorm_sweep_values(const Scene& scene) {

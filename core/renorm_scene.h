@@ -3,6 +3,9 @@
 #pragma once
 #include <vector>
 
+#include <string>
+
+#include "core/datasets.h"
 #include "core/posterior_sampling.h"
 #include "core/renormalization.h"
 #include "core/scene.h"
@@ -16,6 +19,19 @@ RenormSpec renorm_spec(const Scene& scene);
 // The synthetic task (teacher or template) of the scene, seeded by the scene's seed.
 TeacherSpec renorm_teacher_spec(const Scene& scene);
 RenormProblem renorm_problem(const TeacherData& data);
+// Two distinct training labels mapped to -1 (the lower) and +1, the test labels with them; an error sentence
+// where there are not exactly two or a test label is neither.
+Status labels_to_signs(Eigen::VectorXd& train, Eigen::VectorXd& test);
+
+// The scene's data set: the synthetic task; the binary Fashion-MNIST task of renorm.classes (+-1 labels, the
+// lower class id -1; images pooled by renorm.downsample and standardised; renorm.train and renorm.test drawn
+// with the scene's seed); or the labelled rows the scene carries (every 4th row a test point; two distinct
+// integer labels make a +-1 classification task, anything else a regression target).
+struct RenormSceneData {
+  Status status;
+  RenormProblem problem;
+};
+RenormSceneData renorm_scene_data(const Scene& scene, const std::string& fashion_mnist_dir = kFashionMnistDir);
 // The sweep's values: sweep_points values from sweep_max down to sweep_min (wide to narrow, so that the
 // continuation starts near the GP limit), evenly in log for N, sigma^2 and T and rounded to distinct
 // integers for N, L and M.

@@ -102,7 +102,7 @@ const std::vector<std::string>& renorm_gate_kind_names() {
   return names;
 }
 const std::vector<std::string>& renorm_task_names() {
-  static const std::vector<std::string> names{"teacher", "template"};
+  static const std::vector<std::string> names{"teacher", "template", "fashion-mnist", "csv"};
   return names;
 }
 const std::vector<std::string>& renorm_sweep_names() {
@@ -118,6 +118,10 @@ const std::vector<std::string>& renorm_simulation_names() {
 }
 const std::vector<std::string>& renorm_show_names() {
   static const std::vector<std::string> names{"error", "order", "predictions"};
+  return names;
+}
+const std::vector<std::string>& renorm_compare_names() {
+  static const std::vector<std::string> names{"none", "gates"};
   return names;
 }
 
@@ -161,9 +165,10 @@ enum class Field {
   renorm_layers, renorm_width, renorm_gates, renorm_readout, renorm_sharing, renorm_sigma2, renorm_temperature,
   renorm_gate_kind, renorm_threshold, renorm_task, renorm_dim, renorm_train, renorm_test, renorm_noise, renorm_sweep,
   renorm_sweep_min, renorm_sweep_max, renorm_sweep_points, renorm_simulation, renorm_chains, renorm_samples, renorm_show,
+  renorm_classes, renorm_downsample, renorm_points, renorm_compare,
 };
 // clang-format on
-constexpr int kFieldCount = static_cast<int>(Field::renorm_show) + 1;
+constexpr int kFieldCount = static_cast<int>(Field::renorm_compare) + 1;
 
 enum class Type { version, number, optional_number, integer, seed, choice, text, points, id_list };
 enum class Form { json, query };
@@ -255,6 +260,10 @@ constexpr FieldInfo kFields[kFieldCount] = {
     {Field::renorm_chains, "rch", "renorm.chains", Type::integer},
     {Field::renorm_samples, "rsa", "renorm.samples", Type::integer},
     {Field::renorm_show, "rv", "renorm.show", Type::choice},
+    {Field::renorm_classes, "rcl", "renorm.classes", Type::id_list},
+    {Field::renorm_downsample, "rds", "renorm.downsample", Type::integer},
+    {Field::renorm_points, "rpts", "renorm.points", Type::points},
+    {Field::renorm_compare, "rcmp", "renorm.compare", Type::choice},
 };
 
 constexpr bool table_in_order() {
@@ -328,12 +337,15 @@ int* integer_ref(Scene& s, Field f) {
     case Field::renorm_sweep_points: return &s.renorm.sweep_points;
     case Field::renorm_chains: return &s.renorm.chains;
     case Field::renorm_samples: return &s.renorm.samples;
+    case Field::renorm_downsample: return &s.renorm.downsample;
     default: return nullptr;
   }
 }
 std::vector<std::vector<double>>* points_ref(Scene& s, Field f) {
-  return f == Field::gp_points ? &s.gp.points : &s.inputs.points;
+  return f == Field::gp_points ? &s.gp.points : f == Field::renorm_points ? &s.renorm.points : &s.inputs.points;
 }
+std::vector<int>* id_list_ref(Scene& s, Field f) { return f == Field::renorm_classes ? &s.renorm.classes : &s.gp.classes; }
+const std::vector<int>& id_list_of(const Scene& s, Field f) { return *id_list_ref(const_cast<Scene&>(s), f); }
 double number_of(const Scene& s, Field f) { return *number_ref(const_cast<Scene&>(s), f); }
 int integer_of(const Scene& s, Field f) { return *integer_ref(const_cast<Scene&>(s), f); }
 const std::vector<std::vector<double>>& points_of(const Scene& s, Field f) { return *points_ref(const_cast<Scene&>(s), f); }
@@ -363,6 +375,7 @@ const std::vector<std::string>& choice_names(Field f) {
     case Field::renorm_sweep: return renorm_sweep_names();
     case Field::renorm_simulation: return renorm_simulation_names();
     case Field::renorm_show: return renorm_show_names();
+    case Field::renorm_compare: return renorm_compare_names();
     default: return quantity_names();
   }
 }
@@ -395,6 +408,7 @@ int choice_index(const Scene& s, Field f) {
     case Field::renorm_sweep: return static_cast<int>(s.renorm.sweep);
     case Field::renorm_simulation: return static_cast<int>(s.renorm.simulation);
     case Field::renorm_show: return static_cast<int>(s.renorm.show);
+    case Field::renorm_compare: return static_cast<int>(s.renorm.compare);
     default: return -1;
   }
 }
@@ -424,6 +438,7 @@ void set_choice_index(Scene& s, Field f, int i) {
     case Field::renorm_sweep: s.renorm.sweep = static_cast<RenormSweepParameter>(i); return;
     case Field::renorm_simulation: s.renorm.simulation = static_cast<RenormSimulation>(i); return;
     case Field::renorm_show: s.renorm.show = static_cast<RenormView>(i); return;
+    case Field::renorm_compare: s.renorm.compare = static_cast<RenormCompare>(i); return;
     default: return;
   }
 }
@@ -467,7 +482,7 @@ std::string value_text(const Scene& s, Field f) {
     case Type::choice: return choice_of(s, f);
     case Type::text: return s.inputs.csv_path;
     case Type::points: return points_text(points_of(s, f));
-    case Type::id_list: return id_list_text(s.gp.classes);
+    case Type::id_list: return id_list_text(id_list_of(s, f));
   }
   return {};
 }
@@ -519,7 +534,8 @@ IntegerRange integer_range(Field f) {
     case Field::ens_members: return {2, SceneLimits::max_members};
     case Field::gp_train:
     case Field::gp_test: return {1, SceneLimits::max_gp_points};
-    case Field::gp_downsample: return {1, 14};                    // and a divisor of 28 (a cross check)
+    case Field::gp_downsample:
+    case Field::renorm_downsample: return {1, 14};                // and a divisor of 28 (a cross check)
     case Field::gp_readout: return {-1, SceneLimits::max_depth};  // and <= depth (a cross check)
     case Field::gp_grid_depth: return {1, SceneLimits::max_gp_grid_depth};
     case Field::renorm_layers: return {1, kRenormMaxLayers};
@@ -576,7 +592,7 @@ std::string rule_text(const Scene& s, Field f, Form form) {
     case Type::points:
       return std::string(form == Form::query ? "rows separated by ';' of numbers separated by ','"
                                              : "an array of rows, each an array of numbers") +
-             ", all rows the same length" + (f == Field::gp_points ? " (at least 2)" : "") + ", at most " +
+             ", all rows the same length" + (f != Field::points ? " (at least 2)" : "") + ", at most " +
              std::to_string(SceneLimits::max_inputs) + " rows";
     case Type::id_list:
       return std::string(form == Form::query ? "class ids separated by ','" : "an array of class ids") +
@@ -625,8 +641,8 @@ bool field_ok(const Scene& s, Field f) {
     case Type::choice: return name_index(choice_of(s, f), choice_names(f)) >= 0;
     case Type::text: return s.inputs.csv_path.size() <= kMaxPathBytes && valid_utf8_without_controls(s.inputs.csv_path);
     case Type::points:
-      return points_ok(points_of(s, f)) && (f != Field::gp_points || s.gp.points.empty() || s.gp.points[0].size() >= 2);
-    case Type::id_list: return id_list_ok(s.gp.classes);
+      return points_ok(points_of(s, f)) && (f == Field::points || points_of(s, f).empty() || points_of(s, f)[0].size() >= 2);
+    case Type::id_list: return id_list_ok(id_list_of(s, f));
   }
   return false;
 }
@@ -654,6 +670,8 @@ void copy_field(Scene& to, const Scene& from, Field f) {
     case Field::points: to.inputs.points = from.inputs.points; return;
     case Field::gp_points: to.gp.points = from.gp.points; return;
     case Field::gp_classes: to.gp.classes = from.gp.classes; return;
+    case Field::renorm_points: to.renorm.points = from.renorm.points; return;
+    case Field::renorm_classes: to.renorm.classes = from.renorm.classes; return;
     case Field::csv_path: to.inputs.csv_path = from.inputs.csv_path; return;
     case Field::seed: to.seed = from.seed; return;
     case Field::panel: to.view.panel = from.view.panel; return;
@@ -673,7 +691,7 @@ void reset_field(Scene& s, Field f) { copy_field(s, context_defaults(s), f); }
 std::string default_phrase(const Scene& s, Field f) {
   const Scene d = context_defaults(s);
   if (f == Field::sigma_in2) return "left it unset";
-  if (f == Field::points || f == Field::gp_points) return "kept no points";
+  if (f == Field::points || f == Field::gp_points || f == Field::renorm_points) return "kept no points";
   if (f == Field::gp_classes) return "kept all classes";
   if (f == Field::csv_path) return "kept no path";
   return "kept the default " + value_text(d, f);
@@ -804,6 +822,21 @@ std::optional<Issue> cross_issue(const Scene& s, Form form) {
                  assignment(s, Field::renorm_sweep, form) + " needs " + k(Field::renorm_sweep_min) + " and " +
                      k(Field::renorm_sweep_max) + " in 1.." + std::to_string(sweeps_layers ? kRenormMaxLayers : kRenormMaxGates) +
                      " (got " + format_double(s.renorm.sweep_min) + " and " + format_double(s.renorm.sweep_max) + ")"};
+  if (28 % s.renorm.downsample != 0)
+    return Issue{
+        {Field::renorm_downsample},
+        StatusCode::invalid_input,
+        k(Field::renorm_downsample) + " must divide 28: 1, 2, 4, 7 or 14 (got " + std::to_string(s.renorm.downsample) + ")"};
+  if (s.renorm.task == RenormTask::fashion_mnist && s.renorm.classes.size() != 2)
+    return Issue{{Field::renorm_classes},
+                 StatusCode::invalid_input,
+                 assignment(s, Field::renorm_task, form) + " needs two class ids in " + k(Field::renorm_classes) +
+                     " (the binary task; got " + std::to_string(s.renorm.classes.size()) + ")"};
+  if (s.renorm.task == RenormTask::csv && s.renorm.points.size() < 8)
+    return Issue{{Field::renorm_task},
+                 StatusCode::invalid_input,
+                 assignment(s, Field::renorm_task, form) + " needs at least 8 labelled rows in " + k(Field::renorm_points) +
+                     " (got " + std::to_string(s.renorm.points.size()) + ")"};
   if (std::int64_t{s.renorm.train} + s.renorm.test > kRenormMaxPoints)
     return Issue{{Field::renorm_train, Field::renorm_test},
                  StatusCode::too_large,
@@ -903,7 +936,7 @@ bool assign_text(Scene& s, Field f, std::string_view text) {
         if (comma == std::string_view::npos) break;
         start = comma + 1;
       }
-      s.gp.classes = std::move(ids);
+      *id_list_ref(s, f) = std::move(ids);
       return true;
     }
     case Type::points: {
@@ -1001,7 +1034,7 @@ bool assign_json(Scene& s, Field f, const Json& node) {
         if (id < INT_MIN || id > INT_MAX) return false;
         ids.push_back(static_cast<int>(id));
       }
-      s.gp.classes = std::move(ids);
+      *id_list_ref(s, f) = std::move(ids);
       return true;
     }
   }
@@ -1221,6 +1254,11 @@ std::string scene_to_json(const Scene& s) {
   renorm["chains"] = s.renorm.chains;
   renorm["samples"] = s.renorm.samples;
   renorm["show"] = choice_of(s, Field::renorm_show);
+  renorm["classes"] = s.renorm.classes;
+  renorm["downsample"] = s.renorm.downsample;
+  renorm["points"] = OrderedJson::array();
+  for (const std::vector<double>& row : s.renorm.points) renorm["points"].push_back(row);
+  renorm["compare"] = choice_of(s, Field::renorm_compare);
   // nlohmann writes the shortest text that reads back to the same double; `replace` keeps a path
   // that is not UTF-8 from aborting the dump.
   return j.dump(2, ' ', false, OrderedJson::error_handler_t::replace) + "\n";

@@ -1,6 +1,7 @@
 // A scene: the complete plain description of what to compute and show. It round-trips exactly through
 // its JSON form and its URL-query (share-link) form; both carry a format version. See docs/scene.md.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -83,11 +84,12 @@ struct GpViewSpec {
 
 // The finite-width learning panel (docs/theory.md §10): a (gated) deep linear network, its data and gates,
 // the theory over a sweep, and finite networks sampled from the posterior at the panel's width.
-enum class RenormReadout { gated, ungated };           // "gated" | "ungated"
-enum class RenormGates { shared, unshared };           // "shared" | "unshared"
-enum class RenormTask { teacher, template_model };     // "teacher" | "template"
-enum class RenormSimulation { off, gibbs, langevin };  // "off" | "gibbs" | "langevin"
-enum class RenormView { error, order, predictions };   // "error" | "order" | "predictions"
+enum class RenormReadout { gated, ungated };                            // "gated" | "ungated"
+enum class RenormGates { shared, unshared };                            // "shared" | "unshared"
+enum class RenormTask { teacher, template_model, fashion_mnist, csv };  // "teacher" | "template" | "fashion-mnist" | "csv"
+enum class RenormSimulation { off, gibbs, langevin };                   // "off" | "gibbs" | "langevin"
+enum class RenormView { error, order, predictions };                    // "error" | "order" | "predictions"
+enum class RenormCompare { none, gate_kinds };                          // "none" | "gates": more curves over the sweep
 struct RenormViewSpec {
   int layers = 2;   // L hidden layers
   int width = 100;  // N of every hidden layer (the order parameters, predictions, simulation)
@@ -108,6 +110,11 @@ struct RenormViewSpec {
   RenormSimulation simulation = RenormSimulation::gibbs;
   int chains = 8, samples = 300;  // per simulation
   RenormView show = RenormView::error;
+  std::vector<int> classes = {0, 6};  // fashion-mnist: the two classes of the binary task (the lower id is -1)
+  int downsample = 4;                 // fashion-mnist pooling: 1, 2, 4, 7 or 14 (4: 7 x 7 = 49 inputs)
+  // csv: labelled rows (features..., target) carried by the link; every 4th row is a test point.
+  std::vector<std::vector<double>> points;
+  RenormCompare compare = RenormCompare::none;  // gate_kinds: the sweep's eps_g for every kind of gate vectors
   bool operator==(const RenormViewSpec&) const = default;
 };
 
@@ -125,6 +132,10 @@ struct Scene {
 
   bool operator==(const Scene&) const = default;
 };
+
+// The longest share-link query the explorer writes: longer links are cut or refused by some browsers, chat
+// tools and servers (Python's http.server refuses request lines over 64 KiB); docs/scene.md states this limit.
+inline constexpr std::size_t kMaxLinkQuery = 32000;
 
 // Limits that keep a scene computable (and a hostile link harmless).
 struct SceneLimits {

@@ -137,5 +137,22 @@ j = json.loads(p.stdout) if p.returncode == 0 else {}
 check("simulate langevin: burn-in 5 sigma^2/(T eta), thinning 1/25 of it", p.returncode == 0 and j["simulation"]["burn_in"] == 1000 and
       j["simulation"]["thinning"] == 8, p.stderr[-300:])
 
+# A binary Fashion-MNIST task (T-shirt vs trouser, an easy pair): +-1 labels and accuracies, the same numbers from
+# flags and from the explorer's link.
+if os.path.exists("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz"):
+    flags = subprocess.run([CLI, "renorm", "--task", "fashion-mnist", "--classes", "0,1", "--train", "120", "--test", "100",
+                            "-L", "1", "-N", "60", "-M", "2"], capture_output=True, text=True)
+    link = subprocess.run([CLI, "--link", "v=1&view=renorm&rtask=fashion-mnist&rcl=1,0&rP=120&rQ=100&rL=1&rN=60&rM=2", "renorm"],
+                          capture_output=True, text=True)
+    a = json.loads(flags.stdout) if flags.returncode == 0 else {}
+    b = json.loads(link.stdout) if link.returncode == 0 else {}
+    check("fashion-mnist: classification with 49 inputs", a.get("data", {}).get("classification") is True and
+          a["data"]["input_dim"] == 49 and a["theory"]["accuracy"] > 0.9, (flags.stderr[-300:], a.get("theory")))
+    check("fashion-mnist: flags == link", b.get("theory") == a.get("theory"), (link.stderr[-300:], b.get("theory")))
+    p = subprocess.run([CLI, "renorm", "--task", "fashion-mnist", "--classes", "3"], capture_output=True, text=True)
+    check("fashion-mnist: one class refused", p.returncode == 2 and "--classes" in p.stderr, p.stderr)
+else:
+    print("skipped: renorm on Fashion-MNIST (apt-get install dataset-fashion-mnist)")
+
 print(f"renorm cli: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "core/gated_linear.h"
+#include "core/datasets.h"
+#include "core/renorm_scene.h"
 #include "core/renormalization.h"
 #include "core/teacher_tasks.h"
 
@@ -296,6 +298,48 @@ TEST_CASE("The ReLU NNGP beside a sweep: the arc-cosine GP at each point's L, si
       relu_nngp_prediction(renorm_spec_at(spec_of(net), RenormSweepParameter::depth, 2).network, problem, deep_status);
   CHECK(depths.points()[1].relu.generalization_error == deep.generalization_error);
   CHECK(deep.generalization_error != relu.generalization_error);
+}
+
+TEST_CASE("The tab's data sets: labelled rows (every 4th a test point), Fashion-MNIST as +-1 labels") {
+  Scene scene;
+  scene.renorm.task = RenormTask::csv;
+  for (int i = 0; i < 10; ++i) scene.renorm.points.push_back({double(i), 2.0 * i, i % 3 == 0 ? 7.0 : 3.0});
+  RenormSceneData d = renorm_scene_data(scene);
+  REQUIRE(d.status.ok());
+  REQUIRE(d.problem.x_train.rows() == 8);
+  REQUIRE(d.problem.x_test.rows() == 2);
+  CHECK(d.problem.x_test(0, 0) == 3);  // rows 3 and 7
+  CHECK(d.problem.x_test(1, 1) == 14);
+  CHECK(d.problem.classification);
+  CHECK(d.problem.y_train(0) == 1);  // 7 is the larger label: +1
+  CHECK(d.problem.y_train(1) == -1);
+  CHECK(d.problem.y_test(0) == 1);       // row 3: 3 % 3 == 0
+  scene.renorm.points[4].back() = 0.25;  // a real target: regression, targets as given
+  d = renorm_scene_data(scene);
+  REQUIRE(d.status.ok());
+  CHECK_FALSE(d.problem.classification);
+  CHECK(d.problem.y_train(3) == 0.25);
+  scene.renorm.points.resize(5);
+  CHECK(renorm_scene_data(scene).status.code == StatusCode::invalid_input);
+
+  if (!fashion_mnist_available()) {
+    MESSAGE("skipped the Fashion-MNIST part: apt-get install dataset-fashion-mnist");
+    return;
+  }
+  Scene images;
+  images.renorm.task = RenormTask::fashion_mnist;
+  images.renorm.classes = {7, 1};
+  images.renorm.train = 40;
+  images.renorm.test = 30;
+  d = renorm_scene_data(images);
+  REQUIRE(d.status.ok());
+  CHECK(d.problem.x_train.rows() == 40);
+  CHECK(d.problem.x_test.rows() == 30);
+  CHECK(d.problem.x_train.cols() == 49);  // 7 x 7 after 4 x 4 pooling
+  CHECK(d.problem.classification);
+  CHECK(d.problem.y_train.cwiseAbs().minCoeff() == 1);
+  CHECK(d.problem.y_train.cwiseAbs().maxCoeff() == 1);
+  CHECK(d.problem.x_train.row(0).squaredNorm() / 49 == doctest::Approx(1.0));  // standardised: G_aa = 1
 }
 
 TEST_CASE("Refusals come with a sentence and no numbers") {

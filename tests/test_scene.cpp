@@ -156,7 +156,18 @@ Scene random_scene(TestRandom& rng) {
     r.temperature = rng.next() % 4 == 0 ? 0.0 : rng.in(0.0, 100.0);
     r.gate_kind = static_cast<GateKind>(rng.next() % 3);  // random, pca, kmeans: a scene cannot name "file"
     r.threshold = rng.in(-10.0, 10.0);
-    r.task = rng.next() % 2 ? RenormTask::teacher : RenormTask::template_model;
+    r.task = static_cast<RenormTask>(rng.next() % 4);
+    if (r.task == RenormTask::fashion_mnist || rng.next() % 2) {
+      r.classes = {rng.integer(0, 4), rng.integer(5, 9)};
+      const int factors[] = {1, 2, 4, 7, 14};
+      r.downsample = factors[rng.next() % 5];
+    }
+    if (r.task == RenormTask::csv || rng.next() % 4 == 0) {
+      const int rows = rng.integer(8, 20), cols = rng.integer(2, 5);
+      r.points.assign(static_cast<std::size_t>(rows), {});
+      for (auto& row : r.points)
+        for (int i = 0; i < cols; ++i) row.push_back(rng.in(-10.0, 10.0));
+    }
     r.dim = rng.integer(1, 1024);
     r.train = rng.integer(1, 2000);
     r.test = rng.integer(1, 2000);
@@ -170,6 +181,7 @@ Scene random_scene(TestRandom& rng) {
     r.chains = rng.integer(2, 64);
     r.samples = rng.integer(10, 100000);
     r.show = static_cast<RenormView>(rng.next() % 3);
+    r.compare = static_cast<RenormCompare>(rng.next() % 2);
   }
   return s;
 }
@@ -813,6 +825,45 @@ TEST_CASE("renorm panel fields: both forms, old links, bad values and inconsiste
   Scene wide_depth_sweep;
   wide_depth_sweep.renorm.sweep = RenormSweepParameter::depth;
   CHECK(validate_scene(wide_depth_sweep).message.rfind("renorm.sweep = L needs", 0) == 0);
+}
+
+TEST_CASE("renorm data fields: Fashion-MNIST classes and pooling, labelled rows; their checks") {
+  Scene s;
+  s.view.panel = Panel::renorm;
+  s.renorm.task = RenormTask::fashion_mnist;
+  s.renorm.classes = {2, 4};
+  s.renorm.downsample = 7;
+  check_round_trips(s);
+  CHECK(scene_to_query(s) == "v=1&view=renorm&rtask=fashion-mnist&rcl=2,4&rds=7");
+  s.renorm.compare = RenormCompare::gate_kinds;
+  check_round_trips(s);
+  CHECK(scene_to_query(s) == "v=1&view=renorm&rtask=fashion-mnist&rcl=2,4&rds=7&rcmp=gates");
+  s.renorm.compare = RenormCompare::none;
+  CHECK(scene_to_json(s).find("\"classes\": [\n      2,\n      4\n    ]") != std::string::npos);
+  Scene rows;
+  rows.view.panel = Panel::renorm;
+  rows.renorm.task = RenormTask::csv;
+  for (int i = 0; i < 8; ++i) rows.renorm.points.push_back({0.5 * i, -1.0 / 3.0, i % 2 ? 1.0 : -1.0});
+  check_round_trips(rows);
+  CHECK(scene_to_query(rows).rfind("v=1&view=renorm&rtask=csv&rpts=0,-0.3333333333333333,-1;0.5,", 0) == 0);
+
+  // One class, a pooling factor that does not divide 28, too few rows: each falls back with a sentence.
+  SceneResult r = scene_from_query("v=1&view=renorm&rtask=fashion-mnist&rcl=3");
+  CHECK(r.warnings.at(0).rfind("rtask=fashion-mnist needs two class ids in rcl", 0) == 0);
+  CHECK(r.scene.renorm.classes == RenormViewSpec{}.classes);
+  CHECK(r.scene.renorm.task == RenormTask::fashion_mnist);
+  r = scene_from_query("v=1&view=renorm&rds=5");
+  CHECK(r.warnings.at(0).rfind("rds must divide 28", 0) == 0);
+  CHECK(r.scene.renorm.downsample == 4);
+  r = scene_from_query("v=1&view=renorm&rtask=csv&rpts=1,2;3,4");
+  CHECK(r.warnings.at(0).rfind("rtask=csv needs at least 8 labelled rows in rpts", 0) == 0);
+  CHECK(r.scene.renorm.task == RenormTask::teacher);
+  r = scene_from_query("v=1&view=renorm&rtask=csv&rpts=1;2;3;4;5;6;7;8");
+  CHECK(!r.warnings.empty());  // rows of one number hold no feature
+  CHECK(r.scene.renorm.points.empty());
+  r = scene_from_query("v=1&view=renorm&rcl=1,1");
+  CHECK(!r.warnings.empty());
+  CHECK(r.scene.renorm.classes == RenormViewSpec{}.classes);
 }
 
 TEST_CASE("JSON form: layout and optional sigma_in2") {

@@ -1,7 +1,8 @@
 // Browser end-to-end test of the finite-width learning tab (app/renorm_panel.cpp) in headless Chromium:
 // the theory at the tab's width, the sweep and the sampled networks equal the native CLI's
-// (`fieldscope-cli --link LINK renorm`); the share link reopens the same numbers; a hostile link is
-// harmless; screenshots of the error and order-parameter views.
+// (`fieldscope-cli --link LINK renorm`), also on Fashion-MNIST and on a CSV file loaded through the file
+// chooser (a malformed one is named by line and column and changes nothing); the share link reopens the
+// same numbers; a hostile link is harmless; screenshots of the error and order-parameter views.
 //   node tests/e2e/renorm.mjs SITE_DIR CLI [SCREENSHOT_DIR]
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
@@ -100,7 +101,76 @@ try {
     await v.close();
   }
 
-  // --- 4. A hostile link: sentences, defaults, a working tab -----------------------------------------
+  // --- 4. Fashion-MNIST (packaged with the site) and a labelled CSV file loaded through the file chooser --
+  {
+    const fashion = "v=1&view=renorm&rtask=fashion-mnist&rcl=0,6&rds=4&rL=1&rN=80&rM=2&rP=80&rQ=40&rlo=40&rhi=400&rn=4&rsim=off";
+    const { page, errors } = await open(fashion);
+    const f = (await snapshot(page)).renorm;
+    const ref = cliRun(fashion, []);
+    check("Fashion-MNIST: loaded, +-1 labels", f.task === "fashion-mnist" && f.data_status === "" && f.train === 80 &&
+          f.classification === true && ref.data.input_dim === 49, JSON.stringify(f).slice(0, 300));
+    check("Fashion-MNIST: eps_g = CLI", f.solve && close(f.solve.generalization_error, ref.theory.generalization_error, 1e-8) &&
+          close(f.solve.gp_generalization_error, ref.gp.generalization_error, 1e-10),
+          `${f.solve && f.solve.generalization_error} vs ${ref.theory.generalization_error}`);
+    check("Fashion-MNIST: accuracy = CLI", f.solve && f.solve.accuracy === ref.theory.accuracy && f.solve.gp_accuracy === ref.gp.accuracy,
+          `${f.solve && f.solve.accuracy} vs ${ref.theory.accuracy}`);
+    check("Fashion-MNIST: no console errors", errors.length === 0, JSON.stringify(errors));
+    await shot(page, "renorm-fashion.png");
+
+    const ratio = await page.evaluate(() => window.devicePixelRatio || 1);
+    async function upload(name, text) {
+      const [x0, y0, x1, y1] = (await snapshot(page)).renorm.load_button;
+      const chooser = page.waitForEvent("filechooser", { timeout: 10000 });
+      await page.mouse.click((x0 + x1) / 2 / ratio, (y0 + y1) / 2 / ratio);
+      await (await chooser).setFiles({ name, mimeType: "text/csv", buffer: Buffer.from(text) });
+      await page.waitForTimeout(500);
+      await h.settle(page, 240000);
+      return (await snapshot(page)).renorm;
+    }
+    // 48 rows of 6 features and a real target (a fixed linear rule plus a bend), deterministic.
+    let text = "a,b,c,d,e,f,target\n";
+    for (let i = 0; i < 48; i++) {
+      const x = [0, 1, 2, 3, 4, 5].map((k) => Math.sin(1.7 * i + 2.3 * k + 0.1 * i * k));
+      text += `${x.map((v) => v.toFixed(6)).join(",")},${(x[0] - 0.5 * x[3] + Math.abs(x[1])).toFixed(6)}\n`;
+    }
+    let c = await upload("rows.csv", text);
+    const link = query(page);
+    check("CSV: loaded message", !c.csv_failed && /Loaded 48 rows with 6 features \(real targets/.test(c.csv_message), c.csv_message);
+    check("CSV: the link carries the rows", /(^|&)rtask=csv(&|$)/.test(link) && /rpts=/.test(link), link);
+    check("CSV: 36 train / 12 test, regression", c.task === "csv" && c.train === 36 && c.test === 12 && c.classification === false,
+          JSON.stringify({ task: c.task, train: c.train, test: c.test }));
+    const csvRef = cliRun(link, []);
+    check("CSV: eps_g = CLI on the link", c.solve && close(c.solve.generalization_error, csvRef.theory.generalization_error, 1e-8),
+          `${c.solve && c.solve.generalization_error} vs ${csvRef.theory.generalization_error}`);
+    c = await upload("bad.csv", "a,b,target\n1,2,0.5\n3,oops,1\n");
+    check("CSV: malformed file names line and column", c.csv_failed && /line 3/.test(c.csv_message) && /column 2/.test(c.csv_message),
+          c.csv_message);
+    check("CSV: the data stay as they were", query(page) === link && c.train === 36, query(page));
+    check("CSV: no console errors", errors.length === 0, JSON.stringify(errors));
+    await page.close();
+  }
+
+  // --- 5. Random vs unsupervised gates side by side (rcmp=gates): each curve is the CLI's sweep -------------
+  {
+    const cmp = "v=1&view=renorm&rcmp=gates&rL=1&rN=60&rM=3&rP=50&rQ=30&rd=12&rlo=30&rhi=300&rn=5&rsim=off";
+    const { page, errors } = await open(cmp);
+    const c = (await snapshot(page)).renorm;
+    const kinds = Object.keys(c.compared_gates || {});
+    check("gate comparison: PCA and k-means beside random", kinds.join() === "pca,kmeans" &&
+          kinds.every((k) => c.compared_gates[k].progress === 1 && c.compared_gates[k].points.length === 5), JSON.stringify(c.compared_gates));
+    for (const kind of kinds) {
+      const values = c.compared_gates[kind].points.map((p) => p.value);
+      const ref = cliRun(cmp, ["--gate-kind", kind, "--sweep", "N=" + values.join(",")]);
+      let w = 0;
+      ref.points.forEach((p, i) => { w = Math.max(w, rel(p.theory.generalization_error, c.compared_gates[kind].points[i].generalization_error)); });
+      check(`gate comparison: ${kind} = CLI --gate-kind ${kind}`, w < 1e-6, w);
+    }
+    check("gate comparison: no console errors", errors.length === 0, JSON.stringify(errors));
+    await shot(page, "renorm-gates.png");
+    await page.close();
+  }
+
+  // --- 6. A hostile link: sentences, defaults, a working tab -----------------------------------------
   const bad = await open("v=1&view=renorm&rL=99&rN=-5&rM=x&rsim=bogus&rgk=file&rlo=500&rhi=20&rP=1e9");
   const b = (await snapshot(bad.page)).renorm;
   check("hostile link: no console errors", bad.errors.length === 0);
