@@ -21,6 +21,8 @@ Scene renorm_data_key(const Scene& scene) {
     case RenormTask::template_model:
       key.renorm.dim = r.dim;
       key.renorm.noise = r.noise;
+      key.renorm.tasks = r.tasks;
+      key.renorm.task_gates = r.task_gates;
       [[fallthrough]];
     case RenormTask::fashion_mnist:
       key.renorm.train = r.train;
@@ -58,6 +60,7 @@ Scene renorm_sweep_key(const Scene& scene) {
     case RenormSweepParameter::temperature: k.temperature = defaults.temperature; break;
     case RenormSweepParameter::depth: k.layers = defaults.layers; break;
     case RenormSweepParameter::gates: k.gates = defaults.gates; break;
+    case RenormSweepParameter::tasks: k.tasks = defaults.tasks; break;
   }
   k.sweep = scene.renorm.sweep;
   k.sweep_min = scene.renorm.sweep_min;
@@ -92,6 +95,10 @@ const RenormSweepJob* RenormJobs::comparison(const Scene& scene, GateKind kind) 
   return sweep(scene) ? comparison_jobs_[k].get() : nullptr;
 }
 
+const RenormSweepJob* RenormJobs::other_task_gates(const Scene& scene) const {
+  return sweep(scene) && scene.renorm.sweep == RenormSweepParameter::tasks ? other_task_gates_job_.get() : nullptr;
+}
+
 const std::vector<RenormSimulationPoint>& RenormJobs::simulations(const Scene& scene) const {
   static const std::vector<RenormSimulationPoint> none;
   return has_simulation_key_ && simulation_key_ == renorm_simulation_key(scene) ? simulations_ : none;
@@ -111,6 +118,7 @@ void RenormJobs::cancel_simulation() {
 
 void RenormJobs::cancel_sweep() {
   if (sweep_job_) sweep_job_->cancel();
+  if (other_task_gates_job_) other_task_gates_job_->cancel();
   for (auto& job : comparison_jobs_)
     if (job) job->cancel();
   sweep_cancelled_ = true;
@@ -123,6 +131,7 @@ bool RenormJobs::busy(const Scene& scene) const {
   const RenormSweepJob* s = sweep(scene);
   if (!s && !sweep_cancelled_) return true;
   if (s && s->progress() < 1.0 && !sweep_cancelled_) return true;
+  if (s && other_task_gates_job_ && other_task_gates_job_->progress() < 1.0 && !sweep_cancelled_) return true;
   if (s && !sweep_cancelled_ && scene.renorm.compare == RenormCompare::gate_kinds)
     for (int k = 0; k < kGateKinds; ++k)
       if (static_cast<GateKind>(k) != scene.renorm.gate_kind && (!comparison_jobs_[k] || comparison_jobs_[k]->progress() < 1.0))
@@ -189,11 +198,25 @@ void RenormJobs::update(const Scene& scene, double budget_seconds) {
     sweep_values_ = renorm_sweep_values(scene);
     RenormSpec sweep_spec = spec;
     sweep_spec.tolerance = kSweepTolerance;
-    sweep_job_ = std::make_unique<RenormSweepJob>(sweep_spec, problem, scene.renorm.sweep, sweep_values_);
+    if (scene.renorm.sweep == RenormSweepParameter::tasks) {
+      sweep_job_ = std::make_unique<RenormSweepJob>(sweep_spec, renorm_tasks_problem(scene), scene.renorm.sweep, sweep_values_);
+      // The other way of gating the tasks, beside it.
+      Scene other = scene;
+      other.renorm.task_gates = scene.renorm.task_gates == RenormTaskGates::own ? RenormTaskGates::shared : RenormTaskGates::own;
+      other_task_gates_job_ =
+          std::make_unique<RenormSweepJob>(sweep_spec, renorm_tasks_problem(other), scene.renorm.sweep, sweep_values_);
+    } else {
+      sweep_job_ = std::make_unique<RenormSweepJob>(sweep_spec, problem, scene.renorm.sweep, sweep_values_);
+      other_task_gates_job_.reset();
+    }
     for (auto& job : comparison_jobs_) job.reset();
   }
   if (sweep_job_ && !sweep_cancelled_ && sweep_job_->progress() < 1.0) {
     if (!sweep_job_->step(std::max(0.0, budget_seconds * 0.5))) return;
+    if (timer.expired()) return;
+  }
+  if (other_task_gates_job_ && !sweep_cancelled_ && other_task_gates_job_->progress() < 1.0) {
+    if (!other_task_gates_job_->step(std::max(0.0, budget_seconds * 0.5))) return;
     if (timer.expired()) return;
   }
   // The other kinds of gate vectors over the same sweep, one after the other.
@@ -230,8 +253,8 @@ void RenormJobs::update(const Scene& scene, double budget_seconds) {
   if (simulation_cancelled_) return;
   if (!simulation_job_) {
     const SamplingSpec sampling = renorm_sampling_spec(scene);
-    const SamplingProblem sp{problem.x_train,     problem.x_test, problem.y_train, problem.y_test, solve_result_.gate_vectors,
-                             spec.gates.threshold};
+    const SamplingProblem sp{problem.x_train,      problem.x_test, problem.y_train, problem.y_test, solve_result_.gate_vectors,
+                             spec.gates.threshold, problem.tasks};
     simulation_width_ = scene.renorm.width;
     simulation_job_ = std::make_unique<PosteriorSamplingJob>(spec.network, sampling, sp);
     const double bytes = sampling_memory_bytes(spec.network, sampling, static_cast<int>(problem.x_train.rows()),

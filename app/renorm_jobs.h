@@ -46,6 +46,8 @@ class RenormJobs {
   // rcmp=gates: the sweep with the other kinds of gate vectors (random, PCA, k-means), run after the
   // scene's own; null for the scene's kind and until started.
   const RenormSweepJob* comparison(const Scene& scene, GateKind kind) const;
+  // A sweep over the number of tasks K: the same sweep with the other way of gating the tasks (own or shared).
+  const RenormSweepJob* other_task_gates(const Scene& scene) const;
   const std::vector<double>& sweep_values() const { return sweep_values_; }
   // Finished simulations for the scene's simulation key (one per width), and the one under way.
   const std::vector<RenormSimulationPoint>& simulations(const Scene& scene) const;
@@ -67,6 +69,7 @@ class RenormJobs {
   std::unique_ptr<RenormSweepJob> sweep_job_;
   static constexpr int kGateKinds = 3;                           // hyperplane, pca, kmeans
   std::unique_ptr<RenormSweepJob> comparison_jobs_[kGateKinds];  // made for sweep_key_ (rcmp=gates)
+  std::unique_ptr<RenormSweepJob> other_task_gates_job_;         // made for sweep_key_ (rsw=K)
   std::vector<double> sweep_values_;
   bool sweep_cancelled_ = false;
   std::vector<RenormSimulationPoint> simulations_;

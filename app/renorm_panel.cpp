@@ -43,6 +43,7 @@ const char* sweep_label(RenormSweepParameter p) {
     case RenormSweepParameter::temperature: return "temperature T";
     case RenormSweepParameter::depth: return "hidden layers L";
     case RenormSweepParameter::gates: return "gates M";
+    case RenormSweepParameter::tasks: return "tasks K";
   }
   return "N";
 }
@@ -60,6 +61,7 @@ double scene_sweep_value(const Scene& scene) {
     case RenormSweepParameter::temperature: return r.temperature;
     case RenormSweepParameter::depth: return r.layers;
     case RenormSweepParameter::gates: return r.gates;
+    case RenormSweepParameter::tasks: return r.tasks;
   }
   return r.width;
 }
@@ -224,6 +226,16 @@ void Panel::controls(Scene& scene) {
   if (synthetic) {
     const double n_lo = 0, n_hi = 1;
     ImGui::SliderScalar("label noise", ImGuiDataType_Double, &r.noise, &n_lo, &n_hi, "%.3g", ImGuiSliderFlags_AlwaysClamp);
+    ImGui::SliderInt("tasks K", &r.tasks, 1, 8, "%d", ImGuiSliderFlags_AlwaysClamp);
+    help_marker(
+        "Multi-task learning: K tasks, each with its own teacher and P training and test points of its own, learned by one "
+        "network; ε_g is the mean over the tasks (docs/theory.md §10.10).");
+    const RenormTaskGates task_gates[] = {RenormTaskGates::own, RenormTaskGates::shared};
+    const char* const task_gate_names[] = {"own gates per task", "gates shared by the tasks"};
+    if (r.tasks > 1 || r.sweep == RenormSweepParameter::tasks)
+      choice("task gates", r.task_gates, task_gates, task_gate_names,
+             "Own: gate m is open only for the points of task m mod K, so the tasks share no gate (every gated layer needs "
+             "M ≥ K) and meet only through the order parameters. Shared: every gate for every task.");
   }
   loader_.draw("renorm-csv", "Load labelled CSV...",
                "A labelled CSV file: one point per row, features then the target (two integer labels make a ±1 "
@@ -233,13 +245,14 @@ void Panel::controls(Scene& scene) {
   ImGui::Spacing();
   ImGui::TextUnformatted("Sweep");
   ImGui::Separator();
-  const RenormSweepParameter parameters[] = {RenormSweepParameter::width, RenormSweepParameter::sigma2,
+  const RenormSweepParameter parameters[] = {RenormSweepParameter::width,       RenormSweepParameter::sigma2,
                                              RenormSweepParameter::temperature, RenormSweepParameter::depth,
-                                             RenormSweepParameter::gates};
-  const char* const parameter_names[] = {"width N", "prior σ²", "temperature T", "hidden layers L", "gates M"};
+                                             RenormSweepParameter::gates,       RenormSweepParameter::tasks};
+  const char* const parameter_names[] = {"width N", "prior σ²", "temperature T", "hidden layers L", "gates M", "tasks K"};
   if (choice("over", r.sweep, parameters, parameter_names, "The parameter on the x axis of the error view.")) {
     // A range that suits the new parameter.
-    const double ranges[][2] = {{25, 1000}, {0.1, 4}, {0.001, 1}, {1, 4}, {1, 16}};
+    const double ranges[][2] = {{25, 1000}, {0.1, 4}, {0.001, 1},
+                                {1, 4},     {1, 16},  {1, std::max(2.0, std::min(8.0, double(r.gates)))}};
     const int i = static_cast<int>(r.sweep);
     r.sweep_min = ranges[i][0];
     r.sweep_max = ranges[i][1];
@@ -392,6 +405,20 @@ void Panel::error_view(Scene& scene) {
       if (p.relu_status.ok()) relu.x.push_back(p.value), relu.y.push_back(p.relu.generalization_error);
     }
   if (!compared.empty()) eg.label = std::string("ε_g theory, ") + kind_names[static_cast<int>(scene.renorm.gate_kind)];
+  // rsw=K: the other way of gating the tasks beside the scene's.
+  const bool own = scene.renorm.task_gates == RenormTaskGates::own;
+  if (const RenormSweepJob* other = jobs_.other_task_gates(scene)) {
+    eg.label = own ? "ε_g theory, own gates per task" : "ε_g theory, gates shared by the tasks";
+    if (sweep && sweep->progress() >= 1.0 && other->progress() < 1.0 && !jobs_.sweep_cancelled())
+      progress_row("comparing", other->progress(), own ? "shared gates" : "own gates", [this] { jobs_.cancel_sweep(); });
+    Series c;
+    c.label = own ? "ε_g gates shared by the tasks" : "ε_g own gates per task";
+    c.color = qualitative_color(6);
+    c.thickness = 2.0f;
+    for (const RenormSweepPoint& p : other->points())
+      if (p.result.status.ok()) c.x.push_back(p.value), c.y.push_back(p.result.theory.generalization_error);
+    compared.push_back(std::move(c));
+  }
   std::vector<Series> series = {eg, bias, variance, gp, relu};
   series.insert(series.end(), compared.begin(), compared.end());
   if (scene.renorm.sweep == RenormSweepParameter::width) {
@@ -440,6 +467,7 @@ void Panel::error_view(Scene& scene) {
       case RenormSweepParameter::temperature: r.temperature = std::clamp(v, 1e-6, 100.0); break;
       case RenormSweepParameter::depth: r.layers = std::clamp(static_cast<int>(std::lround(v)), 1, 8); break;
       case RenormSweepParameter::gates: r.gates = std::clamp(static_cast<int>(std::lround(v)), 1, 64); break;
+      case RenormSweepParameter::tasks: r.tasks = std::clamp(static_cast<int>(std::lround(v)), 1, 16); break;
     }
   }
   if (!failures.empty()) error_text(failures);
@@ -617,6 +645,12 @@ nlohmann::ordered_json Panel::snapshot(const Scene& scene) const {
       compared[gate_kind_name(kind)] = {{"progress", other->progress()}, {"points", points}};
     }
   j["compared_gates"] = compared;
+  if (const RenormSweepJob* other = jobs_.other_task_gates(scene)) {
+    nlohmann::ordered_json points = nlohmann::ordered_json::array();
+    for (const RenormSweepPoint& p : other->points())
+      points.push_back({{"value", p.value}, {"generalization_error", json::number(p.result.theory.generalization_error)}});
+    j["other_task_gates"] = {{"progress", other->progress()}, {"points", points}};
+  }
   nlohmann::ordered_json sims = nlohmann::ordered_json::array();
   for (const RenormSimulationPoint& p : jobs_.simulations(scene))
     sims.push_back({{"width", p.width},

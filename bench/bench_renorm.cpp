@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
       spec.network = fs::make_gated_linear(c.layers, train / 2, c.gates, c.gated_readout);
       spec.memory_budget_bytes = std::size_t(1) << 30;
       const auto t0 = std::chrono::steady_clock::now();
-      const fs::RenormResult r = fs::renorm_run(spec, fs::RenormProblem{d.x_train, d.x_test, d.y_train, d.y_test, false, {}});
+      const fs::RenormResult r = fs::renorm_run(spec, fs::RenormProblem{d.x_train, d.x_test, d.y_train, d.y_test, false, {}, {}});
       const double seconds = seconds_since(t0);
       std::string gates_file;
       if (!dump.empty() && !c.gated_readout && c.gates == 1) {
@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
     std::vector<double> widths;
     for (int i = 0; i < 30; ++i) widths.push_back(std::round(1000.0 * std::pow(25.0 / 1000.0, i / 29.0)));
     const auto t0 = std::chrono::steady_clock::now();
-    fs::RenormSweepJob job(spec, fs::RenormProblem{d.x_train, d.x_test, d.y_train, d.y_test, false, {}},
+    fs::RenormSweepJob job(spec, fs::RenormProblem{d.x_train, d.x_test, d.y_train, d.y_test, false, {}, {}},
                            fs::RenormSweepParameter::width, widths);
     double first = 0;
     while (!job.step(0.016))
@@ -145,14 +145,15 @@ int main(int argc, char** argv) {
     const fs::TeacherData d = task(100, test);
     fs::RenormSpec spec;
     spec.network = fs::make_gated_linear(1, 50, 4, true);
-    const fs::RenormResult theory = fs::renorm_run(spec, fs::RenormProblem{d.x_train, d.x_test, d.y_train, d.y_test, false, {}});
+    const fs::RenormResult theory =
+        fs::renorm_run(spec, fs::RenormProblem{d.x_train, d.x_test, d.y_train, d.y_test, false, {}, {}});
     fs::SamplingSpec sampling;
     sampling.chains = 8;
     sampling.burn_in = 0;
     sampling.samples = 500;
     const auto t0 = std::chrono::steady_clock::now();
     const fs::SamplingResult r =
-        fs::sample_posterior(spec.network, sampling, {d.x_train, d.x_test, d.y_train, d.y_test, theory.gate_vectors, 0.0});
+        fs::sample_posterior(spec.network, sampling, {d.x_train, d.x_test, d.y_train, d.y_test, theory.gate_vectors, 0.0, {}});
     const double seconds = seconds_since(t0);
     if (!dump.empty()) {
       write_csv(dump + "/gibbs-train.csv", d.x_train, d.y_train);

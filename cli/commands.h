@@ -52,12 +52,14 @@ struct Options {
     std::uint64_t seed = 1;
     std::string train_csv, test_csv, data_dir, classes = "0,6";
     int downsample = 4;
+    int tasks = 1;                   // K synthetic tasks for one network
+    std::string task_gates = "own";  // own | shared
     bool classification = false;
     std::string solver = "auto";
     double tolerance = 1e-12;
     int max_iterations = 20000;
     double memory_mib = 1024;
-    std::string sweep;  // PARAM=v1,v2,... (N | sigma2 | T | L | M)
+    std::string sweep;  // PARAM=v1,v2,... (N | sigma2 | T | L | M | K)
     bool predictions = false;
     std::string simulate;  // gibbs | langevin: finite networks sampled from the posterior beside the theory
     int chains = 8, samples = 500, burn_in = -1,

@@ -236,6 +236,10 @@ int main(int argc, char** argv) {
   renorm->add_option("--data-dir", r.data_dir, "Fashion-MNIST idx files (default /usr/share/datasets/fashion-mnist)");
   renorm->add_option("--classes", r.classes, "Fashion-MNIST: the two class ids of the binary task (default 0,6)");
   renorm->add_option("--downsample", r.downsample, "Fashion-MNIST: average pooling 1 | 2 | 4 | 7 | 14 (default 4)");
+  renorm->add_option("--tasks", r.tasks, "Synthetic tasks: K tasks, each its own teacher and points, for one network (default 1)")
+      ->check(CLI::Range(1, 64));
+  renorm->add_option("--task-gates", r.task_gates,
+                     "With K > 1: own (gate m open only for task m mod K; M >= K) | shared (default own)");
   renorm->add_flag("--classification", r.classification,
                    "+-1 labels (the sign of synthetic targets; two CSV labels): accuracies");
   renorm->add_option("--solver", r.solver, "auto | fixed-point | minimize | scalar (default auto)");
@@ -243,7 +247,8 @@ int main(int argc, char** argv) {
   renorm->add_option("--max-iterations", r.max_iterations, "Fixed-point iterations before giving up (default 20000)")
       ->check(CLI::Range(1, 10000000));
   renorm->add_option("--memory-mib", r.memory_mib, "Memory budget (MiB, default 1024)");
-  renorm->add_option("--sweep", r.sweep, "PARAM=v1,v2,... with PARAM N | sigma2 | T | L | M (N continues from wide to narrow)");
+  renorm->add_option("--sweep", r.sweep,
+                     "PARAM=v1,v2,... with PARAM N | sigma2 | T | L | M | K (N continues from wide to narrow)");
   renorm->add_flag("--predictions", r.predictions, "Every test point's target, mean and variance, theory and GP");
   renorm->add_option("--simulate", r.simulate, "gibbs | langevin: sample finite networks from the posterior beside the theory");
   renorm->add_option("--chains", r.chains, "Simulation: independent chains (default 8)")->check(CLI::Range(2, 1024));

@@ -169,6 +169,9 @@ int run_renorm(const Scene& scene, const Options& options, std::ostream& out) {
     for (std::size_t i = 0; i < sr.classes.size(); ++i) o.classes += (i ? "," : "") + std::to_string(sr.classes[i]);
   }
   if (!given("downsample")) o.downsample = sr.downsample;
+  if (!given("tasks")) o.tasks = sr.tasks;
+  if (!given("task-gates")) o.task_gates = sr.task_gates == RenormTaskGates::own ? "own" : "shared";
+  if (o.task_gates != "own" && o.task_gates != "shared") return bad_input("--task-gates is own or shared.");
   if (!given("input-dim")) o.input_dim = sr.dim;
   if (!given("train")) o.train = sr.train;
   if (!given("test")) o.test = sr.test;
@@ -209,6 +212,7 @@ int run_renorm(const Scene& scene, const Options& options, std::ostream& out) {
 
   // The data.
   RenormProblem problem;
+  std::function<RenormProblem(double)> tasks_problem;  // synthetic tasks: the data at K tasks
   bool classification = o.classification;
   if (o.task == "teacher" || o.task == "template") {
     TeacherSpec t;
@@ -220,13 +224,21 @@ int run_renorm(const Scene& scene, const Options& options, std::ostream& out) {
     t.noise = o.noise;
     t.gamma = o.gamma;
     t.seed = o.seed;
-    TeacherData d = make_teacher_data(t);
-    if (!d.status.ok()) return report(d.status, "renorm");
-    problem = RenormProblem{d.x_train, d.x_test, d.y_train, d.y_test, false, {}};
-    if (classification) {
-      problem.y_train = problem.y_train.unaryExpr([](double v) { return v >= 0 ? 1.0 : -1.0; });
-      problem.y_test = problem.y_test.unaryExpr([](double v) { return v >= 0 ? 1.0 : -1.0; });
-    }
+    Status made;
+    problem = multitask_problem(t, o.tasks, o.task_gates == "own", made);
+    if (!made.ok()) return report(made, "renorm");
+    // A sweep over K makes the data at every K the same way.
+    tasks_problem = [t, own = o.task_gates == "own", classification](double k) {
+      Status st;
+      RenormProblem pr = multitask_problem(t, static_cast<int>(std::lround(k)), own, st);
+      if (classification) {  // the sign of the synthetic targets
+        pr.y_train = pr.y_train.unaryExpr([](double v) { return v >= 0 ? 1.0 : -1.0; });
+        pr.y_test = pr.y_test.unaryExpr([](double v) { return v >= 0 ? 1.0 : -1.0; });
+      }
+      pr.classification = classification;
+      return pr;
+    };
+    problem = tasks_problem(o.tasks);
   } else if (o.task == "fashion-mnist" || (o.task == "csv" && o.train_csv.empty() && !sr.points.empty())) {
     // The scene's own data (core/renorm_scene.h): a Fashion-MNIST task, or the labelled rows a link carries.
     Scene s = scene;
@@ -279,6 +291,7 @@ int run_renorm(const Scene& scene, const Options& options, std::ostream& out) {
     return bad_input("--task is teacher, template, fashion-mnist or csv.");
   }
   problem.classification = classification;
+  if (o.tasks > 1 && !tasks_problem) return bad_input("--tasks K > 1 needs a synthetic task (--task teacher or template).");
   if (spec.gates.kind == GateKind::given) {
     if (o.gates_csv.empty()) return bad_input("--gate-kind file needs --gates-csv FILE.");
     if (Status s = read_gate_file(o.gates_csv, net, static_cast<int>(problem.x_train.cols()), problem.gate_vectors); !s.ok())
@@ -311,7 +324,8 @@ int run_renorm(const Scene& scene, const Options& options, std::ostream& out) {
     if (o.threads > 0) set_thread_count(o.threads);
   }
   auto simulate_at = [&](const RenormSpec& at, const RenormResult& theory) {
-    SamplingProblem sp{problem.x_train, problem.x_test, problem.y_train, problem.y_test, theory.gate_vectors, at.gates.threshold};
+    SamplingProblem sp{problem.x_train,     problem.x_test,     problem.y_train, problem.y_test,
+                       theory.gate_vectors, at.gates.threshold, problem.tasks};
     PosteriorSamplingJob job(at.network, sampling, sp);
     run_job(job, options.progress);
     return job.result();
@@ -346,7 +360,14 @@ int run_renorm(const Scene& scene, const Options& options, std::ostream& out) {
     if (Status s = check_renorm_problem(renorm_spec_at(spec, parameter, values.front()), problem);
         !s.ok() && s.code != StatusCode::invalid_input)
       return report(s, "renorm");
-    RenormSweepJob job(spec, problem, parameter, values);
+    if (parameter == RenormSweepParameter::tasks && !tasks_problem)
+      return bad_input("--sweep K needs a synthetic task (--task teacher or template).");
+    if (parameter == RenormSweepParameter::tasks && simulate)
+      return bad_input("--simulate goes with sweeps over N, sigma2, T, L or M; simulate each K with --tasks K.");
+    auto sweep_job = parameter == RenormSweepParameter::tasks
+                         ? std::make_unique<RenormSweepJob>(spec, tasks_problem, parameter, values)
+                         : std::make_unique<RenormSweepJob>(spec, problem, parameter, values);
+    RenormSweepJob& job = *sweep_job;
     run_job(job, options.progress);
     bool all_ok = true;
     if (options.format == Format::csv) {

@@ -301,13 +301,42 @@ Eigen::MatrixXd path_values(const std::vector<Eigen::MatrixXd>& gates) {
 
 }  // namespace
 
+void mask_gates_by_task(Eigen::MatrixXd& gates, const std::vector<int>& task, int tasks) {
+  if (tasks <= 1 || gates.cols() <= 1 || task.empty()) return;
+  for (Eigen::Index i = 0; i < gates.rows(); ++i)
+    for (Eigen::Index m = 0; m < gates.cols(); ++m)
+      if (m % tasks != task[static_cast<std::size_t>(i)]) gates(i, m) = 0.0;
+}
+
+Status check_task_mask(const GatedLinearNetwork& net, const TaskMask& mask, Eigen::Index train, Eigen::Index test) {
+  if (!mask.active()) return Status::success();
+  if (static_cast<Eigen::Index>(mask.train.size()) != train || static_cast<Eigen::Index>(mask.test.size()) != test)
+    return Status::error(StatusCode::invalid_input, "Every point needs its task for task-masked gates.");
+  for (const std::vector<int>* ids : {&mask.train, &mask.test})
+    for (int t : *ids)
+      if (t < 0 || t >= mask.tasks) return Status::error(StatusCode::invalid_input, "A point names a task that does not exist.");
+  for (int m : net.gates)
+    if (m > 1 && m < mask.tasks)
+      return Status::error(StatusCode::invalid_input,
+                           "Task-masked gates give each of the K = " + std::to_string(mask.tasks) +
+                               " tasks its own gates: every gated layer needs M >= K (got M = " + std::to_string(m) +
+                               "); use more gates, fewer tasks, or gates shared by the tasks.");
+  if (net.is_deep_linear()) return Status::error(StatusCode::invalid_input, "Task-masked gates need gates: M > 1 in some layer.");
+  return Status::success();
+}
+
 GatedLinearFeatures gated_linear_features(const GatedLinearNetwork& net, const std::vector<Eigen::MatrixXd>& gate_vectors,
-                                          double threshold, const Eigen::MatrixXd& x_train, const Eigen::MatrixXd& x_test) {
+                                          double threshold, const Eigen::MatrixXd& x_train, const Eigen::MatrixXd& x_test,
+                                          const TaskMask& mask) {
   GatedLinearFeatures f;
   const int layers = net.hidden_layers() + 1;
   for (int l = 0; l < layers; ++l) {
     f.gates_train.push_back(gate_values(gate_vectors[l], threshold, x_train));
     f.gates_test.push_back(gate_values(gate_vectors[l], threshold, x_test));
+    if (mask.active()) {
+      mask_gates_by_task(f.gates_train.back(), mask.train, mask.tasks);
+      mask_gates_by_task(f.gates_test.back(), mask.test, mask.tasks);
+    }
   }
   f.paths_train = path_values(f.gates_train);
   f.paths_test = path_values(f.gates_test);

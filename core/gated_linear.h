@@ -79,6 +79,20 @@ Status check_gate_vectors(const GatedLinearNetwork& net, const std::vector<Eigen
 // g_m(x) for the rows of x: P x M (a column of ones for an ungated layer, i.e. a 0-row matrix of vectors).
 Eigen::MatrixXd gate_values(const Eigen::MatrixXd& vectors, double threshold, const Eigen::MatrixXd& x);
 
+// Task-masked gates for multi-task learning (docs/theory.md §10.10): with K tasks, gate m of a gated layer
+// is open for a point of task t only where m mod K == t, g_m(x, t) = Theta(v_m . x / sqrt(N_0) - b) c_{m,t},
+// so each task has its own M/K gates and points of different tasks share none. Ungated layers (one column)
+// and K = 1 are left alone; `task` holds the task of each row.
+struct TaskMask {
+  int tasks = 1;                 // K
+  std::vector<int> train, test;  // the task of each training and test point (empty: no mask)
+  bool active() const { return tasks > 1 && !train.empty(); }
+  bool operator==(const TaskMask&) const = default;
+};
+void mask_gates_by_task(Eigen::MatrixXd& gates, const std::vector<int>& task, int tasks);
+// The mask's sizes and ids against P and Q points, and M_l >= K in every gated layer.
+Status check_task_mask(const GatedLinearNetwork& net, const TaskMask& mask, Eigen::Index train, Eigen::Index test);
+
 // --- Kernels and paths on a set of points -----------------------------------------------------------------
 // Everything the theory needs about the points, for the training set (P) and a test set (Q).
 struct GatedLinearFeatures {
@@ -89,7 +103,8 @@ struct GatedLinearFeatures {
 };
 // Needs gate vectors that pass check_gate_vectors.
 GatedLinearFeatures gated_linear_features(const GatedLinearNetwork& net, const std::vector<Eigen::MatrixXd>& gate_vectors,
-                                          double threshold, const Eigen::MatrixXd& x_train, const Eigen::MatrixXd& x_test);
+                                          double threshold, const Eigen::MatrixXd& x_train, const Eigen::MatrixXd& x_test,
+                                          const TaskMask& mask = {});
 
 // The kernel with order parameter U_1 (D_1 x D_1), docs/theory.md §10.3:
 //   K_R(x, x') = sigma^{2(L+1)} / D_1 [phi(x)^T U_1 phi(x')] Gamma_1(x, x') C0(x, x');

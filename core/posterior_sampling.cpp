@@ -302,6 +302,8 @@ bool PosteriorSamplingJob::step(double budget_seconds) {
       return fail(Status::error(StatusCode::invalid_input,
                                 "The data need one target per point and test points of the training dimension."));
     if (Status s = check_gate_vectors(net_, problem_.gate_vectors, dim); !s.ok()) return fail(s);
+    if (Status s = check_task_mask(net_, problem_.tasks, problem_.x_train.rows(), problem_.x_test.rows()); !s.ok())
+      return fail(s);
     chains_ = std::make_unique<PosteriorChains>();
     Model& model = chains_->model;
     model.net = &net_;
@@ -312,6 +314,10 @@ bool PosteriorSamplingJob::step(double budget_seconds) {
     for (const Eigen::MatrixXd& v : problem_.gate_vectors) {
       model.gates_train.push_back(gate_values(v, problem_.threshold, problem_.x_train));
       model.gates_test.push_back(gate_values(v, problem_.threshold, problem_.x_test));
+      mask_gates_by_task(model.gates_train.back(), problem_.tasks.active() ? problem_.tasks.train : std::vector<int>{},
+                         problem_.tasks.tasks);
+      mask_gates_by_task(model.gates_test.back(), problem_.tasks.active() ? problem_.tasks.test : std::vector<int>{},
+                         problem_.tasks.tasks);
     }
     chains_->chains.resize(spec_.chains);
     for (int c = 0; c < spec_.chains; ++c) {

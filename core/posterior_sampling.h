@@ -42,6 +42,7 @@ struct SamplingProblem {
   Eigen::VectorXd y_train, y_test;
   std::vector<Eigen::MatrixXd> gate_vectors;  // per weight layer, as check_gate_vectors accepts them
   double threshold = 0;
+  TaskMask tasks;  // task-masked gates (core/gated_linear.h)
 };
 
 struct SamplingResult {

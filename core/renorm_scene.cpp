@@ -5,6 +5,8 @@
 #include <cmath>
 #include <set>
 
+#include "core/random.h"
+
 namespace fs {
 
 RenormSpec renorm_spec(const Scene& scene) {
@@ -33,7 +35,7 @@ TeacherSpec renorm_teacher_spec(const Scene& scene) {
 }
 
 RenormProblem renorm_problem(const TeacherData& data) {
-  return RenormProblem{data.x_train, data.x_test, data.y_train, data.y_test, false, {}};
+  return RenormProblem{data.x_train, data.x_test, data.y_train, data.y_test, false, {}, {}};
 }
 
 Status labels_to_signs(Eigen::VectorXd& train, Eigen::VectorXd& test) {
@@ -51,6 +53,49 @@ Status labels_to_signs(Eigen::VectorXd& train, Eigen::VectorXd& test) {
   return Status::success();
 }
 
+RenormProblem multitask_problem(const TeacherSpec& spec, int tasks, bool own_gates, Status& status) {
+  // Task 0 is the single task's data; task t > 0 has its own teacher and points, from a seed derived from
+  // (seed, t). The points are stacked task by task.
+  const int k = std::max(1, tasks);
+  std::vector<TeacherData> parts;
+  for (int t = 0; t < k; ++t) {
+    TeacherSpec at = spec;
+    if (t > 0)
+      at.seed = random::philox4x64(random::Block4{{spec.seed, static_cast<std::uint64_t>(t), 0, 0}}, 0x7461736b73ull, 0).v[0];
+    parts.push_back(make_teacher_data(at));
+    if (!parts.back().status.ok()) {
+      status = parts.back().status;
+      return {};
+    }
+  }
+  status = Status::success();
+  if (k == 1) return renorm_problem(parts[0]);
+  const Eigen::Index p = parts[0].x_train.rows(), q = parts[0].x_test.rows(), dim = parts[0].x_train.cols();
+  RenormProblem pr;
+  pr.x_train.resize(p * k, dim), pr.x_test.resize(q * k, dim), pr.y_train.resize(p * k), pr.y_test.resize(q * k);
+  for (int t = 0; t < k; ++t) {
+    pr.x_train.middleRows(t * p, p) = parts[t].x_train;
+    pr.x_test.middleRows(t * q, q) = parts[t].x_test;
+    pr.y_train.segment(t * p, p) = parts[t].y_train;
+    pr.y_test.segment(t * q, q) = parts[t].y_test;
+    if (own_gates) {
+      pr.tasks.train.insert(pr.tasks.train.end(), static_cast<std::size_t>(p), t);
+      pr.tasks.test.insert(pr.tasks.test.end(), static_cast<std::size_t>(q), t);
+    }
+  }
+  pr.tasks.tasks = k;
+  return pr;
+}
+
+std::function<RenormProblem(double)> renorm_tasks_problem(const Scene& scene, const std::string& fashion_mnist_dir) {
+  return [scene, fashion_mnist_dir](double tasks) {
+    Scene at = scene;
+    at.renorm.tasks = std::clamp(static_cast<int>(std::lround(tasks)), 1, 1 << 20);
+    RenormSceneData d = renorm_scene_data(at, fashion_mnist_dir);
+    return d.status.ok() ? d.problem : RenormProblem{};
+  };
+}
+
 RenormSceneData renorm_scene_data(const Scene& scene, const std::string& fashion_mnist_dir) {
   const RenormViewSpec& r = scene.renorm;
   RenormSceneData out;
@@ -60,9 +105,7 @@ RenormSceneData renorm_scene_data(const Scene& scene, const std::string& fashion
   switch (r.task) {
     case RenormTask::teacher:
     case RenormTask::template_model: {
-      const TeacherData d = make_teacher_data(renorm_teacher_spec(scene));
-      out.status = d.status;
-      if (d.status.ok()) out.problem = renorm_problem(d);
+      out.problem = multitask_problem(renorm_teacher_spec(scene), r.tasks, r.task_gates == RenormTaskGates::own, out.status);
       return out;
     }
     case RenormTask::fashion_mnist: {
@@ -77,7 +120,7 @@ RenormSceneData renorm_scene_data(const Scene& scene, const std::string& fashion
       const DatasetSplit split = make_dataset(spec);
       out.status = split.status;
       if (!split.status.ok()) return out;
-      out.problem = RenormProblem{split.train.x, split.test.x, vector_of(split.train.y), vector_of(split.test.y), true, {}};
+      out.problem = RenormProblem{split.train.x, split.test.x, vector_of(split.train.y), vector_of(split.test.y), true, {}, {}};
       out.status = labels_to_signs(out.problem.y_train, out.problem.y_test);
       return out;
     }
@@ -117,9 +160,10 @@ RenormSceneData renorm_scene_data(const Scene& scene, const std::string& fashion
 std::vector<double> renorm_sweep_values(const Scene& scene) {
   const RenormViewSpec& r = scene.renorm;
   const int n = std::max(2, r.sweep_points);
-  const bool integer =
-      r.sweep == RenormSweepParameter::width || r.sweep == RenormSweepParameter::depth || r.sweep == RenormSweepParameter::gates;
-  const bool logarithmic = r.sweep != RenormSweepParameter::depth && r.sweep != RenormSweepParameter::gates;
+  const bool counts =
+      r.sweep == RenormSweepParameter::depth || r.sweep == RenormSweepParameter::gates || r.sweep == RenormSweepParameter::tasks;
+  const bool integer = counts || r.sweep == RenormSweepParameter::width;
+  const bool logarithmic = !counts;
   const double lo = std::min(r.sweep_min, r.sweep_max), hi = std::max(r.sweep_min, r.sweep_max);
   std::vector<double> values;
   for (int i = 0; i < n; ++i) {

@@ -92,6 +92,7 @@ Status check_renorm_problem(const RenormSpec& spec, const RenormProblem& problem
                            "With more training points than the kernel's rank (at most N_0 times the gate "
                            "counts) the temperature T must be positive.");
   }
+  if (Status s = check_task_mask(net, problem.tasks, p, problem.x_test.rows()); !s.ok()) return s;
   if (!problem.gate_vectors.empty()) return check_gate_vectors(net, problem.gate_vectors, static_cast<int>(dim));
   return Status::success();
 }
@@ -689,7 +690,8 @@ bool RenormJob::step(double budget_seconds) {
     state_ = std::make_unique<RenormState>();
     RenormState& st = *state_;
     st.net = spec_.network;
-    st.features = gated_linear_features(st.net, vectors, spec_.gates.threshold, problem_.x_train, problem_.x_test);
+    st.features =
+        gated_linear_features(st.net, vectors, spec_.gates.threshold, problem_.x_train, problem_.x_test, problem_.tasks);
     st.y_train = problem_.y_train;
     st.y_test = problem_.y_test;
     st.classification = problem_.classification;
@@ -794,13 +796,14 @@ const char* renorm_sweep_parameter_name(RenormSweepParameter p) {
     case RenormSweepParameter::temperature: return "T";
     case RenormSweepParameter::depth: return "L";
     case RenormSweepParameter::gates: return "M";
+    case RenormSweepParameter::tasks: return "K";
   }
   return "N";
 }
 
 bool renorm_sweep_parameter_from_name(const std::string& name, RenormSweepParameter& p) {
   for (RenormSweepParameter k : {RenormSweepParameter::width, RenormSweepParameter::sigma2, RenormSweepParameter::temperature,
-                                 RenormSweepParameter::depth, RenormSweepParameter::gates})
+                                 RenormSweepParameter::depth, RenormSweepParameter::gates, RenormSweepParameter::tasks})
     if (name == renorm_sweep_parameter_name(k)) {
       p = k;
       return true;
@@ -831,6 +834,7 @@ RenormSpec renorm_spec_at(const RenormSpec& spec, RenormSweepParameter parameter
       if (gated_readout) net.gates.back() = integer;
       break;
     }
+    case RenormSweepParameter::tasks: break;
   }
   return out;
 }
@@ -838,6 +842,10 @@ RenormSpec renorm_spec_at(const RenormSpec& spec, RenormSweepParameter parameter
 RenormSweepJob::RenormSweepJob(const RenormSpec& spec, const RenormProblem& problem, RenormSweepParameter parameter,
                                std::vector<double> values)
     : spec_(spec), problem_(problem), parameter_(parameter), values_(std::move(values)) {}
+
+RenormSweepJob::RenormSweepJob(const RenormSpec& spec, std::function<RenormProblem(double)> problem_at,
+                               RenormSweepParameter parameter, std::vector<double> values)
+    : spec_(spec), problem_at_(std::move(problem_at)), parameter_(parameter), values_(std::move(values)) {}
 
 double RenormSweepJob::progress() const {
   if (values_.empty()) return 1.0;
@@ -874,6 +882,7 @@ bool RenormSweepJob::step(double budget_seconds) {
         }
         if (extrapolated.size() == warm.size()) warm = std::move(extrapolated);
       }
+      if (problem_at_) problem_ = problem_at_(values_[points_.size()]);
       current_ =
           std::make_unique<RenormJob>(renorm_spec_at(spec_, parameter_, values_[points_.size()]), problem_, std::move(warm));
     }
@@ -884,7 +893,7 @@ bool RenormSweepJob::step(double budget_seconds) {
     // The ReLU NNGP depends on L, sigma^2 and T only: computed again where one of them changed.
     const GatedLinearNetwork& net = renorm_spec_at(spec_, parameter_, point.value).network;
     const GatedLinearNetwork* before = points_.empty() ? nullptr : &relu_network_;
-    if (before && before->hidden_layers() == net.hidden_layers() && before->sigma2 == net.sigma2 &&
+    if (before && !problem_at_ && before->hidden_layers() == net.hidden_layers() && before->sigma2 == net.sigma2 &&
         before->temperature == net.temperature) {
       point.relu = points_.back().relu;
       point.relu_status = points_.back().relu_status;

@@ -12,6 +12,7 @@
 #pragma once
 #include <Eigen/Core>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +47,7 @@ struct RenormProblem {
   Eigen::VectorXd y_train, y_test;
   bool classification = false;                // +-1 labels: accuracies are reported
   std::vector<Eigen::MatrixXd> gate_vectors;  // per weight layer (core/gated_linear.h); empty: made from the spec
+  TaskMask tasks;                             // several tasks with task-masked gates (core/gated_linear.h)
 };
 
 // What the solver did, in numbers and in one sentence.
@@ -122,11 +124,12 @@ PredictorStatistics relu_nngp_prediction(const GatedLinearNetwork& net, const Re
 RenormResult renorm_run(const RenormSpec& spec, const RenormProblem& problem, std::vector<Eigen::MatrixXd> warm_start = {});
 
 // --- Sweeps -----------------------------------------------------------------------------------------------
-enum class RenormSweepParameter { width, sigma2, temperature, depth, gates };
-const char* renorm_sweep_parameter_name(RenormSweepParameter p);  // "N" | "sigma2" | "T" | "L" | "M"
+// tasks: the number K of tasks, which changes the data rather than the network (a sweep with a problem per value).
+enum class RenormSweepParameter { width, sigma2, temperature, depth, gates, tasks };
+const char* renorm_sweep_parameter_name(RenormSweepParameter p);  // "N" | "sigma2" | "T" | "L" | "M" | "K"
 bool renorm_sweep_parameter_from_name(const std::string& name, RenormSweepParameter& p);
 // The spec with one parameter set: every width N_l, sigma^2, T, the depth L (hidden layers of the first
-// layer's width, the gate counts of the hidden layers extended), or every gated layer's M.
+// layer's width, the gate counts of the hidden layers extended), or every gated layer's M; K leaves the spec alone.
 RenormSpec renorm_spec_at(const RenormSpec& spec, RenormSweepParameter parameter, double value);
 
 struct RenormSweepPoint {
@@ -141,13 +144,18 @@ class RenormSweepJob : public Job {
  public:
   RenormSweepJob(const RenormSpec& spec, const RenormProblem& problem, RenormSweepParameter parameter,
                  std::vector<double> values);
+  // A sweep whose values change the data (K tasks): the problem at each value. A problem without training
+  // points stands for data that could not be made; its point fails with the theory's sentence.
+  RenormSweepJob(const RenormSpec& spec, std::function<RenormProblem(double)> problem_at, RenormSweepParameter parameter,
+                 std::vector<double> values);
   bool step(double budget_seconds) override;
   double progress() const override;
   const std::vector<RenormSweepPoint>& points() const { return points_; }
 
  private:
   RenormSpec spec_;
-  RenormProblem problem_;
+  RenormProblem problem_;  // the current point's
+  std::function<RenormProblem(double)> problem_at_;
   RenormSweepParameter parameter_;
   std::vector<double> values_;
   std::vector<RenormSweepPoint> points_;

@@ -107,9 +107,9 @@ const std::vector<std::string>& renorm_task_names() {
 }
 const std::vector<std::string>& renorm_sweep_names() {
   static const std::vector<std::string> names{
-      renorm_sweep_parameter_name(RenormSweepParameter::width), renorm_sweep_parameter_name(RenormSweepParameter::sigma2),
+      renorm_sweep_parameter_name(RenormSweepParameter::width),       renorm_sweep_parameter_name(RenormSweepParameter::sigma2),
       renorm_sweep_parameter_name(RenormSweepParameter::temperature), renorm_sweep_parameter_name(RenormSweepParameter::depth),
-      renorm_sweep_parameter_name(RenormSweepParameter::gates)};
+      renorm_sweep_parameter_name(RenormSweepParameter::gates),       renorm_sweep_parameter_name(RenormSweepParameter::tasks)};
   return names;
 }
 const std::vector<std::string>& renorm_simulation_names() {
@@ -118,6 +118,10 @@ const std::vector<std::string>& renorm_simulation_names() {
 }
 const std::vector<std::string>& renorm_show_names() {
   static const std::vector<std::string> names{"error", "order", "predictions"};
+  return names;
+}
+const std::vector<std::string>& renorm_task_gates_names() {
+  static const std::vector<std::string> names{"own", "shared"};
   return names;
 }
 const std::vector<std::string>& renorm_compare_names() {
@@ -165,10 +169,10 @@ enum class Field {
   renorm_layers, renorm_width, renorm_gates, renorm_readout, renorm_sharing, renorm_sigma2, renorm_temperature,
   renorm_gate_kind, renorm_threshold, renorm_task, renorm_dim, renorm_train, renorm_test, renorm_noise, renorm_sweep,
   renorm_sweep_min, renorm_sweep_max, renorm_sweep_points, renorm_simulation, renorm_chains, renorm_samples, renorm_show,
-  renorm_classes, renorm_downsample, renorm_points, renorm_compare,
+  renorm_classes, renorm_downsample, renorm_points, renorm_compare, renorm_tasks, renorm_task_gates,
 };
 // clang-format on
-constexpr int kFieldCount = static_cast<int>(Field::renorm_compare) + 1;
+constexpr int kFieldCount = static_cast<int>(Field::renorm_task_gates) + 1;
 
 enum class Type { version, number, optional_number, integer, seed, choice, text, points, id_list };
 enum class Form { json, query };
@@ -264,6 +268,8 @@ constexpr FieldInfo kFields[kFieldCount] = {
     {Field::renorm_downsample, "rds", "renorm.downsample", Type::integer},
     {Field::renorm_points, "rpts", "renorm.points", Type::points},
     {Field::renorm_compare, "rcmp", "renorm.compare", Type::choice},
+    {Field::renorm_tasks, "rK", "renorm.tasks", Type::integer},
+    {Field::renorm_task_gates, "rtg", "renorm.task_gates", Type::choice},
 };
 
 constexpr bool table_in_order() {
@@ -282,7 +288,8 @@ constexpr std::size_t kMaxPathBytes = 4096;
 // The finite-width learning panel's sizes: the theory's order parameters grow as M^L (docs/theory.md §10.3).
 constexpr int kRenormMaxLayers = 8;
 constexpr int kRenormMaxGates = 64;
-constexpr int kRenormMaxPoints = 4000;  // training + test
+constexpr int kRenormMaxPoints = 4000;  // training + test, over all tasks
+constexpr int kRenormMaxTasks = 16;
 
 double* number_ref(Scene& s, Field f) {
   switch (f) {
@@ -338,6 +345,7 @@ int* integer_ref(Scene& s, Field f) {
     case Field::renorm_chains: return &s.renorm.chains;
     case Field::renorm_samples: return &s.renorm.samples;
     case Field::renorm_downsample: return &s.renorm.downsample;
+    case Field::renorm_tasks: return &s.renorm.tasks;
     default: return nullptr;
   }
 }
@@ -376,6 +384,7 @@ const std::vector<std::string>& choice_names(Field f) {
     case Field::renorm_simulation: return renorm_simulation_names();
     case Field::renorm_show: return renorm_show_names();
     case Field::renorm_compare: return renorm_compare_names();
+    case Field::renorm_task_gates: return renorm_task_gates_names();
     default: return quantity_names();
   }
 }
@@ -409,6 +418,7 @@ int choice_index(const Scene& s, Field f) {
     case Field::renorm_simulation: return static_cast<int>(s.renorm.simulation);
     case Field::renorm_show: return static_cast<int>(s.renorm.show);
     case Field::renorm_compare: return static_cast<int>(s.renorm.compare);
+    case Field::renorm_task_gates: return static_cast<int>(s.renorm.task_gates);
     default: return -1;
   }
 }
@@ -439,6 +449,7 @@ void set_choice_index(Scene& s, Field f, int i) {
     case Field::renorm_simulation: s.renorm.simulation = static_cast<RenormSimulation>(i); return;
     case Field::renorm_show: s.renorm.show = static_cast<RenormView>(i); return;
     case Field::renorm_compare: s.renorm.compare = static_cast<RenormCompare>(i); return;
+    case Field::renorm_task_gates: s.renorm.task_gates = static_cast<RenormTaskGates>(i); return;
     default: return;
   }
 }
@@ -547,6 +558,7 @@ IntegerRange integer_range(Field f) {
     case Field::renorm_sweep_points: return {2, 60};
     case Field::renorm_chains: return {2, 64};
     case Field::renorm_samples: return {10, 100000};
+    case Field::renorm_tasks: return {1, kRenormMaxTasks};
     default: return {0, SceneLimits::max_inputs - 1};  // input_a, input_b
   }
 }
@@ -813,15 +825,24 @@ std::optional<Issue> cross_issue(const Scene& s, Form form) {
                  StatusCode::invalid_input,
                  k(Field::renorm_sweep_min) + " must be less than " + k(Field::renorm_sweep_max) + " (got " +
                      format_double(s.renorm.sweep_min) + " and " + format_double(s.renorm.sweep_max) + ")"};
-  // The default range (25..1000, a width sweep) does not fit L or M, so the sweep parameter falls back too.
-  const bool sweeps_layers = s.renorm.sweep == RenormSweepParameter::depth;
-  if ((sweeps_layers || s.renorm.sweep == RenormSweepParameter::gates) &&
-      (s.renorm.sweep_min < 1 || s.renorm.sweep_max > (sweeps_layers ? kRenormMaxLayers : kRenormMaxGates)))
+  // The default range (25..1000, a width sweep) does not fit L, M or K, so the sweep parameter falls back too.
+  const RenormSweepParameter sw = s.renorm.sweep;
+  const int top = sw == RenormSweepParameter::depth   ? kRenormMaxLayers
+                  : sw == RenormSweepParameter::gates ? kRenormMaxGates
+                  : sw == RenormSweepParameter::tasks ? kRenormMaxTasks
+                                                      : 0;
+  if (top > 0 && (s.renorm.sweep_min < 1 || s.renorm.sweep_max > top))
     return Issue{{Field::renorm_sweep, Field::renorm_sweep_min, Field::renorm_sweep_max},
                  StatusCode::invalid_input,
                  assignment(s, Field::renorm_sweep, form) + " needs " + k(Field::renorm_sweep_min) + " and " +
-                     k(Field::renorm_sweep_max) + " in 1.." + std::to_string(sweeps_layers ? kRenormMaxLayers : kRenormMaxGates) +
-                     " (got " + format_double(s.renorm.sweep_min) + " and " + format_double(s.renorm.sweep_max) + ")"};
+                     k(Field::renorm_sweep_max) + " in 1.." + std::to_string(top) + " (got " + format_double(s.renorm.sweep_min) +
+                     " and " + format_double(s.renorm.sweep_max) + ")"};
+  const bool synthetic = s.renorm.task == RenormTask::teacher || s.renorm.task == RenormTask::template_model;
+  if (!synthetic && (s.renorm.tasks > 1 || sw == RenormSweepParameter::tasks))
+    return Issue{{Field::renorm_tasks, Field::renorm_sweep},
+                 StatusCode::invalid_input,
+                 "several tasks (" + k(Field::renorm_tasks) + " > 1, or " + k(Field::renorm_sweep) +
+                     " = K) need a synthetic task, " + k(Field::renorm_task) + " = teacher or template"};
   if (28 % s.renorm.downsample != 0)
     return Issue{
         {Field::renorm_downsample},
@@ -837,11 +858,14 @@ std::optional<Issue> cross_issue(const Scene& s, Form form) {
                  StatusCode::invalid_input,
                  assignment(s, Field::renorm_task, form) + " needs at least 8 labelled rows in " + k(Field::renorm_points) +
                      " (got " + std::to_string(s.renorm.points.size()) + ")"};
-  if (std::int64_t{s.renorm.train} + s.renorm.test > kRenormMaxPoints)
+  const std::int64_t most_tasks = std::max<std::int64_t>(
+      s.renorm.tasks, sw == RenormSweepParameter::tasks ? static_cast<std::int64_t>(s.renorm.sweep_max) : 1);
+  if ((std::int64_t{s.renorm.train} + s.renorm.test) * most_tasks > kRenormMaxPoints)
     return Issue{{Field::renorm_train, Field::renorm_test},
                  StatusCode::too_large,
-                 k(Field::renorm_train) + " + " + k(Field::renorm_test) + " must be at most " + std::to_string(kRenormMaxPoints) +
-                     " points (got " + std::to_string(s.renorm.train) + " + " + std::to_string(s.renorm.test) + ")"};
+                 "(" + k(Field::renorm_train) + " + " + k(Field::renorm_test) + ") per task times the tasks must be at most " +
+                     std::to_string(kRenormMaxPoints) + " points (got (" + std::to_string(s.renorm.train) + " + " +
+                     std::to_string(s.renorm.test) + ") × " + std::to_string(most_tasks) + ")"};
   return std::nullopt;
 }
 
@@ -1259,6 +1283,8 @@ std::string scene_to_json(const Scene& s) {
   renorm["points"] = OrderedJson::array();
   for (const std::vector<double>& row : s.renorm.points) renorm["points"].push_back(row);
   renorm["compare"] = choice_of(s, Field::renorm_compare);
+  renorm["tasks"] = s.renorm.tasks;
+  renorm["task_gates"] = choice_of(s, Field::renorm_task_gates);
   // nlohmann writes the shortest text that reads back to the same double; `replace` keeps a path
   // that is not UTF-8 from aborting the dump.
   return j.dump(2, ' ', false, OrderedJson::error_handler_t::replace) + "\n";

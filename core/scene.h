@@ -89,6 +89,7 @@ enum class RenormGates { shared, unshared };                            // "shar
 enum class RenormTask { teacher, template_model, fashion_mnist, csv };  // "teacher" | "template" | "fashion-mnist" | "csv"
 enum class RenormSimulation { off, gibbs, langevin };                   // "off" | "gibbs" | "langevin"
 enum class RenormView { error, order, predictions };                    // "error" | "order" | "predictions"
+enum class RenormTaskGates { own, shared };                             // "own" | "shared": gates of several tasks
 enum class RenormCompare { none, gate_kinds };                          // "none" | "gates": more curves over the sweep
 struct RenormViewSpec {
   int layers = 2;   // L hidden layers
@@ -115,6 +116,10 @@ struct RenormViewSpec {
   // csv: labelled rows (features..., target) carried by the link; every 4th row is a test point.
   std::vector<std::vector<double>> points;
   RenormCompare compare = RenormCompare::none;  // gate_kinds: the sweep's eps_g for every kind of gate vectors
+  // Multi-task learning (synthetic tasks): K tasks, each with its own teacher and data, learned by one network
+  // whose gates are masked by task (each task its own M/K gates) or shared by all tasks.
+  int tasks = 1;
+  RenormTaskGates task_gates = RenormTaskGates::own;
   bool operator==(const RenormViewSpec&) const = default;
 };
 

@@ -209,3 +209,42 @@ TEST_CASE("Network checks name the parameter") {
   vectors[1](0, 0) = std::nan("");
   CHECK(!check_gate_vectors(net, vectors, 6).ok());
 }
+
+TEST_CASE("Task-masked gates: gate m open only for task m mod K, no gate shared across tasks") {
+  const TeacherData d = small_task(6, 12, 6);
+  GatedLinearNetwork net = make_gated_linear(1, 20, 4, true);
+  GateSpec gates;
+  const GateVectors v = make_gate_vectors(net, gates, d.x_train);
+  REQUIRE(v.status.ok());
+  TaskMask mask;
+  mask.tasks = 2;
+  for (int i = 0; i < 12; ++i) mask.train.push_back(i % 2);
+  for (int i = 0; i < 6; ++i) mask.test.push_back(i / 3);
+  REQUIRE(check_task_mask(net, mask, 12, 6).ok());
+  const GatedLinearFeatures plain = gated_linear_features(net, v.layers, 0.0, d.x_train, d.x_test);
+  const GatedLinearFeatures masked = gated_linear_features(net, v.layers, 0.0, d.x_train, d.x_test, mask);
+  for (int l = 0; l < 2; ++l)
+    for (int i = 0; i < 12; ++i)
+      for (int m = 0; m < 4; ++m) CHECK(masked.gates_train[l](i, m) == (m % 2 == i % 2 ? plain.gates_train[l](i, m) : 0.0));
+  // The GP kernel has no entry between points of different tasks, and within a task it is the plain kernel
+  // with the other task's gates closed.
+  const GatedLinearKernel k = renormalized_kernel(net, masked, Eigen::MatrixXd::Identity(net.paths(1), net.paths(1)));
+  for (int i = 0; i < 12; ++i)
+    for (int j = 0; j < 12; ++j)
+      if (i % 2 != j % 2) CHECK(k.train(i, j) == 0.0);
+  for (int q = 0; q < 6; ++q)
+    for (int i = 0; i < 12; ++i)
+      if (q / 3 != i % 2) CHECK(k.test_train(q, i) == 0.0);
+  CHECK(k.train.diagonal().minCoeff() >= 0.0);
+  CHECK((k.train - renormalized_kernel(net, plain, Eigen::MatrixXd::Identity(4, 4)).train).cwiseAbs().maxCoeff() > 0.0);
+
+  // Refusals: too few gates for the tasks, a task id out of range, a size that does not match.
+  TaskMask many = mask;
+  many.tasks = 5;
+  CHECK(check_task_mask(net, many, 12, 6).message.find("M >= K") != std::string::npos);
+  TaskMask bad = mask;
+  bad.train[3] = 2;
+  CHECK_FALSE(check_task_mask(net, bad, 12, 6).ok());
+  CHECK_FALSE(check_task_mask(net, mask, 11, 6).ok());
+  CHECK_FALSE(check_task_mask(make_gated_linear(1, 20, 1, false), mask, 12, 6).ok());  // a DLN has no gates to mask
+}

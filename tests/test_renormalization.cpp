@@ -342,6 +342,52 @@ TEST_CASE("The tab's data sets: labelled rows (every 4th a test point), Fashion-
   CHECK(d.problem.x_train.row(0).squaredNorm() / 49 == doctest::Approx(1.0));  // standardised: G_aa = 1
 }
 
+TEST_CASE("Several tasks with their own gates: independent in the GP limit, coupled at finite width") {
+  TeacherSpec t;
+  t.dim = 10;
+  t.train = 30;
+  t.test = 20;
+  t.seed = 4;
+  Status status;
+  const RenormProblem one = multitask_problem(t, 1, true, status);
+  REQUIRE(status.ok());
+  const TeacherData single = make_teacher_data(t);
+  CHECK(one.x_train == single.x_train);  // K = 1 is the single task
+  CHECK_FALSE(one.tasks.active());
+  RenormProblem two = multitask_problem(t, 2, true, status);
+  REQUIRE(status.ok());
+  REQUIRE(two.x_train.rows() == 60);
+  CHECK(two.x_train.topRows(30) == single.x_train);
+  CHECK(two.tasks.active());
+  CHECK(multitask_problem(t, 2, false, status).tasks.active() == false);  // shared gates: no mask
+
+  // Scale the second task's labels by 3: the GP, block-diagonal across tasks, predicts the first task exactly as
+  // before; at finite width the tasks meet through the order parameter and the first task's predictions move.
+  // (An ungated readout: with a gated one and L = 1, U_1 splits into one block per task's readout gates and
+  // the tasks stay apart at every width.)
+  RenormSpec spec = spec_of(make_gated_linear(1, 30, 4, false));
+  const RenormResult a = renorm_run(spec, two);
+  RenormProblem flipped = two;
+  flipped.y_train.tail(30) *= 3.0;
+  const RenormResult b = renorm_run(spec, flipped);
+  REQUIRE(a.status.ok());
+  REQUIRE(b.status.ok());
+  const double gp_change = (a.gp.mean.head(20) - b.gp.mean.head(20)).cwiseAbs().maxCoeff();
+  const double theory_change = (a.theory.mean.head(20) - b.theory.mean.head(20)).cwiseAbs().maxCoeff();
+  CAPTURE(gp_change);
+  CAPTURE(theory_change);
+  CHECK(gp_change < 1e-12);
+  CHECK(theory_change > 1e-4);
+  // With shared gates the GP itself couples the tasks.
+  RenormProblem shared = multitask_problem(t, 2, false, status), shared_flipped = shared;
+  shared_flipped.y_train.tail(30) *= 3.0;
+  CHECK((renorm_run(spec, shared).gp.mean.head(20) - renorm_run(spec, shared_flipped).gp.mean.head(20)).cwiseAbs().maxCoeff() >
+        1e-3);
+  // Too many tasks for the gates: a sentence.
+  const RenormResult refused = renorm_run(spec, multitask_problem(t, 5, true, status));
+  CHECK(refused.status.message.find("M >= K") != std::string::npos);
+}
+
 TEST_CASE("Refusals come with a sentence and no numbers") {
   RenormProblem problem = teacher_problem(60, 10, 5);
   GatedLinearNetwork net = make_gated_linear(1, 40, 1, false);

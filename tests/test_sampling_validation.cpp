@@ -32,7 +32,7 @@ Check run(int layers, int width, bool gated_readout, double temperature, Posteri
   RenormSpec spec;
   spec.network = make_gated_linear(layers, width, 4, gated_readout);
   spec.network.temperature = temperature;
-  const RenormResult theory = renorm_run(spec, RenormProblem{d.x_train, d.x_test, d.y_train, d.y_test, false, {}});
+  const RenormResult theory = renorm_run(spec, RenormProblem{d.x_train, d.x_test, d.y_train, d.y_test, false, {}, {}});
   REQUIRE(theory.status.ok());
   SamplingSpec s;
   s.sampler = sampler;
@@ -49,7 +49,7 @@ Check run(int layers, int width, bool gated_readout, double temperature, Posteri
     s.thinning = static_cast<int>(relax / 25);
   }
   const SamplingResult r =
-      sample_posterior(spec.network, s, SamplingProblem{d.x_train, d.x_test, d.y_train, d.y_test, theory.gate_vectors, 0.0});
+      sample_posterior(spec.network, s, SamplingProblem{d.x_train, d.x_test, d.y_train, d.y_test, theory.gate_vectors, 0.0, {}});
   REQUIRE(r.status.ok());
   Check c;
   c.chi2_theory = chi2_per_dof(r, theory.theory.mean);

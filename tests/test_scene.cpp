@@ -861,6 +861,25 @@ TEST_CASE("renorm data fields: Fashion-MNIST classes and pooling, labelled rows;
   r = scene_from_query("v=1&view=renorm&rtask=csv&rpts=1;2;3;4;5;6;7;8");
   CHECK(!r.warnings.empty());  // rows of one number hold no feature
   CHECK(r.scene.renorm.points.empty());
+  // Several tasks: the fields, the K sweep's range, synthetic tasks only, the point budget over all tasks.
+  Scene tasks;
+  tasks.view.panel = Panel::renorm;
+  tasks.renorm.tasks = 3;
+  tasks.renorm.task_gates = RenormTaskGates::shared;
+  tasks.renorm.sweep = RenormSweepParameter::tasks;
+  tasks.renorm.sweep_min = 1;
+  tasks.renorm.sweep_max = 4;
+  check_round_trips(tasks);
+  CHECK(scene_to_query(tasks) == "v=1&view=renorm&rsw=K&rlo=1&rhi=4&rK=3&rtg=shared");
+  r = scene_from_query("v=1&view=renorm&rsw=K&rlo=1&rhi=40");
+  CHECK(r.warnings.at(0).rfind("rsw=K needs rlo and rhi in 1..16", 0) == 0);
+  r = scene_from_query("v=1&view=renorm&rtask=fashion-mnist&rK=2");
+  CHECK(r.warnings.at(0).rfind("several tasks (rK > 1, or rsw = K) need a synthetic task", 0) == 0);
+  CHECK(r.scene.renorm.tasks == 1);
+  r = scene_from_query("v=1&view=renorm&rK=16&rP=200&rQ=100");
+  CHECK(r.warnings.at(0).rfind("(rP + rQ) per task times the tasks must be at most 4000", 0) == 0);
+  CHECK(r.scene.renorm.tasks == 16);
+  CHECK(r.scene.renorm.train == 100);
   r = scene_from_query("v=1&view=renorm&rcl=1,1");
   CHECK(!r.warnings.empty());
   CHECK(r.scene.renorm.classes == RenormViewSpec{}.classes);

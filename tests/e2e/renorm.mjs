@@ -170,7 +170,30 @@ try {
     await page.close();
   }
 
-  // --- 6. A hostile link: sentences, defaults, a working tab -----------------------------------------
+  // --- 6. Several tasks: the error against K with own and with shared gates, each the CLI's sweep ----------
+  {
+    const multi = "v=1&view=renorm&rsw=K&rlo=1&rhi=4&rn=4&rL=1&rN=60&rM=4&rro=ungated&rP=40&rQ=20&rd=12&rsim=off";
+    const { page, errors } = await open(multi);
+    const m = (await snapshot(page)).renorm;
+    check("tasks: the K sweep and the other gating", m.sweep && m.sweep.points.length === 4 && m.other_task_gates &&
+          m.other_task_gates.progress === 1 && m.other_task_gates.points.length === 4, JSON.stringify(m.other_task_gates));
+    if (m.sweep && m.other_task_gates) {
+      for (const [gates, points] of [["own", m.sweep.points], ["shared", m.other_task_gates.points]]) {
+        const ref = cliRun(multi, ["--task-gates", gates, "--sweep", "K=" + points.map((p) => p.value).join(",")]);
+        let w = 0;
+        ref.points.forEach((p, i) => { w = Math.max(w, rel(p.theory.generalization_error, points[i].generalization_error)); });
+        check(`tasks: ${gates} gates = CLI --task-gates ${gates}`, w < 1e-6, w);
+      }
+      const at4 = (points) => points.find((p) => p.value === 4);
+      check("tasks: own gates beat shared ones at K = 4", at4(m.sweep.points) && at4(m.sweep.points).generalization_error <
+            at4(m.other_task_gates.points).generalization_error, JSON.stringify([at4(m.sweep.points), at4(m.other_task_gates.points)]));
+    }
+    check("tasks: no console errors", errors.length === 0, JSON.stringify(errors));
+    await shot(page, "renorm-tasks.png");
+    await page.close();
+  }
+
+  // --- 7. A hostile link: sentences, defaults, a working tab -----------------------------------------
   const bad = await open("v=1&view=renorm&rL=99&rN=-5&rM=x&rsim=bogus&rgk=file&rlo=500&rhi=20&rP=1e9");
   const b = (await snapshot(bad.page)).renorm;
   check("hostile link: no console errors", bad.errors.length === 0);
