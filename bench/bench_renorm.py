@@ -7,9 +7,10 @@ Work: the theory at P = 500 and 2000 training points (100 test points, teacher t
 the scalar fast path (deep linear network, L = 2), and the fixed point with D_1 = 4 (L = 1, gated readout,
 M = 4) and D_1 = 16 (L = 2, gated readout, M = 4); an error-vs-N curve of 30 widths at P = 200, D_1 = 16;
 8 Gibbs chains x 500 sweeps at P = 100, N = 50. Targets (issue #13): native at least 2x the peer at
-P = 2000; in the single-thread wasm build the curve within 2 s and the Gibbs run within 5 s.
+P = 2000; in the single-thread wasm build the curve within 2 s and the Gibbs run within 5 s. The curve and
+the Gibbs run also in the threaded browser build (wasm-mt) against native at the same thread count.
 
-  bench/bench_renorm.py [--native PATH] [--wasm PATH.js] [--sizes 500,2000] [--wasm-sizes 500]
+  bench/bench_renorm.py [--native PATH] [--wasm PATH.js] [--wasm-mt PATH.js] [--sizes 500,2000] [--wasm-sizes 500]
 """
 import argparse
 import json
@@ -36,6 +37,7 @@ def main():
     ap.add_argument("--wasm", default=os.path.join(ROOT, "build", "wasm", "fieldscope-bench-renorm.js"))
     ap.add_argument("--sizes", default="500,2000")
     ap.add_argument("--wasm-sizes", default="500")
+    ap.add_argument("--wasm-mt", default=os.path.join(ROOT, "build", "wasm-mt", "fieldscope-bench-renorm.js"))
     args = ap.parse_args()
     one = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     checks = []
@@ -95,6 +97,17 @@ def main():
                            f"{wgibbs[0]['seconds']:.2f} s"))
         checks.append(("native Gibbs faster than the peer (one thread)", peer["seconds"] > gibbs["seconds"],
                        f"{peer['seconds'] / gibbs['seconds']:.2f}x"))
+        # The threaded browser build against native at the same thread count (the tab's curve and Gibbs run).
+        threads = os.cpu_count() or 1
+        if os.path.exists(args.wasm_mt) and threads > 1:
+            nat = {r["case"]: r for r in run([args.native, "--sizes", "", "--threads", str(threads)])}
+            mt = {r["case"]: r for r in run(["node", "--no-experimental-fetch", args.wasm_mt, "--sizes", "", "--threads", str(threads)])}
+            for case, what in (("curve", "30-width curve"), ("gibbs", "Gibbs 8 x 500")):
+                print(f"{what}, {threads} threads: native {nat[case]['seconds']:.3f} s, wasm-mt {mt[case]['seconds']:.3f} s "
+                      f"(wasm-mt/native {mt[case]['seconds'] / nat[case]['seconds']:.2f}; one-thread wasm "
+                      + (f"{(wcurve if case == 'curve' else wgibbs)[0]['seconds']:.3f} s)" if (wcurve if case == 'curve' else wgibbs) else "n/a)"))
+            checks.append(("wasm-mt: the 30-width curve within 2 s", mt["curve"]["seconds"] <= 2.0, f"{mt['curve']['seconds']:.2f} s"))
+            checks.append(("wasm-mt: 8 Gibbs chains x 500 sweeps within 5 s", mt["gibbs"]["seconds"] <= 5.0, f"{mt['gibbs']['seconds']:.2f} s"))
     return print_checks(checks)
 
 
