@@ -5,22 +5,14 @@
 // same numbers; a hostile link is harmless; screenshots of the error and order-parameter views.
 //   node tests/e2e/renorm.mjs SITE_DIR CLI [SCREENSHOT_DIR]
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { startHarness } from "./harness.mjs";
 
 const [site, cli, shots] = process.argv.slice(2);
 const h = await startHarness(site, { timeout: 240000 });
 const { check, snapshot, query } = h;
-const threaded = existsSync(path.join(site, "fieldscope-web-mt.js"));
-const open = async (link) => {
-  const r = await h.open(link);
-  if (!threaded) {
-    const all = r.errors;
-    r.errors = { get length() { return all.filter((e) => !/Failed to load resource.*404/.test(e)).length; } };
-  }
-  return r;
-};
+const open = (link) => h.open(link);
 if (shots) mkdirSync(shots, { recursive: true });
 const rel = (a, b) => Math.abs(a - b) / Math.max(1e-300, Math.abs(a), Math.abs(b));
 const close = (a, b, tol) => typeof a === "number" && typeof b === "number" && rel(a, b) <= tol;
