@@ -119,6 +119,9 @@ Eigen::MatrixXd matrix_function(const Eigen::MatrixXd& a, F f) {
 
 }  // namespace
 
+// Bias^2, the mean variance, eps_g and (classification) the accuracies from the mean and variance.
+void finish_predictor_statistics(PredictorStatistics& out, const Eigen::VectorXd& y_test, bool classification);
+
 class RenormState {
  public:
   GatedLinearNetwork net;
@@ -142,6 +145,11 @@ class RenormState {
   bool accelerate = true;                             // Anderson acceleration (off for D_1 > 256: its history is D_1^2 long)
   std::deque<Eigen::VectorXd> history_x, history_g;
   std::vector<Eigen::MatrixXd> good;  // the last state whose residual did not jump
+  // The scalar path at T > 0: K_GP = Q M Q^T (M tridiagonal: diagonal, sub) and y' = Q^T Y, kept for the
+  // predictions (predict_scalar); Q^T k(x*) for the test points once the predictions need it.
+  std::unique_ptr<Eigen::Tridiagonalization<Eigen::MatrixXd>> tridiagonal;
+  Eigen::VectorXd diagonal, sub, projected;
+  Eigen::MatrixXd projected_test;
 
   int layers() const { return net.hidden_layers(); }
   int gates(int weight_layer) const { return net.gates[weight_layer - 1]; }  // M_l, l = 1 .. L+1
@@ -378,13 +386,13 @@ class RenormState {
     // diagonal of a tridiagonal inverse is 1 / (f_i + g_i - a_i) from the forward and backward pivots f, g.
     // At T = 0 the eigenvalues are needed to leave out K's null space: the eigen-decomposition then.
     std::function<double(double)> f_of;
-    Eigen::VectorXd diagonal, sub, projected, lambda, y2;
+    Eigen::VectorXd lambda, y2;
     double log_det = 0, fit = 0;  // of U M + T at the last U given to f_of (T > 0)
     if (t > 0) {
-      Eigen::Tridiagonalization<Eigen::MatrixXd> tri(k_gp);
-      diagonal = tri.diagonal();
-      sub = tri.subDiagonal();
-      projected = tri.matrixQ().adjoint() * y_train;
+      tridiagonal = std::make_unique<Eigen::Tridiagonalization<Eigen::MatrixXd>>(k_gp);
+      diagonal = tridiagonal->diagonal();
+      sub = tridiagonal->subDiagonal();
+      projected = tridiagonal->matrixQ().adjoint() * y_train;
       f_of = [&, n = diagonal.size()](double u) {
         std::vector<double> forward(n), backward(n), z(n), c(n);
         for (Eigen::Index i = 0; i < n; ++i) {
@@ -575,6 +583,47 @@ class RenormState {
   }
 
   // --- 5. The predictor --------------------------------------------------------------------------------
+  // The scalar path's predictor at U_1 = u (u = 1: the GP) from its tridiagonal form, without a P^3
+  // factorisation: with (u K + T)^-1 = Q (u M + T)^-1 Q^T, the mean is u k(x*) Q (u M + T)^-1 y', the
+  // variance u k(x*, x*) - u^2 r^T (u M + T)^-1 r with r = Q^T k(x*), and Tr (u K + T)^-1 from the pivots.
+  bool has_tridiagonal() const { return tridiagonal != nullptr; }
+  PredictorStatistics predict_scalar(double u) {
+    const GatedLinearKernel k = renormalized_kernel(net, features, Eigen::MatrixXd::Identity(1, 1));
+    if (projected_test.rows() != diagonal.size()) projected_test = tridiagonal->matrixQ().adjoint() * k.test_train.transpose();
+    const Eigen::Index n = diagonal.size(), q = k.test_train.rows();
+    const double t = net.temperature;
+    std::vector<double> forward(static_cast<std::size_t>(n)), backward(static_cast<std::size_t>(n));
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double a = u * diagonal(i) + t;
+      forward[i] = i == 0 ? a : a - u * u * sub(i - 1) * sub(i - 1) / forward[i - 1];
+    }
+    for (Eigen::Index i = n - 1; i >= 0; --i) {
+      const double a = u * diagonal(i) + t;
+      backward[i] = i == n - 1 ? a : a - u * u * sub(i) * sub(i) / backward[i + 1];
+    }
+    double trace = 0;
+    for (Eigen::Index i = 0; i < n; ++i) trace += 1.0 / (forward[i] + backward[i] - (u * diagonal(i) + t));
+    auto solve = [&](Eigen::Ref<Eigen::VectorXd> b) {  // (u M + T) x = b in place (Thomas, forward pivots)
+      for (Eigen::Index i = 1; i < n; ++i) b(i) -= u * sub(i - 1) * b(i - 1) / forward[i - 1];
+      for (Eigen::Index i = n - 1; i >= 0; --i) b(i) = (b(i) - (i + 1 < n ? u * sub(i) * b(i + 1) : 0.0)) / forward[i];
+    };
+    Eigen::VectorXd zeta_projected = projected;
+    solve(zeta_projected);
+    PredictorStatistics out;
+    const Eigen::VectorXd zeta = tridiagonal->matrixQ() * zeta_projected;
+    out.mean = u * (k.test_train * zeta);
+    out.variance.resize(q);
+    for (Eigen::Index j = 0; j < q; ++j) {
+      Eigen::VectorXd r = projected_test.col(j);
+      solve(r);
+      out.variance(j) = std::max(0.0, u * k.test_diagonal(j) - u * u * projected_test.col(j).dot(r));
+    }
+    out.training_error =
+        (t * t * zeta_projected.squaredNorm() + t * (static_cast<double>(n) - t * trace)) / static_cast<double>(n);
+    finish_predictor_statistics(out, y_test, classification);
+    return out;
+  }
+
   PredictorStatistics predict(const Eigen::MatrixXd& u1, Status& status) const {
     return gp_predictor_statistics(renormalized_kernel(net, features, u1), y_train, y_test, net.temperature, classification,
                                    status);
@@ -595,7 +644,7 @@ PredictorStatistics gp_predictor_statistics(const GatedLinearKernel& k, const Ei
                            "use a positive temperature T.");
     return out;
   }
-  const Eigen::Index p = y_train.size(), q = y_test.size();
+  const Eigen::Index p = y_train.size();
   const Eigen::VectorXd zeta = llt.solve(y_train);
   out.mean = k.test_train * zeta;
   const Eigen::MatrixXd half = llt.matrixL().solve(k.test_train.transpose());  // L^-1 k(x*)
@@ -606,6 +655,12 @@ PredictorStatistics gp_predictor_statistics(const GatedLinearKernel& k, const Ei
   const double t = temperature;
   // Tr K_R (K_R + T)^-1 = P - T Tr (K_R + T)^-1.
   out.training_error = (t * t * zeta.squaredNorm() + t * (static_cast<double>(p) - t * trace_inverse)) / static_cast<double>(p);
+  finish_predictor_statistics(out, y_test, classification);
+  return out;
+}
+
+void finish_predictor_statistics(PredictorStatistics& out, const Eigen::VectorXd& y_test, bool classification) {
+  const Eigen::Index q = y_test.size();
   if (q > 0) {
     out.bias2 = (out.mean - y_test).squaredNorm() / static_cast<double>(q);
     out.variance_mean = out.variance.mean();
@@ -622,7 +677,6 @@ PredictorStatistics gp_predictor_statistics(const GatedLinearKernel& k, const Ei
       out.sampled_accuracy = sampled / static_cast<double>(q);
     }
   }
-  return out;
 }
 
 PredictorStatistics relu_nngp_prediction(const GatedLinearNetwork& net, const RenormProblem& problem, Status& status) {
@@ -699,6 +753,24 @@ bool RenormJob::step(double budget_seconds) {
     result_.gate_vectors = std::move(vectors);
     result_.memory_bytes =
         renorm_memory_bytes(st.net, static_cast<int>(problem_.x_train.rows()), static_cast<int>(problem_.x_test.rows()));
+    const bool use_scalar = spec_.solver == RenormSolverKind::scalar || (spec_.solver == RenormSolverKind::automatic && scalar);
+    if (use_scalar) {
+      // One tridiagonal reduction serves the solve and, at T > 0, both predictors (no P^3 factorisation).
+      int evaluations = 0;
+      if (!st.solve_scalar(1e-15, evaluations))
+        return fail(Status::error(StatusCode::numerical, "The scalar equation has no root."));
+      Status gp_status;
+      result_.gp = st.has_tridiagonal() ? st.predict_scalar(1.0) : st.predict(Eigen::MatrixXd::Identity(1, 1), gp_status);
+      if (!gp_status.ok()) return fail(gp_status);
+      st.method = "scalar";
+      st.iterations = evaluations;
+      st.last_residual = st.residual();
+      phase_ = 2;
+      if (timer.expired()) return false;
+    }
+  }
+  RenormState& st = *state_;
+  if (phase_ == 0) {
     Status gp_status;
     result_.gp = st.predict(Eigen::MatrixXd::Identity(st.net.paths(1), st.net.paths(1)), gp_status);
     if (!gp_status.ok()) return fail(gp_status);
@@ -712,23 +784,11 @@ bool RenormJob::step(double budget_seconds) {
       start.push_back(warm_fits ? warm_start_[l - 1] : Eigen::MatrixXd::Identity(st.net.paths(l), st.net.paths(l)));
     st.set_order_parameters(std::move(start));
     if (!st.at_u.ok) st.set_order_parameters(std::vector<Eigen::MatrixXd>(st.layers()));  // never: U = I is the GP
-    const bool use_scalar = spec_.solver == RenormSolverKind::scalar || (spec_.solver == RenormSolverKind::automatic && scalar);
-    if (use_scalar) {
-      int evaluations = 0;
-      if (!st.solve_scalar(1e-15, evaluations))
-        return fail(Status::error(StatusCode::numerical, "The scalar equation has no root."));
-      st.method = "scalar";
-      st.iterations = evaluations;
-      st.last_residual = st.residual();
-      phase_ = 2;
-    } else {
-      st.method = spec_.solver == RenormSolverKind::minimize ? "minimize" : "fixed-point";
-      if (spec_.solver == RenormSolverKind::minimize) st.iterations += st.minimize(2000);
-      phase_ = 1;
-    }
+    st.method = spec_.solver == RenormSolverKind::minimize ? "minimize" : "fixed-point";
+    if (spec_.solver == RenormSolverKind::minimize) st.iterations += st.minimize(2000);
+    phase_ = 1;
     if (timer.expired()) return false;
   }
-  RenormState& st = *state_;
   if (phase_ == 1) {
     while (!timer.expired() || st.iterations == 0) {
       const double r = st.fixed_point_iteration(spec_.tolerance);
@@ -775,7 +835,8 @@ bool RenormJob::step(double budget_seconds) {
     report.message[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(report.message[0])));
     result_.order_parameters = st.u;
     Status status;
-    result_.theory = st.predict(st.u[0], status);
+    result_.theory =
+        st.method == "scalar" && st.has_tridiagonal() ? st.predict_scalar(st.u[0](0, 0)) : st.predict(st.u[0], status);
     if (!status.ok()) return fail(status);
     if (!report.converged) result_.status = Status::error(StatusCode::numerical, report.message);
     phase_ = 3;

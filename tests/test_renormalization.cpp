@@ -195,6 +195,13 @@ TEST_CASE("The scalar fast path equals the general solvers; the fixed point equa
     // The scalar path's S and residual come from its tridiagonal form: the same as the dense evaluation's.
     CHECK(fast.report.action == doctest::Approx(fixed.report.action).epsilon(1e-12));
     CHECK(fast.report.residual < 1e-12);
+    // So do its predictors (theory and GP), against the dense Cholesky path's.
+    for (const auto& [a, b] : {std::pair{&fast.theory, &fixed.theory}, std::pair{&fast.gp, &fixed.gp}}) {
+      CHECK((a->mean - b->mean).cwiseAbs().maxCoeff() < 1e-10);
+      CHECK((a->variance - b->variance).cwiseAbs().maxCoeff() < 1e-10);
+      CHECK(a->training_error == doctest::Approx(b->training_error).epsilon(1e-10));
+      CHECK(a->generalization_error == doctest::Approx(b->generalization_error).epsilon(1e-10));
+    }
   }
   for (GatedLinearNetwork net : {make_gated_linear(1, 30, 4, true), make_gated_linear(2, 40, 2, true)}) {
     const RenormResult fixed = renorm_run(spec_of(net, RenormSolverKind::fixed_point), problem);
