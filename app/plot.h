@@ -35,7 +35,8 @@ namespace fs::ui {
 // ---- 1. Widgets ----------------------------------------------------------------------------------
 
 struct Series {
-  std::string label;                 // shown in the legend and the hover read-out; empty = not listed
+  std::string label;                 // shown in the legend and the hover read-out; empty = not listed (a plot
+                                     // whose series all lack one reads them out under the y axis' label)
   std::vector<double> x, y;          // points in order; need not be sorted (cobwebs are fine)
   std::vector<double> lower, upper;  // optional band (both the size of y), shaded under the line
   ImU32 color = 0;                   // 0 = qualitative_color(index of the series)

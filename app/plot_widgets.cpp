@@ -676,7 +676,10 @@ void line_tooltip(ImDrawList* draw, const Layout& l, const PlotSpec& spec, const
   draw->AddLine({float(x_pixel), l.plot.Min.y}, {float(x_pixel), l.plot.Max.y}, text_color(0.3f));
   ImGui::TextUnformatted(named(spec.x.label, "x", x).c_str());
   int shown = 0, hidden = 0;
+  // Unlabelled series (error bars, guides) are read out only in a plot without labels.
+  const bool any_label = std::any_of(series.begin(), series.end(), [](const Series& s) { return !s.label.empty(); });
   for (std::size_t i = 0; i < series.size(); ++i) {
+    if (any_label && series[i].label.empty()) continue;
     std::size_t nearest = 0;
     double nearest_distance = INFINITY;
     for (std::size_t p = 0; p < pixels[i].x.size(); ++p) {

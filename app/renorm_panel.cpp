@@ -340,10 +340,11 @@ void Panel::numbers(const Scene& scene) {
   ImGui::TextDisabled("%s  U₁ is %d × %d.", solve->report.message.c_str(), static_cast<int>(solve->order_parameters[0].rows()),
                       static_cast<int>(solve->order_parameters[0].rows()));
   if (with_sim)
-    ImGui::TextDisabled("χ²/dof of the sampled mean: %s against the theory, %s against the GP (%d chains × %d samples).",
-                        fmt(chi2_per_dof(sim->result, solve->theory.mean), "%.3g").c_str(),
-                        fmt(chi2_per_dof(sim->result, solve->gp.mean), "%.3g").c_str(), sim->result.chains_done,
-                        sim->result.samples_per_chain);
+    wrapped_disabled(("χ²/dof of the sampled mean: " + fmt(chi2_per_dof(sim->result, solve->theory.mean), "%.3g") +
+                      " against the theory, " + fmt(chi2_per_dof(sim->result, solve->gp.mean), "%.3g") + " against the GP (" +
+                      std::to_string(sim->result.chains_done) + " chains × " + std::to_string(sim->result.samples_per_chain) +
+                      " samples).")
+                         .c_str());
   if (sim && !sim->result.status.ok()) error_text("Simulation: " + sim->result.status.message);
   std::fill(std::begin(cancel_button_), std::end(cancel_button_), 0.f);
   if (const PosteriorSamplingJob* job = jobs_.simulation_running(scene)) {
@@ -573,7 +574,7 @@ void Panel::predictions_view(const Scene& scene) {
       bars.push_back(bar);
     }
   }
-  target.color = qualitative_color(7);
+  target.color = rgba8(225, 225, 225);  // apart from the sampled networks' dots
   std::vector<Series> series = {target, theory, gp};
   if (with_sim) {
     sampled.color = qualitative_color(4);
