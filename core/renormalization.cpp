@@ -366,6 +366,32 @@ class RenormState {
     at_u = evaluate(u[0]);
   }
 
+  // u M + T for the tridiagonal M of the scalar path: its forward pivots, and Tr (u M + T)^-1 from the forward
+  // and backward pivots f, g (the diagonal of a tridiagonal inverse is 1 / (f_i + g_i - a_i)).
+  double tridiagonal_pivots(double u, std::vector<double>& forward) const {
+    const Eigen::Index n = diagonal.size();
+    const double t = net.temperature;
+    forward.resize(static_cast<std::size_t>(n));
+    std::vector<double> backward(static_cast<std::size_t>(n));
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double a = u * diagonal(i) + t;
+      forward[i] = i == 0 ? a : a - u * u * sub(i - 1) * sub(i - 1) / forward[i - 1];
+    }
+    for (Eigen::Index i = n - 1; i >= 0; --i) {
+      const double a = u * diagonal(i) + t;
+      backward[i] = i == n - 1 ? a : a - u * u * sub(i) * sub(i) / backward[i + 1];
+    }
+    double trace = 0;
+    for (Eigen::Index i = 0; i < n; ++i) trace += 1.0 / (forward[i] + backward[i] - (u * diagonal(i) + t));
+    return trace;
+  }
+  // (u M + T) x = b in place: the Thomas algorithm with the forward pivots.
+  void tridiagonal_solve(double u, const std::vector<double>& forward, Eigen::Ref<Eigen::VectorXd> b) const {
+    const Eigen::Index n = diagonal.size();
+    for (Eigen::Index i = 1; i < n; ++i) b(i) -= u * sub(i - 1) * b(i - 1) / forward[i - 1];
+    for (Eigen::Index i = n - 1; i >= 0; --i) b(i) = (b(i) - (i + 1 < n ? u * sub(i) * b(i + 1) : 0.0)) / forward[i];
+  }
+
   // The scalar fast path (D_1 = 1; docs/theory.md §10.5): every U_l = prod_{k >= l} u_k with
   // N_k (1 - u_k) = kappa for all k (SP2's conservation law), and (SP1) becomes kappa = F(U_1),
   //   F(U) = sum_i U l_i / (U l_i + T) - U l_i y_i^2 / (U l_i + T)^2,   K_GP = Q diag(l) Q^T, y~ = Q^T Y.
@@ -394,21 +420,10 @@ class RenormState {
       sub = tridiagonal->subDiagonal();
       projected = tridiagonal->matrixQ().adjoint() * y_train;
       f_of = [&, n = diagonal.size()](double u) {
-        std::vector<double> forward(n), backward(n), z(n), c(n);
-        for (Eigen::Index i = 0; i < n; ++i) {
-          const double a = u * diagonal(i) + t;
-          forward[i] = i == 0 ? a : a - u * u * sub(i - 1) * sub(i - 1) / forward[i - 1];
-        }
-        for (Eigen::Index i = n - 1; i >= 0; --i) {
-          const double a = u * diagonal(i) + t;
-          backward[i] = i == n - 1 ? a : a - u * u * sub(i) * sub(i) / backward[i + 1];
-        }
-        double trace = 0;
-        for (Eigen::Index i = 0; i < n; ++i) trace += 1.0 / (forward[i] + backward[i] - (u * diagonal(i) + t));
-        // Thomas algorithm on (U M + T) z = y' with the forward pivots.
-        for (Eigen::Index i = 0; i < n; ++i)
-          c[i] = i == 0 ? projected(0) : projected(i) - u * sub(i - 1) * c[i - 1] / forward[i - 1];
-        for (Eigen::Index i = n - 1; i >= 0; --i) z[i] = (c[i] - (i + 1 < n ? u * sub(i) * z[i + 1] : 0.0)) / forward[i];
+        std::vector<double> forward;
+        const double trace = tridiagonal_pivots(u, forward);
+        Eigen::VectorXd z = projected;
+        tridiagonal_solve(u, forward, z);
         double quadratic = 0;  // z^T M z
         log_det = fit = 0;
         for (Eigen::Index i = 0; i < n; ++i) {
@@ -592,21 +607,9 @@ class RenormState {
     if (projected_test.rows() != diagonal.size()) projected_test = tridiagonal->matrixQ().adjoint() * k.test_train.transpose();
     const Eigen::Index n = diagonal.size(), q = k.test_train.rows();
     const double t = net.temperature;
-    std::vector<double> forward(static_cast<std::size_t>(n)), backward(static_cast<std::size_t>(n));
-    for (Eigen::Index i = 0; i < n; ++i) {
-      const double a = u * diagonal(i) + t;
-      forward[i] = i == 0 ? a : a - u * u * sub(i - 1) * sub(i - 1) / forward[i - 1];
-    }
-    for (Eigen::Index i = n - 1; i >= 0; --i) {
-      const double a = u * diagonal(i) + t;
-      backward[i] = i == n - 1 ? a : a - u * u * sub(i) * sub(i) / backward[i + 1];
-    }
-    double trace = 0;
-    for (Eigen::Index i = 0; i < n; ++i) trace += 1.0 / (forward[i] + backward[i] - (u * diagonal(i) + t));
-    auto solve = [&](Eigen::Ref<Eigen::VectorXd> b) {  // (u M + T) x = b in place (Thomas, forward pivots)
-      for (Eigen::Index i = 1; i < n; ++i) b(i) -= u * sub(i - 1) * b(i - 1) / forward[i - 1];
-      for (Eigen::Index i = n - 1; i >= 0; --i) b(i) = (b(i) - (i + 1 < n ? u * sub(i) * b(i + 1) : 0.0)) / forward[i];
-    };
+    std::vector<double> forward;
+    const double trace = tridiagonal_pivots(u, forward);
+    auto solve = [&](Eigen::Ref<Eigen::VectorXd> b) { tridiagonal_solve(u, forward, b); };
     Eigen::VectorXd zeta_projected = projected;
     solve(zeta_projected);
     PredictorStatistics out;
