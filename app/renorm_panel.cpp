@@ -71,9 +71,8 @@ constexpr const char* kNoteError =
     "(kernel renormalization: GP regression with the kernel reshaped by the order parameters U_l, solved at every point), "
     "its two parts, the GP limit (N → ∞), and the GP of a ReLU network with the same L and σ² (the kernel the gates approach "
     "as M grows; over M, the point M = 1 is the deep linear network). Dots with error bars: finite networks sampled from the "
-    "posterior at the "
-    "widths you visited (standard errors from independent chains). Li & Sompolinsky, arXiv:2012.04030 and "
-    "arXiv:2210.17449 (docs/theory.md §10)";
+    "posterior at the widths you visited along N, or at the tab's point along the other parameters (standard errors from "
+    "independent chains). Li & Sompolinsky, arXiv:2012.04030 and arXiv:2210.17449 (docs/theory.md §10)";
 constexpr const char* kNoteOrder =
     "The order parameter U_1 (D_1 × D_1, one row per path of gates above the first layer, lower gate fastest): the "
     "posterior overlap of the downstream weights of the first layer's units, normalised to the identity at infinite "
@@ -422,7 +421,10 @@ void Panel::error_view(Scene& scene) {
   }
   std::vector<Series> series = {eg, bias, variance, gp, relu};
   series.insert(series.end(), compared.begin(), compared.end());
-  if (scene.renorm.sweep == RenormSweepParameter::width) {
+  {
+    // Sampled networks: every width visited along an N sweep; along the others, the tab's own point (a
+    // simulation belongs to one value of sigma^2, T, L, M and K).
+    const bool over_width = scene.renorm.sweep == RenormSweepParameter::width;
     Series dots;
     dots.label = "ε_g sampled networks";
     dots.line = false;
@@ -430,10 +432,11 @@ void Panel::error_view(Scene& scene) {
     dots.thickness = 2.5f;
     std::vector<Series> bars;
     for (const RenormSimulationPoint& p : jobs_.simulations(scene)) {
-      if (p.result.chains_done == 0) continue;
-      dots.x.push_back(p.width), dots.y.push_back(p.result.generalization_error);
+      if (p.result.chains_done == 0 || (!over_width && p.width != scene.renorm.width)) continue;
+      const double x = over_width ? double(p.width) : scene_sweep_value(scene);
+      dots.x.push_back(x), dots.y.push_back(p.result.generalization_error);
       Series bar;
-      bar.x = {double(p.width), double(p.width)};
+      bar.x = {x, x};
       const double se = 2 * p.result.generalization_error_se;
       bar.y = {p.result.generalization_error - se, p.result.generalization_error + se};
       bar.thickness = 1.5f;
