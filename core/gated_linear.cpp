@@ -301,6 +301,29 @@ Eigen::MatrixXd path_values(const std::vector<Eigen::MatrixXd>& gates) {
 
 }  // namespace
 
+Eigen::MatrixXd gated_input(const Eigen::MatrixXd& x, const Eigen::MatrixXd& gates) {
+  Eigen::MatrixXd out(x.rows(), gates.cols() * x.cols());
+  for (Eigen::Index m = 0; m < gates.cols(); ++m) out.middleCols(m * x.cols(), x.cols()) = gates.col(m).asDiagonal() * x;
+  return out;
+}
+
+GatedLinearForward gated_linear_forward(const GatedLinearNetwork& net, const std::vector<Eigen::MatrixXd>& weights,
+                                        const Eigen::MatrixXd& x, const std::vector<Eigen::MatrixXd>& gates) {
+  GatedLinearForward out;
+  out.activations.push_back(x);
+  const int layers = net.hidden_layers();
+  for (int l = 1; l <= layers + 1; ++l) {
+    const Eigen::MatrixXd input = gated_input(out.activations.back(), gates[l - 1]);
+    const double scale = 1.0 / std::sqrt(static_cast<double>(weights[l - 1].cols()));
+    Eigen::MatrixXd next = input * weights[l - 1].transpose() * scale;
+    if (l == layers + 1)
+      out.output = next.col(0);
+    else
+      out.activations.push_back(std::move(next));
+  }
+  return out;
+}
+
 void mask_gates_by_task(Eigen::MatrixXd& gates, const std::vector<int>& task, int tasks) {
   if (tasks <= 1 || gates.cols() <= 1 || task.empty()) return;
   for (Eigen::Index i = 0; i < gates.rows(); ++i)

@@ -93,6 +93,20 @@ void mask_gates_by_task(Eigen::MatrixXd& gates, const std::vector<int>& task, in
 // The mask's sizes and ids against P and Q points, and M_l >= K in every gated layer.
 Status check_task_mask(const GatedLinearNetwork& net, const TaskMask& mask, Eigen::Index train, Eigen::Index test);
 
+// --- The network: its forward pass ------------------------------------------------------------------------
+// [g_1 o x, g_2 o x, ...]: the gated input of a weight layer on the rows of x, P x (M N), the gate index slow.
+Eigen::MatrixXd gated_input(const Eigen::MatrixXd& x, const Eigen::MatrixXd& gates);
+// Activations x^0 = x, x^1 .. x^L and the output f on the rows of x, for weights W~^1 .. W~^{L+1} (weight layer
+// l: N_l rows, 1 for the readout, and M_l N_{l-1} columns, gate index slow) and the gate values of each weight
+// layer on those rows (gate_values, masked or not): x^l = gated_input(x^{l-1}, g^l) W~^lT / sqrt(M_l N_{l-1}).
+// With every weight ~ N(0, sigma^2), E f(x) f(x') is the GP kernel below.
+struct GatedLinearForward {
+  std::vector<Eigen::MatrixXd> activations;
+  Eigen::VectorXd output;
+};
+GatedLinearForward gated_linear_forward(const GatedLinearNetwork& net, const std::vector<Eigen::MatrixXd>& weights,
+                                        const Eigen::MatrixXd& x, const std::vector<Eigen::MatrixXd>& gates);
+
 // --- Kernels and paths on a set of points -----------------------------------------------------------------
 // Everything the theory needs about the points, for the training set (P) and a test set (Q).
 struct GatedLinearFeatures {

@@ -87,32 +87,11 @@ struct Model {
   int cols(int l) const { return net->gates[l - 1] * width(l - 1); }
 };
 
-// [g_1 o x, g_2 o x, ...]: the gated input of a layer, P x (M N), gate index slow.
-Eigen::MatrixXd gated(const Eigen::MatrixXd& x, const Eigen::MatrixXd& g) {
-  Eigen::MatrixXd out(x.rows(), g.cols() * x.cols());
-  for (Eigen::Index m = 0; m < g.cols(); ++m) out.middleCols(m * x.cols(), x.cols()) = g.col(m).asDiagonal() * x;
-  return out;
-}
-
-// Activations x^0 .. x^L and the output f on a set of points (weights: W~^1 .. W~^{L+1}).
-struct Forward {
-  std::vector<Eigen::MatrixXd> activations;
-  Eigen::VectorXd output;
-};
+// The forward pass is the network's own (core/gated_linear.h).
+using Forward = GatedLinearForward;
 Forward forward(const Model& model, const std::vector<Eigen::MatrixXd>& weights, const Eigen::MatrixXd& x,
                 const std::vector<Eigen::MatrixXd>& gates) {
-  Forward out;
-  out.activations.push_back(x);
-  for (int l = 1; l <= model.layers + 1; ++l) {
-    const Eigen::MatrixXd input = gated(out.activations.back(), gates[l - 1]);
-    const double scale = 1.0 / std::sqrt(static_cast<double>(model.cols(l)));
-    Eigen::MatrixXd next = input * weights[l - 1].transpose() * scale;
-    if (l == model.layers + 1)
-      out.output = next.col(0);
-    else
-      out.activations.push_back(std::move(next));
-  }
-  return out;
+  return gated_linear_forward(*model.net, weights, x, gates);
 }
 
 // beta^(l) = df / dx^l on the training points, for l = L down to 1 (index l - 1), from the weights above.
@@ -162,7 +141,7 @@ bool gibbs_update(const Model& model, std::vector<Eigen::MatrixXd>& weights, int
   const double sigma2 = model.net->sigma2, t = model.net->temperature;
   const double scale = 1.0 / std::sqrt(static_cast<double>(model.cols(l)));
   const Eigen::Index p = x.rows();
-  const Eigen::MatrixXd input = gated(x, gates);
+  const Eigen::MatrixXd input = gated_input(x, gates);
   const Eigen::MatrixXd w0 = normals(seed, chain, step, l, prior_draw, model.rows(l), model.cols(l), std::sqrt(sigma2));
   const Eigen::MatrixXd eps = normals(seed, chain, step, l, likelihood_noise, p, 1, std::sqrt(t));
   const Eigen::MatrixXd projected = input * w0.transpose();  // P x rows(l)
@@ -209,7 +188,7 @@ void langevin_step(const Model& model, std::vector<Eigen::MatrixXd>& weights, do
   const Eigen::Index p = model.x_train->rows();
   std::vector<Eigen::MatrixXd> gradients(model.layers + 1);
   for (int l = 1; l <= model.layers + 1; ++l) {
-    const Eigen::MatrixXd input = gated(fwd.activations[l - 1], model.gates_train[l - 1]);
+    const Eigen::MatrixXd input = gated_input(fwd.activations[l - 1], model.gates_train[l - 1]);
     const double scale = 1.0 / std::sqrt(static_cast<double>(model.cols(l)));
     gradients[l - 1] =
         jacobian_transpose_times(l == model.layers + 1 ? Eigen::MatrixXd::Ones(p, 1) : beta[l - 1], error, input, scale) +

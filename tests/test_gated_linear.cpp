@@ -248,3 +248,51 @@ TEST_CASE("Task-masked gates: gate m open only for task m mod K, no gate shared 
   CHECK_FALSE(check_task_mask(net, mask, 11, 6).ok());
   CHECK_FALSE(check_task_mask(make_gated_linear(1, 20, 1, false), mask, 12, 6).ok());  // a DLN has no gates to mask
 }
+
+TEST_CASE("The forward pass of random networks has the GP kernel as its covariance (Monte Carlo)") {
+  // E f(x) f(x') over weights ~ N(0, sigma^2) is K_GP, for a gated readout, unshared gates and L = 2.
+  const TeacherData d = small_task(5, 6, 1);
+  GatedLinearNetwork net = make_gated_linear(2, 6, 3, true);
+  net.shared_gates = false;
+  net.sigma2 = 1.3;
+  GateSpec spec;
+  spec.seed = 2;
+  const GateVectors v = make_gate_vectors(net, spec, d.x_train);
+  REQUIRE(v.status.ok());
+  const GatedLinearFeatures f = gated_linear_features(net, v.layers, -0.6, d.x_train, d.x_test);  // most gates open
+  const Eigen::MatrixXd k = renormalized_kernel(net, f, Eigen::MatrixXd::Identity(net.paths(1), net.paths(1))).train;
+  const int draws = 40000;
+  Eigen::MatrixXd sum = Eigen::MatrixXd::Zero(6, 6), square = Eigen::MatrixXd::Zero(6, 6);
+  std::uint64_t state = 12345;
+  auto normal = [&state] {  // Box-Muller on a 64-bit LCG: independent of the library's own streams
+    auto uniform = [&state] {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      return (static_cast<double>(state >> 11) + 0.5) * 0x1p-53;
+    };
+    const double r = std::sqrt(-2 * std::log(uniform())), a = 2 * kPi * uniform();
+    return r * std::cos(a);
+  };
+  const int widths[] = {5, 6, 6};
+  const int rows[] = {6, 6, 1};
+  for (int draw = 0; draw < draws; ++draw) {
+    std::vector<Eigen::MatrixXd> w;
+    for (int l = 0; l < 3; ++l) {
+      Eigen::MatrixXd m(rows[l], net.gates[l] * widths[l]);
+      for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = std::sqrt(net.sigma2) * normal();
+      w.push_back(std::move(m));
+    }
+    const Eigen::VectorXd out = gated_linear_forward(net, w, d.x_train, f.gates_train).output;
+    const Eigen::MatrixXd outer = out * out.transpose();
+    sum += outer;
+    square += outer.cwiseProduct(outer);
+  }
+  const Eigen::MatrixXd mean = sum / draws;
+  const Eigen::MatrixXd se = ((square / draws - mean.cwiseProduct(mean)) / draws).cwiseSqrt();
+  for (int a = 0; a < 6; ++a)
+    for (int b = 0; b < 6; ++b) {
+      CAPTURE(a);
+      CAPTURE(b);
+      CHECK(std::abs(mean(a, b) - k(a, b)) < 5 * se(a, b) + 1e-12);
+    }
+  CHECK((k.diagonal().array() > 0.05).count() >= 4);  // not a vacuous comparison (an input with every gate of a layer off has 0)
+}
