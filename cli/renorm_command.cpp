@@ -224,13 +224,9 @@ int run_renorm(const Scene& scene, const Options& options, std::ostream& out) {
     t.noise = o.noise;
     t.gamma = o.gamma;
     t.seed = o.seed;
-    Status made;
-    problem = multitask_problem(t, o.tasks, o.task_gates == "own", made);
-    if (!made.ok()) return report(made, "renorm");
-    // A sweep over K makes the data at every K the same way.
-    tasks_problem = [t, own = o.task_gates == "own", classification](double k) {
-      Status st;
-      RenormProblem pr = multitask_problem(t, static_cast<int>(std::lround(k)), own, st);
+    // The data at K tasks, made the same way for --tasks and for every point of a sweep over K.
+    auto make = [t, own = o.task_gates == "own", classification](int k, Status& status) {
+      RenormProblem pr = multitask_problem(t, k, own, status);
       if (classification) {  // the sign of the synthetic targets
         pr.y_train = pr.y_train.unaryExpr([](double v) { return v >= 0 ? 1.0 : -1.0; });
         pr.y_test = pr.y_test.unaryExpr([](double v) { return v >= 0 ? 1.0 : -1.0; });
@@ -238,7 +234,13 @@ int run_renorm(const Scene& scene, const Options& options, std::ostream& out) {
       pr.classification = classification;
       return pr;
     };
-    problem = tasks_problem(o.tasks);
+    Status made;
+    problem = make(o.tasks, made);
+    if (!made.ok()) return report(made, "renorm");
+    tasks_problem = [make](double k) {
+      Status status;
+      return make(static_cast<int>(std::lround(k)), status);
+    };
   } else if (o.task == "fashion-mnist" || (o.task == "csv" && o.train_csv.empty() && !sr.points.empty())) {
     // The scene's own data (core/renorm_scene.h): a Fashion-MNIST task, or the labelled rows a link carries.
     Scene s = scene;
