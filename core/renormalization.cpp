@@ -146,10 +146,12 @@ class RenormState {
   std::deque<Eigen::VectorXd> history_x, history_g;
   std::vector<Eigen::MatrixXd> good;  // the last state whose residual did not jump
   // The scalar path at T > 0: K_GP = Q M Q^T (M tridiagonal: diagonal, sub) and y' = Q^T Y, kept for the
-  // predictions (predict_scalar); Q^T k(x*) for the test points once the predictions need it.
+  // predictions (predict_scalar); the GP kernel's test rows k(x*), k(x*, x*) and Q^T k(x*), made once when the
+  // first prediction needs them (the theory's kernel is u times the GP's).
   std::unique_ptr<Eigen::Tridiagonalization<Eigen::MatrixXd>> tridiagonal;
   Eigen::VectorXd diagonal, sub, projected;
-  Eigen::MatrixXd projected_test;
+  Eigen::MatrixXd gp_test_train, projected_test;
+  Eigen::VectorXd gp_test_diagonal;
 
   int layers() const { return net.hidden_layers(); }
   int gates(int weight_layer) const { return net.gates[weight_layer - 1]; }  // M_l, l = 1 .. L+1
@@ -603,9 +605,13 @@ class RenormState {
   // variance u k(x*, x*) - u^2 r^T (u M + T)^-1 r with r = Q^T k(x*), and Tr (u K + T)^-1 from the pivots.
   bool has_tridiagonal() const { return tridiagonal != nullptr; }
   PredictorStatistics predict_scalar(double u) {
-    const GatedLinearKernel k = renormalized_kernel(net, features, Eigen::MatrixXd::Identity(1, 1));
-    if (projected_test.rows() != diagonal.size()) projected_test = tridiagonal->matrixQ().adjoint() * k.test_train.transpose();
-    const Eigen::Index n = diagonal.size(), q = k.test_train.rows();
+    if (projected_test.rows() != diagonal.size()) {
+      GatedLinearKernel k = renormalized_kernel(net, features, Eigen::MatrixXd::Identity(1, 1));
+      gp_test_train = std::move(k.test_train);
+      gp_test_diagonal = std::move(k.test_diagonal);
+      projected_test = tridiagonal->matrixQ().adjoint() * gp_test_train.transpose();
+    }
+    const Eigen::Index n = diagonal.size(), q = gp_test_train.rows();
     const double t = net.temperature;
     std::vector<double> forward;
     const double trace = tridiagonal_pivots(u, forward);
@@ -614,12 +620,12 @@ class RenormState {
     solve(zeta_projected);
     PredictorStatistics out;
     const Eigen::VectorXd zeta = tridiagonal->matrixQ() * zeta_projected;
-    out.mean = u * (k.test_train * zeta);
+    out.mean = u * (gp_test_train * zeta);
     out.variance.resize(q);
     for (Eigen::Index j = 0; j < q; ++j) {
       Eigen::VectorXd r = projected_test.col(j);
       solve(r);
-      out.variance(j) = std::max(0.0, u * k.test_diagonal(j) - u * u * projected_test.col(j).dot(r));
+      out.variance(j) = std::max(0.0, u * gp_test_diagonal(j) - u * u * projected_test.col(j).dot(r));
     }
     out.training_error =
         (t * t * zeta_projected.squaredNorm() + t * (static_cast<double>(n) - t * trace)) / static_cast<double>(n);
