@@ -66,6 +66,25 @@ double scene_sweep_value(const Scene& scene) {
   return r.width;
 }
 
+// The theory's eps_g over a comparison sweep (other gate vectors, the other way of gating the tasks).
+Series theory_curve(const RenormSweepJob& job, std::string label, ImU32 color) {
+  Series c;
+  c.label = std::move(label);
+  c.color = color;
+  c.thickness = 2.0f;
+  for (const RenormSweepPoint& p : job.points())
+    if (p.result.status.ok()) c.x.push_back(p.value), c.y.push_back(p.result.theory.generalization_error);
+  return c;
+}
+
+// A sweep's progress and points (value, eps_g of the theory) for the snapshot.
+nlohmann::ordered_json sweep_json(const RenormSweepJob& job) {
+  nlohmann::ordered_json points = nlohmann::ordered_json::array();
+  for (const RenormSweepPoint& p : job.points())
+    points.push_back({{"value", p.value}, {"generalization_error", json::number(p.result.theory.generalization_error)}});
+  return {{"progress", job.progress()}, {"points", points}};
+}
+
 constexpr const char* kNoteError =
     "Generalization error ε_g = bias² + variance on the test points over the swept parameter: the finite-width theory "
     "(kernel renormalization: GP regression with the kernel reshaped by the order parameters U_l, solved at every point), "
@@ -369,15 +388,9 @@ void Panel::error_view(Scene& scene) {
       if (const RenormSweepJob* other = jobs_.comparison(scene, kinds[k])) {
         if (other->progress() < 1.0 && !jobs_.sweep_cancelled())
           progress_row("comparing", other->progress(), kind_names[k], [this] { jobs_.cancel_sweep(); });
-        Series c;
-        c.label = std::string("ε_g ") + kind_names[k];
-        // Apart from the curves above and the sampled networks' dots (4): cyan, pink, light grey.
+        // Apart from the curves below and the sampled networks' dots (4): cyan, pink, light grey.
         const Rgba8 colors[] = {qualitative_color(6), qualitative_color(7), rgba8(225, 225, 225)};
-        c.color = colors[k];
-        c.thickness = 2.0f;
-        for (const RenormSweepPoint& p : other->points())
-          if (p.result.status.ok()) c.x.push_back(p.value), c.y.push_back(p.result.theory.generalization_error);
-        compared.push_back(std::move(c));
+        compared.push_back(theory_curve(*other, std::string("ε_g ") + kind_names[k], colors[k]));
       }
   Series eg, bias, variance, gp, relu;
   eg.label = "ε_g theory";
@@ -411,13 +424,8 @@ void Panel::error_view(Scene& scene) {
     eg.label = own ? "ε_g theory, own gates per task" : "ε_g theory, gates shared by the tasks";
     if (sweep && sweep->progress() >= 1.0 && other->progress() < 1.0 && !jobs_.sweep_cancelled())
       progress_row("comparing", other->progress(), own ? "shared gates" : "own gates", [this] { jobs_.cancel_sweep(); });
-    Series c;
-    c.label = own ? "ε_g gates shared by the tasks" : "ε_g own gates per task";
-    c.color = qualitative_color(6);
-    c.thickness = 2.0f;
-    for (const RenormSweepPoint& p : other->points())
-      if (p.result.status.ok()) c.x.push_back(p.value), c.y.push_back(p.result.theory.generalization_error);
-    compared.push_back(std::move(c));
+    compared.push_back(
+        theory_curve(*other, own ? "ε_g gates shared by the tasks" : "ε_g own gates per task", qualitative_color(6)));
   }
   std::vector<Series> series = {eg, bias, variance, gp, relu};
   series.insert(series.end(), compared.begin(), compared.end());
@@ -634,27 +642,12 @@ nlohmann::ordered_json Panel::snapshot(const Scene& scene) const {
     s["u1"] = u;
     j["solve"] = s;
   }
-  if (const RenormSweepJob* sweep = jobs_.sweep(scene)) {
-    nlohmann::ordered_json points = nlohmann::ordered_json::array();
-    for (const RenormSweepPoint& p : sweep->points())
-      points.push_back({{"value", p.value}, {"generalization_error", json::number(p.result.theory.generalization_error)}});
-    j["sweep"] = {{"progress", sweep->progress()}, {"points", points}};
-  }
+  if (const RenormSweepJob* sweep = jobs_.sweep(scene)) j["sweep"] = sweep_json(*sweep);
   nlohmann::ordered_json compared = nlohmann::ordered_json::object();
   for (GateKind kind : {GateKind::hyperplane, GateKind::pca, GateKind::kmeans})
-    if (const RenormSweepJob* other = jobs_.comparison(scene, kind)) {
-      nlohmann::ordered_json points = nlohmann::ordered_json::array();
-      for (const RenormSweepPoint& p : other->points())
-        points.push_back({{"value", p.value}, {"generalization_error", json::number(p.result.theory.generalization_error)}});
-      compared[gate_kind_name(kind)] = {{"progress", other->progress()}, {"points", points}};
-    }
+    if (const RenormSweepJob* other = jobs_.comparison(scene, kind)) compared[gate_kind_name(kind)] = sweep_json(*other);
   j["compared_gates"] = compared;
-  if (const RenormSweepJob* other = jobs_.other_task_gates(scene)) {
-    nlohmann::ordered_json points = nlohmann::ordered_json::array();
-    for (const RenormSweepPoint& p : other->points())
-      points.push_back({{"value", p.value}, {"generalization_error", json::number(p.result.theory.generalization_error)}});
-    j["other_task_gates"] = {{"progress", other->progress()}, {"points", points}};
-  }
+  if (const RenormSweepJob* other = jobs_.other_task_gates(scene)) j["other_task_gates"] = sweep_json(*other);
   nlohmann::ordered_json sims = nlohmann::ordered_json::array();
   for (const RenormSimulationPoint& p : jobs_.simulations(scene))
     sims.push_back({{"width", p.width},
