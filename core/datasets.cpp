@@ -435,6 +435,22 @@ Status csv_split(const DatasetSpec& spec, DatasetSplit& split) {
 
 // --- 6. make_dataset ----------------------------------------------------------------------------------
 
+DatasetSplit split_labelled_rows(const std::vector<std::vector<double>>& rows) {
+  DatasetSplit split;
+  const Eigen::Index n = static_cast<Eigen::Index>(rows.size()), test = n / 4;
+  const Eigen::Index dim = rows.empty() ? 0 : static_cast<Eigen::Index>(rows[0].size()) - 1;
+  split.train.x.resize(n - test, dim), split.test.x.resize(test, dim);
+  Eigen::Index a = 0, b = 0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const std::vector<double>& row = rows[static_cast<std::size_t>(i)];
+    Dataset& part = i % 4 == 3 ? split.test : split.train;
+    const Eigen::Index k = i % 4 == 3 ? b++ : a++;
+    for (Eigen::Index j = 0; j < dim; ++j) part.x(k, j) = row[static_cast<std::size_t>(j)];
+    part.y.push_back(row.back());
+  }
+  return split;
+}
+
 DatasetSplit make_dataset(const DatasetSpec& spec) {
   DatasetSplit split;
   if (spec.train < 1 || spec.test < 0 || spec.train + static_cast<long long>(spec.test) > DatasetLimits::max_points) {

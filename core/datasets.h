@@ -62,6 +62,10 @@ struct DatasetSplit {
 // Builds the split described by the spec; a bad spec or file gives a status naming the problem.
 DatasetSplit make_dataset(const DatasetSpec& spec);
 
+// Labelled rows (features..., label; all the same length, at least 2) carried by a scene, split as the
+// explorer's tabs show them: every 4th row (rows 3, 7, ...) a test point, the others training points, in order.
+DatasetSplit split_labelled_rows(const std::vector<std::vector<double>>& rows);
+
 // Labelled CSV text: one point per row, features then the label in the last column; the grammar of
 // parse_inputs_csv (optional header, '#' comments, ',' ';' or whitespace separators). Errors name the
 // line and column. Without `regression` the labels must be integers (class ids).

@@ -131,21 +131,11 @@ RenormSceneData renorm_scene_data(const Scene& scene, const std::string& fashion
             Status::error(StatusCode::invalid_input, "Load a labelled CSV file: features..., target per row, at least 8 rows.");
         return out;
       }
-      const Eigen::Index dim = static_cast<Eigen::Index>(rows[0].size()) - 1;
-      const Eigen::Index n = static_cast<Eigen::Index>(rows.size()), test = n / 4, train = n - test;
+      const DatasetSplit split = split_labelled_rows(rows);
       RenormProblem& p = out.problem;
-      p.x_train.resize(train, dim), p.x_test.resize(test, dim), p.y_train.resize(train), p.y_test.resize(test);
-      Eigen::Index a = 0, b = 0;
+      p = RenormProblem{split.train.x, split.test.x, vector_of(split.train.y), vector_of(split.test.y), false, {}, {}};
       bool integers = true;
-      for (Eigen::Index i = 0; i < n; ++i) {
-        const std::vector<double>& row = rows[static_cast<std::size_t>(i)];
-        const bool is_test = i % 4 == 3;
-        Eigen::MatrixXd& x = is_test ? p.x_test : p.x_train;
-        const Eigen::Index k = is_test ? b++ : a++;
-        for (Eigen::Index j = 0; j < dim; ++j) x(k, j) = row[static_cast<std::size_t>(j)];
-        (is_test ? p.y_test : p.y_train)(k) = row.back();
-        integers = integers && row.back() == std::round(row.back());
-      }
+      for (const std::vector<double>& row : rows) integers = integers && row.back() == std::round(row.back());
       const std::set<double> labels(p.y_train.data(), p.y_train.data() + p.y_train.size());
       if (integers && labels.size() == 2) {
         p.classification = true;

@@ -131,19 +131,9 @@ GpSceneData gp_scene_data(const Scene& scene, const std::string& fashion_mnist_d
       return d;
     }
     const int dim = static_cast<int>(rows[0].size()) - 1;
-    std::vector<int> train, test;
-    for (int i = 0; i < static_cast<int>(rows.size()); ++i) (i % 4 == 3 ? test : train).push_back(i);
-    auto fill = [&](const std::vector<int>& idx, Eigen::MatrixXd& x, std::vector<double>& y) {
-      x.resize(static_cast<Eigen::Index>(idx.size()), dim);
-      y.clear();
-      for (std::size_t a = 0; a < idx.size(); ++a) {
-        const auto& row = rows[static_cast<std::size_t>(idx[a])];
-        for (int j = 0; j < dim; ++j) x(static_cast<Eigen::Index>(a), j) = row[static_cast<std::size_t>(j)];
-        y.push_back(row.back());
-      }
-    };
-    fill(train, d.problem.x_train, d.problem.y_train);
-    fill(test, d.problem.x_test, d.problem.y_test);
+    DatasetSplit split = split_labelled_rows(rows);
+    d.problem.x_train = std::move(split.train.x), d.problem.y_train = std::move(split.train.y);
+    d.problem.x_test = std::move(split.test.x), d.problem.y_test = std::move(split.test.y);
     std::vector<double> all = d.problem.y_train;
     all.insert(all.end(), d.problem.y_test.begin(), d.problem.y_test.end());
     d.problem.classification = integer_labels(all);
