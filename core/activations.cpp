@@ -34,6 +34,25 @@ double softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::l
 double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::numbers::sqrt2); }
 double normal_pdf(double x) { return kInvSqrt2Pi * std::exp(-0.5 * x * x); }
 
+// GELU's pair means (docs/theory.md §2.2) for (u, v) with variances a, b and covariance c, |c| <= sqrt(ab).
+// With D = det(Sigma + I) = 1 + a + b + (ab - c^2), S = sqrt((1 + a)(1 + b)) and B = E[Phi(u) Phi(v)]:
+//   E[GELU(u) GELU(v)]   = c B + (ab sqrt D + c^2 / sqrt D) / (2 pi S^2),
+//   E[GELU'(u) GELU'(v)] = B + c (1 / (1 + a) + 1 / (1 + b)) / (2 pi sqrt D) + c / (2 pi D^(3/2)).
+// B = 1/4 + asin(c / S) / 2 pi by the half angle, asin(|c| / S) = pi/2 - 2 asin(t) with t^2 = D / (2 S (S + |c|))
+// (so that neither sign of c cancels, also where c / S rounds to 1). Branch-free: PairIntegrator's rows
+// vectorise it.
+struct GeluPair {
+  double phi, dphi;
+};
+inline GeluPair gelu_pair(double a, double b, double c) {
+  const double d = 1 + a + b + std::max(0.0, a * b - c * c), sd = std::sqrt(d);
+  const double s = std::sqrt((1 + a) * (1 + b));
+  const double half = asin_vectorizable(std::sqrt(d / (2 * s * (s + std::abs(c))))) / kPi;
+  const double both = c >= 0 ? 0.5 - half : half;
+  return {c * both + (a * b * sd + c * c / sd) / (2 * kPi * s * s),
+          both + c * (1 / (1 + a) + 1 / (1 + b)) / (2 * kPi * sd) + c / (2 * kPi * d * sd)};
+}
+
 // Correlation of a bivariate normal; 0 when a variance vanishes (the variable is then the constant 0).
 double correlation(double q1, double q2, double c) {
   const double s = std::sqrt(std::max(q1, 0.0) * std::max(q2, 0.0));
@@ -158,8 +177,7 @@ bool Activation::closed_form() const {
   switch (kind) {
     case ActivationKind::tanh:
     case ActivationKind::sigmoid:
-    case ActivationKind::softplus:
-    case ActivationKind::gelu: return false;
+    case ActivationKind::softplus: return false;
     default: return true;
   }
 }
@@ -308,6 +326,7 @@ double mean_phi_sq(const Activation& act, double q) {
     case ActivationKind::step: return q > 0 ? 0.5 : 0.25;
     case ActivationKind::sin: return 0.5 * (1 - std::exp(-2 * q));
     case ActivationKind::cos: return 0.5 * (1 + std::exp(-2 * q));
+    case ActivationKind::gelu: return gelu_pair(q, q, q).phi;
     default: break;
   }
   return gaussian_mean_1d(
@@ -332,6 +351,7 @@ double mean_dphi_sq(const Activation& act, double q) {
     case ActivationKind::step: return kInf;
     case ActivationKind::sin: return 0.5 * (1 + std::exp(-2 * q));
     case ActivationKind::cos: return 0.5 * (1 - std::exp(-2 * q));
+    case ActivationKind::gelu: return gelu_pair(q, q, q).dphi;
     default: break;
   }
   return gaussian_mean_1d(
@@ -369,6 +389,11 @@ double mean_phi_sq_slope(const Activation& act, double q) {
     }
     case ActivationKind::relu: return 0.5;
     case ActivationKind::leaky_relu: return 0.5 * (1 + act.param * act.param);
+    case ActivationKind::gelu: {  // d/dq of gelu_pair(q, q, q).phi = q/4 + q asin(q/(1+q))/2 pi + q^2/(pi (1+q) sqrt(1+2q))
+      const double r = std::sqrt(1 + 2 * q);
+      return 0.25 + std::asin(q / (1 + q)) / (2 * kPi) + q / (2 * kPi * (1 + q) * r) +
+             q * (2 - q / (1 + q) - q / (1 + 2 * q)) / (kPi * (1 + q) * r);
+    }
     default: break;
   }
   return mean_dphi_sq(act, q) + mean_phi_d2phi(act, q);
@@ -404,6 +429,7 @@ std::optional<double> closed_pair_expectation(const Activation& act, double q1, 
     }
     case ActivationKind::sin: return std::exp(-0.5 * (q1 + q2)) * std::sinh(cc);
     case ActivationKind::cos: return std::exp(-0.5 * (q1 + q2)) * std::cosh(cc);
+    case ActivationKind::gelu: return gelu_pair(q1, q2, cc).phi;
     default: return std::nullopt;
   }
 }
@@ -427,6 +453,7 @@ std::optional<double> closed_pair_derivative_expectation(const Activation& act, 
     }
     case ActivationKind::sin: return std::exp(-0.5 * (q1 + q2)) * std::cosh(cc);
     case ActivationKind::cos: return std::exp(-0.5 * (q1 + q2)) * std::sinh(cc);
+    case ActivationKind::gelu: return gelu_pair(q1, q2, cc).dphi;
     case ActivationKind::sign:
     case ActivationKind::step: {
       // phi' = k delta(x) (k = 2 for sign, 1 for step): E = k^2 p(0, 0), infinite on the diagonal.
@@ -453,25 +480,6 @@ double pair_derivative_expectation(const Activation& act, double q1, double q2, 
   const HermiteSeries b = q2 == q1 ? a : hermite_series(act, PairFunction::dphi, std::max(q2, 0.0));
   if (a.converged && b.converged) return series_pair(a, b, correlation(q1, q2, c));
   return gauss_hermite_pair([&](double x) { return act.dphi(x); }, [&](double x) { return act.dphi(x); }, q1, q2, c, 512);
-}
-
-std::optional<double> smoothed_mean(const Activation& act, PairFunction which, double a, double b) {
-  if (act.kind != ActivationKind::gelu) return std::nullopt;
-  // X = a + b w ~ N(a, b^2), s^2 = 1 + b^2, t = a / s:
-  //   E[X Phi(X)] = a Phi(t) + (b^2 / s) phi_N(t),   E[Phi(X)] = Phi(t),   E[X phi_N(X)] = a phi_N(t) / s^3.
-  const double s = std::sqrt(1 + b * b), t = a / s;
-  if (which == PairFunction::phi) return a * normal_cdf(t) + b * b / s * normal_pdf(t);
-  return normal_cdf(t) + a * normal_pdf(t) / (s * s * s);
-}
-
-std::optional<double> pair_mean_1d(const Activation& act, PairFunction which, double q1, double q2, double c) {
-  if (!smoothed_mean(act, which, 0, 1)) return std::nullopt;
-  q1 = std::max(q1, 0.0);
-  q2 = std::max(q2, 0.0);
-  auto f = [&](double x) { return which == PairFunction::phi ? act.phi(x) : act.dphi(x); };
-  if (q1 == 0) return f(0.0) * *smoothed_mean(act, which, 0, std::sqrt(q2));
-  const double slope = c / q1, spread = std::sqrt(std::max(0.0, q2 - c * c / q1));
-  return gaussian_mean_1d([&](double u) { return f(u) * *smoothed_mean(act, which, slope * u, spread); }, q1, 1e-14);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -649,6 +657,22 @@ bool PairIntegrator::closed_row(int a, int b0, int count, const double* cov, dou
           const double c = std::min(s, std::max(-s, cov[j]));
           const double det = da * (1 + 2 * a2 * qb[j]) - 4 * a2 * a2 * c * c;
           out[j] = shift + scale * 4 * a2 / kPi / std::sqrt(std::max(det, 1e-300));
+        }
+      }
+      return true;
+    }
+    case ActivationKind::gelu: {
+      const double qa = q_[a];
+      const double* qb = q_.data() + b0;
+      if (phi) {
+        for (int j = 0; j < count; ++j) {
+          const double s = sa * sq[j];
+          out[j] = shift + scale * gelu_pair(qa, qb[j], std::min(s, std::max(-s, cov[j]))).phi;
+        }
+      } else {
+        for (int j = 0; j < count; ++j) {
+          const double s = sa * sq[j];
+          out[j] = shift + scale * gelu_pair(qa, qb[j], std::min(s, std::max(-s, cov[j]))).dphi;
         }
       }
       return true;

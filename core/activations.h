@@ -94,16 +94,6 @@ std::optional<double> closed_pair_derivative_expectation(const Activation& act, 
 // Which function of the activation a series expands.
 enum class PairFunction { phi, dphi };
 
-// E[f(a + b w)], w ~ N(0, 1), for f = phi or phi', where it has a closed form that the pair integrals
-// lack (GELU: x Phi(x) and Phi(x) + x phi_N(x) against a Gaussian are elementary); nullopt otherwise.
-std::optional<double> smoothed_mean(const Activation& act, PairFunction which, double a, double b);
-// E[f(u) f(v)] as a one-dimensional integral: given u, v is Gaussian with mean (c / q1) u and variance
-// q2 - c^2 / q1, so the inner mean is smoothed_mean and the outer one a trapezoid rule over u
-// (gaussian_mean_1d, to 1e-14). Where smoothed_mean exists; nullopt otherwise. Unlike the Hermite
-// series and 2-D product rules it stays accurate at large q and correlations near 1 (GELU's fixed
-// points next to the divergence of q).
-std::optional<double> pair_mean_1d(const Activation& act, PairFunction which, double q1, double q2, double c);
-
 // The Hermite series of phi(sqrt(q) z) or phi'(sqrt(q) z) to kSeriesTolerance.
 HermiteSeries hermite_series(const Activation& act, PairFunction which, double q, int min_terms = 0);
 

@@ -269,9 +269,8 @@ bool correlation_from_coefficients(const Network& p, double q, std::vector<doubl
   return true;
 }
 
-// The reference: closed forms; or one-dimensional integrals where the activation has closed-form
-// Gaussian smoothings (GELU: activations.h, pair_mean_1d; accurate at any q, also next to the divergence
-// of q where no series converges); or the Hermite series of phi at q* itself, with every coefficient its
+// The reference: closed forms (GELU's too, accurate at any q, also next to the divergence of q where no
+// series converges); or the Hermite series of phi at q* itself, with every coefficient its
 // rule resolves, where it converged (its default truncation, a tail of 1e-10 of the energy, would move
 // c* by up to 1e-8 where c* is close to 1), or a longer series where the truncation bounds need it; else
 // the series as it is for c* and the series of phi' or a 512 x 512 product rule for chi_c.

@@ -64,25 +64,68 @@ TEST_CASE("E[phi'(u) phi'(v)]: closed forms and Hermite series agree with adapti
   }
 }
 
-TEST_CASE("GELU's one-dimensional pair means agree with adaptive quadrature, and its smoothed means with their definition") {
+namespace {
+// GELU's Gaussian smoothings, E[f(a + b w)] for w ~ N(0, 1) (X = a + b w, s^2 = 1 + b^2, t = a / s):
+// E[X Phi(X)] = a Phi(t) + (b^2 / s) phi_N(t) and E[Phi(X) + X phi_N(X)] = Phi(t) + a phi_N(t) / s^3.
+double gelu_smoothed(PairFunction which, double a, double b) {
+  const double s = std::sqrt(1 + b * b), t = a / s;
+  const double cdf = 0.5 * std::erfc(-t / std::numbers::sqrt2), pdf = reference::gauss_density(t);
+  return which == PairFunction::phi ? a * cdf + b * b / s * pdf : cdf + a * pdf / (s * s * s);
+}
+
+// E[f(u) f(v)] as one integral: given u, v is Gaussian with mean (c / q1) u and variance q2 - c^2 / q1.
+// Unlike the 2-D rules it stays accurate at large q and correlations next to 1.
+double gelu_pair_1d(PairFunction which, double q1, double q2, double c) {
   const Activation gelu{ActivationKind::gelu, 1};
-  for (const PairFunction which : {PairFunction::phi, PairFunction::dphi}) {
-    const auto f = which == PairFunction::phi ? phi_of(gelu) : dphi_of(gelu);
-    for (const auto& ab : {std::pair{0.3, 0.0}, {-1.2, 0.7}, {2.5, 3.0}}) {
-      const double a = ab.first, b = ab.second;  // (clang 14 cannot capture structured bindings)
-      const double direct = reference::mean_1d([&](double w) { return f(a + w); }, b * b);
-      CHECK(*smoothed_mean(gelu, which, a, b) == doctest::Approx(direct).epsilon(1e-12));
-    }
-    for (const Point& pt : kPoints) {
-      const double c = pt.rho * std::sqrt(pt.q1 * pt.q2);
-      const double ref = reference::mean_2d(f, f, pt.q1, pt.q2, c);
-      const double got = *pair_mean_1d(gelu, which, pt.q1, pt.q2, c);
-      INFO("q1=", pt.q1, " q2=", pt.q2, " rho=", pt.rho, " got=", got, " ref=", ref);
-      CHECK(std::abs(got - ref) <= 1e-11 * (std::abs(ref) + 1e-3));
-    }
+  const double slope = c / q1, spread = std::sqrt(std::max(0.0, q2 - c * c / q1)), s = std::sqrt(q1);
+  const auto f = [&](double x) { return which == PairFunction::phi ? gelu.phi(x) : gelu.dphi(x); };
+  return reference::integrate_split(
+      [&](double z) { return f(s * z) * gelu_smoothed(which, slope * s * z, spread) * reference::gauss_density(z); }, -12, 12,
+      {-1 / s, 0.0, 1 / s}, 2e-14 * (which == PairFunction::phi ? std::sqrt(q1 * q2) + 1e-3 : 1.0));
+}
+}  // namespace
+
+TEST_CASE("GELU's closed forms equal one-dimensional integrals of its Gaussian smoothings, at any variance") {
+  const Activation gelu{ActivationKind::gelu, 1};
+  for (const double a : {0.3, -1.2, 2.5})
+    for (const double b : {0.0, 0.7, 3.0})
+      for (const PairFunction which : {PairFunction::phi, PairFunction::dphi}) {
+        const auto f = which == PairFunction::phi ? phi_of(gelu) : dphi_of(gelu);
+        const double direct = reference::mean_1d([&](double w) { return f(a + w); }, b * b);
+        CHECK(gelu_smoothed(which, a, b) == doctest::Approx(direct).epsilon(1e-12));
+      }
+  // From the origin to the large variances next to the divergence of q (q* ~ 1e2 .. 1e4), with
+  // correlations of both signs up to 1.
+  for (const double q1 : {1e-3, 0.4, 3.0, 100.0, 1e4})
+    for (const double ratio : {1.0, 0.3})
+      for (const double rho : {-1.0, -0.9, 0.0, 0.5, 0.99, 0.999999, 1.0}) {
+        const double q2 = ratio * q1, c = rho * std::sqrt(q1 * q2);
+        const double ref_phi = gelu_pair_1d(PairFunction::phi, q1, q2, c), ref_dphi = gelu_pair_1d(PairFunction::dphi, q1, q2, c);
+        INFO("q1=", q1, " q2=", q2, " rho=", rho, " phi ", pair_expectation(gelu, q1, q2, c), " vs ", ref_phi, ", dphi ",
+             pair_derivative_expectation(gelu, q1, q2, c), " vs ", ref_dphi);
+        // On the scale of the means: sqrt(q1 q2) for phi (E[GELU^2] ~ q/2), 1 for phi'.
+        CHECK(std::abs(pair_expectation(gelu, q1, q2, c) - ref_phi) <= 1e-13 * std::sqrt(q1 * q2) + 1e-16);
+        CHECK(std::abs(pair_derivative_expectation(gelu, q1, q2, c) - ref_dphi) <= 1e-13);
+        // Price's theorem: d/dc E[phi phi] = E[phi' phi'] (central difference away from |rho| = 1).
+        if (std::abs(rho) < 0.995) {
+          const double h = 1e-4 * std::sqrt(q1 * q2);
+          const double slope = (pair_expectation(gelu, q1, q2, c + h) - pair_expectation(gelu, q1, q2, c - h)) / (2 * h);
+          CHECK(slope == doctest::Approx(ref_dphi).epsilon(1e-7));
+        }
+      }
+  CHECK(mean_phi_sq(gelu, 0) == 0);
+  CHECK(mean_dphi_sq(gelu, 0) == 0.25);
+  for (const double q : {1e-3, 0.7, 40.0, 1e4}) {
+    INFO("q=", q);
+    CHECK(mean_phi_sq(gelu, q) == doctest::Approx(gelu_pair_1d(PairFunction::phi, q, q, q)).epsilon(1e-13).scale(1e-3));
+    CHECK(mean_dphi_sq(gelu, q) == doctest::Approx(gelu_pair_1d(PairFunction::dphi, q, q, q)).epsilon(1e-13));
+    // d/dq E[phi^2] against a central difference of the closed form and against Price: E[phi'^2] + E[phi phi''].
+    const double h = 1e-4 * q;
+    CHECK(mean_phi_sq_slope(gelu, q) ==
+          doctest::Approx((mean_phi_sq(gelu, q + h) - mean_phi_sq(gelu, q - h)) / (2 * h)).epsilon(1e-7));
+    const double phi_d2phi = reference::mean_1d([&](double x) { return gelu.phi(x) * gelu.d2phi(x); }, q);
+    CHECK(mean_phi_sq_slope(gelu, q) == doctest::Approx(mean_dphi_sq(gelu, q) + phi_d2phi).epsilon(1e-11));
   }
-  CHECK_FALSE(smoothed_mean({ActivationKind::tanh, 1}, PairFunction::phi, 0.1, 0.2));
-  CHECK_FALSE(pair_mean_1d({ActivationKind::tanh, 1}, PairFunction::phi, 1, 1, 0.5));
 }
 
 TEST_CASE("sign and step: E[phi' phi'] = k^2 p(0,0), infinite on the diagonal") {
