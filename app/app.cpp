@@ -156,10 +156,9 @@ bool App::recurrent_current() const { return derived_.recurrent_job && same_recu
 
 bool App::busy() const {
   if (const ViewPanel* panel = shown_view_panel(); panel && panel->busy(scene_)) return true;
-  return derived_.critical_next < 64 || (derived_.phase_job && derived_.phase_job->progress() < 1.0) ||
-         (derived_.deep_job && derived_.deep_job->progress() < 1.0) ||
-         (derived_.recurrent_job && derived_.recurrent_job->progress() < 1.0) || !derived_.phase_valid ||
-         !derived_.signal_valid ||
+  return derived_.critical_next < 64 || (derived_.phase_job && derived_.phase_job->pending()) ||
+         (derived_.deep_job && derived_.deep_job->pending()) || (derived_.recurrent_job && derived_.recurrent_job->pending()) ||
+         !derived_.phase_valid || !derived_.signal_valid ||
          ((derived_.kernel_inputs_status.ok() || !same_recurrent_kernel(derived_.kernel_inputs_for, scene_)) &&
           ((wants_deep(scene_) && !deep_current()) || (wants_recurrent(scene_) && !recurrent_current())));
 }
@@ -244,7 +243,7 @@ void App::update_derived(double budget_seconds) {
   Job* jobs[] = {d.phase_job.get(), d.deep_job.get(), d.recurrent_job.get()};
   if (scene_.view.panel == Panel::kernels) std::rotate(jobs, jobs + 1, jobs + 3);  // deep, recurrent, phase
   for (Job* job : jobs)
-    if (job && job->progress() < 1.0 && remaining() > 0) job->step(remaining());
+    if (job && job->pending() && remaining() > 0) job->step(remaining());
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -550,7 +549,10 @@ void App::phase_panel() {
   if (!d.phase_job) return;
   const PhaseDiagram& pd = d.phase_job->result();
   const double progress = d.phase_job->progress();
-  if (progress < 1.0) {
+  if (d.phase_job->cancelled() && progress < 1.0) {
+    ImGui::SameLine();
+    ImGui::TextDisabled("cancelled at %.0f%%", 100 * progress);
+  } else if (progress < 1.0) {
     ImGui::SameLine();
     ImGui::ProgressBar(static_cast<float>(progress), ImVec2(ImGui::GetFontSize() * 8, 0));
     ImGui::SameLine();
@@ -783,7 +785,7 @@ void App::kernel_panel() {
     help_marker("Cross-time curves as correlations C(t, s) = K_ab(t, s) / √(K_aa(t, t) K_bb(s, s)) instead of covariances.");
   }
   for (Job* job : {static_cast<Job*>(d.deep_job.get()), static_cast<Job*>(d.recurrent_job.get())}) {
-    if (job && job->progress() < 1.0) {
+    if (job && job->pending()) {
       ImGui::SameLine();
       ImGui::ProgressBar(static_cast<float>(job->progress()), ImVec2(ImGui::GetFontSize() * 6, 0));
       ImGui::SameLine();

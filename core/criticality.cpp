@@ -281,12 +281,6 @@ void direct_correlation(const Network& p, double q, double& c_star, double& slop
     slope = p.sigma_w2 * pair_derivative_expectation(act, q, q, c_star * q);
     return;
   }
-  if (smoothed_mean(act, PairFunction::phi, 0, 1)) {  // GELU: one-dimensional integrals, accurate at any q
-    c_star = stable_correlation(
-        [&](double c) { return (p.sigma_b2 + p.sigma_w2 * *pair_mean_1d(act, PairFunction::phi, q, q, c * q)) / q - c; });
-    slope = p.sigma_w2 * *pair_mean_1d(act, PairFunction::dphi, q, q, c_star * q);
-    return;
-  }
   HermiteSeries series = hermite_series(act, PairFunction::phi, q);
   std::vector<double> b2 = series.coef;
   if (series.converged && correlation_from_coefficients(p, q, b2, series.energy, c_star, slope)) return;
@@ -559,7 +553,10 @@ int PhaseDiagram::shown_cell(int k) const {
   if (done[static_cast<std::size_t>(k)]) return k;
   if (complete_stride < 1) return -1;
   const int i = k % spec.columns, j = k / spec.columns;
-  return (j - j % complete_stride) * spec.columns + (i - i % complete_stride);
+  for (int s = 2;; s *= 2) {  // ends at complete_stride at the latest, whose corners are all done
+    const int corner = (j - j % s) * spec.columns + (i - i % s);
+    if (s >= complete_stride || done[static_cast<std::size_t>(corner)]) return corner;
+  }
 }
 
 bool PhaseDiagramJob::step(double budget_seconds) {

@@ -103,8 +103,9 @@ struct PhaseDiagram {
   int complete_stride = 0;
   double sigma_w2(int column) const;
   double sigma_b2(int row) const;
-  // The cell whose values stand in for cell k while the grid fills: k itself once it is done, else the
-  // done cell at the corner of its block of the finest complete level; -1 before the coarsest is done.
+  // The cell whose values stand in for cell k while the grid fills: the corner of k's block at the
+  // finest stride (1, 2, 4, ...) whose corner is done, so that a level in progress shows whole blocks
+  // of its own (not single cells among coarser blocks); -1 before the coarsest level is done.
   int shown_cell(int k) const;
 };
 

@@ -14,6 +14,8 @@ class Job {
   virtual double progress() const = 0;  // in [0, 1]
   void cancel() { cancelled_ = true; }
   bool cancelled() const { return cancelled_; }
+  // Work left to do: neither finished nor cancelled (a cancelled job keeps its partial progress).
+  bool pending() const { return !cancelled() && progress() < 1.0; }
   // Runs to the end (or until cancelled); `on_progress` is called between slices if given.
   template <class F>
   void run(F&& on_progress, double slice_seconds = 0.1) {

@@ -138,6 +138,23 @@ TEST_CASE("phase diagram: cells equal fixed_point, and chi_1 crosses 1 at the cr
   }
 }
 
+TEST_CASE("phase diagram: a cancelled job stops at once and is no longer pending; its done cells stay") {
+  PhaseDiagramSpec spec;
+  spec.activation = kTanh;
+  spec.columns = spec.rows = 64;
+  PhaseDiagramJob job(spec);
+  CHECK(job.pending());
+  CHECK_FALSE(job.step(0.0));
+  const double progress = job.progress();
+  REQUIRE(progress < 1.0);
+  job.cancel();
+  CHECK_FALSE(job.pending());  // the explorer is idle again (App::busy), although progress < 1
+  CHECK(job.step(1.0));
+  CHECK(job.progress() == progress);
+  CHECK(job.status().code == StatusCode::cancelled);
+  CHECK(job.result().done[0]);
+}
+
 TEST_CASE("phase diagram: coarse to fine, a whole picture after the coarsest level, the same cells as in one pass") {
   PhaseDiagramSpec spec;
   spec.activation = {ActivationKind::erf, 1};
@@ -164,6 +181,9 @@ TEST_CASE("phase diagram: coarse to fine, a whole picture after the coarsest lev
         CHECK(k % spec.columns - s % spec.columns >= 0);
         CHECK(k % spec.columns - s % spec.columns < d.complete_stride);
         CHECK(k / spec.columns - s / spec.columns < d.complete_stride);
+        // A level in progress shows whole blocks: where the corner of k's 2 x 2 block is done, k shows it.
+        const int corner = (k / spec.columns - k / spec.columns % 2) * spec.columns + (k % spec.columns - k % spec.columns % 2);
+        if (!d.done[k] && d.done[corner]) CHECK(s == corner);
       }
       stride_before = d.complete_stride;
     } else {
