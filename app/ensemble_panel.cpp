@@ -29,6 +29,7 @@
 #include "app/view_notes.h"
 #include "app/view_panel.h"
 #include "app/widgets.h"
+#include "core/linear_exact.h"
 #include "core/report_json.h"
 
 namespace fs::ui {
@@ -844,6 +845,7 @@ void Panel::chaos_view() {
   const float h = avail.y - note_height(kNoteEnsembleChaos) - 2 * text_h;  // and two lines about xi_c
   std::vector<Series> lyap, xi;
   double lyapunov_fixed = kNaN, xi_fixed = kNaN;
+  bool exact_known = false;  // an exact lambda(N) for the deep points (docs/theory.md §5.7)
   std::string xi_problem;
   for (Architecture arch : {Architecture::deep, Architecture::recurrent}) {
     const ImU32 color = arch_color(arch);
@@ -890,6 +892,23 @@ void Panel::chaos_view() {
         }
       }
     }
+    // Deep linear networks have an exact lambda(N) at every width (docs/theory.md §5.7), drawn as a curve.
+    const EnsemblePoint* deep = nullptr;
+    for (const EnsemblePoint& p : plan_.points)
+      if (p.arch == arch && linear_exact_applies(p.spec.network)) deep = &p;
+    if (deep && !l.x.empty()) {
+      exact_known = true;
+      Series ex = series("deep, exact at width N (§5.7)", IM_COL32(235, 235, 235, 230));  // theory: apart from the data
+      ex.thickness = 1.5f;
+      const double lo = *std::min_element(l.x.begin(), l.x.end()), hi = *std::max_element(l.x.begin(), l.x.end());
+      for (int k = 0; k <= 64; ++k) {
+        const double n = std::round(lo * std::pow(hi / lo, k / 64.0));
+        if (!ex.x.empty() && n == ex.x.back()) continue;
+        ex.x.push_back(n);
+        ex.y.push_back(linear_lyapunov(deep->spec.network.sigma_w2, static_cast<int>(n)).mean);
+      }
+      lyap.push_back(std::move(ex));
+    }
     lyap.push_back(std::move(l));
     lyap.push_back(std::move(lm));
     xi.push_back(std::move(x));
@@ -921,6 +940,9 @@ void Panel::chaos_view() {
   if (xi_line) b.y_lines = {xi_fixed};
   line_plot(b, xi);
   note_text(kNoteEnsembleChaos);
+  if (!exact_known)
+    ImGui::TextDisabled(
+        "λ_max(N): the points are measurements; an exact finite-width theory exists so far for deep linear networks (§5.7).");
   if (!xi_line && std::isfinite(xi_fixed))
     ImGui::TextDisabled("The fixed point's ξ_c = −1/ln χ_c = %s is beyond the plotted values: no line.", fmt(xi_fixed).c_str());
   if (!xi_problem.empty()) ImGui::TextColored(kWarn, "ξ_c: %s", xi_problem.c_str());
@@ -1003,7 +1025,7 @@ Json Panel::snapshot(const Scene& scene) const {
             }
         q["two_time"] = std::move(curves);
       } else if (v == EnsembleView::chaos) {
-        q["lyapunov"] = json::ensemble_stat(r->lyapunov, p.spec.width);
+        q["lyapunov"] = json::lyapunov_stat(*r, p.spec.network);
         q["lyapunov"]["status"] = status_code_name(r->lyapunov_status.code);
         q["lyapunov"]["fixed_point"] = number(r->lyapunov_fixed_point);
         const CorrelationLengthFit& f = r->correlation_length;

@@ -17,6 +17,7 @@
 #include "core/ensemble.h"
 #include "core/datasets.h"
 #include "core/finite_width.h"
+#include "core/linear_exact.h"
 #include "core/report_json.h"
 #include "core/gp.h"
 #include "core/parallel.h"
@@ -98,14 +99,31 @@ int run_kernel(const Scene& scene, const Options& options, std::ostream& out) {
   return report(r.status, "recurrent kernel");
 }
 
+namespace {
+// The finite-width Lyapunov exponent at the scene's width (ew), where an exact theory exists so far.
+Status finite_width_lyapunov(const Scene& scene, LinearLyapunov& exact) {
+  if (!linear_exact_applies(scene.network))
+    return Status::error(StatusCode::not_defined,
+                         "At finite width only deep linear networks have an exact Lyapunov exponent so far (docs/theory.md "
+                         "§5.7); the ensemble command measures it for any network.");
+  exact = linear_lyapunov(scene.network.sigma_w2, scene.ensemble.width);
+  return {};
+}
+}  // namespace
+
 int run_fixed_point(const Scene& scene, const Options& options, std::ostream& out) {
   const FixedPoint fp = fixed_point(scene.network);
+  LinearLyapunov exact;
+  const Status width_status = finite_width_lyapunov(scene, exact);
   if (options.format == Format::csv) {
-    out << "sigma_w2,sigma_b2,q_star,c_star,chi_1,chi_c,xi_q,xi_c,lambda_max,phase\n";
+    out << "sigma_w2,sigma_b2,q_star,c_star,chi_1,chi_c,xi_q,xi_c,lambda_max,phase,width,lambda_max_width,critical_sigma_w2_"
+           "width\n";
     out << format_double(scene.network.sigma_w2) << ',' << format_double(scene.network.sigma_b2) << ','
         << format_double(fp.q_star) << ',' << format_double(fp.c_star) << ',' << format_double(fp.chi_1) << ','
         << format_double(fp.chi_c) << ',' << format_double(fp.xi_q) << ',' << format_double(fp.xi_c) << ','
-        << format_double(fp.lambda_max) << ',' << phase_name(fp.phase) << '\n';
+        << format_double(fp.lambda_max) << ',' << phase_name(fp.phase) << ',' << scene.ensemble.width << ',';
+    if (width_status.ok()) out << format_double(exact.mean) << ',' << format_double(linear_critical_sigma_w2(exact.width));
+    out << ",\n";
   } else {
     Json j = header(scene, "fixed-point");
     j["status"] = status_json(fp.status);
@@ -121,6 +139,17 @@ int run_fixed_point(const Scene& scene, const Options& options, std::ostream& ou
     j["xi_c"] = number(fp.xi_c);
     j["lambda_max"] = number(fp.lambda_max);
     j["lambda_convention"] = "amplitude: |delta h^l| ~ exp(lambda_max l); squared distances grow like chi_1^l";
+    Json w;
+    w["width"] = scene.ensemble.width;
+    w["status"] = status_json(width_status);
+    if (width_status.ok()) {
+      w["lambda_max"] = number(exact.mean);
+      w["lambda_max_first_order"] = number(exact.first_order);
+      w["lambda_layer_variance"] = number(exact.layer_variance);
+      w["critical_sigma_w2"] = number(linear_critical_sigma_w2(exact.width));
+      w["note"] = "exact at this width: lambda_max over L layers has this mean and variance lambda_layer_variance / L";
+    }
+    j["finite_width"] = std::move(w);
     write_json(out, j);
   }
   return report(fp.status, "fixed point");
@@ -447,7 +476,7 @@ int run_ensemble(const Scene& scene, const Options& options, std::ostream& out) 
     Json corr = Json::array();
     for (const EnsembleStat& c : r.correlation) corr.push_back(json::ensemble_stat(c, n));
     j["correlation"] = std::move(corr);
-    Json ly = json::ensemble_stat(r.lyapunov, n);
+    Json ly = json::lyapunov_stat(r, spec.network);
     ly["status"] = status_json(r.lyapunov_status);
     ly["fixed_point"] = number(r.lyapunov_fixed_point);
     ly["convention"] =

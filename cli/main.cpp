@@ -132,7 +132,11 @@ int main(int argc, char** argv) {
 
   auto* kernel = app.add_subcommand("kernel", "Kernels K^l of every layer (deep) or the two-time kernel K^{ts} (recurrent)");
   kernel->add_flag("--ntk", options.with_ntk, "Deep: the NTK alongside the NNGP kernel");
-  app.add_subcommand("fixed-point", "q*, c*, chi_1, chi_c, xi_q, xi_c and lambda_max at (sigma_w^2, sigma_b^2)");
+  auto* fixed = app.add_subcommand("fixed-point",
+                                   "q*, c*, chi_1, chi_c, xi_q, xi_c and lambda_max at (sigma_w^2, sigma_b^2); at width N, "
+                                   "lambda_max and the critical sigma_w^2 where exact (deep linear networks)");
+  const Flag fixed_flags[] = {{"-N,--width", "ew", "Width N of the finite-width quantities (default: the scene's ew, 64)"}};
+  add_scene_flags(fixed, std::begin(fixed_flags), std::end(fixed_flags));
   app.add_subcommand("signal", "q^l and c^l for the view's input pair (ia, ib) through the layers");
   auto* crit = app.add_subcommand("critical-line", "sigma_w^2 at chi_1 = 1 for each sigma_b^2 (the grid rows by default)");
   crit->add_option("--b2-values", options.sigma_b2_values, "Comma-separated sigma_b^2 values");

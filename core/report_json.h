@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/ensemble.h"
+#include "core/linear_exact.h"
 
 namespace fs::json {
 
@@ -32,6 +33,18 @@ inline Json ensemble_stat(const EnsembleStat& s, double width) {
   j["n_variance_se"] = number(width * s.variance_se);
   j["n_shift"] = number(width * (s.mean - s.mean_field));
   j["n_shift_se"] = number(width * s.mean_se);
+  return j;
+}
+
+// An ensemble's Lyapunov statistics with, for deep linear networks, the exact mean and variance at its
+// width and depth beside them (docs/theory.md §5.7).
+inline Json lyapunov_stat(const EnsembleResult& r, const Network& network) {
+  Json j = ensemble_stat(r.lyapunov, r.width);
+  if (linear_exact_applies(network) && r.depth > 0) {
+    const LinearLyapunov exact = linear_lyapunov(network.sigma_w2, r.width);
+    j["exact_mean"] = number(exact.mean);
+    j["exact_variance"] = number(exact.variance(r.depth));
+  }
   return j;
 }
 

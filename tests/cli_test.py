@@ -49,6 +49,17 @@ check("relu critical csv header", lines[0] == "sigma_b2,sigma_w2_crit,status")
 check("relu critical point (2, 0)", lines[1] == "0,2,ok", lines)
 check("relu diverges with bias", lines[2].endswith(",diverged") and "diverges" in err, (lines, err))
 
+# Finite width (deep linear networks, exact): lambda(N) = (1/2)[ln sigma_w^2 + psi(N/2) - ln(N/2)], with
+# psi(8) = -gamma + H_7 for N = 16; the critical sigma_w^2 = 8 exp(-psi(8)).
+code, out, err = run("fixed-point", "--act", "linear", "--w2", "0.9", "--b2", "0.1", "-N", "16")
+fw = json.loads(out)["finite_width"]
+psi8 = -0.5772156649015329 + sum(1.0 / k for k in range(1, 8))
+check("linear lambda(N = 16)", close(fw["lambda_max"], 0.5 * (math.log(0.9) + psi8 - math.log(8)), 1e-13), fw)
+check("linear critical sigma_w^2(N = 16)", close(fw["critical_sigma_w2"], 8 * math.exp(-psi8), 1e-13), fw)
+code, out, err = run("fixed-point", "--act", "tanh", "-N", "16")
+fw = json.loads(out)["finite_width"]
+check("tanh finite width: a sentence, no number", fw["status"]["code"] == "not_defined" and "lambda_max" not in fw, fw)
+
 # Chaotic phase: infinity never reaches the JSON as a bare number.
 code, out, err = run("fixed-point", "--act", "sign", "--w2", "1", "--b2", "0.1")
 j = json.loads(out)

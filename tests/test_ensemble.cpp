@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/ensemble.h"
+#include "core/linear_exact.h"
 #include "core/parallel.h"
 #include "core/random.h"
 
@@ -305,11 +306,8 @@ TEST_CASE("exact finite-N variances of the deep aux field: critical ReLU and lin
               doctest::Approx(st.variance * (s.members - 1.0) / s.members + (st.mean - c_bar) * (st.mean - c_bar)).epsilon(1e-9));
       }
       if (c.kind == ActivationKind::linear) {
-        // Linear deep net: J^l = W^l, |W v|^2 = sigma_w^2 chi^2_N / N for unit v, independent per layer, so
-        // E lambda = (1/2) [ln sigma_w^2 + psi(N/2) + ln(2/N)] exactly; psi(8) = -gamma + sum_{j<8} 1/j.
-        double psi = -0.57721566490153286;
-        for (int j = 1; j < n / 2; ++j) psi += 1.0 / j;
-        const double exact = 0.5 * (std::log(c.w2) + psi + std::log(2.0 / n));
+        // Linear deep net: E lambda = (1/2) [ln sigma_w^2 + psi(N/2) + ln(2/N)] exactly (core/linear_exact.h).
+        const double exact = linear_lyapunov(c.w2, n).mean;
         CHECK(std::fabs(r.lyapunov.mean - exact) < 4 * r.lyapunov.mean_se);
         CHECK(std::fabs(r.lyapunov.mean - r.lyapunov.mean_field) > 4 * r.lyapunov.mean_se);  // 1/N bias visible
       }

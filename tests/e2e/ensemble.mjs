@@ -226,6 +226,23 @@ try {
     await v.page.close();
   }
 
+  // --- ev=chaos for deep linear networks: the exact lambda(N) (docs/theory.md §5.7) beside the ensembles ---
+  {
+    const v = await view("chaos-linear", "v=1&act=linear&w2=0.9&b2=0.05&P=3&ia=0&ib=2&nw=8&nb=8&view=ensemble&L=8&ev=chaos&ewmin=16&ewmax=64&em=400");
+    const deep = v.e.points.filter((p) => p.arch === "deep");
+    check("chaos linear: 3 deep widths with the exact exponent", deep.length === 3 && deep.every((p) => typeof p.lyapunov.exact_mean === "number"),
+          JSON.stringify(deep.map((p) => p.lyapunov)));
+    check("chaos linear: no exact exponent for the recurrent net", v.e.points.every((p) => p.arch === "deep" || p.lyapunov.exact_mean === undefined));
+    const n = runCli(deep[0], ["--no-theory"]);
+    check("chaos linear: exact mean and variance == native CLI",
+          close(deep[0].lyapunov.exact_mean, n.lyapunov.exact_mean) && close(deep[0].lyapunov.exact_variance, n.lyapunov.exact_variance),
+          JSON.stringify([deep[0].lyapunov, n.lyapunov]));
+    for (const p of deep)
+      check(`chaos linear N=${p.width}: ensemble lambda within 4 SE of the exact one`,
+            Math.abs(p.lyapunov.mean - p.lyapunov.exact_mean) < 4 * p.lyapunov.mean_se, JSON.stringify(p.lyapunov));
+    await v.page.close();
+  }
+
   // --- hostile link: messages, defaults, still working --------------------------------------------------
   {
     const v = await open("v=1&view=ensemble&ew=0&em=abc&es=%3Cb%3E&ev=nope&ep=float16&L=3");
