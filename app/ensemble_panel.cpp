@@ -30,6 +30,7 @@
 #include "app/view_panel.h"
 #include "app/widgets.h"
 #include "core/linear_exact.h"
+#include "core/lyapunov_theory.h"
 #include "core/report_json.h"
 
 namespace fs::ui {
@@ -54,6 +55,8 @@ const ImVec4 kWarn(1, 0.72f, 0.3f, 1), kError(1, 0.5f, 0.4f, 1);
 
 const char* arch_label(Architecture a) { return a == Architecture::deep ? "deep" : "recurrent"; }
 ImU32 arch_color(Architecture a) { return qualitative_color(a == Architecture::deep ? 0 : 1); }
+
+constexpr ImU32 kTheoryColor = IM_COL32(235, 235, 235, 230);  // theory curves drawn over the data
 
 Series series(std::string label, ImU32 color = 0) {
   Series s;
@@ -845,12 +848,14 @@ void Panel::chaos_view() {
   const float h = avail.y - note_height(kNoteEnsembleChaos) - 2 * text_h;  // and two lines about xi_c
   std::vector<Series> lyap, xi;
   double lyapunov_fixed = kNaN, xi_fixed = kNaN;
-  bool exact_known = false;  // an exact lambda(N) for the deep points (docs/theory.md §5.7)
+  std::string lyapunov_note;  // why an architecture has no 1/N theory of lambda (the recurrent one)
   std::string xi_problem;
   for (Architecture arch : {Architecture::deep, Architecture::recurrent}) {
     const ImU32 color = arch_color(arch);
     const std::string a = arch_label(arch);
     Series l = series(a + ", ensemble ± SE", color), lm = series(a + ", mean field (layer average)", color);
+    Series lt = series(a + ", 1/N theory (§5.8)", kTheoryColor);  // lambda_MF + c / N where the theory applies
+    lt.thickness = 1.5f;
     Series x = series(a + ", fit to ensembles ± SE", color), xm = series(a + ", same fit to the mean field", color);
     Series xh = series(a + ", mean-field fit + §5.6 shift", color);
     l.markers = x.markers = true;
@@ -869,6 +874,15 @@ void Panel::chaos_view() {
         lm.x.push_back(p.x);
         lm.y.push_back(r->lyapunov.mean_field);
         lyapunov_fixed = r->lyapunov_fixed_point;
+      }
+      if (const FiniteWidthResult* t = jobs_.theory(p); t && r->lyapunov_status.ok()) {
+        const LyapunovTheory theory = lyapunov_theory(p.spec.network, *t);
+        if (theory.status.ok()) {
+          lt.x.push_back(p.x);
+          lt.y.push_back(theory.at_width(p.spec.width));
+        } else if (lyapunov_note.empty()) {
+          lyapunov_note = a + ": " + theory.status.message;
+        }
       }
       const CorrelationLengthFit& f = r->correlation_length;
       xm.x.push_back(p.x);
@@ -897,8 +911,7 @@ void Panel::chaos_view() {
     for (const EnsemblePoint& p : plan_.points)
       if (p.arch == arch && linear_exact_applies(p.spec.network)) deep = &p;
     if (deep && !l.x.empty()) {
-      exact_known = true;
-      Series ex = series("deep, exact at width N (§5.7)", IM_COL32(235, 235, 235, 230));  // theory: apart from the data
+      Series ex = series("deep, exact at width N (§5.7)", IM_COL32(255, 205, 110, 230));
       ex.thickness = 1.5f;
       const double lo = *std::min_element(l.x.begin(), l.x.end()), hi = *std::max_element(l.x.begin(), l.x.end());
       for (int k = 0; k <= 64; ++k) {
@@ -911,6 +924,7 @@ void Panel::chaos_view() {
     }
     lyap.push_back(std::move(l));
     lyap.push_back(std::move(lm));
+    if (!lt.x.empty()) lyap.push_back(std::move(lt));
     xi.push_back(std::move(x));
     xi.push_back(std::move(xm));
     if (!xh.x.empty()) xi.push_back(std::move(xh));
@@ -940,9 +954,11 @@ void Panel::chaos_view() {
   if (xi_line) b.y_lines = {xi_fixed};
   line_plot(b, xi);
   note_text(kNoteEnsembleChaos);
-  if (!exact_known)
-    ImGui::TextDisabled(
-        "λ_max(N): the points are measurements; an exact finite-width theory exists so far for deep linear networks (§5.7).");
+  if (!lyapunov_note.empty()) {
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextDisabled("λ_max(N), %s", lyapunov_note.c_str());
+    ImGui::PopTextWrapPos();
+  }
   if (!xi_line && std::isfinite(xi_fixed))
     ImGui::TextDisabled("The fixed point's ξ_c = −1/ln χ_c = %s is beyond the plotted values: no line.", fmt(xi_fixed).c_str());
   if (!xi_problem.empty()) ImGui::TextColored(kWarn, "ξ_c: %s", xi_problem.c_str());
@@ -1025,7 +1041,9 @@ Json Panel::snapshot(const Scene& scene) const {
             }
         q["two_time"] = std::move(curves);
       } else if (v == EnsembleView::chaos) {
-        q["lyapunov"] = json::lyapunov_stat(*r, p.spec.network);
+        const FiniteWidthResult* t = jobs_.theory(p);
+        const LyapunovTheory lyapunov = t ? lyapunov_theory(p.spec.network, *t) : LyapunovTheory{};
+        q["lyapunov"] = json::lyapunov_stat(*r, p.spec.network, t ? &lyapunov : nullptr);
         q["lyapunov"]["status"] = status_code_name(r->lyapunov_status.code);
         q["lyapunov"]["fixed_point"] = number(r->lyapunov_fixed_point);
         const CorrelationLengthFit& f = r->correlation_length;

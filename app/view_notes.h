@@ -98,8 +98,9 @@ inline constexpr const char* kNoteEnsembleChaos =
     "Against N, deep and recurrent: the Lyapunov exponent λ_max(N) = (1/L) Σ_l ln|J^l v^{l−1}| ± SE with its mean "
     "field, the layer average of ½ ln χ₁(q^{l−1}) (dashed), and ξ_c(N) fitted to ln|E c-hat^l − c*| where the "
     "signal exceeds 4 SE, beside the same fit to the mean field (dashed) and that fit shifted by the 1/N "
-    "heuristic (thin line). Thin dashed lines: ½ ln χ₁(q*) and −1/ln χ_c at the fixed point. For deep linear "
-    "networks the white curve is the exact λ_max(N) = ½[ln σ_w² + ψ(N/2) − ln(N/2)] (§5.7). After Grosvenor & "
+    "heuristic (thin line). Thin dashed lines: ½ ln χ₁(q*) and −1/ln χ_c at the fixed point. White: the 1/N "
+    "theory of deep networks' λ_max(N) (§5.8); gold, for deep linear networks, the exact λ_max(N) = ½[ln σ_w² + "
+    "ψ(N/2) − ln(N/2)] (§5.7). After Grosvenor & "
     "Jefferson 2021 (arXiv:2109.13247) and Hanin & Nica 2018 (arXiv:1812.05994) (docs/theory.md §5.6)";
 
 // --- GP inference --------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@
 #include "core/datasets.h"
 #include "core/finite_width.h"
 #include "core/linear_exact.h"
+#include "core/lyapunov_theory.h"
 #include "core/report_json.h"
 #include "core/gp.h"
 #include "core/parallel.h"
@@ -411,7 +412,11 @@ int run_ensemble(const Scene& scene, const Options& options, std::ostream& out) 
               (kind == 0 ? r.aux_two_time : r.gram_two_time)[std::size_t(t * l1 + s)], none);
     for (int l = 0; l < int(r.correlation.size()); ++l)
       row("correlation", l, l, spec.input_a, spec.input_b, r.correlation[std::size_t(l)], none);
-    if (r.lyapunov_status.ok()) row("lyapunov", spec.network.depth, 0, spec.input_a, spec.input_a, r.lyapunov, none);
+    if (r.lyapunov_status.ok()) {
+      const LyapunovTheory t = lyapunov_theory(spec.network, theory.result);
+      row("lyapunov", spec.network.depth, 0, spec.input_a, spec.input_a, r.lyapunov,
+          t.status.ok() ? std::pair{EnsembleStat::kNaN, t.coefficient} : none);
+    }
   } else {
     Json j = header(scene, "ensemble");
     j["status"] = status_json(r.status);
@@ -476,7 +481,8 @@ int run_ensemble(const Scene& scene, const Options& options, std::ostream& out) 
     Json corr = Json::array();
     for (const EnsembleStat& c : r.correlation) corr.push_back(json::ensemble_stat(c, n));
     j["correlation"] = std::move(corr);
-    Json ly = json::lyapunov_stat(r, spec.network);
+    const LyapunovTheory lyapunov = lyapunov_theory(spec.network, theory.result);
+    Json ly = json::lyapunov_stat(r, spec.network, &lyapunov);
     ly["status"] = status_json(r.lyapunov_status);
     ly["fixed_point"] = number(r.lyapunov_fixed_point);
     ly["convention"] =

@@ -6,6 +6,7 @@
 
 #include "core/ensemble.h"
 #include "core/linear_exact.h"
+#include "core/lyapunov_theory.h"
 
 namespace fs::json {
 
@@ -36,10 +37,17 @@ inline Json ensemble_stat(const EnsembleStat& s, double width) {
   return j;
 }
 
-// An ensemble's Lyapunov statistics with, for deep linear networks, the exact mean and variance at its
-// width and depth beside them (docs/theory.md §5.7).
-inline Json lyapunov_stat(const EnsembleResult& r, const Network& network) {
+// An ensemble's Lyapunov statistics with the 1/N theory's mean beside them where it applies (docs/theory.md
+// §5.8: `theory` from lyapunov_theory, or null), and for deep linear networks the exact mean and variance
+// at its width and depth (§5.7).
+inline Json lyapunov_stat(const EnsembleResult& r, const Network& network, const LyapunovTheory* theory) {
   Json j = ensemble_stat(r.lyapunov, r.width);
+  if (theory && theory->status.ok()) {
+    j["theory_mean"] = number(theory->at_width(r.width));
+    j["theory_n_shift"] = number(theory->coefficient);
+  } else if (theory) {
+    j["theory_note"] = theory->status.message;
+  }
   if (linear_exact_applies(network) && r.depth > 0) {
     const LinearLyapunov exact = linear_lyapunov(network.sigma_w2, r.width);
     j["exact_mean"] = number(exact.mean);

@@ -60,6 +60,16 @@ code, out, err = run("fixed-point", "--act", "tanh", "-N", "16")
 fw = json.loads(out)["finite_width"]
 check("tanh finite width: a sentence, no number", fw["status"]["code"] == "not_defined" and "lambda_max" not in fw, fw)
 
+# The 1/N theory of the Lyapunov exponent beside the ensemble's (docs/theory.md §5.8): ReLU's coefficient is -5/4
+# whatever sigma_b^2; a recurrent network gets a sentence instead.
+code, out, err = run("ensemble", "--act", "relu", "--w2", "2", "--b2", "0.3", "-L", "6", "-N", "32", "-M", "64")
+ly = json.loads(out)["lyapunov"]
+check("ensemble: ReLU 1/N theory of lambda", close(ly["theory_n_shift"], -1.25, 1e-9) and
+      close(ly["theory_mean"], ly["mean_field"] - 1.25 / 32, 1e-9), ly)
+code, out, err = run("ensemble", "--act", "tanh", "--arch", "recurrent", "-L", "4", "-N", "16", "-M", "32")
+ly = json.loads(out)["lyapunov"]
+check("ensemble: recurrent lambda has no 1/N theory, and says why", "theory_mean" not in ly and "1/N series" in ly.get("theory_note", ""), ly)
+
 # Chaotic phase: infinity never reaches the JSON as a bare number.
 code, out, err = run("fixed-point", "--act", "sign", "--w2", "1", "--b2", "0.1")
 j = json.loads(out)
