@@ -14,6 +14,7 @@
 #include "core/linear_exact.h"
 #include "core/parallel.h"
 #include "core/random.h"
+#include "tests/example_inputs.h"
 
 // The reference Philox (Random123) compiles only for the CPUs its feature headers know (not wasm32).
 #if defined(__x86_64__) || defined(__aarch64__)
@@ -26,29 +27,10 @@
 #endif
 
 using namespace fs;
+using fs::testing::example_inputs;
+using fs::testing::single_input;
 
 namespace {
-
-// x1 of docs/theory.md §2.2 (G_11 = 0.6): with sigma_in^2 = 2, sigma_b^2 = 0.1 the input kernel is 1.3 (§4.3).
-InputSet single_input() {
-  Eigen::MatrixXd x(1, 3);
-  x << 1.2, 0, -0.6;
-  InputSet in;
-  in.count = 1;
-  in.dim = 3;
-  in.x = {x};
-  return in;
-}
-
-InputSet example_inputs(int count) {
-  Eigen::MatrixXd x(3, 3);
-  x << 1.2, 0, -0.6, 0.3, 1.5, 0.9, -0.9, 0.6, 1.2;
-  InputSet in;
-  in.count = count;
-  in.dim = 3;
-  in.x = {x.topRows(count)};
-  return in;
-}
 
 EnsembleSpec spec_of(Architecture arch, ActivationKind kind, double w2, double b2, int depth, int width, int members) {
   EnsembleSpec s;

@@ -11,22 +11,13 @@
 #include "core/finite_width.h"
 #include "core/linear_exact.h"
 #include "core/special_functions.h"
+#include "tests/example_inputs.h"
 
 using namespace fs;
+using fs::testing::single_input;
 
 namespace {
 constexpr double kEulerGamma = 0.57721566490153286061;
-
-// x1 of docs/theory.md §2.2: G = |x|^2 / d = 0.6.
-InputSet single_input() {
-  Eigen::MatrixXd x(1, 3);
-  x << 1.2, 0, -0.6;
-  InputSet in;
-  in.count = 1;
-  in.dim = 3;
-  in.x = {x};
-  return in;
-}
 
 Network linear_network(double w2, double b2, int depth) {
   Network n;

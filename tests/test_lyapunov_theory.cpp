@@ -7,20 +7,12 @@
 
 #include "core/ensemble.h"
 #include "core/lyapunov_theory.h"
+#include "tests/example_inputs.h"
 
 using namespace fs;
+using fs::testing::single_input;
 
 namespace {
-InputSet single_input() {  // x1 of docs/theory.md §2.2: G = 0.6
-  Eigen::MatrixXd x(1, 3);
-  x << 1.2, 0, -0.6;
-  InputSet in;
-  in.count = 1;
-  in.dim = 3;
-  in.x = {x};
-  return in;
-}
-
 Network deep(ActivationKind kind, double w2, double b2, int depth) {
   Network n;
   n.activation = {kind, 1.0};

@@ -221,6 +221,14 @@ try {
       check(`chaos ${p.arch} N=128: lambda ${p.lyapunov.mean.toFixed(4)} near mean field ${p.lyapunov.mean_field.toFixed(4)}`,
             dl < 4 * p.lyapunov.mean_se + 0.02);
     }
+    // The 1/N theory of lambda (docs/theory.md §5.8) beside the deep points, equal to the CLI's; none for the recurrent net.
+    const deepPoint = pts.find((p) => p.arch === "deep"), withTheory = runCli(deepPoint);
+    check("chaos: deep lambda 1/N theory == native CLI", typeof deepPoint.lyapunov.theory_mean === "number" &&
+          close(deepPoint.lyapunov.theory_mean, withTheory.lyapunov.theory_mean) && close(deepPoint.lyapunov.theory_n_shift, withTheory.lyapunov.theory_n_shift),
+          JSON.stringify([deepPoint.lyapunov, withTheory.lyapunov]));
+    check("chaos: the recurrent points say why they have no theory",
+          pts.filter((p) => p.arch === "recurrent").every((p) => p.lyapunov.theory_mean === undefined && /1\/N series/.test(p.lyapunov.theory_note || "")),
+          JSON.stringify(pts.map((p) => p.lyapunov.theory_note)));
     check("chaos: the §5.6 heuristic xi is shown for the pair", pts.some((p) => p.heuristic && typeof p.heuristic.xi_finite === "number"),
           JSON.stringify(pts.map((p) => p.heuristic)));
     await v.page.close();
