@@ -308,6 +308,14 @@ const FiniteWidthResult* EnsembleJobs::theory(const EnsemblePoint& point) const 
   return &t->second.job->result();
 }
 
+const LyapunovTheory* EnsembleJobs::lyapunov_theory(const EnsemblePoint& point) const {
+  const FiniteWidthResult* result = theory(point);
+  if (!result) return nullptr;
+  const TheoryEntry& t = theories_.at(point.theory_key);
+  if (!t.lyapunov) t.lyapunov = std::make_unique<LyapunovTheory>(fs::lyapunov_theory(point.theory.network, *result));
+  return t.lyapunov.get();
+}
+
 bool EnsembleJobs::theory_done(const EnsemblePoint& point) const {
   if (point.theory_key.empty()) return true;
   auto t = theories_.find(point.theory_key);

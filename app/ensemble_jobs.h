@@ -14,6 +14,7 @@
 
 #include "core/ensemble.h"
 #include "core/finite_width.h"
+#include "core/lyapunov_theory.h"
 #include "core/scene.h"
 
 namespace fs::ui {
@@ -67,6 +68,9 @@ class EnsembleJobs {
   bool ensemble_done(const EnsemblePoint& point) const;
   // The theory only once complete (FiniteWidthJob fills its layers at the end).
   const FiniteWidthResult* theory(const EnsemblePoint& point) const;
+  // The 1/N theory of the Lyapunov exponent of input a from that theory (core/lyapunov_theory.h): computed
+  // once per finished theory (a few ms of quadrature), nullptr until the theory is complete.
+  const LyapunovTheory* lyapunov_theory(const EnsemblePoint& point) const;
   bool theory_done(const EnsemblePoint& point) const;
 
  private:
@@ -77,6 +81,7 @@ class EnsembleJobs {
   struct TheoryEntry {
     std::unique_ptr<FiniteWidthJob> job;
     long last_used = 0;
+    mutable std::unique_ptr<LyapunovTheory> lyapunov;  // from the finished job, on first use
   };
   std::map<std::string, EnsembleEntry> ensembles_;
   std::map<std::string, TheoryEntry> theories_;

@@ -30,7 +30,6 @@
 #include "app/view_panel.h"
 #include "app/widgets.h"
 #include "core/linear_exact.h"
-#include "core/lyapunov_theory.h"
 #include "core/report_json.h"
 
 namespace fs::ui {
@@ -875,13 +874,12 @@ void Panel::chaos_view() {
         lm.y.push_back(r->lyapunov.mean_field);
         lyapunov_fixed = r->lyapunov_fixed_point;
       }
-      if (const FiniteWidthResult* t = jobs_.theory(p); t && r->lyapunov_status.ok()) {
-        const LyapunovTheory theory = lyapunov_theory(p.spec.network, *t);
-        if (theory.status.ok()) {
+      if (const LyapunovTheory* theory = jobs_.lyapunov_theory(p); theory && r->lyapunov_status.ok()) {
+        if (theory->status.ok()) {
           lt.x.push_back(p.x);
-          lt.y.push_back(theory.at_width(p.spec.width));
+          lt.y.push_back(theory->at_width(p.spec.width));
         } else if (lyapunov_note.empty()) {
-          lyapunov_note = a + ": " + theory.status.message;
+          lyapunov_note = a + ": " + theory->status.message;
         }
       }
       const CorrelationLengthFit& f = r->correlation_length;
@@ -1041,9 +1039,7 @@ Json Panel::snapshot(const Scene& scene) const {
             }
         q["two_time"] = std::move(curves);
       } else if (v == EnsembleView::chaos) {
-        const FiniteWidthResult* t = jobs_.theory(p);
-        const LyapunovTheory lyapunov = t ? lyapunov_theory(p.spec.network, *t) : LyapunovTheory{};
-        q["lyapunov"] = json::lyapunov_stat(*r, p.spec.network, t ? &lyapunov : nullptr);
+        q["lyapunov"] = json::lyapunov_stat(*r, p.spec.network, jobs_.lyapunov_theory(p));
         q["lyapunov"]["status"] = status_code_name(r->lyapunov_status.code);
         q["lyapunov"]["fixed_point"] = number(r->lyapunov_fixed_point);
         const CorrelationLengthFit& f = r->correlation_length;
