@@ -8,7 +8,7 @@
 namespace fs::testing {
 
 // The first `count` of x1, x2, x3.
-inline InputSet example_inputs(int count) {
+inline InputSet example_inputs(int count = 3) {
   Eigen::MatrixXd x(3, 3);
   x << 1.2, 0, -0.6, 0.3, 1.5, 0.9, -0.9, 0.6, 1.2;
   InputSet in;

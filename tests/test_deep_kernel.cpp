@@ -6,16 +6,13 @@
 
 #include "core/criticality.h"
 #include "core/deep_kernel.h"
+#include "tests/example_inputs.h"
 
 using namespace fs;
 
 namespace {
 // The example inputs x1, x2, x3 (d = 3) of the reference values in docs/theory.md §2.
-Eigen::MatrixXd example_gram() {
-  Eigen::MatrixXd x(3, 3);
-  x << 1.2, 0, -0.6, 0.3, 1.5, 0.9, -0.9, 0.6, 1.2;
-  return x * x.transpose() / 3.0;
-}
+Eigen::MatrixXd example_gram() { return fs::testing::example_inputs().gram(); }
 
 Eigen::MatrixXd random_gram(int p, int d, unsigned seed) {
   // A fixed, deterministic pseudo-random design (the test needs variety, not a distribution).

@@ -7,20 +7,12 @@
 
 #include "core/deep_kernel.h"
 #include "core/recurrent_kernel.h"
+#include "tests/example_inputs.h"
 
 using namespace fs;
+using fs::testing::example_inputs;
 
 namespace {
-InputSet example_inputs(int count = 3) {
-  Eigen::MatrixXd x(3, 3);
-  x << 1.2, 0, -0.6, 0.3, 1.5, 0.9, -0.9, 0.6, 1.2;
-  InputSet in;
-  in.count = count;
-  in.dim = 3;
-  in.x = {x.topRows(count)};
-  return in;
-}
-
 RecurrentKernelSpec reference_spec(BiasMode bias, InputMode input) {
   RecurrentKernelSpec spec;
   spec.network.activation = {ActivationKind::tanh, 1};
